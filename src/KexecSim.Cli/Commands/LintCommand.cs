@@ -1,0 +1,38 @@
+using System.CommandLine;
+using KexecSim.Language;
+
+namespace KexecSim.Cli.Commands;
+
+/// <summary><c>kexecsim lint FILE...</c>: diagnostics only; exit 0 when there is no error, 2 otherwise.</summary>
+public static class LintCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var files = new Argument<string[]>("FILE") { Description = "The .kflow files to check.", Arity = ArgumentArity.OneOrMore };
+        var modelPath = KexecSimCli.ModelPathOption();
+        var defines = KexecSimCli.DefineOption();
+        var cpus = KexecSimCli.CpusOption();
+        var command = new Command("lint", "Report every error and warning in the given models (file:line:col: error KFnnnn: message); run nothing.")
+        {
+            files, modelPath, defines, cpus,
+        };
+        command.SetAction(result =>
+        {
+            if (!KexecSimCli.TryParseDefines(result.GetValue(defines), stderr, out var values))
+            {
+                return ExitCodes.BadInput;
+            }
+            var options = KexecSimCli.LoadOptionsFrom(result.GetValue(modelPath), values, result.GetValue(cpus), null);
+            var loaded = FrontEnd.Load(result.GetValue(files)!, options);
+            KexecSimCli.Print(loaded.Diagnostics, stdout);
+            var errors = loaded.Diagnostics.Count(d => d.IsError);
+            var warnings = loaded.Diagnostics.Count - errors;
+            if (errors > 0 || warnings > 0)
+            {
+                stdout.WriteLine($"{errors} error{(errors == 1 ? string.Empty : "s")}, {warnings} warning{(warnings == 1 ? string.Empty : "s")}");
+            }
+            return errors > 0 ? ExitCodes.BadInput : ExitCodes.Success;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,136 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using KexecSim.Language;
+using KexecSim.Language.Compilation;
+using KexecSim.Language.Diagnostics;
+
+namespace KexecSim.Cli;
+
+/// <summary>The kexecsim command line (DESIGN.md, "Command line").</summary>
+public static class KexecSimCli
+{
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var root = BuildCommand(stdout, stderr);
+        var result = root.Parse(args);
+        var command = result.CommandResult.Command;
+        var problems = new List<string>();
+        foreach (var error in result.Errors)
+        {
+            var token = result.UnmatchedTokens.FirstOrDefault(t => error.Message.Contains($"'{t}'", StringComparison.Ordinal));
+            problems.Add(error.Message + (token is null ? string.Empty : Suggestion(command, token)));
+        }
+        // An unknown --option lands in a FILE argument; say what it is instead of "no such file".
+        foreach (var token in result.Tokens)
+        {
+            if (token.Type == TokenType.Argument && token.Value.Length > 1 && token.Value[0] == '-' && !char.IsAsciiDigit(token.Value[1])
+                && !problems.Any(p => p.Contains($"'{token.Value}'", StringComparison.Ordinal)))
+            {
+                problems.Add($"Unrecognized option '{token.Value}'.{Suggestion(command, token.Value)}");
+            }
+        }
+        if (problems.Count > 0)
+        {
+            foreach (var problem in problems)
+            {
+                stderr.WriteLine($"kexecsim: {problem}");
+            }
+            stderr.WriteLine($"Run 'kexecsim {(command is RootCommand ? string.Empty : command.Name + " ")}--help' for usage.");
+            return ExitCodes.BadInput;
+        }
+        return result.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+    }
+
+    /// <summary>"Did you mean" for a mistyped command or option.</summary>
+    private static string Suggestion(Command command, string token)
+    {
+        var candidates = token.StartsWith('-')
+            ? command.Options.SelectMany(o => o.Aliases.Append(o.Name))
+            : command.Subcommands.Select(c => c.Name);
+        var suggestion = Spelling.Suggest(token, candidates);
+        return suggestion is null ? string.Empty : $" Did you mean '{suggestion}'?";
+    }
+
+    internal static RootCommand BuildCommand(TextWriter stdout, TextWriter stderr)
+    {
+        var root = new RootCommand("KexecSim: checks that Linux hands an x86 machine safely to a new kernel (kexec) or a crash kernel (kdump).");
+        root.Subcommands.Add(Commands.LintCommand.Create(stdout, stderr));
+        root.Subcommands.Add(Commands.CheckCommand.Create(stdout, stderr));
+        root.Subcommands.Add(Commands.ListCommand.Create(stdout, stderr));
+        return root;
+    }
+
+    // ───────────────────────────── Shared options ─────────────────────────────
+
+    internal static Option<string[]> ModelPathOption() => new("--model-path")
+    {
+        HelpName = "DIR",
+        Description = "A directory searched for imports (after the importing file's own); the built-in models/ is always searched last.",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+
+    internal static Option<string[]> DefineOption() => new("-D", "--define")
+    {
+        HelpName = "NAME=VALUE",
+        Description = "Override a constant of the model: -D NAME=VALUE (after the scenario's own defines).",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+
+    internal static Option<int?> CpusOption() => new("--cpus")
+    {
+        HelpName = "N",
+        Description = "Number of CPUs: CPU ranges that end at the scenario's last CPU are stretched or shrunk to end at N-1.",
+    };
+
+    /// <summary>Parses -D NAME=VALUE pairs; false (with a message) on a malformed one.</summary>
+    internal static bool TryParseDefines(string[]? defines, TextWriter stderr, out Dictionary<string, long> values)
+    {
+        values = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var define in defines ?? [])
+        {
+            var equals = define.IndexOf('=', StringComparison.Ordinal);
+            var name = equals < 0 ? define : define[..equals];
+            var text = equals < 0 ? string.Empty : define[(equals + 1)..].Replace("_", string.Empty, StringComparison.Ordinal);
+            long value = 0;
+            var ok = equals > 0;
+            if (ok)
+            {
+                if (text is "true" or "false")
+                {
+                    value = text == "true" ? 1 : 0;
+                }
+                else if (text.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
+                {
+                    ok = long.TryParse(text[2..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value);
+                }
+                else
+                {
+                    ok = long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+                }
+            }
+            if (!ok)
+            {
+                stderr.WriteLine($"kexecsim: error KF{(int)DiagnosticCode.InvalidCommandLineDefine:D4}: -D {define}: expected NAME=VALUE with an integer or true/false value");
+                return false;
+            }
+            values[name] = value;
+        }
+        return true;
+    }
+
+    internal static LoadOptions LoadOptionsFrom(string[]? modelPath, Dictionary<string, long> defines, int? cpus, string? scenario) => new()
+    {
+        ModelPath = (modelPath ?? []).Append(Catalog.ModelsDirectory).ToList(),
+        Compile = new CompileOptions { Defines = defines, Cpus = cpus },
+        Scenario = scenario,
+    };
+
+    internal static void Print(IEnumerable<Diagnostic> diagnostics, TextWriter writer)
+    {
+        foreach (var diagnostic in diagnostics)
+        {
+            writer.WriteLine(diagnostic.ToString());
+        }
+    }
+}

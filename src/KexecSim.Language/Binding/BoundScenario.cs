@@ -1,0 +1,98 @@
+using KexecSim.Language.Compilation;
+using KexecSim.Language.Syntax;
+using KexecSim.Language.Text;
+
+namespace KexecSim.Language.Binding;
+
+/// <summary>A CPU list element whose bounds are constant expressions (evaluated per scenario instance).</summary>
+public sealed record BoundCpuRange(TextSpan Span, BoundExpression First, BoundExpression? Last);
+
+public sealed record BoundRuns(TextSpan Span, IReadOnlyList<BoundCpuRange> Cpus, FunctionSymbol Entry, IReadOnlyList<BoundExpression> Arguments);
+
+public sealed record BoundInitCpu(TextSpan Span, IReadOnlyList<BoundCpuRange> Cpus, FunctionSymbol Body);
+
+public enum FaultKind
+{
+    Nmi,
+    Smi,
+    Mce,
+}
+
+public sealed record BoundInject(TextSpan Span, FaultKind Fault, BoundExpression Budget, IReadOnlyList<BoundCpuRange>? Cpus);
+
+public sealed record BoundDefine(TextSpan Span, ConstSymbol Constant, BoundExpression Value);
+
+/// <summary>What a scenario expects: nothing stated, <c>pass</c>, or a violation code.</summary>
+public readonly record struct Expectation(bool IsStated, ViolationCode? Code)
+{
+    public static readonly Expectation None = new(false, null);
+    public static readonly Expectation Pass = new(true, null);
+
+    public bool IsPass => IsStated && Code is null;
+
+    public override string ToString() => !IsStated ? "-" : Code is { } c ? c.Name() : "pass";
+}
+
+public enum Vendor
+{
+    Intel,
+    Amd,
+}
+
+public enum CacheTopology
+{
+    Private,
+    Package,
+}
+
+/// <summary>The platform block as bound expressions; values are fixed when the scenario is instantiated.</summary>
+public sealed class BoundPlatform
+{
+    public Vendor Vendor { get; set; } = Vendor.Intel;
+    public BoundExpression? Cpus { get; set; }
+    public BoundExpression? Bsp { get; set; }
+    public List<string> Features { get; } = [];
+    public List<string> Bugs { get; } = [];
+    public List<(BoundExpression Leaf, BoundExpression Value)> Cpuid { get; } = [];
+    public BoundExpression? SmeActive { get; set; }
+    public BoundExpression? NextSmeActive { get; set; }
+    public CacheTopology Cache { get; set; } = CacheTopology.Private;
+    public bool Evictions { get; set; } = true;
+    public BoundExpression? SnpGuests { get; set; }
+    public BoundExpression? WbinvdMicroseconds { get; set; }
+    public TextSpan CpusSpan { get; set; }
+}
+
+public sealed class BoundScenario(string name, SourceText source, ScenarioDeclaration declaration)
+{
+    public string Name { get; } = name;
+    public SourceText Source { get; } = source;
+    public ScenarioDeclaration Declaration { get; } = declaration;
+    public string Description { get; set; } = string.Empty;
+    public BoundPlatform Platform { get; } = new();
+    public List<BoundDefine> Defines { get; } = [];
+    public FunctionSymbol? Init { get; set; }
+    public List<BoundInitCpu> InitCpus { get; } = [];
+    public List<BoundRuns> Runs { get; } = [];
+    public IReadOnlyList<BoundCpuRange>? Symmetric { get; set; }
+    public TextSpan SymmetricSpan { get; set; }
+    public bool Timeouts { get; set; } = true;
+    public List<BoundInject> Injects { get; } = [];
+    public FunctionSymbol? Final { get; set; }
+    public Expectation Expect { get; set; } = Expectation.None;
+}
+
+/// <summary>Everything the binder produced from the loaded files.</summary>
+public sealed class BoundProgram
+{
+    public required IReadOnlyList<ConstSymbol> Constants { get; init; }
+    public required IReadOnlyList<EnumSymbol> Enums { get; init; }
+    public required IReadOnlyList<RegionSymbol> Regions { get; init; }
+    public required IReadOnlyList<GlobalVariableSymbol> Variables { get; init; }
+
+    /// <summary>Functions and handlers in declaration order (scenario blocks are in their scenarios).</summary>
+    public required IReadOnlyList<FunctionSymbol> Functions { get; init; }
+    public required IReadOnlyList<FunctionSymbol> Handlers { get; init; }
+    public required IReadOnlyList<BoundScenario> Scenarios { get; init; }
+    public required IReadOnlyDictionary<string, Symbol> Globals { get; init; }
+}

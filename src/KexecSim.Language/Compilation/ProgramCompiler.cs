@@ -1,0 +1,569 @@
+using KexecSim.Language.Binding;
+using KexecSim.Language.Diagnostics;
+using KexecSim.Language.Text;
+
+namespace KexecSim.Language.Compilation;
+
+/// <summary>
+/// Instantiates a scenario against the bound model: fixes every constant (declared values, then the
+/// scenario's defines, then -D), the CPU count and ranges, lays out lines and variables, and compiles
+/// every function to instructions. Problems that need values (a CPU out of range, a bad define) are
+/// diagnostics with the span of the scenario item at fault.
+/// </summary>
+public sealed partial class ProgramCompiler
+{
+    private readonly BoundProgram _program;
+    private readonly BoundScenario? _scenario;
+    private readonly CompileOptions _options;
+    private readonly DiagnosticBag _diagnostics;
+    private readonly Dictionary<ConstSymbol, long> _constants = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<RegionSymbol, CompiledRegion> _regions = new(ReferenceEqualityComparer.Instance);
+    private readonly List<CompiledRegion> _regionList = [];
+    private readonly List<MemoryLine> _lines = [];
+    private readonly Dictionary<GlobalVariableSymbol, CompiledVariable> _variables = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<FunctionSymbol, int> _functionIds = new(ReferenceEqualityComparer.Instance);
+    private readonly List<FunctionSymbol> _functionOrder = [];
+    private readonly List<string> _strings = [];
+    private readonly Dictionary<string, int> _stringIds = new(StringComparer.Ordinal);
+    private readonly List<string> _bugNames = [];
+    private int _cpus;
+    private int _cpumaskWords;
+    private int _stackRegion = -1;
+    private int _errorsAtStart;
+
+    private ProgramCompiler(BoundProgram program, BoundScenario? scenario, CompileOptions options, DiagnosticBag diagnostics)
+    {
+        _program = program;
+        _scenario = scenario;
+        _options = options;
+        _diagnostics = diagnostics;
+    }
+
+    /// <summary>Compiles one scenario (or, with none, the model alone on a one-CPU default platform).</summary>
+    public static CompiledProgram? Compile(BoundProgram program, BoundScenario? scenario, CompileOptions options, DiagnosticBag diagnostics)
+    {
+        var compiler = new ProgramCompiler(program, scenario, options, diagnostics);
+        return compiler.Run();
+    }
+
+    private int ErrorCount => _diagnostics.ErrorCount;
+
+    private void Report(SourceText? source, DiagnosticCode code, TextSpan span, string message) =>
+        _diagnostics.Report(code, source, span, message);
+
+    private SourceText? ScenarioSource => _scenario?.Source;
+
+    private CompiledProgram? Run()
+    {
+        _errorsAtStart = ErrorCount;
+        EvaluateConstants();
+        var platform = BuildPlatform();
+        if (platform is null)
+        {
+            return null;
+        }
+        _cpus = platform.Cpus;
+        _cpumaskWords = (_cpus + 63) / 64;
+        LayOutRegions();
+        LayOutVariables();
+        var entries = ResolveEntries(out var initCpus, out var symmetric);
+        var faults = ResolveFaults();
+        foreach (var bug in platform.Bugs.Concat(Intrinsics.KnownBugs).Distinct().Order(StringComparer.Ordinal))
+        {
+            _bugNames.Add(bug);
+        }
+
+        // Function ids: model functions, handlers, then this scenario's blocks.
+        foreach (var function in _program.Functions.Concat(_program.Handlers))
+        {
+            AddFunction(function);
+        }
+        var init = _scenario?.Init is { } i ? AddFunction(i) : -1;
+        var initCpuIds = _scenario?.InitCpus.Select(b => AddFunction(b.Body)).ToList() ?? [];
+        var final = _scenario?.Final is { } f ? AddFunction(f) : -1;
+        if (Region("stack") is { IsImplicit: false } stackSymbol && _regions.TryGetValue(stackSymbol, out var stack))
+        {
+            _stackRegion = stack.Id;
+        }
+
+        var compiled = new List<CompiledFunction>(_functionOrder.Count);
+        foreach (var function in _functionOrder)
+        {
+            compiled.Add(CompileFunction(function));
+        }
+        MarkSpinningBackEdges(compiled);
+
+        if (ErrorCount > _errorsAtStart)
+        {
+            return null;
+        }
+        var symmetryReason = symmetric.Count >= 2 ? CheckSymmetry(symmetric, entries, initCpus) : null;
+        if (ErrorCount > _errorsAtStart)
+        {
+            return null;
+        }
+
+        var vectors = new Dictionary<long, int>();
+        var nmi = -1;
+        var mce = -1;
+        foreach (var handler in _program.Handlers)
+        {
+            var id = _functionIds[handler];
+            switch (handler.Handler)
+            {
+                case Syntax.HandlerKind.Nmi: nmi = id; break;
+                case Syntax.HandlerKind.Mce: mce = id; break;
+                case Syntax.HandlerKind.Vector when handler.Vector is not null:
+                    vectors[Evaluate(handler.Vector, handler.Source)] = id;
+                    break;
+            }
+        }
+
+        return new CompiledProgram
+        {
+            ScenarioName = _scenario?.Name ?? string.Empty,
+            Description = _scenario?.Description ?? string.Empty,
+            ScenarioSpan = SourceSpans.Of(_scenario?.Source, _scenario?.Declaration.Name.Span ?? default),
+            Platform = platform,
+            Regions = _regionList,
+            Lines = _lines,
+            Variables = _program.Variables.Select(v => _variables[v]).ToList(),
+            Functions = compiled,
+            VectorHandlers = vectors,
+            NmiHandler = nmi,
+            MceHandler = mce,
+            Strings = _strings,
+            BugNames = _bugNames,
+            CpumaskWords = _cpumaskWords,
+            StackRegion = _stackRegion,
+            NextKernelRegion = _regions.TryGetValue(Region("next_kernel")!, out var next) ? next.Id : -1,
+            Entries = entries.Select(e => e is null ? null : new EntryPoint(_functionIds[e.Value.Function], e.Value.Arguments)).ToList(),
+            InitFunction = init,
+            InitCpus = initCpus.Select((cpus, index) => new InitBlock(cpus, initCpuIds[index])).ToList(),
+            FinalFunction = final,
+            SymmetricCpus = symmetric,
+            SymmetryIgnoredReason = symmetryReason,
+            Timeouts = _scenario?.Timeouts ?? true,
+            Faults = faults,
+            Expect = _scenario?.Expect ?? Expectation.None,
+            Constants = _program.Constants.ToDictionary(c => c.Name, c => _constants.GetValueOrDefault(c)),
+        };
+    }
+
+    private RegionSymbol? Region(string name) => _program.Globals.TryGetValue(name, out var s) ? s as RegionSymbol : null;
+
+    private int AddFunction(FunctionSymbol function)
+    {
+        if (_functionIds.TryGetValue(function, out var id))
+        {
+            return id;
+        }
+        id = _functionOrder.Count;
+        _functionIds[function] = id;
+        _functionOrder.Add(function);
+        return id;
+    }
+
+    private int StringId(string text)
+    {
+        if (!_stringIds.TryGetValue(text, out var id))
+        {
+            id = _strings.Count;
+            _strings.Add(text);
+            _stringIds[text] = id;
+        }
+        return id;
+    }
+
+    // ───────────────────────────── Constants ─────────────────────────────
+
+    private void EvaluateConstants()
+    {
+        var commandLine = new Dictionary<ConstSymbol, long>(ReferenceEqualityComparer.Instance);
+        foreach (var (name, value) in _options.Defines.OrderBy(d => d.Key, StringComparer.Ordinal))
+        {
+            if (_program.Globals.TryGetValue(name, out var symbol) && symbol is ConstSymbol constant)
+            {
+                commandLine[constant] = value;
+            }
+            else
+            {
+                Report(null, DiagnosticCode.InvalidCommandLineDefine, default,
+                    $"-D {name}={value}: the model has no constant '{name}'{Spelling.DidYouMean(name, _program.Constants.Select(c => c.Name))}");
+            }
+        }
+        var overrides = new Dictionary<ConstSymbol, long>(commandLine, ReferenceEqualityComparer.Instance);
+        if (_scenario is not null)
+        {
+            foreach (var define in _scenario.Defines)
+            {
+                if (commandLine.ContainsKey(define.Constant))
+                {
+                    continue;
+                }
+                if (ConstantEvaluator.TryEvaluate(define.Value, overrides, out var value, out var error))
+                {
+                    overrides[define.Constant] = value;
+                }
+                else if (error is not null)
+                {
+                    Report(_scenario.Source, DiagnosticCode.DivisionByZeroInConstant, define.Value.Span, error);
+                }
+            }
+        }
+        foreach (var constant in _program.Constants)
+        {
+            if (overrides.TryGetValue(constant, out var value))
+            {
+                _constants[constant] = value;
+            }
+            else if (constant.Value is not null && ConstantEvaluator.TryEvaluate(constant.Value, overrides, out value, out var error))
+            {
+                _constants[constant] = value;
+            }
+            else
+            {
+                _constants[constant] = 0;
+            }
+        }
+        // Dependent consts see the overrides (const B = A + 1 follows define A).
+        foreach (var (constant, value) in _constants.ToList())
+        {
+            _constants[constant] = value;
+        }
+    }
+
+    /// <summary>A constant expression's value under this instance's constants.</summary>
+    private long Evaluate(BoundExpression expression, SourceText? source)
+    {
+        if (ConstantEvaluator.TryEvaluate(expression, _constants, out var value, out var error))
+        {
+            return value;
+        }
+        if (error is not null)
+        {
+            Report(source, DiagnosticCode.DivisionByZeroInConstant, expression.Span, error);
+        }
+        return 0;
+    }
+
+    // ───────────────────────────── Platform and CPUs ─────────────────────────────
+
+    private PlatformSpec? BuildPlatform()
+    {
+        var platform = _scenario?.Platform ?? new BoundPlatform();
+        var source = ScenarioSource;
+        int cpus;
+        if (platform.Cpus is not null)
+        {
+            var value = Evaluate(platform.Cpus, source);
+            if (value < 1 || value > Limits.MaxCpus)
+            {
+                Report(source, DiagnosticCode.InvalidCpuCount, platform.Cpus.Span, $"cpus must be between 1 and {Limits.MaxCpus}, not {value}");
+                return null;
+            }
+            cpus = (int)value;
+        }
+        else
+        {
+            // Without 'cpus', the machine has the CPUs the scenario names.
+            var highest = 0L;
+            foreach (var range in (_scenario?.Runs.SelectMany(r => r.Cpus) ?? []).Concat(_scenario?.InitCpus.SelectMany(b => b.Cpus) ?? []))
+            {
+                highest = Math.Max(highest, Evaluate(range.Last ?? range.First, source));
+            }
+            cpus = (int)Math.Clamp(highest + 1, 1, Limits.MaxCpus);
+        }
+        _originalLastCpu = cpus - 1;
+        if (_options.Cpus is { } overrideCpus)
+        {
+            if (overrideCpus < 1 || overrideCpus > Limits.MaxCpus)
+            {
+                Report(null, DiagnosticCode.InvalidCpuCount, default, $"--cpus must be between 1 and {Limits.MaxCpus}, not {overrideCpus}");
+                return null;
+            }
+            cpus = overrideCpus;
+        }
+        _cpus = cpus;
+        var bsp = platform.Bsp is null ? 0 : Evaluate(platform.Bsp, source);
+        if (bsp < 0 || bsp >= cpus)
+        {
+            Report(source, DiagnosticCode.CpuOutOfRange, platform.Bsp!.Span, $"bsp {bsp} is not a CPU of this platform (CPUs 0..{cpus - 1})");
+            return null;
+        }
+        var cpuid = new SortedDictionary<long, long>();
+        foreach (var (leaf, value) in platform.Cpuid)
+        {
+            cpuid[Evaluate(leaf, source)] = Evaluate(value, source);
+        }
+        var snpGuests = platform.SnpGuests is null ? 0 : Evaluate(platform.SnpGuests, source);
+        if (snpGuests is < 0 or > 0xFFFF)
+        {
+            Report(source, DiagnosticCode.ConstantOutOfRange, platform.SnpGuests!.Span, $"snp_guests must be between 0 and 65535, not {snpGuests}");
+        }
+        var wbinvd = platform.WbinvdMicroseconds is null ? 500 : Evaluate(platform.WbinvdMicroseconds, source);
+        if (wbinvd < 0)
+        {
+            Report(source, DiagnosticCode.ConstantOutOfRange, platform.WbinvdMicroseconds!.Span, $"wbinvd_us cannot be negative ({wbinvd})");
+        }
+        return new PlatformSpec
+        {
+            Vendor = platform.Vendor,
+            Cpus = cpus,
+            Bsp = (int)bsp,
+            Features = new SortedSet<string>(platform.Features, StringComparer.Ordinal),
+            Bugs = new SortedSet<string>(platform.Bugs, StringComparer.Ordinal),
+            Cpuid = cpuid,
+            SmeActive = platform.SmeActive is not null && Evaluate(platform.SmeActive, source) != 0,
+            NextSmeActive = platform.NextSmeActive is not null && Evaluate(platform.NextSmeActive, source) != 0,
+            Cache = platform.Cache,
+            Evictions = platform.Evictions,
+            SnpGuests = (int)Math.Clamp(snpGuests, 0, 0xFFFF),
+            WbinvdMicroseconds = Math.Max(0, wbinvd),
+        };
+    }
+
+    private int _originalLastCpu;
+
+    /// <summary>CPUs of a list; with --cpus, a range ending at the old last CPU ends at the new one.</summary>
+    private List<int> ResolveCpus(IReadOnlyList<BoundCpuRange> ranges)
+    {
+        var source = ScenarioSource;
+        var cpus = new SortedSet<int>();
+        foreach (var range in ranges)
+        {
+            var first = Evaluate(range.First, source);
+            var last = range.Last is null ? first : Evaluate(range.Last, source);
+            if (_options.Cpus is not null && last == _originalLastCpu)
+            {
+                last = _cpus - 1;
+                if (first > last)
+                {
+                    continue;
+                }
+            }
+            if (first > last)
+            {
+                Report(source, DiagnosticCode.CpuOutOfRange, range.Span, $"empty CPU range {first}..{last}");
+                continue;
+            }
+            if (first < 0 || last >= _cpus)
+            {
+                var bad = first < 0 ? first : last;
+                Report(source, DiagnosticCode.CpuOutOfRange, range.Span, $"CPU {bad} does not exist: this platform has CPUs 0..{_cpus - 1}");
+                continue;
+            }
+            for (var c = first; c <= last; c++)
+            {
+                cpus.Add((int)c);
+            }
+        }
+        return cpus.ToList();
+    }
+
+    private List<(FunctionSymbol Function, long[] Arguments)?> ResolveEntries(out List<List<int>> initCpus, out List<int> symmetric)
+    {
+        var entries = new List<(FunctionSymbol, long[])?>(new (FunctionSymbol, long[])?[_cpus]);
+        var assignedBy = new TextSpan?[_cpus];
+        initCpus = [];
+        symmetric = [];
+        if (_scenario is null)
+        {
+            return entries;
+        }
+        foreach (var runs in _scenario.Runs)
+        {
+            var arguments = runs.Arguments.Select(a => Evaluate(a, _scenario.Source)).ToArray();
+            foreach (var cpu in ResolveCpus(runs.Cpus))
+            {
+                if (assignedBy[cpu] is { } first)
+                {
+                    Report(_scenario.Source, DiagnosticCode.CpuAssignedTwice, runs.Span,
+                        $"CPU {cpu} already runs code (from {new SourceSpan(_scenario.Source, first)})");
+                    continue;
+                }
+                assignedBy[cpu] = runs.Span;
+                entries[cpu] = (runs.Entry, arguments);
+            }
+        }
+        foreach (var init in _scenario.InitCpus)
+        {
+            initCpus.Add(ResolveCpus(init.Cpus));
+        }
+        if (_scenario.Symmetric is { } ranges)
+        {
+            symmetric = ResolveCpus(ranges);
+            if (symmetric.Count < 2)
+            {
+                Report(_scenario.Source, DiagnosticCode.SymmetryTrivial, _scenario.SymmetricSpan,
+                    $"'symmetric' names {symmetric.Count} CPU{(symmetric.Count == 1 ? string.Empty : "s")}: nothing to interchange");
+            }
+        }
+        return entries;
+    }
+
+    private List<FaultBudget> ResolveFaults()
+    {
+        var faults = new List<FaultBudget>();
+        if (_scenario is null)
+        {
+            return faults;
+        }
+        foreach (var inject in _scenario.Injects.OrderBy(i => i.Fault))
+        {
+            var budget = Evaluate(inject.Budget, _scenario.Source);
+            if (budget is < 0 or > 1000)
+            {
+                Report(_scenario.Source, DiagnosticCode.ConstantOutOfRange, inject.Budget.Span, $"an inject budget must be between 0 and 1000, not {budget}");
+                continue;
+            }
+            var cpus = inject.Cpus is null ? Enumerable.Range(0, _cpus).ToList() : ResolveCpus(inject.Cpus);
+            faults.Add(new FaultBudget(inject.Fault, (int)budget, cpus));
+        }
+        return faults;
+    }
+
+    // ───────────────────────────── Memory layout ─────────────────────────────
+
+    private void LayOutRegions()
+    {
+        var defaultKey = BuiltinValues.KeyNone;
+        foreach (var region in _program.Regions.Where(r => !r.IsAlias))
+        {
+            var count = region.Lines is null ? 1 : Evaluate(region.Lines, region.Source);
+            var instances = region.IsPercpu ? _cpus : 1;
+            if (count < 1 || count * instances > Limits.MaxLines)
+            {
+                Report(region.Source, DiagnosticCode.InvalidRegionSize, region.Span,
+                    $"region '{region.Name}' must have between 1 and {Limits.MaxLines / instances} lines, not {count}");
+                count = 1;
+            }
+            var key = region.InitialKey is null ? (long?)null : Evaluate(region.InitialKey, region.Source);
+            var lines = new int[count * instances];
+            for (var cpu = 0; cpu < instances; cpu++)
+            {
+                for (var index = 0; index < count; index++)
+                {
+                    var id = _lines.Count;
+                    var name = region.IsPercpu ? $"{region.Name}[{cpu}][{index}]" : $"{region.Name}[{index}]";
+                    // A region without 'key' holds the old kernel's own content: written with its key.
+                    _lines.Add(new MemoryLine(id, _regionList.Count, name, key ?? OldKernelKey));
+                    lines[(cpu * count) + index] = id;
+                }
+            }
+            var compiled = new CompiledRegion
+            {
+                Id = _regionList.Count,
+                Name = region.Name,
+                IsPercpu = region.IsPercpu,
+                IsAlias = false,
+                LinesPerInstance = (int)count,
+                Lines = lines,
+            };
+            _regions[region] = compiled;
+            _regionList.Add(compiled);
+        }
+        _ = defaultKey;
+        foreach (var region in _program.Regions.Where(r => r.IsAlias))
+        {
+            var lines = Flatten(region, 0).ToArray();
+            var compiled = new CompiledRegion
+            {
+                Id = _regionList.Count,
+                Name = region.Name,
+                IsPercpu = false,
+                IsAlias = true,
+                LinesPerInstance = lines.Length,
+                Lines = lines,
+            };
+            _regions[region] = compiled;
+            _regionList.Add(compiled);
+        }
+    }
+
+    private long OldKernelKey => (_scenario?.Platform.SmeActive is { } sme && Evaluate(sme, ScenarioSource) != 0)
+        ? BuiltinValues.KeySme : BuiltinValues.KeyNone;
+
+    private IEnumerable<int> Flatten(RegionSymbol region, int depth)
+    {
+        if (depth > 64)
+        {
+            yield break;
+        }
+        if (!region.IsAlias)
+        {
+            foreach (var line in _regions[region].Lines)
+            {
+                yield return line;
+            }
+            yield break;
+        }
+        foreach (var part in region.AliasOf!)
+        {
+            foreach (var line in Flatten(part, depth + 1))
+            {
+                yield return line;
+            }
+        }
+    }
+
+    private void LayOutVariables()
+    {
+        var data = Region("data")!;
+        foreach (var variable in _program.Variables)
+        {
+            var region = variable.HomeRegion ?? data;
+            var index = variable.HomeIndex is null ? 0 : Evaluate(variable.HomeIndex, variable.Source);
+            var compiledRegion = _regions[region];
+            var perCpu = new int[variable.IsPercpu ? _cpus : 1];
+            if (index < 0 || index >= compiledRegion.LinesPerInstance)
+            {
+                Report(variable.Source, DiagnosticCode.InvalidLineIndex, variable.HomeIndex?.Span ?? variable.Span,
+                    $"'{variable.Name}' is homed on {region.Name}[{index}], but '{region.Name}' has {compiledRegion.LinesPerInstance} line(s)");
+                index = 0;
+            }
+            for (var cpu = 0; cpu < perCpu.Length; cpu++)
+            {
+                perCpu[cpu] = compiledRegion.IsPercpu ? compiledRegion.LineOf(cpu, (int)index) : compiledRegion.Lines[index];
+            }
+            var initial = 0L;
+            if (variable.Initializer is BoundAllCpusMask)
+            {
+                initial = 1;
+            }
+            else if (variable.Initializer is not null)
+            {
+                initial = Evaluate(variable.Initializer, variable.Source);
+            }
+            _variables[variable] = new CompiledVariable
+            {
+                Id = variable.Ordinal,
+                Name = variable.Name,
+                Type = variable.Type,
+                IsPercpu = variable.IsPercpu,
+                InitialValue = initial,
+                HomeLinePerCpu = perCpu,
+                Declaration = SourceSpans.Of(variable.Source, variable.Span),
+            };
+        }
+    }
+
+    private int[] HomeLines(FunctionSymbol function)
+    {
+        var region = function.HomeRegion ?? Region("text")!;
+        var compiled = _regions[region];
+        var index = function.HomeIndex is null ? 0 : Evaluate(function.HomeIndex, function.Source);
+        if (index < 0 || index >= compiled.LinesPerInstance)
+        {
+            Report(function.Source, DiagnosticCode.InvalidLineIndex, function.HomeIndex?.Span ?? function.Span,
+                $"'{function.Name}' lives in {region.Name}[{index}], but '{region.Name}' has {compiled.LinesPerInstance} line(s)");
+            index = 0;
+        }
+        var lines = new int[compiled.IsPercpu ? _cpus : 1];
+        for (var cpu = 0; cpu < lines.Length; cpu++)
+        {
+            lines[cpu] = compiled.IsPercpu ? compiled.LineOf(cpu, (int)index) : compiled.Lines[index];
+        }
+        return lines;
+    }
+}

@@ -1,0 +1,132 @@
+using KexecSim.Language.Binding;
+using KexecSim.Language.Compilation;
+using KexecSim.Language.Diagnostics;
+using KexecSim.Language.Loading;
+using KexecSim.Language.Syntax;
+
+namespace KexecSim.Language;
+
+public sealed record LoadOptions
+{
+    /// <summary>Directories searched for imports after the importing file's own (--model-path).</summary>
+    public IReadOnlyList<string> ModelPath { get; init; } = [];
+
+    public CompileOptions Compile { get; init; } = CompileOptions.Default;
+
+    /// <summary>Only this scenario is compiled (null: all of them).</summary>
+    public string? Scenario { get; init; }
+
+    public static readonly LoadOptions Default = new();
+}
+
+public sealed class FrontEndResult
+{
+    public required IReadOnlyList<Diagnostic> Diagnostics { get; init; }
+    public required IReadOnlyList<CompilationUnit> Units { get; init; }
+    public BoundProgram? Program { get; init; }
+
+    /// <summary>One compiled program per scenario (empty when any error was reported).</summary>
+    public required IReadOnlyList<CompiledProgram> Scenarios { get; init; }
+
+    public bool HasErrors => Diagnostics.Any(d => d.IsError);
+}
+
+/// <summary>The language pipeline: load (lex, parse) → bind → compile each scenario.</summary>
+public static class FrontEnd
+{
+    /// <summary>Stack for the pipeline's thread: recursion is bounded by the parser's limits, and this
+    /// leaves a wide margin for them on any platform.</summary>
+    private const int StackBytes = 256 * 1024 * 1024;
+
+    public static FrontEndResult Load(IEnumerable<string> files, LoadOptions? options = null)
+    {
+        options ??= LoadOptions.Default;
+        var list = files.ToList();
+        return OnLargeStack(() =>
+        {
+            var diagnostics = new DiagnosticBag();
+            var loader = new ModelLoader(options.ModelPath, diagnostics);
+            foreach (var file in list)
+            {
+                loader.LoadRoot(file);
+            }
+            return Finish(loader.Units, diagnostics, options);
+        });
+    }
+
+    public static FrontEndResult LoadText(string displayPath, string text, LoadOptions? options = null)
+    {
+        options ??= LoadOptions.Default;
+        return OnLargeStack(() =>
+        {
+            var diagnostics = new DiagnosticBag();
+            var loader = new ModelLoader(options.ModelPath, diagnostics);
+            loader.LoadText(displayPath, text);
+            return Finish(loader.Units, diagnostics, options);
+        });
+    }
+
+    private static FrontEndResult Finish(IReadOnlyList<CompilationUnit> units, DiagnosticBag diagnostics, LoadOptions options)
+    {
+        var program = Binder.Bind(units, diagnostics);
+        var compiled = new List<CompiledProgram>();
+        // Scenarios are compiled even after binding errors, so that their own errors (CPU ranges,
+        // symmetry) are reported too; nothing compiled from an erroneous model is ever returned.
+        {
+            var scenarios = program.Scenarios.AsEnumerable();
+            if (options.Scenario is { } wanted)
+            {
+                scenarios = scenarios.Where(s => s.Name == wanted);
+                if (!scenarios.Any())
+                {
+                    diagnostics.Report(DiagnosticCode.UnknownScenario, null, default,
+                        $"no scenario named \"{wanted}\"{Spelling.DidYouMean(wanted, program.Scenarios.Select(s => s.Name))}");
+                }
+            }
+            foreach (var scenario in scenarios)
+            {
+                if (ProgramCompiler.Compile(program, scenario, options.Compile, diagnostics) is { } result)
+                {
+                    compiled.Add(result);
+                }
+            }
+            if (program.Scenarios.Count == 0)
+            {
+                // A library file: still lay it out and compile it, so that its errors show.
+                ProgramCompiler.Compile(program, null, options.Compile, diagnostics);
+            }
+        }
+        var sorted = diagnostics.ToSortedList();
+        return new FrontEndResult
+        {
+            Diagnostics = sorted,
+            Units = units,
+            Program = program,
+            Scenarios = sorted.Any(d => d.IsError) ? [] : compiled,
+        };
+    }
+
+    private static T OnLargeStack<T>(Func<T> work)
+    {
+        T result = default!;
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                result = work();
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        }, StackBytes);
+        thread.Start();
+        thread.Join();
+        if (failure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+        }
+        return result;
+    }
+}

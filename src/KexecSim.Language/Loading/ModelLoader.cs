@@ -1,0 +1,165 @@
+using System.Text;
+using KexecSim.Language.Diagnostics;
+using KexecSim.Language.Syntax;
+using KexecSim.Language.Text;
+
+namespace KexecSim.Language.Loading;
+
+/// <summary>
+/// Reads .kflow files and their imports (each loaded once, in dependency order: an import before
+/// the file that imports it). Bad bytes, missing files and cycles are diagnostics, not exceptions.
+/// </summary>
+public sealed class ModelLoader
+{
+    /// <summary>Larger files are refused: no hand-written model comes near this.</summary>
+    public const long MaxFileBytes = 64L * 1024 * 1024;
+
+    private readonly IReadOnlyList<string> _modelPath;
+    private readonly DiagnosticBag _diagnostics;
+    private readonly Dictionary<string, CompilationUnit?> _loaded = new(StringComparer.Ordinal);
+    private readonly List<string> _inProgress = [];
+    private readonly List<CompilationUnit> _order = [];
+
+    public ModelLoader(IReadOnlyList<string> modelPath, DiagnosticBag diagnostics)
+    {
+        _modelPath = modelPath;
+        _diagnostics = diagnostics;
+    }
+
+    /// <summary>All files loaded so far, imports first.</summary>
+    public IReadOnlyList<CompilationUnit> Units => _order;
+
+    /// <summary>Loads a file named on the command line (shown to the user as given).</summary>
+    public void LoadRoot(string path)
+    {
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full))
+        {
+            _diagnostics.Report(DiagnosticCode.FileNotFound, null, default, $"{path}: no such file");
+            return;
+        }
+        Load(full, path, null, default);
+    }
+
+    /// <summary>Loads text that does not come from a file (tests, the language server of the future).</summary>
+    public void LoadText(string displayPath, string text)
+    {
+        var source = new SourceText(displayPath, text);
+        var unit = Parser.Parse(source, _diagnostics);
+        _loaded[Path.GetFullPath(displayPath)] = unit;
+        _inProgress.Add(Path.GetFullPath(displayPath));
+        LoadImports(unit, Path.GetDirectoryName(Path.GetFullPath(displayPath)) ?? ".");
+        _inProgress.RemoveAt(_inProgress.Count - 1);
+        _order.Add(unit);
+    }
+
+    private void Load(string fullPath, string displayPath, SourceText? importer, TextSpan importSpan)
+    {
+        if (_loaded.ContainsKey(fullPath))
+        {
+            return;
+        }
+        var source = Read(fullPath, displayPath, importer, importSpan);
+        if (source is null)
+        {
+            _loaded[fullPath] = null;
+            return;
+        }
+        var unit = Parser.Parse(source, _diagnostics);
+        _loaded[fullPath] = unit;
+        _inProgress.Add(fullPath);
+        LoadImports(unit, Path.GetDirectoryName(fullPath) ?? ".");
+        _inProgress.RemoveAt(_inProgress.Count - 1);
+        _order.Add(unit);
+    }
+
+    private void LoadImports(CompilationUnit unit, string directory)
+    {
+        foreach (var import in unit.Declarations.OfType<ImportDeclaration>())
+        {
+            var relative = import.Path.Text;
+            if (import.Path.IsMissing || relative.Length == 0)
+            {
+                continue;
+            }
+            var resolved = Resolve(relative, directory);
+            if (resolved is null)
+            {
+                var searched = string.Join(", ", new[] { directory }.Concat(_modelPath).Select(Display).Distinct());
+                _diagnostics.Report(DiagnosticCode.FileNotFound, unit.Source, import.Path.Span,
+                    $"cannot find import \"{relative}\" (searched: {searched})");
+                continue;
+            }
+            var cycleStart = _inProgress.IndexOf(resolved);
+            if (cycleStart >= 0)
+            {
+                var chain = _inProgress.Skip(cycleStart).Append(resolved).Select(Display);
+                _diagnostics.Report(DiagnosticCode.ImportCycle, unit.Source, import.Path.Span,
+                    $"import cycle: {string.Join(" -> ", chain)}");
+                continue;
+            }
+            Load(resolved, Display(resolved), unit.Source, import.Path.Span);
+        }
+    }
+
+    private string? Resolve(string relative, string directory)
+    {
+        foreach (var root in new[] { directory }.Concat(_modelPath))
+        {
+            var candidate = Path.GetFullPath(Path.Combine(root, relative));
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>A path as the user wants to read it: relative to the working directory when below it.</summary>
+    public static string Display(string fullPath)
+    {
+        var relative = Path.GetRelativePath(Environment.CurrentDirectory, fullPath);
+        return relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative) ? fullPath : relative;
+    }
+
+    private SourceText? Read(string fullPath, string displayPath, SourceText? importer, TextSpan importSpan)
+    {
+        byte[] bytes;
+        try
+        {
+            var info = new FileInfo(fullPath);
+            if (info.Length > MaxFileBytes)
+            {
+                _diagnostics.Report(DiagnosticCode.FileTooLarge, importer, importSpan,
+                    $"{displayPath}: file is {info.Length} bytes; the limit is {MaxFileBytes} bytes");
+                return null;
+            }
+            bytes = File.ReadAllBytes(fullPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _diagnostics.Report(DiagnosticCode.FileReadError, importer, importSpan, $"{displayPath}: cannot read: {e.Message}");
+            return null;
+        }
+        return Decode(displayPath, bytes, _diagnostics);
+    }
+
+    /// <summary>
+    /// UTF-8 text to a source; a NUL byte marks a binary file (one diagnostic, nothing parsed); invalid
+    /// UTF-8 becomes U+FFFD, which the lexer reports at its position.
+    /// </summary>
+    public static SourceText? Decode(string displayPath, byte[] bytes, DiagnosticBag diagnostics)
+    {
+        var nul = Array.IndexOf(bytes, (byte)0);
+        if (nul >= 0)
+        {
+            var prefix = new SourceText(displayPath, Encoding.UTF8.GetString(bytes, 0, nul));
+            diagnostics.Report(DiagnosticCode.BinaryFile, prefix, new TextSpan(prefix.Length, 0),
+                $"this is not a text file (NUL byte at offset {nul}); kflow models are UTF-8 text");
+            return null;
+        }
+        var start = bytes.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0;
+        var text = Encoding.UTF8.GetString(bytes, start, bytes.Length - start);
+        return new SourceText(displayPath, text);
+    }
+}
