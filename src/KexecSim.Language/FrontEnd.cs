@@ -38,18 +38,15 @@ public static class FrontEnd
     /// leaves a wide margin for them on any platform.</summary>
     private const int StackBytes = 256 * 1024 * 1024;
 
-    public static FrontEndResult Load(IEnumerable<string> files, LoadOptions? options = null)
+    /// <summary>Loads one model: a root file and everything it imports (one namespace).</summary>
+    public static FrontEndResult Load(string file, LoadOptions? options = null)
     {
         options ??= LoadOptions.Default;
-        var list = files.ToList();
         return OnLargeStack(() =>
         {
             var diagnostics = new DiagnosticBag();
             var loader = new ModelLoader(options.ModelPath, diagnostics);
-            foreach (var file in list)
-            {
-                loader.LoadRoot(file);
-            }
+            loader.LoadRoot(file);
             return Finish(loader.Units, diagnostics, options);
         });
     }

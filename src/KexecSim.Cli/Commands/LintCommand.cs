@@ -23,10 +23,21 @@ public static class LintCommand
                 return ExitCodes.BadInput;
             }
             var options = KexecSimCli.LoadOptionsFrom(result.GetValue(modelPath), values, result.GetValue(cpus), null);
-            var loaded = FrontEnd.Load(result.GetValue(files)!, options);
-            KexecSimCli.Print(loaded.Diagnostics, stdout);
-            var errors = loaded.Diagnostics.Count(d => d.IsError);
-            var warnings = loaded.Diagnostics.Count - errors;
+            var diagnostics = new List<KexecSim.Language.Diagnostics.Diagnostic>();
+            foreach (var file in result.GetValue(files)!)
+            {
+                // Each file is its own model (with its imports); a shared import's diagnostics print once.
+                foreach (var diagnostic in FrontEnd.Load(file, options).Diagnostics)
+                {
+                    if (!diagnostics.Any(d => d.ToString() == diagnostic.ToString()))
+                    {
+                        diagnostics.Add(diagnostic);
+                    }
+                }
+            }
+            KexecSimCli.Print(diagnostics, stdout);
+            var errors = diagnostics.Count(d => d.IsError);
+            var warnings = diagnostics.Count - errors;
             if (errors > 0 || warnings > 0)
             {
                 stdout.WriteLine($"{errors} error{(errors == 1 ? string.Empty : "s")}, {warnings} warning{(warnings == 1 ? string.Empty : "s")}");

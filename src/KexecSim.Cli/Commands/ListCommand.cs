@@ -17,17 +17,15 @@ public static class ListCommand
                 stderr.WriteLine($"kexecsim: the catalog is empty (no .kflow files in {Catalog.CatalogDirectory})");
                 return ExitCodes.Success;
             }
-            var loaded = FrontEnd.Load(files, KexecSimCli.LoadOptionsFrom(null, [], null, null));
-            if (loaded.HasErrors)
+            var loaded = CheckCommand.Load(files, KexecSimCli.LoadOptionsFrom(null, [], null, null), stderr);
+            if (loaded is null)
             {
-                KexecSimCli.Print(loaded.Diagnostics, stderr);
                 return ExitCodes.BadInput;
             }
-            var scenarios = loaded.Program!.Scenarios;
-            var width = scenarios.Count == 0 ? 0 : scenarios.Max(s => s.Name.Length);
-            foreach (var scenario in scenarios)
+            var width = loaded.Count == 0 ? 0 : loaded.Max(s => s.ScenarioName.Length);
+            foreach (var scenario in loaded)
             {
-                stdout.WriteLine($"{scenario.Name.PadRight(width)}  {scenario.Expect,-15}  {scenario.Description}");
+                stdout.WriteLine($"{scenario.ScenarioName.PadRight(width)}  {scenario.Expect,-15}  {scenario.Description}");
             }
             return ExitCodes.Success;
         });

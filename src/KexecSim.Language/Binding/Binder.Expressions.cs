@@ -95,6 +95,7 @@ public sealed partial class Binder
             switch (symbol)
             {
                 case ConstSymbol constant:
+                    EnsureConstantBound(constant);
                     return new BoundConstReference(name.Span, constant);
                 case EnumMemberSymbol member:
                     return new BoundLiteral(name.Span, member.Owner.Type, member.Value);

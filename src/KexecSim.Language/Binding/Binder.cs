@@ -84,19 +84,33 @@ public sealed partial class Binder
         }
         DeclareImplicitRegions(units.Count > 0 ? units[0].Source : null);
 
-        // Pass 2: constants, enums, regions, variables, signatures (in dependency-safe order).
+        // Pass 2: types of variables (every enum is declared now), then constants on demand.
         foreach (var unit in units)
         {
             _source = unit.Source;
-            foreach (var declaration in unit.Declarations.OfType<ConstDeclaration>())
+            foreach (var declaration in unit.Declarations.OfType<VariableDeclaration>())
             {
                 if (_declared.TryGetValue(declaration, out var symbol))
                 {
-                    BindConstant((ConstSymbol)symbol);
+                    TypeVariable(declaration, (GlobalVariableSymbol)symbol);
                 }
             }
         }
-        CheckConstantCycles();
+        foreach (var unit in units)
+        {
+            _source = unit.Source;
+            foreach (var declaration in unit.Declarations.OfType<EnumDeclaration>())
+            {
+                if (_declared.TryGetValue(declaration, out var symbol))
+                {
+                    BindEnum(declaration, (EnumSymbol)symbol);
+                }
+            }
+        }
+        foreach (var constant in _constants.ToList())
+        {
+            EnsureConstantBound(constant);
+        }
         foreach (var unit in units)
         {
             _source = unit.Source;
@@ -108,9 +122,6 @@ public sealed partial class Binder
                 }
                 switch (declaration)
                 {
-                    case EnumDeclaration e:
-                        BindEnum(e, (EnumSymbol)symbol);
-                        break;
                     case RegionDeclaration r:
                         BindRegion(r, (RegionSymbol)symbol);
                         break;
@@ -331,8 +342,25 @@ public sealed partial class Binder
 
     // ───────────────────────────── Constants ─────────────────────────────
 
-    private void BindConstant(ConstSymbol symbol)
+    private readonly Dictionary<ConstSymbol, bool> _constantState = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Binds a constant the first time it is needed (constants may be used before they are
+    /// declared); a constant that needs itself is reported once.</summary>
+    private void EnsureConstantBound(ConstSymbol symbol)
     {
+        if (_constantState.TryGetValue(symbol, out var done))
+        {
+            if (!done && symbol.Value is null)
+            {
+                Report(symbol.Source!, DiagnosticCode.ConstantCycle, symbol.Span, $"constant '{symbol.Name}' depends on itself");
+                symbol.Type = KType.Int;
+                symbol.Value = new BoundErrorExpression(symbol.Span);
+            }
+            return;
+        }
+        _constantState[symbol] = false;
+        var (source, function, scope) = (_source, _function, _scope);
+        _source = symbol.Source!;
         _function = null;
         _scope = new Scope(null);
         var value = BindExpression(symbol.Declaration.Value);
@@ -342,72 +370,13 @@ public sealed partial class Binder
             value = new BoundErrorExpression(value.Span);
         }
         RequireConstant(value);
-        symbol.Type = value.Type.Kind == TypeKind.Enum ? KType.Int : value.Type;
-        symbol.Value = value;
-    }
-
-    private void CheckConstantCycles()
-    {
-        var state = new Dictionary<ConstSymbol, int>(ReferenceEqualityComparer.Instance);
-        foreach (var constant in _constants)
+        if (symbol.Value is null)
         {
-            Visit(constant);
+            symbol.Type = value.Type.Kind == TypeKind.Enum ? KType.Int : value.Type;
+            symbol.Value = value;
         }
-
-        void Visit(ConstSymbol constant)
-        {
-            if (state.TryGetValue(constant, out var s))
-            {
-                if (s == 1)
-                {
-                    Report(constant.Source!, DiagnosticCode.ConstantCycle, constant.Span, $"constant '{constant.Name}' depends on itself");
-                    constant.Value = new BoundErrorExpression(constant.Span);
-                }
-                return;
-            }
-            state[constant] = 1;
-            if (constant.Value is not null)
-            {
-                foreach (var dependency in ConstantsIn(constant.Value))
-                {
-                    Visit(dependency);
-                }
-            }
-            state[constant] = 2;
-        }
-    }
-
-    private static IEnumerable<ConstSymbol> ConstantsIn(BoundExpression expression)
-    {
-        var stack = new Stack<BoundExpression>();
-        stack.Push(expression);
-        while (stack.Count > 0)
-        {
-            switch (stack.Pop())
-            {
-                case BoundConstReference r:
-                    yield return r.Constant;
-                    break;
-                case BoundUnary u:
-                    stack.Push(u.Operand);
-                    break;
-                case BoundBinary b:
-                    stack.Push(b.Left);
-                    stack.Push(b.Right);
-                    break;
-                case BoundConditional c:
-                    stack.Push(c.Condition);
-                    stack.Push(c.WhenTrue);
-                    stack.Push(c.WhenFalse);
-                    break;
-                case BoundIntrinsicCall i:
-                    foreach (var a in i.Arguments)
-                    {
-                        stack.Push(a);
-                    }
-                    break;
-            }
-        }
+        _constantState[symbol] = true;
+        (_source, _function, _scope) = (source, function, scope);
     }
 
     /// <summary>Reports when an expression is not a compile-time constant.</summary>
@@ -497,9 +466,9 @@ public sealed partial class Binder
         {
             Report(DiagnosticCode.TypeMismatch, lines.Span, $"a region's size must be an int, not {lines.Type}");
         }
-        else if (RequireConstant(lines) && DefaultValue(lines) is { } count && count < 1)
+        else
         {
-            Report(DiagnosticCode.InvalidRegionSize, lines.Span, $"region '{symbol.Name}' must have at least one line, not {count}");
+            RequireConstant(lines); // its value is checked per scenario (defines may change it)
         }
         symbol.Lines = lines;
         if (declaration.Key is not null)
@@ -559,12 +528,10 @@ public sealed partial class Binder
         }
     }
 
-    private void BindVariable(VariableDeclaration declaration, GlobalVariableSymbol placeholder)
+    /// <summary>The symbol was created before enums existed; replace it with the typed one, keeping its slot.</summary>
+    private void TypeVariable(VariableDeclaration declaration, GlobalVariableSymbol placeholder)
     {
-        _function = null;
-        _scope = new Scope(null);
         var type = BindType(declaration.Type);
-        // The symbol was created before enums existed; replace it with the typed one, keeping its slot.
         var symbol = new GlobalVariableSymbol(placeholder.Name, _source, placeholder.Span, placeholder.IsPercpu, type)
         {
             Ordinal = placeholder.Ordinal,
@@ -572,6 +539,13 @@ public sealed partial class Binder
         _variables[placeholder.Ordinal] = symbol;
         _globals[symbol.Name] = symbol;
         _declared[declaration] = symbol;
+    }
+
+    private void BindVariable(VariableDeclaration declaration, GlobalVariableSymbol symbol)
+    {
+        _function = null;
+        _scope = new Scope(null);
+        var type = symbol.Type;
         if (declaration.Initializer is not null)
         {
             var initializer = BindExpression(declaration.Initializer);
@@ -716,7 +690,7 @@ public sealed partial class Binder
         }
         foreach (var local in function.Locals)
         {
-            if (!local.IsRead && !local.IsParameter && !local.IsHidden && !local.Name.StartsWith('_'))
+            if (!local.IsRead && !local.IsParameter && !local.IsHidden && local.Name.Length > 0 && !local.Name.StartsWith('_'))
             {
                 Report(DiagnosticCode.UnusedVariable, local.Span, $"local variable '{local.Name}' is never read");
             }

@@ -152,6 +152,10 @@ public sealed partial class ProgramCompiler
             case BoundBreak:
             case BoundContinue:
                 {
+                    if (_e.Loops.Count == 0)
+                    {
+                        break; // 'break' outside a loop: diagnosed by the binder.
+                    }
                     var loop = _e.Loops[^1];
                     for (var i = 0; i < _e.AtomicDepth - loop.AtomicDepth; i++)
                     {

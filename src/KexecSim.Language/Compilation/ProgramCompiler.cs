@@ -430,7 +430,8 @@ public sealed partial class ProgramCompiler
         var defaultKey = BuiltinValues.KeyNone;
         foreach (var region in _program.Regions.Where(r => !r.IsAlias))
         {
-            var count = region.Lines is null ? 1 : Evaluate(region.Lines, region.Source);
+            // A size that is not a constant was diagnosed by the binder; lay out one line meanwhile.
+            var count = region.Lines is null || !ConstantEvaluator.IsConstant(region.Lines) ? 1 : Evaluate(region.Lines, region.Source);
             var instances = region.IsPercpu ? _cpus : 1;
             if (count < 1 || count * instances > Limits.MaxLines)
             {

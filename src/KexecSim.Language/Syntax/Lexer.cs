@@ -25,11 +25,9 @@ public sealed class Lexer
         var tokens = new List<Token>(source.Length / 4 + 16);
         while (true)
         {
+            // Bad tokens stay in the stream (already reported): the parser stops at them quietly.
             var token = lexer.Next();
-            if (token.Kind != TokenKind.Bad)
-            {
-                tokens.Add(token);
-            }
+            tokens.Add(token);
             if (token.Kind == TokenKind.EndOfFile)
             {
                 return tokens;

@@ -25,6 +25,7 @@ public sealed class Parser
     private bool _nestingReported;
     private bool _complexityReported;
     private int _lastErrorPosition = -1;
+    private int _statementHeadNesting = -1;
 
     private Parser(SourceText source, List<Token> tokens, DiagnosticBag diagnostics)
     {
@@ -107,16 +108,24 @@ public sealed class Parser
         {
             at = new TextSpan(Previous.Span.End, 0);
         }
-        var reserved = TokenFacts.Keywords.Values.Contains(Current.Kind) ? $" ('{Current.Text}' is a reserved word)" : string.Empty;
-        ReportOnce(DiagnosticCode.ExpectedToken, at, $"expected {what}{Before()}{reserved}");
+        if (TokenFacts.Keywords.Values.Contains(Current.Kind) && Peek(1).Kind is not (TokenKind.OpenParen or TokenKind.OpenBrace))
+        {
+            // A reserved word used as a name: say so, and take it as the name to avoid a cascade.
+            ReportOnce(DiagnosticCode.ExpectedToken, at, $"expected {what}, but '{Current.Text}' is a reserved word");
+            var word = NextToken();
+            return new Token(TokenKind.Identifier, word.Span, word.Text);
+        }
+        ReportOnce(DiagnosticCode.ExpectedToken, at, $"expected {what}{Before()}");
         return new Token(TokenKind.Identifier, new TextSpan(at.Start, 0), string.Empty);
     }
 
     /// <summary>Reports at most one syntax error per token position, to avoid cascades.</summary>
     private void ReportOnce(DiagnosticCode code, TextSpan span, string message)
     {
-        if (_lastErrorPosition == _position)
+        // One error per position; none at a token the lexer already reported.
+        if (_lastErrorPosition == _position || Current.Kind == TokenKind.Bad)
         {
+            _lastErrorPosition = _position;
             return;
         }
         _lastErrorPosition = _position;
@@ -630,7 +639,10 @@ public sealed class Parser
             {
                 while (true)
                 {
-                    var value = ParseExpression();
+                    // Setting values are words (intel, private, on): a reserved word there is still a word.
+                    var value = TokenFacts.Keywords.Values.Contains(Current.Kind) && Current.Kind is not (TokenKind.TrueKeyword or TokenKind.FalseKeyword)
+                        ? new NameExpression(NextToken() with { Kind = TokenKind.Identifier })
+                        : ParseExpression();
                     if (TryConsume(TokenKind.Equals, out _))
                     {
                         pairs.Add((value, ParseExpression()));
@@ -881,7 +893,9 @@ public sealed class Parser
     /// <summary>An expression, an assignment, or an increment (without the ';').</summary>
     private StatementSyntax ParseSimpleStatement()
     {
+        _statementHeadNesting = _nesting + 1;
         var expression = ParseExpression();
+        _statementHeadNesting = -1;
         switch (Current.Kind)
         {
             case TokenKind.Equals or TokenKind.PlusEquals or TokenKind.MinusEquals:
@@ -939,6 +953,12 @@ public sealed class Parser
         try
         {
             var condition = ParseBinary(1);
+            if (Current.Kind is TokenKind.PlusPlus or TokenKind.MinusMinus && _nesting != _statementHeadNesting)
+            {
+                ReportOnce(DiagnosticCode.UnexpectedToken, Current.Span,
+                    $"{TokenFacts.Display(Current.Kind)} is a statement in kflow, not an operator inside an expression: write it on its own line");
+                NextToken();
+            }
             if (!TryConsume(TokenKind.Question, out _))
             {
                 return condition;
@@ -1081,23 +1101,11 @@ public sealed class Parser
                 }
             case TokenKind.OpenParen:
                 {
-                    var open = Current;
-                    if (!EnterNesting(open.Span))
-                    {
-                        SkipBalanced();
-                        return new ErrorExpression(open.Span.Cover(Previous.Span));
-                    }
-                    try
-                    {
-                        NextToken();
-                        var inner = ParseExpression();
-                        var close = Expect(TokenKind.CloseParen);
-                        return CheckHeight(new ParenthesizedExpression(open.Span.Cover(close.Span), inner));
-                    }
-                    finally
-                    {
-                        LeaveNesting();
-                    }
+                    // Nesting is counted by ParseExpression, once per parenthesis.
+                    var open = NextToken();
+                    var inner = ParseExpression();
+                    var close = Expect(TokenKind.CloseParen);
+                    return CheckHeight(new ParenthesizedExpression(open.Span.Cover(close.Span), inner));
                 }
             default:
                 {
