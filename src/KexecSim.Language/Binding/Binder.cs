@@ -82,7 +82,7 @@ public sealed partial class Binder
                 Declare(declaration);
             }
         }
-        DeclareImplicitRegions(units.Count > 0 ? units[0].Source : null);
+        DeclareImplicitRegions();
 
         // Pass 2: types of variables (every enum is declared now), then constants on demand.
         foreach (var unit in units)
@@ -285,9 +285,12 @@ public sealed partial class Binder
         return true;
     }
 
-    private void DeclareImplicitRegions(SourceText? source)
+    /// <summary><c>text</c>, <c>data</c> and <c>next_kernel</c> exist with one line each unless declared;
+    /// they come first in the layout, as the kernel's own memory does.</summary>
+    private void DeclareImplicitRegions()
     {
-        foreach (var name in new[] { "text", "data" })
+        var position = 0;
+        foreach (var name in new[] { "text", "data", "next_kernel" })
         {
             if (!_globals.ContainsKey(name))
             {
@@ -297,20 +300,9 @@ public sealed partial class Binder
                     Lines = new BoundLiteral(default, KType.Int, 1),
                 };
                 _globals[name] = region;
-                _regions.Add(region);
+                _regions.Insert(position++, region);
             }
         }
-        if (!_globals.ContainsKey("next_kernel"))
-        {
-            var region = new RegionSymbol("next_kernel", null, default)
-            {
-                IsImplicit = true,
-                Lines = new BoundLiteral(default, KType.Int, 1),
-            };
-            _globals["next_kernel"] = region;
-            _regions.Add(region);
-        }
-        _ = source;
     }
 
     // Variable types are resolved once every enum is declared (BindVariable replaces the placeholder).

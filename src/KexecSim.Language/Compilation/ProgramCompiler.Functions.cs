@@ -51,7 +51,8 @@ public sealed partial class ProgramCompiler
             EmitStatement(function.Body);
         }
         var end = function.Body is null ? function.Span : new TextSpan(Math.Max(0, function.Body.Span.End - 1), 1);
-        Emit(OpCode.End, end, InstructionFlags.None, 0, 0);
+        // Falling off the end returns: with a modelled stack that writes the stack line, as a return does.
+        Emit(OpCode.End, end, VisibleIfStack(), 0, 0);
         var code = _e.Code.ToArray();
         return new CompiledFunction
         {

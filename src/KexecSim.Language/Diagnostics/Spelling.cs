@@ -7,7 +7,8 @@ public static class Spelling
     {
         string? best = null;
         var bestDistance = int.MaxValue;
-        var limit = Math.Max(1, word.Length / 3);
+        // Short words get no guesses: 'b' is one edit away from every one-letter name.
+        var limit = word.Length < 3 ? 0 : Math.Max(1, word.Length / 3);
         foreach (var candidate in candidates.OrderBy(c => c, StringComparer.Ordinal))
         {
             if (candidate == word)

@@ -1,0 +1,237 @@
+using KexecSim.Language.Compilation;
+using KexecSim.Language.Diagnostics;
+
+namespace KexecSim.Language.Tests;
+
+/// <summary>The compiled program: instructions with visible actions marked, layout, and scenario instances.</summary>
+public sealed class CompilerTests
+{
+    private static CompiledProgram CompileSingle(string text, CompileOptions? options = null)
+    {
+        var result = FrontEnd.LoadText("t.kflow", text, new LoadOptions { Compile = options ?? CompileOptions.Default });
+        Assert.DoesNotContain(result.Diagnostics, d => d.IsError);
+        return Assert.Single(result.Scenarios);
+    }
+
+    [Fact]
+    public void Visible_actions_back_edges_and_waits_are_marked()
+    {
+        const string text = """
+            shared int flag;
+            shared cpumask mask;
+            fn f() {
+                int spins = 0;
+                loop { spins++; if (spins > 3) break; }
+                wait_until(flag == 1, 100);
+                for_each_cpu (c in mask) send_nmi(c);
+                loop { hlt(); }
+            }
+            scenario "s" { platform { cpus 2; } cpu 0 runs f(); }
+            """;
+        const string expected = """
+            fn f (params 0, slots 3, line text[0]):
+                 0: PushConst 0                              ; 4:17
+                 1: StoreLocal 0                             ; 4:9
+                 2: LoadLocal 0                              ; 5:12
+                 3: PushConst 1                              ; 5:12
+                 4: Binary Add                               ; 5:12
+                 5: StoreLocal 0                             ; 5:12
+                 6: LoadLocal 0                              ; 5:25
+                 7: PushConst 3                              ; 5:33
+                 8: Binary Greater                           ; 5:25
+                 9: JumpIfFalse 11                           ; 5:25
+                10: Jump 12                                  ; 5:36
+                11: Jump 2 [Visible, BackEdge]               ; 5:5
+                12: PushConst 100                            ; 6:27
+                13: StoreLocal 2                             ; 6:27
+                14: WaitBegin 18                             ; 6:5
+                15: LoadVar 0 [Visible]                      ; 6:16
+                16: PushConst 1                              ; 6:24
+                17: Binary Equal                             ; 6:16
+                18: WaitEnd 2 [Visible, Blocking]            ; 6:5
+                19: ClearLocals 2 1                          ; 6:5
+                20: Pop                                      ; 6:5
+                21: PushConst -1                             ; 7:5
+                22: StoreLocal 1                             ; 7:5
+                23: PushVarRef 1                             ; 7:24
+                24: CpumaskNext 1 [Visible]                  ; 7:24
+                25: JumpIfFalse 29                           ; 7:24
+                26: LoadLocal 1                              ; 7:39
+                27: Intrinsic SendNmi/1 [Visible]            ; 7:30
+                28: Jump 23 [BackEdge]                       ; 7:5
+                29: ClearLocals 1 1                          ; 7:5
+                30: Intrinsic Hlt/0 [Visible, Blocking]      ; 8:12
+                31: Jump 30 [BackEdge]                       ; 8:5
+                32: ClearLocals 0 1                          ; 9:1
+                33: End                                      ; 9:1
+
+            """;
+        Assert.Equal(expected.ReplaceLineEndings("\n"), CompileSingle(text).Disassemble().ReplaceLineEndings("\n"));
+    }
+
+    [Fact]
+    public void A_modelled_stack_makes_calls_and_returns_visible()
+    {
+        const string text = """
+            region stack[1] percpu;
+            fn g() -> int { return 1; }
+            fn f() { int x = g(); x = x; done(); }
+            scenario "s" { cpu 0 runs f(); }
+            """;
+        var program = CompileSingle(text);
+        var f = program.Function("f");
+        Assert.True(f.Code[0] is { Op: OpCode.Call, IsVisible: true });
+        Assert.True(program.Function("g").Code[1] is { Op: OpCode.Return, IsVisible: true });
+        Assert.Equal(program.Regions.Single(r => r.Name == "stack").Id, program.StackRegion);
+
+        var withoutStack = CompileSingle(text.Replace("region stack[1] percpu;", string.Empty));
+        Assert.False(withoutStack.Function("f").Code[0].IsVisible);
+        Assert.Equal(-1, withoutStack.StackRegion);
+    }
+
+    [Fact]
+    public void Defines_resize_regions_and_percpu_regions_have_a_line_per_cpu()
+    {
+        const string text = """
+            const PAMT = 1;
+            region pamt[PAMT];
+            region stack[1] percpu;
+            region next_kernel = text, pamt, stack;
+            percpu int mine in stack[0];
+            shared int everyone;
+            fn f() { done(); }
+            scenario "s" { platform { cpus 3; } define PAMT = 2; cpu 0 runs f(); }
+            """;
+        var program = CompileSingle(text);
+        Assert.Equal(
+            ["text[0]", "data[0]", "pamt[0]", "pamt[1]", "stack[0][0]", "stack[1][0]", "stack[2][0]"],
+            program.Lines.Select(l => l.Name));
+        var next = program.Regions.Single(r => r.Name == "next_kernel");
+        Assert.Equal(["text[0]", "pamt[0]", "pamt[1]", "stack[0][0]", "stack[1][0]", "stack[2][0]"], next.Lines.Select(l => program.Lines[l].Name));
+        var mine = program.Variables.Single(v => v.Name == "mine");
+        Assert.Equal(["stack[0][0]", "stack[1][0]", "stack[2][0]"], mine.HomeLinePerCpu.Select(l => program.Lines[l].Name));
+        Assert.Equal("data[0]", program.Lines[program.Variables.Single(v => v.Name == "everyone").HomeLine(2)].Name);
+        Assert.Equal(2, program.Constants["PAMT"]);
+    }
+
+    [Fact]
+    public void Command_line_defines_win_over_scenario_defines_and_dependent_constants_follow()
+    {
+        const string text = """
+            const N = 1;
+            const M = N + 1;
+            region r[M];
+            fn f() { done(); }
+            scenario "s" { define N = 5; cpu 0 runs f(); }
+            """;
+        Assert.Equal(6, CompileSingle(text).Constants["M"]);
+        var program = CompileSingle(text, new CompileOptions { Defines = new Dictionary<string, long> { ["N"] = 9 } });
+        Assert.Equal(9, program.Constants["N"]);
+        Assert.Equal(10, program.Constants["M"]);
+        Assert.Equal(10, program.Regions.Single(r => r.Name == "r").Lines.Length);
+    }
+
+    [Fact]
+    public void Cpus_override_stretches_ranges_that_end_at_the_last_cpu()
+    {
+        const string text = """
+            fn boss() { done(); }
+            fn idle() { loop { hlt(); } }
+            scenario "s" {
+                platform { cpus 4; }
+                init cpu 1..3 { }
+                cpu 0 runs boss();
+                cpu 1..3 runs idle();
+                symmetric 1..3;
+                inject nmi 1 on 2..3;
+            }
+            """;
+        var program = CompileSingle(text, new CompileOptions { Cpus = 8 });
+        Assert.Equal(8, program.Platform.Cpus);
+        Assert.Equal(8, program.Entries.Count);
+        Assert.All(Enumerable.Range(1, 7), c => Assert.Equal(program.Function("idle").Id, program.Entries[c]!.Function));
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7], program.SymmetricCpus);
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7], program.InitCpus[0].Cpus);
+        Assert.Equal([2, 3, 4, 5, 6, 7], program.Faults[0].Cpus);
+
+        var shrunk = CompileSingle(text, new CompileOptions { Cpus = 2 });
+        Assert.Equal([1], shrunk.SymmetricCpus);
+        Assert.Null(shrunk.SymmetryIgnoredReason);
+    }
+
+    [Fact]
+    public void A_cpus_override_that_drops_a_named_cpu_is_an_error()
+    {
+        const string text = """
+            fn f() { done(); }
+            scenario "s" { platform { cpus 4; } cpu 0 runs f(); cpu 2 runs f(); }
+            """;
+        var result = FrontEnd.LoadText("t.kflow", text, new LoadOptions { Compile = new CompileOptions { Cpus = 2 } });
+        var error = Assert.Single(result.Diagnostics);
+        Assert.Equal(DiagnosticCode.CpuOutOfRange, error.Code);
+        Assert.Equal((2, 57), error.Position);
+    }
+
+    [Fact]
+    public void Unknown_command_line_define_is_an_error()
+    {
+        var result = FrontEnd.LoadText("t.kflow", "const NR = 1;\nfn f() { done(); }\nscenario \"s\" { cpu 0 runs f(); }\n",
+            new LoadOptions { Compile = new CompileOptions { Defines = new Dictionary<string, long> { ["NRR"] = 3 } } });
+        var error = Assert.Single(result.Diagnostics);
+        Assert.Equal("kexecsim: error KF0312: -D NRR=3: the model has no constant 'NRR'; did you mean 'NR'?", error.ToString());
+    }
+
+    [Fact]
+    public void Platform_values_are_fixed_per_instance()
+    {
+        const string text = """
+            const CPUS = 3;
+            fn f() { done(); }
+            scenario "s" {
+                platform {
+                    vendor amd; cpus CPUS; bsp 1; features SME, SEV_SNP; bugs TDX_PW_MCE;
+                    cpuid 0x80000000 = 0x8000001f, 0x8000001f = 1; sme_active true; next_sme_active false;
+                    cache package; evictions off; snp_guests 2; wbinvd_us 700;
+                }
+                cpu 0 runs f();
+                timeouts off;
+                expect PANIC;
+            }
+            """;
+        var program = CompileSingle(text);
+        var platform = program.Platform;
+        Assert.Equal(Binding.Vendor.Amd, platform.Vendor);
+        Assert.Equal(3, platform.Cpus);
+        Assert.Equal(1, platform.Bsp);
+        Assert.Equal(["SEV_SNP", "SME"], platform.Features);
+        Assert.Equal(["TDX_PW_MCE"], platform.Bugs);
+        Assert.Equal(0x8000001fL, platform.Cpuid[0x80000000L]);
+        Assert.True(platform.SmeActive);
+        Assert.False(platform.NextSmeActive);
+        Assert.Equal(Binding.CacheTopology.Package, platform.Cache);
+        Assert.False(platform.Evictions);
+        Assert.Equal(2, platform.SnpGuests);
+        Assert.Equal(700, platform.WbinvdMicroseconds);
+        Assert.False(program.Timeouts);
+        Assert.Equal(ViolationCode.Panic, program.Expect.Code);
+        // Lines of the old kernel hold its content under its key: C=1 with SME active.
+        Assert.All(program.Lines, l => Assert.Equal(Binding.BuiltinValues.KeySme, l.InitialKey));
+    }
+
+    [Fact]
+    public void Symmetry_that_singles_out_nobody_is_kept()
+    {
+        const string text = """
+            shared int stopping_cpu = -1;
+            fn idle() {
+                if (this_cpu() == 0) return;
+                if (cmpxchg(stopping_cpu, -1, this_cpu()) != -1) hlt();
+                loop { hlt(); }
+            }
+            scenario "s" { platform { cpus 3; } cpu 0..2 runs idle(); symmetric 1..2; }
+            """;
+        var program = CompileSingle(text);
+        Assert.Equal([1, 2], program.SymmetricCpus);
+        Assert.Null(program.SymmetryIgnoredReason);
+    }
+}
