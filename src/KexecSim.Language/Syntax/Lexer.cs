@@ -35,6 +35,28 @@ public sealed class Lexer
         }
     }
 
+    private static readonly Dictionary<string, TokenKind>.AlternateLookup<ReadOnlySpan<char>> KeywordLookup =
+        new Dictionary<string, TokenKind>(TokenFacts.Keywords, StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
+
+    private static readonly Dictionary<TokenKind, string> KeywordText = TokenFacts.Keywords.ToDictionary(k => k.Value, k => k.Key);
+
+    private static readonly string[] PunctuationText = Enum.GetValues<TokenKind>()
+        .Select(k => TokenFacts.Display(k).Trim('\''))
+        .ToArray();
+
+    private readonly Dictionary<string, string> _identifiers = new(StringComparer.Ordinal);
+
+    private string Intern(ReadOnlySpan<char> text)
+    {
+        var lookup = _identifiers.GetAlternateLookup<ReadOnlySpan<char>>();
+        if (!lookup.TryGetValue(text, out var interned))
+        {
+            interned = text.ToString();
+            lookup[text] = interned;
+        }
+        return interned;
+    }
+
     private char Current => _position < _text.Length ? _text[_position] : '\0';
 
     private char Peek(int offset) => _position + offset < _text.Length ? _text[_position + offset] : '\0';
@@ -58,9 +80,13 @@ public sealed class Lexer
             {
                 _position++;
             }
-            var word = _text[start.._position];
-            var kind = TokenFacts.Keywords.TryGetValue(word, out var keyword) ? keyword : TokenKind.Identifier;
-            return new Token(kind, TextSpan.FromBounds(start, _position), word);
+            // PERF: keywords are found without allocating; identifiers are interned per file.
+            var span = _text.AsSpan(start, _position - start);
+            if (KeywordLookup.TryGetValue(span, out var keyword))
+            {
+                return new Token(keyword, TextSpan.FromBounds(start, _position), KeywordText[keyword]);
+            }
+            return new Token(TokenKind.Identifier, TextSpan.FromBounds(start, _position), Intern(span));
         }
         if (char.IsAsciiDigit(c))
         {
@@ -135,7 +161,7 @@ public sealed class Lexer
                 return BadCharacter(start);
         }
         _position += length;
-        return new Token(punct, new TextSpan(start, length), _text.Substring(start, length));
+        return new Token(punct, new TextSpan(start, length), PunctuationText[(int)punct]);
     }
 
     /// <summary>A run of characters that cannot start a token is one diagnostic, not one per byte.</summary>

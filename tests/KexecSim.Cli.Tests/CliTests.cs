@@ -1,0 +1,130 @@
+using KexecSim.Cli;
+
+namespace KexecSim.Cli.Tests;
+
+/// <summary>The kexecsim command line: exit codes, messages and "did you mean".</summary>
+public sealed class CliTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("kexecsim-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static (int Exit, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = KexecSimCli.Run(args, stdout, stderr);
+        return (exit, stdout.ToString().ReplaceLineEndings("\n"), stderr.ToString().ReplaceLineEndings("\n"));
+    }
+
+    private string Write(string name, string text)
+    {
+        var path = Path.Combine(_directory, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    [Fact]
+    public void Lint_of_a_clean_file_exits_0_silently()
+    {
+        var file = Write("ok.kflow", "fn f() { done(); }\nscenario \"s\" { cpu 0 runs f(); expect pass; }\n");
+        var (exit, stdout, stderr) = Run("lint", file);
+        Assert.Equal(ExitCodes.Success, exit);
+        Assert.Equal(string.Empty, stdout);
+        Assert.Equal(string.Empty, stderr);
+    }
+
+    [Fact]
+    public void Lint_prints_every_error_and_exits_2()
+    {
+        var file = Write("bad.kflow", "fn f() {\n    x = 1;\n    y = 2;\n}\n");
+        var (exit, stdout, _) = Run("lint", file);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal(
+            $"{file}:2:5: error KF0201: unknown name 'x'\n{file}:3:5: error KF0201: unknown name 'y'\n2 errors, 0 warnings\n",
+            stdout);
+    }
+
+    [Fact]
+    public void Lint_reports_warnings_but_exits_0()
+    {
+        var file = Write("warn.kflow", "fn f() {\n    int unused = 1;\n    done();\n}\n");
+        var (exit, stdout, _) = Run("lint", file);
+        Assert.Equal(ExitCodes.Success, exit);
+        Assert.Equal($"{file}:2:9: warning KF0801: local variable 'unused' is never read\n0 errors, 1 warning\n", stdout);
+    }
+
+    [Fact]
+    public void Each_file_is_its_own_model()
+    {
+        var a = Write("a.kflow", "fn f() { done(); }\n");
+        var b = Write("b.kflow", "fn f() { done(); }\n");
+        Assert.Equal(ExitCodes.Success, Run("lint", a, b).Exit);
+    }
+
+    [Fact]
+    public void Unknown_command_suggests_the_right_one()
+    {
+        var (exit, _, stderr) = Run("lnit", "x.kflow");
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("Unrecognized command or argument 'lnit'. Did you mean 'lint'?", stderr);
+    }
+
+    [Fact]
+    public void Unknown_option_suggests_the_right_one()
+    {
+        var file = Write("ok.kflow", "fn f() { done(); }\n");
+        var (exit, _, stderr) = Run("lint", "--modle-path", "x", file);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("Unrecognized option '--modle-path'. Did you mean '--model-path'?", stderr);
+    }
+
+    [Fact]
+    public void Malformed_define_is_bad_input()
+    {
+        var file = Write("ok.kflow", "const N = 1;\nfn f() { done(); }\n");
+        var (exit, _, stderr) = Run("lint", "-D", "N=two", file);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal("kexecsim: error KF0312: -D N=two: expected NAME=VALUE with an integer or true/false value\n", stderr);
+    }
+
+    [Fact]
+    public void Define_of_an_unknown_constant_is_bad_input()
+    {
+        var file = Write("ok.kflow", "const N = 1;\nfn f() { done(); }\n");
+        var (exit, stdout, _) = Run("lint", "-D", "M=2", file);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("error KF0312: -D M=2: the model has no constant 'M'", stdout);
+    }
+
+    [Fact]
+    public void Model_path_finds_imports()
+    {
+        Directory.CreateDirectory(Path.Combine(_directory, "lib"));
+        File.WriteAllText(Path.Combine(_directory, "lib", "common.kflow"), "const ANSWER = 42;\n");
+        var sub = Directory.CreateDirectory(Path.Combine(_directory, "sub")).FullName;
+        var file = Path.Combine(sub, "main.kflow");
+        File.WriteAllText(file, "import \"common.kflow\";\nfn f() -> int { return ANSWER; }\n");
+        Assert.Equal(ExitCodes.BadInput, Run("lint", file).Exit);
+        Assert.Equal(ExitCodes.Success, Run("lint", "--model-path", Path.Combine(_directory, "lib"), file).Exit);
+    }
+
+    [Fact]
+    public void Help_lists_the_commands()
+    {
+        var (exit, stdout, _) = Run("--help");
+        Assert.Equal(ExitCodes.Success, exit);
+        Assert.Contains("lint", stdout);
+        Assert.Contains("check", stdout);
+        Assert.Contains("list", stdout);
+    }
+
+    [Fact]
+    public void Check_with_an_unknown_scenario_suggests_one()
+    {
+        var file = Write("s.kflow", "fn f() { done(); }\nscenario \"stop-order\" { cpu 0 runs f(); }\n");
+        var (exit, _, stderr) = Run("check", file, "--scenario", "stop-ordr");
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal("kexecsim: error KF0311: no scenario named \"stop-ordr\"; did you mean 'stop-order'?\n", stderr);
+    }
+}
