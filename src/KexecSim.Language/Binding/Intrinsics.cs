@@ -199,7 +199,7 @@ public static class BuiltinValues
     public const long SevOk = 0;
     public const long InvalidPlatformState = 0x1;
     public const long InvalidGuestState = 0x2;
-    public const long WbinvdRequired = 0xC;
+    public const long WbinvdRequired = 0xE;
     public const long DfflushRequired = 0xF;
 
     public static readonly IReadOnlyList<BuiltinConstantSymbol> Constants =
