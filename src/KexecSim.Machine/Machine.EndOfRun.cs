@@ -1,0 +1,113 @@
+using KexecSim.Language.Binding;
+using KexecSim.Language.Compilation;
+
+namespace KexecSim.Machine;
+
+/// <summary>The end of a run (SEMANTICS.md section 8) and the end-of-run half of CORRUPTION (section 5).</summary>
+public sealed partial class Machine
+{
+    private MachineState? _scratch;
+
+    /// <summary>
+    /// CORRUPTION that can no longer be undone: the run has finished, no next-kernel CPU can write
+    /// again, and a line the image copy or the next kernel wrote holds something else in memory while
+    /// no cache holds a dirty copy of it under any key. Checked on every state.
+    /// </summary>
+    public Violation? CheckSettled(MachineState state)
+    {
+        if (!state.Finished)
+        {
+            return null;
+        }
+        foreach (var cpu in state.Cpus)
+        {
+            if (cpu.Has(CpuFlags.NextKernel) && cpu.Mode is CpuMode.Running or CpuMode.InWbinvd)
+            {
+                return null;
+            }
+        }
+        for (var i = 0; i < state.Lines.Length; i++)
+        {
+            ref var line = ref state.Lines[i];
+            if ((line.Flags & LineFlags.NewWritten) == 0 || (line.Value == line.NewValue && line.Key == line.NewKey && (line.Flags & LineFlags.Poisoned) == 0))
+            {
+                continue;
+            }
+            if (HasDirtyCopy(state, i))
+            {
+                continue;
+            }
+            return new Violation(ViolationCode.Corruption, -1,
+                $"{Layout.LineName(i)} holds {Describe(line.Value, line.Key, line.Flags)} at the end of the run, but the next kernel's {BuiltinValues.FormatValue(line.NewValue)} "
+                + $"was written there with {BuiltinValues.FormatKey(line.NewKey)}: a stale line of the old kernel was written back over it", null);
+        }
+        return null;
+    }
+
+    private static string Describe(long value, long key, LineFlags flags) =>
+        (flags & LineFlags.Poisoned) != 0 ? "poison" : $"{BuiltinValues.FormatValue(value)} written with {BuiltinValues.FormatKey(key)}";
+
+    private static bool HasDirtyCopy(MachineState state, int line)
+    {
+        foreach (var cache in state.Caches)
+        {
+            foreach (var entry in cache)
+            {
+                if (entry.Dirty && entry.Line == line)
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /// <summary>A state with no transition left: a hang unless the run finished; then the final block.</summary>
+    public Violation? CheckTerminal(MachineState state)
+    {
+        if (!state.Finished)
+        {
+            return new Violation(ViolationCode.Deadlock, -1, "no CPU can move and the run has not finished: " + DescribeCpus(state), null);
+        }
+        if (CheckSettled(state) is { } corruption)
+        {
+            return corruption;
+        }
+        if (_program.FinalFunction < 0)
+        {
+            return null;
+        }
+        _scratch ??= NewState();
+        _scratch.CopyFrom(state);
+        _state = _scratch;
+        _log = null;
+        _choices = ReadOnlyMemory<int>.Empty;
+        _choiceIndex = 0;
+        LastViolation = null;
+        var outcome = RunAtomically(0, _program.FinalFunction);
+        return outcome == Outcome.Violation ? LastViolation : null;
+    }
+
+    /// <summary>Where every CPU is, in words: for deadlock reports.</summary>
+    public string DescribeCpus(MachineState state)
+    {
+        var parts = new List<string>();
+        for (var c = 0; c < state.Cpus.Length; c++)
+        {
+            var cpu = state.Cpus[c];
+            var where = LocationOf(state, c) is { } at ? $" at {at}" : string.Empty;
+            var what = cpu.Mode switch
+            {
+                CpuMode.Running when cpu.GuestAsid != 0 => $"runs guest ASID {cpu.GuestAsid}",
+                CpuMode.Running => "waits" + where,
+                CpuMode.Halted => "is halted" + where,
+                CpuMode.Mwait => "sleeps in MWAIT" + where,
+                CpuMode.WaitForSipi => "is in wait-for-SIPI",
+                CpuMode.InWbinvd => "is in WBINVD",
+                _ => "has finished",
+            };
+            parts.Add($"CPU {c} {what}");
+        }
+        return string.Join("; ", parts);
+    }
+}

@@ -1,0 +1,335 @@
+using KexecSim.Language.Binding;
+using KexecSim.Language.Compilation;
+
+namespace KexecSim.Machine;
+
+/// <summary>Events (SEMANTICS.md section 4): sending, deliverability, delivery, INIT, stray faults.</summary>
+public sealed partial class Machine
+{
+    private void SendVector(int target, long vector)
+    {
+        var cpu = _state.Cpus[target];
+        if (cpu.Has(CpuFlags.NextKernel))
+        {
+            return; // the next kernel has reset its APIC
+        }
+        cpu.PendingVectors |= 1UL << Layout.VectorIndex(vector);
+    }
+
+    private void SendLatch(int target, CpuFlags latch)
+    {
+        var cpu = _state.Cpus[target];
+        if (!cpu.Has(CpuFlags.NextKernel))
+        {
+            cpu.Flags |= latch;
+        }
+    }
+
+    private static bool InitBlocked(CpuState cpu) => cpu.Has(CpuFlags.VmxRoot) || cpu.Has(CpuFlags.GifClear);
+
+    /// <summary>send_init: an unblocked INIT takes effect in this very step; a blocked one stays pending.</summary>
+    private Status SendInit(int target)
+    {
+        var cpu = _state.Cpus[target];
+        if (cpu.Has(CpuFlags.NextKernel))
+        {
+            return Status.Continue;
+        }
+        if (InitBlocked(cpu))
+        {
+            cpu.Flags |= CpuFlags.PendingInit;
+            Note($"CPU {_cpuId}: INIT to CPU {target} is held pending ({(cpu.Has(CpuFlags.VmxRoot) ? "VMX root operation" : "GIF = 0")})");
+            return Status.Continue;
+        }
+        return ApplyInit(target);
+    }
+
+    /// <summary>vmxoff or stgi: a pending INIT takes effect now.</summary>
+    private Status ReleaseInit()
+    {
+        if (_cpu.Has(CpuFlags.PendingInit) && !InitBlocked(_cpu))
+        {
+            return ApplyInit(_cpuId);
+        }
+        return Status.Continue;
+    }
+
+    private Status ApplyInit(int target)
+    {
+        if (target == _program.Platform.Bsp)
+        {
+            Fail(ViolationCode.PlatformReset, $"INIT reached CPU {target}, the boot CPU: the whole platform resets");
+            return Status.Violation;
+        }
+        var cpu = _state.Cpus[target];
+        cpu.Flags &= ~(CpuFlags.PendingInit | CpuFlags.MonitorArmed | CpuFlags.MonitorTriggered | CpuFlags.NmiBlocked | CpuFlags.InMce | CpuFlags.InterruptsEnabled);
+        cpu.Frames.Clear();
+        cpu.FrameBases.Clear();
+        cpu.Operands.Clear();
+        cpu.PendingFetches.Clear();
+        cpu.MonitorLine = -1;
+        cpu.GuestAsid = 0;
+        cpu.Mode = CpuMode.WaitForSipi;
+        Note($"CPU {_cpuId}: INIT puts CPU {target} into wait-for-SIPI");
+        return target == _cpuId ? Status.Stopped : Status.Continue;
+    }
+
+    private static bool HasPendingEvent(CpuState cpu) =>
+        cpu.PendingVectors != 0 || (cpu.Flags & (CpuFlags.PendingNmi | CpuFlags.PendingSmi | CpuFlags.PendingMce | CpuFlags.PendingInit)) != 0;
+
+    private void AddDeliveries(MachineState state, int c, List<Transition> transitions)
+    {
+        var cpu = state.Cpus[c];
+        if (cpu.GuestAsid != 0 || cpu.Mode == CpuMode.Finished)
+        {
+            return;
+        }
+        var mode = cpu.Mode;
+        if (cpu.PendingVectors != 0 && cpu.Has(CpuFlags.InterruptsEnabled) && mode is CpuMode.Running or CpuMode.Halted or CpuMode.Mwait)
+        {
+            var pending = cpu.PendingVectors;
+            while (pending != 0)
+            {
+                var index = System.Numerics.BitOperations.TrailingZeroCount(pending);
+                pending &= pending - 1;
+                transitions.Add(new Transition(TransitionKind.Deliver, c, (int)EventKind.Vector, index));
+            }
+        }
+        var notBlockedMode = mode is not (CpuMode.WaitForSipi or CpuMode.InWbinvd);
+        if (cpu.Has(CpuFlags.PendingNmi) && !cpu.Has(CpuFlags.NmiBlocked) && notBlockedMode)
+        {
+            transitions.Add(new Transition(TransitionKind.Deliver, c, (int)EventKind.Nmi, 0));
+        }
+        if (cpu.Has(CpuFlags.PendingSmi) && notBlockedMode)
+        {
+            transitions.Add(new Transition(TransitionKind.Deliver, c, (int)EventKind.Smi, 0));
+        }
+        if (cpu.Has(CpuFlags.PendingMce) && mode != CpuMode.InWbinvd)
+        {
+            transitions.Add(new Transition(TransitionKind.Deliver, c, (int)EventKind.Mce, 0));
+        }
+    }
+
+    private void AddInjections(MachineState state, List<Transition> transitions)
+    {
+        foreach (var fault in _program.Faults)
+        {
+            if (state.Budgets[(int)fault.Fault] <= 0)
+            {
+                continue;
+            }
+            var kind = EventOf(fault.Fault);
+            var latch = Latch(kind);
+            foreach (var c in fault.Cpus)
+            {
+                var cpu = state.Cpus[c];
+                if (!cpu.Has(latch) && !cpu.Has(CpuFlags.NextKernel) && cpu.Mode != CpuMode.Finished)
+                {
+                    transitions.Add(new Transition(TransitionKind.Inject, c, (int)kind, 0));
+                }
+            }
+        }
+    }
+
+    private static EventKind EventOf(FaultKind fault) => fault switch
+    {
+        FaultKind.Nmi => EventKind.Nmi,
+        FaultKind.Smi => EventKind.Smi,
+        _ => EventKind.Mce,
+    };
+
+    private static CpuFlags Latch(EventKind kind) => kind switch
+    {
+        EventKind.Nmi => CpuFlags.PendingNmi,
+        EventKind.Smi => CpuFlags.PendingSmi,
+        _ => CpuFlags.PendingMce,
+    };
+
+    private Outcome Inject(EventKind kind)
+    {
+        var budget = (int)(kind switch { EventKind.Nmi => FaultKind.Nmi, EventKind.Smi => FaultKind.Smi, _ => FaultKind.Mce });
+        _state.Budgets[budget]--;
+        _cpu.Flags |= Latch(kind);
+        return Outcome.Ok;
+    }
+
+    /// <summary>A CPU takes a pending event: a handler frame is pushed (or firmware handles it), a waiting CPU wakes.</summary>
+    private Outcome Deliver(EventKind kind, int vectorIndex)
+    {
+        var wasWaiting = _cpu.Mode is CpuMode.Halted or CpuMode.Mwait;
+        switch (kind)
+        {
+            case EventKind.Vector:
+                {
+                    _cpu.PendingVectors &= ~(1UL << vectorIndex);
+                    Wake();
+                    var handler = vectorIndex < Layout.VectorHandlerByIndex.Length ? Layout.VectorHandlerByIndex[vectorIndex] : -1;
+                    if (handler < 0)
+                    {
+                        return Resumed(wasWaiting);
+                    }
+                    var interrupts = _cpu.Has(CpuFlags.InterruptsEnabled);
+                    PushFrame(handler, FrameKind.VectorHandler, interrupts);
+                    _cpu.Set(CpuFlags.InterruptsEnabled, false);
+                    return EnterHandler();
+                }
+            case EventKind.Nmi:
+                _cpu.Flags &= ~CpuFlags.PendingNmi;
+                Wake();
+                if (_program.NmiHandler < 0)
+                {
+                    return Resumed(wasWaiting);
+                }
+                PushFrame(_program.NmiHandler, FrameKind.NmiHandler, _cpu.Has(CpuFlags.InterruptsEnabled));
+                _cpu.Set(CpuFlags.NmiBlocked, true);
+                return EnterHandler();
+            case EventKind.Smi:
+                _cpu.Flags &= ~CpuFlags.PendingSmi;
+                Wake();
+                // Firmware handles it in one step; the CPU resumes from SMM and fetches its code again.
+                if (_cpu.Depth == 0)
+                {
+                    _cpu.Mode = CpuMode.Halted;
+                    return Outcome.Ok;
+                }
+                if (FetchViolation(CodeLine()) is { } violation)
+                {
+                    return violation;
+                }
+                return Normalize();
+            default:
+                _cpu.Flags &= ~CpuFlags.PendingMce;
+                if (_cpu.Mode == CpuMode.WaitForSipi)
+                {
+                    return Fail(ViolationCode.MachineCheck, $"a machine check reached CPU {_cpuId} in wait-for-SIPI: it is not contained and takes the machine down");
+                }
+                if (_cpu.Has(CpuFlags.InMce))
+                {
+                    return Fail(ViolationCode.TripleFault, $"a machine check reached CPU {_cpuId} inside its machine-check handler: triple fault");
+                }
+                if (_program.MceHandler < 0)
+                {
+                    return Fail(ViolationCode.MachineCheck, $"a machine check reached CPU {_cpuId}, which has no handler mce: the machine goes down");
+                }
+                Wake();
+                PushFrame(_program.MceHandler, FrameKind.MceHandler, _cpu.Has(CpuFlags.InterruptsEnabled));
+                _cpu.Set(CpuFlags.InMce, true);
+                return EnterHandler();
+        }
+    }
+
+    private void Wake()
+    {
+        if (_cpu.Mode is CpuMode.Halted or CpuMode.Mwait)
+        {
+            if (_cpu.Mode == CpuMode.Mwait)
+            {
+                _cpu.Set(CpuFlags.MonitorArmed | CpuFlags.MonitorTriggered, false);
+                _cpu.MonitorLine = -1;
+            }
+            _cpu.Mode = CpuMode.Running;
+        }
+    }
+
+    /// <summary>An event without a handler woke the CPU: it resumes after hlt()/mwait(), fetching its line at its next step.</summary>
+    private Outcome Resumed(bool wasWaiting)
+    {
+        if (_cpu.Depth == 0)
+        {
+            _cpu.Mode = CpuMode.Halted;
+            return Outcome.Ok;
+        }
+        if (wasWaiting)
+        {
+            Fetch(CodeLine(), now: false);
+        }
+        return Normalize();
+    }
+
+    /// <summary>The handler's entry fetches its code line now.</summary>
+    private Outcome EnterHandler()
+    {
+        if (FetchViolation(CodeLine()) is { } violation)
+        {
+            return violation;
+        }
+        return Normalize();
+    }
+
+    // ───────────────────────────── SEV-SNP firmware (SEMANTICS.md section 6) ─────────────────────────────
+
+    private Status SevCommand(long command, long argument)
+    {
+        _cpu.Pc++;
+        long status;
+        switch (command)
+        {
+            case BuiltinValues.SnpInit:
+                status = _state.SnpInitialized ? BuiltinValues.InvalidPlatformState : BuiltinValues.SevOk;
+                _state.SnpInitialized = true;
+                break;
+            case BuiltinValues.SnpDecommission:
+                {
+                    if (!_state.SnpInitialized)
+                    {
+                        status = BuiltinValues.InvalidPlatformState;
+                        break;
+                    }
+                    var asid = (int)argument;
+                    if (asid < 1 || asid >= _state.GuestStates.Length || _state.GuestStates[asid] != MachineState.GuestActive)
+                    {
+                        status = BuiltinValues.InvalidGuestState;
+                        break;
+                    }
+                    for (var c = 0; c < _state.Cpus.Length; c++)
+                    {
+                        if (_state.Cpus[c].GuestAsid == asid)
+                        {
+                            Fail(ViolationCode.FirmwareRace, $"CPU {_cpuId} decommissioned ASID {asid} while CPU {c} was running that guest");
+                            return Status.Violation;
+                        }
+                    }
+                    _state.GuestStates[asid] = MachineState.GuestDecommissioned;
+                    Array.Fill(_state.NeedsWbinvd, true);
+                    _state.NeedsDfFlush = true;
+                    status = BuiltinValues.SevOk;
+                    break;
+                }
+            case BuiltinValues.SnpDfFlush:
+                if (!_state.SnpInitialized)
+                {
+                    status = BuiltinValues.InvalidPlatformState;
+                }
+                else if (Array.IndexOf(_state.NeedsWbinvd, true) >= 0)
+                {
+                    status = BuiltinValues.WbinvdRequired;
+                }
+                else
+                {
+                    _state.NeedsDfFlush = false;
+                    status = BuiltinValues.SevOk;
+                }
+                break;
+            case BuiltinValues.SnpShutdownEx:
+                if (!_state.SnpInitialized)
+                {
+                    status = BuiltinValues.InvalidPlatformState;
+                }
+                else if (_state.NeedsDfFlush || Array.IndexOf(_state.GuestStates, MachineState.GuestActive) >= 0)
+                {
+                    status = BuiltinValues.DfflushRequired;
+                }
+                else
+                {
+                    _state.SnpInitialized = false;
+                    status = BuiltinValues.SevOk;
+                }
+                break;
+            default:
+                Fail(ViolationCode.ModelError, $"sev_cmd({command}): not a firmware command (SNP_INIT, SNP_DECOMMISSION, SNP_DF_FLUSH, SNP_SHUTDOWN_EX)");
+                return Status.Violation;
+        }
+        Push(status);
+        return Status.Continue;
+    }
+}

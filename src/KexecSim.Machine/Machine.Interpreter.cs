@@ -1,0 +1,564 @@
+using KexecSim.Language.Binding;
+using KexecSim.Language.Compilation;
+
+namespace KexecSim.Machine;
+
+/// <summary>
+/// Running compiled code (LANGUAGE.md section 4). A CPU's state always rests at a step point: the
+/// local instructions after a visible action are run at once ("normalised"), but what they would
+/// observe of other CPUs is deferred: the code lines they fetch are checked at the next step.
+/// </summary>
+public sealed partial class Machine
+{
+    private enum Status
+    {
+        Continue,
+        /// <summary>The CPU left RUNNING (halted, waiting, flushing, finished): its step ends.</summary>
+        Stopped,
+        Violation,
+        NeedChoice,
+        Disabled,
+    }
+
+    /// <summary>Where a step must stop before: a visible action, an atomic or wait region, or a local
+    /// intrinsic that reads firmware state other CPUs change.</summary>
+    private static bool IsStepPoint(in Instruction instruction) =>
+        instruction.IsVisible
+        || instruction.Op is OpCode.WaitBegin or OpCode.AtomicBegin
+        || (instruction.Op == OpCode.Intrinsic && (IntrinsicId)instruction.A is IntrinsicId.SnpState or IntrinsicId.TdxState);
+
+    private Outcome StepCpu()
+    {
+        if (_cpu.GuestAsid != 0)
+        {
+            // The VMEXIT: vmrun returns; the pending event is delivered by its own transition.
+            _cpu.GuestAsid = 0;
+            return Normalize();
+        }
+        if (CheckPendingFetches() is { } violation)
+        {
+            return violation;
+        }
+        var instruction = _functions[_cpu.Function].Code[_cpu.Pc];
+        var status = instruction.Op == OpCode.AtomicBegin ? RunAtomic() : Execute(instruction);
+        return Finish(status);
+    }
+
+    private Outcome Finish(Status status) => status switch
+    {
+        Status.Continue => Normalize(),
+        Status.Stopped => Outcome.Ok,
+        Status.Violation => Outcome.Violation,
+        Status.NeedChoice => Outcome.NeedChoice,
+        _ => Outcome.Disabled,
+    };
+
+    private Outcome TimeOut()
+    {
+        if (CheckPendingFetches() is { } violation)
+        {
+            return violation;
+        }
+        return Finish(RunWait(timingOut: true));
+    }
+
+    /// <summary>Runs local instructions until the CPU rests at a step point (or stops).</summary>
+    private Outcome Normalize()
+    {
+        while (_cpu.Mode == CpuMode.Running && _cpu.Depth > 0 && _cpu.GuestAsid == 0)
+        {
+            var instruction = _functions[_cpu.Function].Code[_cpu.Pc];
+            if (IsStepPoint(instruction))
+            {
+                return Outcome.Ok;
+            }
+            if (--_localBudget <= 0)
+            {
+                return Fail(ViolationCode.ModelError, $"more than {MaxLocalInstructions} instructions without a visible action: a loop that never touches memory");
+            }
+            switch (Execute(instruction))
+            {
+                case Status.Continue:
+                    continue;
+                case Status.Stopped:
+                    return Outcome.Ok;
+                case Status.Violation:
+                    return Outcome.Violation;
+                default:
+                    throw new InvalidOperationException($"a local instruction cannot block or choose: {instruction}");
+            }
+        }
+        return Outcome.Ok;
+    }
+
+    /// <summary>Normalises another CPU (woken by this step) without losing the selected one.</summary>
+    private Outcome NormalizeOther(int cpu)
+    {
+        var (savedCpu, savedId) = (_cpu, _cpuId);
+        Select(cpu);
+        var outcome = Normalize();
+        if (outcome != Outcome.Violation)
+        {
+            (_cpu, _cpuId) = (savedCpu, savedId);
+        }
+        return outcome;
+    }
+
+    private Outcome? CheckPendingFetches()
+    {
+        if (_cpu.PendingFetches.Count == 0)
+        {
+            return null;
+        }
+        foreach (var line in _cpu.PendingFetches)
+        {
+            if (FetchViolation(line) is { } violation)
+            {
+                return violation;
+            }
+        }
+        _cpu.PendingFetches.Clear();
+        return null;
+    }
+
+    /// <summary>The fetch rule of SEMANTICS.md section 5, checked now.</summary>
+    private Outcome? FetchViolation(int line)
+    {
+        if (_cpu.Has(CpuFlags.NextKernel))
+        {
+            return null;
+        }
+        ref var state = ref _state.Lines[line];
+        if ((state.Flags & LineFlags.Clobbered) == 0)
+        {
+            return null;
+        }
+        return Fail(ViolationCode.ExecClobbered, $"CPU {_cpuId} fetched {Layout.LineName(line)} after {Clobberer(state)} overwrote it");
+    }
+
+    private string Clobberer(in LineState line)
+    {
+        var who = line.ClobberedBy >= 0 ? $"CPU {line.ClobberedBy}" : "a device";
+        return line.ClobberedThrough >= 0 ? $"{who} (through {Layout.RegionName(line.ClobberedThrough)})" : $"{who} (in the next kernel)";
+    }
+
+    /// <summary>A fetch that happens now if the step is visible, else at the CPU's next step.</summary>
+    private Status Fetch(int line, bool now)
+    {
+        if (now)
+        {
+            return FetchViolation(line) is null ? Status.Continue : Status.Violation;
+        }
+        if (!_cpu.PendingFetches.Contains(line))
+        {
+            _cpu.PendingFetches.Add(line);
+        }
+        return Status.Continue;
+    }
+
+    private int CodeLine() => _functions[_cpu.Function].HomeLine(_cpuId);
+
+    // ───────────────────────────── Regions run as one step ─────────────────────────────
+
+    private Status RunAtomic()
+    {
+        _atomicDepth = 0;
+        do
+        {
+            if (_cpu.Depth == 0 || _cpu.Mode != CpuMode.Running)
+            {
+                _atomicDepth = 0;
+                return Status.Stopped;
+            }
+            if (--_localBudget <= 0)
+            {
+                Fail(ViolationCode.ModelError, "an atomic block ran too long");
+                return Status.Violation;
+            }
+            var status = Execute(_functions[_cpu.Function].Code[_cpu.Pc]);
+            if (status != Status.Continue)
+            {
+                _atomicDepth = 0;
+                return status;
+            }
+        }
+        while (_atomicDepth > 0);
+        return Status.Continue;
+    }
+
+    /// <summary>A wait_until poll as one step: true continues; false blocks (or, timing out, returns false).</summary>
+    private Status RunWait(bool timingOut)
+    {
+        var code = _functions[_cpu.Function].Code;
+        var end = code[_cpu.Pc].A;
+        var depth = _cpu.Depth;
+        _cpu.Pc++;
+        while (!(_cpu.Depth == depth && _cpu.Pc == end))
+        {
+            if (--_localBudget <= 0)
+            {
+                Fail(ViolationCode.ModelError, "a wait condition ran too long");
+                return Status.Violation;
+            }
+            var status = Execute(_functions[_cpu.Function].Code[_cpu.Pc]);
+            if (status != Status.Continue)
+            {
+                return status == Status.Stopped ? Status.Stopped : status;
+            }
+        }
+        var holds = Pop() != 0;
+        if (holds == timingOut)
+        {
+            // A true condition cannot time out; a false one blocks the step.
+            return Status.Disabled;
+        }
+        var timeoutSlot = code[end].A;
+        Push(holds ? 1 : 0);
+        _cpu.Pc = end + 1;
+        _ = timeoutSlot;
+        return Status.Continue;
+    }
+
+    // ───────────────────────────── Frames and operands ─────────────────────────────
+
+    private void Push(long value) => _cpu.Operands.Add(value);
+
+    private long Pop()
+    {
+        var operands = _cpu.Operands;
+        var value = operands[^1];
+        operands.RemoveAt(operands.Count - 1);
+        return value;
+    }
+
+    private void PushFrame(int function, FrameKind kind, bool savedInterrupts)
+    {
+        var compiled = _functions[function];
+        _cpu.FrameBases.Add(_cpu.Frames.Count);
+        _cpu.Frames.Add((uint)function | ((long)kind << 32) | (savedInterrupts ? 1L << 40 : 0));
+        _cpu.Frames.Add(0);
+        for (var i = 0; i < compiled.SlotCount; i++)
+        {
+            _cpu.Frames.Add(0);
+        }
+    }
+
+    private void PopFrame()
+    {
+        var start = _cpu.TopBase;
+        _cpu.Frames.RemoveRange(start, _cpu.Frames.Count - start);
+        _cpu.FrameBases.RemoveAt(_cpu.FrameBases.Count - 1);
+    }
+
+    private int SlotIndex(int slot) => _cpu.TopBase + 2 + slot;
+
+    /// <summary>Writes this CPU's stack line when the model declares a stack (calls and returns).</summary>
+    private Status TouchStack()
+    {
+        if (_program.StackRegion < 0)
+        {
+            return Status.Continue;
+        }
+        var region = _program.Regions[_program.StackRegion];
+        var line = region.IsPercpu ? region.LineOf(_cpuId, 0) : region.Lines[0];
+        return StoreLine(line, _program.StackRegion, _cpu.KernelKey, BuiltinValues.OldContent);
+    }
+
+    private Status Call(in Instruction instruction)
+    {
+        if (_cpu.Depth >= MaxFrames)
+        {
+            Fail(ViolationCode.ModelError, $"call depth over {MaxFrames}: runaway recursion");
+            return Status.Violation;
+        }
+        var function = instruction.A;
+        var argumentCount = (int)instruction.B;
+        _cpu.Pc++;
+        PushFrame(function, FrameKind.Call, savedInterrupts: false);
+        var operands = _cpu.Operands;
+        var first = operands.Count - argumentCount;
+        for (var i = 0; i < argumentCount; i++)
+        {
+            _cpu.Frames[SlotIndex(i)] = operands[first + i];
+        }
+        operands.RemoveRange(first, argumentCount);
+        if (instruction.IsVisible && TouchStack() == Status.Violation)
+        {
+            return Status.Violation;
+        }
+        return Fetch(CodeLine(), instruction.IsVisible);
+    }
+
+    private Status Return(in Instruction instruction, bool hasValue)
+    {
+        var returnsValue = _functions[_cpu.Function].ReturnsValue;
+        long value = hasValue ? Pop() : 0;
+        var kind = _cpu.TopKind;
+        var savedInterrupts = (_cpu.Frames[_cpu.TopBase] & (1L << 40)) != 0;
+        if (instruction.IsVisible && TouchStack() == Status.Violation)
+        {
+            return Status.Violation;
+        }
+        PopFrame();
+        switch (kind)
+        {
+            case FrameKind.Call:
+                if (returnsValue)
+                {
+                    Push(value);
+                }
+                break;
+            case FrameKind.Entry:
+                _cpu.Mode = CpuMode.Finished;
+                _cpu.Operands.Clear();
+                return Status.Stopped;
+            case FrameKind.VectorHandler:
+                _cpu.Set(CpuFlags.InterruptsEnabled, savedInterrupts);
+                break;
+            case FrameKind.NmiHandler:
+                _cpu.Set(CpuFlags.NmiBlocked, false);
+                break;
+            case FrameKind.MceHandler:
+                _cpu.Set(CpuFlags.InMce, false);
+                break;
+        }
+        if (_cpu.Depth == 0)
+        {
+            // A handler ran on a CPU that had no code: it halts again.
+            _cpu.Mode = CpuMode.Halted;
+            return Status.Stopped;
+        }
+        return Fetch(CodeLine(), instruction.IsVisible);
+    }
+
+    // ───────────────────────────── One instruction ─────────────────────────────
+
+    private Status Execute(Instruction instruction)
+    {
+        var frames = _cpu.Frames;
+        switch (instruction.Op)
+        {
+            case OpCode.Nop:
+                _cpu.Pc++;
+                return Status.Continue;
+            case OpCode.PushConst:
+                Push(instruction.B);
+                _cpu.Pc++;
+                return Status.Continue;
+            case OpCode.LoadLocal:
+                Push(frames[SlotIndex(instruction.A)]);
+                _cpu.Pc++;
+                return Status.Continue;
+            case OpCode.StoreLocal:
+                frames[SlotIndex(instruction.A)] = Pop();
+                _cpu.Pc++;
+                return Status.Continue;
+            case OpCode.ClearLocals:
+                for (var i = 0; i < instruction.B; i++)
+                {
+                    frames[SlotIndex(instruction.A + i)] = 0;
+                }
+                _cpu.Pc++;
+                return Status.Continue;
+            case OpCode.LoadVar:
+            case OpCode.LoadVarOf:
+                {
+                    var cpu = instruction.Op == OpCode.LoadVar ? _cpuId : (int)Pop();
+                    if (!ValidCpu(cpu))
+                    {
+                        return Status.Violation;
+                    }
+                    var status = ReadVariable(instruction.A, cpu, out var value);
+                    if (status != Status.Continue)
+                    {
+                        return status;
+                    }
+                    Push(value);
+                    _cpu.Pc++;
+                    return Status.Continue;
+                }
+            case OpCode.StoreVar:
+            case OpCode.StoreVarOf:
+                {
+                    var value = Pop();
+                    var cpu = instruction.Op == OpCode.StoreVar ? _cpuId : (int)Pop();
+                    if (!ValidCpu(cpu))
+                    {
+                        return Status.Violation;
+                    }
+                    _cpu.Pc++;
+                    return WriteVariable(instruction.A, cpu, value);
+                }
+            case OpCode.PushVarRef:
+                Push(PlaceRef.Global(instruction.A, _cpuId));
+                _cpu.Pc++;
+                return Status.Continue;
+            case OpCode.PushVarRefOf:
+                {
+                    var cpu = (int)Pop();
+                    if (!ValidCpu(cpu))
+                    {
+                        return Status.Violation;
+                    }
+                    Push(PlaceRef.Global(instruction.A, cpu));
+                    _cpu.Pc++;
+                    return Status.Continue;
+                }
+            case OpCode.PushLocalRef:
+                Push(PlaceRef.Local(_cpu.Depth - 1, instruction.A));
+                _cpu.Pc++;
+                return Status.Continue;
+            case OpCode.PushAllMask:
+                Push(PlaceRef.AllMask);
+                _cpu.Pc++;
+                return Status.Continue;
+            case OpCode.Unary:
+                Push(Arithmetic.Apply((UnaryOp)instruction.A, Pop()));
+                _cpu.Pc++;
+                return Status.Continue;
+            case OpCode.Binary:
+                {
+                    var right = Pop();
+                    var left = Pop();
+                    if (!Arithmetic.TryApply((BinaryOp)instruction.A, left, right, out var result))
+                    {
+                        Fail(ViolationCode.ModelError, "division by zero");
+                        return Status.Violation;
+                    }
+                    Push(result);
+                    _cpu.Pc++;
+                    return Status.Continue;
+                }
+            case OpCode.Dup:
+                Push(_cpu.Operands[^1]);
+                _cpu.Pc++;
+                return Status.Continue;
+            case OpCode.Pop:
+                Pop();
+                _cpu.Pc++;
+                return Status.Continue;
+            case OpCode.Jump:
+                _cpu.Pc = instruction.A;
+                return instruction.IsBackEdge ? Fetch(CodeLine(), instruction.IsVisible) : Status.Continue;
+            case OpCode.JumpIfFalse:
+                _cpu.Pc = Pop() == 0 ? instruction.A : _cpu.Pc + 1;
+                return Status.Continue;
+            case OpCode.JumpIfTrue:
+                _cpu.Pc = Pop() != 0 ? instruction.A : _cpu.Pc + 1;
+                return Status.Continue;
+            case OpCode.RegionLine:
+            case OpCode.RegionLineOf:
+                {
+                    var index = Pop();
+                    var region = _program.Regions[instruction.A];
+                    var cpu = instruction.Op == OpCode.RegionLineOf ? (int)Pop() : _cpuId;
+                    if (!ValidCpu(cpu))
+                    {
+                        return Status.Violation;
+                    }
+                    if (index < 0 || index >= region.LinesPerInstance)
+                    {
+                        Fail(ViolationCode.ModelError, $"{region.Name}[{index}] is out of range: '{region.Name}' has {region.LinesPerInstance} line(s)");
+                        return Status.Violation;
+                    }
+                    Push(LineValue(instruction.A, region.LineOf(cpu, (int)index)));
+                    _cpu.Pc++;
+                    return Status.Continue;
+                }
+            case OpCode.RegionLength:
+                Push(_program.Regions[instruction.A].Lines.Length);
+                _cpu.Pc++;
+                return Status.Continue;
+            case OpCode.RegionLineAt:
+                {
+                    var index = (int)Pop();
+                    Push(LineValue(instruction.A, _program.Regions[instruction.A].Lines[index]));
+                    _cpu.Pc++;
+                    return Status.Continue;
+                }
+            case OpCode.Call:
+                return Call(instruction);
+            case OpCode.Return:
+                return Return(instruction, instruction.A == 1);
+            case OpCode.End:
+                return Return(instruction, hasValue: false);
+            case OpCode.Intrinsic:
+                return ExecuteIntrinsic(instruction);
+            case OpCode.Either:
+                {
+                    var table = _functions[_cpu.Function].BranchTables[instruction.A];
+                    if (!TryChoose(table.Length, out var choice))
+                    {
+                        return Status.NeedChoice;
+                    }
+                    _cpu.Pc = table[choice];
+                    return Status.Continue;
+                }
+            case OpCode.AtomicBegin:
+                _atomicDepth++;
+                _cpu.Pc++;
+                return Status.Continue;
+            case OpCode.AtomicEnd:
+                _atomicDepth = Math.Max(0, _atomicDepth - 1);
+                _cpu.Pc++;
+                return Status.Continue;
+            case OpCode.WaitBegin:
+                return RunWait(timingOut: false);
+            case OpCode.WaitEnd:
+                throw new InvalidOperationException("WaitEnd is reached only through WaitBegin");
+            case OpCode.CpumaskNext:
+                {
+                    var place = Pop();
+                    var slot = SlotIndex(instruction.A);
+                    var current = frames[slot];
+                    var status = ReadMask(place, out var mask);
+                    if (status != Status.Continue)
+                    {
+                        return status;
+                    }
+                    var next = -1;
+                    for (var c = (int)current + 1; c < Layout.Cpus; c++)
+                    {
+                        if ((mask[c >> 6] & (1L << (c & 63))) != 0)
+                        {
+                            next = c;
+                            break;
+                        }
+                    }
+                    if (next >= 0)
+                    {
+                        frames[slot] = next;
+                    }
+                    Push(next >= 0 ? 1 : 0);
+                    _cpu.Pc++;
+                    return Status.Continue;
+                }
+            default:
+                throw new InvalidOperationException($"unknown opcode {instruction.Op}");
+        }
+    }
+
+    private static long LineValue(int region, int line) => ((long)region << 32) | (uint)line;
+
+    private bool ValidCpu(int cpu)
+    {
+        if (cpu >= 0 && cpu < Layout.Cpus)
+        {
+            return true;
+        }
+        Fail(ViolationCode.ModelError, $"CPU {cpu} does not exist (CPUs 0..{Layout.Cpus - 1})");
+        return false;
+    }
+
+    private bool TryChoose(int options, out int choice)
+    {
+        if (_choiceIndex < _choices.Length)
+        {
+            choice = _choices.Span[_choiceIndex++];
+            return true;
+        }
+        ChoiceCount = options;
+        choice = 0;
+        return false;
+    }
+}

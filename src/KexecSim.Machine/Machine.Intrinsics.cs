@@ -1,0 +1,549 @@
+using System.Globalization;
+using System.Text;
+using KexecSim.Language.Binding;
+using KexecSim.Language.Compilation;
+
+namespace KexecSim.Machine;
+
+/// <summary>The intrinsics of LANGUAGE.md section 5, with the semantics of SEMANTICS.md.</summary>
+public sealed partial class Machine
+{
+    private long[] _arguments = new long[8];
+
+    private ReadOnlySpan<long> PopArguments(int count)
+    {
+        if (count > _arguments.Length)
+        {
+            _arguments = new long[count];
+        }
+        for (var i = count - 1; i >= 0; i--)
+        {
+            _arguments[i] = Pop();
+        }
+        return _arguments.AsSpan(0, count);
+    }
+
+    private Status ExecuteIntrinsic(in Instruction instruction)
+    {
+        var id = (IntrinsicId)instruction.A;
+        var args = PopArguments((int)instruction.B);
+        switch (id)
+        {
+            // ── identity and features (local)
+            case IntrinsicId.ThisCpu:
+                return Result(_cpuId);
+            case IntrinsicId.NrCpus:
+                return Result(Layout.Cpus);
+            case IntrinsicId.CpuHas:
+                return Result(Layout.FeaturePresent[(int)args[0]] ? 1 : 0);
+            case IntrinsicId.CpuHasBug:
+                return Result(Layout.BugPresent[(int)args[0]] ? 1 : 0);
+            case IntrinsicId.Cpuid:
+                return Result(Layout.Cpuid(args[0]));
+            case IntrinsicId.KernelKey:
+                return Result(_cpu.KernelKey);
+            case IntrinsicId.TdxKey:
+                return Result(BuiltinValues.TdxKey(args[0]));
+            case IntrinsicId.SevKey:
+                return Result(BuiltinValues.SevKey(args[0]));
+
+            // ── interrupts and CPU state
+            case IntrinsicId.LocalIrqDisable:
+                _cpu.Set(CpuFlags.InterruptsEnabled, false);
+                return Done();
+            case IntrinsicId.LocalIrqEnable:
+                _cpu.Set(CpuFlags.InterruptsEnabled, true);
+                return Done();
+            case IntrinsicId.SendIpi:
+                if (!ValidCpu((int)args[0]))
+                {
+                    return Status.Violation;
+                }
+                SendVector((int)args[0], args[1]);
+                return Done();
+            case IntrinsicId.SendIpiMask:
+                {
+                    var vector = args[1];
+                    var status = ReadMask(args[0], out var mask);
+                    if (status != Status.Continue)
+                    {
+                        return status;
+                    }
+                    for (var c = 0; c < Layout.Cpus; c++)
+                    {
+                        if ((mask[c >> 6] & (1L << (c & 63))) != 0)
+                        {
+                            SendVector(c, vector);
+                        }
+                    }
+                    return Done();
+                }
+            case IntrinsicId.SendIpiAllButSelf:
+                for (var c = 0; c < Layout.Cpus; c++)
+                {
+                    if (c != _cpuId)
+                    {
+                        SendVector(c, args[0]);
+                    }
+                }
+                return Done();
+            case IntrinsicId.SendNmi:
+                if (!ValidCpu((int)args[0]))
+                {
+                    return Status.Violation;
+                }
+                SendLatch((int)args[0], CpuFlags.PendingNmi);
+                return Done();
+            case IntrinsicId.SendNmiMask:
+                {
+                    var status = ReadMask(args[0], out var mask);
+                    if (status != Status.Continue)
+                    {
+                        return status;
+                    }
+                    for (var c = 0; c < Layout.Cpus; c++)
+                    {
+                        if ((mask[c >> 6] & (1L << (c & 63))) != 0)
+                        {
+                            SendLatch(c, CpuFlags.PendingNmi);
+                        }
+                    }
+                    return Done();
+                }
+            case IntrinsicId.SendNmiAllButSelf:
+                for (var c = 0; c < Layout.Cpus; c++)
+                {
+                    if (c != _cpuId)
+                    {
+                        SendLatch(c, CpuFlags.PendingNmi);
+                    }
+                }
+                return Done();
+            case IntrinsicId.SendInit:
+                if (!ValidCpu((int)args[0]))
+                {
+                    return Status.Violation;
+                }
+                _cpu.Pc++;
+                return SendInit((int)args[0]);
+            case IntrinsicId.Hlt:
+                _cpu.Pc++;
+                _cpu.Mode = CpuMode.Halted;
+                return Status.Stopped;
+            case IntrinsicId.Monitor:
+                {
+                    var line = MonitorLineOf(args[0]);
+                    _cpu.MonitorLine = line;
+                    _cpu.Set(CpuFlags.MonitorArmed, line >= 0);
+                    _cpu.Set(CpuFlags.MonitorTriggered, false);
+                    return Done();
+                }
+            case IntrinsicId.Mwait:
+                _cpu.Pc++;
+                if (_cpu.Has(CpuFlags.MonitorTriggered))
+                {
+                    _cpu.Set(CpuFlags.MonitorArmed | CpuFlags.MonitorTriggered, false);
+                    _cpu.MonitorLine = -1;
+                    return Status.Continue;
+                }
+                _cpu.Mode = CpuMode.Mwait;
+                return Status.Stopped;
+            case IntrinsicId.Vmxon:
+                _cpu.Set(CpuFlags.VmxRoot, true);
+                return Done();
+            case IntrinsicId.Vmxoff:
+                _cpu.Set(CpuFlags.VmxRoot, false);
+                _cpu.Pc++;
+                return ReleaseInit();
+            case IntrinsicId.Clgi:
+                _cpu.Set(CpuFlags.GifClear, true);
+                return Done();
+            case IntrinsicId.Stgi:
+                _cpu.Set(CpuFlags.GifClear, false);
+                _cpu.Pc++;
+                return ReleaseInit();
+
+            // ── memory and caches
+            case IntrinsicId.Load:
+                {
+                    _loadHandled = false;
+                    var status = Load(args[0], args[1], out var value);
+                    if (status != Status.Continue || _loadHandled)
+                    {
+                        return status;
+                    }
+                    return Result(value);
+                }
+            case IntrinsicId.Store:
+                {
+                    if (!DecodeLine(args[0], out var line, out var region))
+                    {
+                        return Status.Violation;
+                    }
+                    _cpu.Pc++;
+                    return StoreLine(line, region, args[1], args[2]);
+                }
+            case IntrinsicId.Movnti:
+                _cpu.Pc++;
+                return PartialWrite(args[0], args[1], args[2], byDevice: false);
+            case IntrinsicId.DmaWrite:
+                _cpu.Pc++;
+                return PartialWrite(args[0], BuiltinValues.KeyNone, args[1], byDevice: true);
+            case IntrinsicId.Movdir64b:
+                _cpu.Pc++;
+                return DirectStore(args[0], args[1], args[2]);
+            case IntrinsicId.Clflush:
+                {
+                    if (!DecodeLine(args[0], out var line, out _))
+                    {
+                        return Status.Violation;
+                    }
+                    FlushEverywhere(CacheEntry.MakeTag(line, args[1]), writeBack: true);
+                    return Done();
+                }
+            case IntrinsicId.Wbinvd:
+            case IntrinsicId.Wbnoinvd:
+                return StartWbinvd(invalidate: id == IntrinsicId.Wbinvd);
+
+            // ── kernel data structures
+            case IntrinsicId.CpumaskSetCpu:
+            case IntrinsicId.CpumaskClearCpu:
+                {
+                    var cpu = (int)args[0];
+                    if (!ValidCpu(cpu))
+                    {
+                        return Status.Violation;
+                    }
+                    var place = args[1];
+                    var source = Resolve(place, Layout.CpumaskWords, out _, out _);
+                    Span<long> value = stackalloc long[Layout.CpumaskWords];
+                    source.CopyTo(value);
+                    if (id == IntrinsicId.CpumaskSetCpu)
+                    {
+                        value[cpu >> 6] |= 1L << (cpu & 63);
+                    }
+                    else
+                    {
+                        value[cpu >> 6] &= ~(1L << (cpu & 63));
+                    }
+                    _cpu.Pc++;
+                    return WriteMask(place, value);
+                }
+            case IntrinsicId.CpumaskTestCpu:
+                {
+                    var cpu = (int)args[0];
+                    if (!ValidCpu(cpu))
+                    {
+                        return Status.Violation;
+                    }
+                    var status = ReadMask(args[1], out var mask);
+                    return status != Status.Continue ? status : Result((mask[cpu >> 6] & (1L << (cpu & 63))) != 0 ? 1 : 0);
+                }
+            case IntrinsicId.CpumaskEmpty:
+            case IntrinsicId.CpumaskWeight:
+            case IntrinsicId.CpumaskFirst:
+                {
+                    var status = ReadMask(args[0], out var mask);
+                    if (status != Status.Continue)
+                    {
+                        return status;
+                    }
+                    var weight = 0;
+                    var first = Layout.Cpus;
+                    for (var c = Layout.Cpus - 1; c >= 0; c--)
+                    {
+                        if ((mask[c >> 6] & (1L << (c & 63))) != 0)
+                        {
+                            weight++;
+                            first = c;
+                        }
+                    }
+                    return Result(id switch
+                    {
+                        IntrinsicId.CpumaskEmpty => weight == 0 ? 1 : 0,
+                        IntrinsicId.CpumaskWeight => weight,
+                        _ => first,
+                    });
+                }
+            case IntrinsicId.CpumaskCopy:
+            case IntrinsicId.CpumaskAndNot:
+            case IntrinsicId.CpumaskClear:
+                {
+                    Span<long> value = stackalloc long[Layout.CpumaskWords];
+                    if (id == IntrinsicId.CpumaskCopy || id == IntrinsicId.CpumaskAndNot)
+                    {
+                        var status = ReadMask(args[1], out var a);
+                        if (status != Status.Continue)
+                        {
+                            return status;
+                        }
+                        a.CopyTo(value);
+                    }
+                    if (id == IntrinsicId.CpumaskAndNot)
+                    {
+                        var status = ReadMask(args[2], out var b);
+                        if (status != Status.Continue)
+                        {
+                            return status;
+                        }
+                        for (var i = 0; i < value.Length; i++)
+                        {
+                            value[i] &= ~b[i];
+                        }
+                    }
+                    _cpu.Pc++;
+                    return WriteMask(args[0], value);
+                }
+            case IntrinsicId.AtomicRead:
+                {
+                    var status = ReadScalarPlace(args[0], out var value);
+                    return status != Status.Continue ? status : Result(value);
+                }
+            case IntrinsicId.AtomicSet:
+                _cpu.Pc++;
+                return WriteScalarPlace(args[0], args[1]);
+            case IntrinsicId.AtomicInc:
+            case IntrinsicId.AtomicDec:
+            case IntrinsicId.AtomicIncReturn:
+            case IntrinsicId.AtomicDecReturn:
+            case IntrinsicId.Cmpxchg:
+            case IntrinsicId.Xchg:
+                {
+                    // One locked read-modify-write: it writes the line whatever the outcome (as LOCK does).
+                    var status = ReadScalarPlace(args[0], out var old);
+                    if (status != Status.Continue)
+                    {
+                        return status;
+                    }
+                    var updated = id switch
+                    {
+                        IntrinsicId.AtomicInc or IntrinsicId.AtomicIncReturn => unchecked(old + 1),
+                        IntrinsicId.AtomicDec or IntrinsicId.AtomicDecReturn => unchecked(old - 1),
+                        IntrinsicId.Cmpxchg => old == args[1] ? args[2] : old,
+                        _ => args[1],
+                    };
+                    _cpu.Pc++;
+                    status = WriteScalarPlace(args[0], updated);
+                    if (status != Status.Continue)
+                    {
+                        return status;
+                    }
+                    switch (id)
+                    {
+                        case IntrinsicId.AtomicIncReturn or IntrinsicId.AtomicDecReturn:
+                            Push(updated);
+                            break;
+                        case IntrinsicId.Cmpxchg or IntrinsicId.Xchg:
+                            Push(old);
+                            break;
+                    }
+                    return Status.Continue;
+                }
+
+            // ── time
+            case IntrinsicId.Udelay:
+                return Done();
+
+            // ── firmware
+            case IntrinsicId.SevCmd:
+                return SevCommand(args[0], args[1]);
+            case IntrinsicId.SnpState:
+                return Result(_state.SnpInitialized ? 1 : 0);
+            case IntrinsicId.TdxState:
+                return Result(Layout.HasFeature("TDX_HOST_PLATFORM") ? 1 : 0);
+
+            // ── kexec and the next kernel
+            case IntrinsicId.BootNextKernel:
+                BootNextKernel((int)args[0]);
+                return Status.Continue;
+            case IntrinsicId.Vmrun:
+                {
+                    var asid = args[0];
+                    if (asid < 1 || asid > 0xFFFF)
+                    {
+                        Fail(ViolationCode.ModelError, $"vmrun({asid}): an ASID is between 1 and 65535");
+                        return Status.Violation;
+                    }
+                    _cpu.Pc++;
+                    _cpu.GuestAsid = (int)asid;
+                    return Status.Stopped;
+                }
+            case IntrinsicId.PlatformReset:
+                return PlatformReset();
+            case IntrinsicId.Done:
+                _cpu.Pc++;
+                _state.Finished = true;
+                _cpu.Mode = CpuMode.Finished;
+                Note($"CPU {_cpuId}: done()");
+                return Status.Stopped;
+
+            // ── reporting
+            case IntrinsicId.Panic:
+                Fail(ViolationCode.Panic, $"CPU {_cpuId} panicked: {Format(args)}");
+                return Status.Violation;
+            case IntrinsicId.PrErr:
+                Note($"CPU {_cpuId}: pr_err: {Format(args)}");
+                return Done();
+            case IntrinsicId.PrWarn:
+                Note($"CPU {_cpuId}: pr_warn: {Format(args)}");
+                return Done();
+            case IntrinsicId.WarnOn:
+                if (args[0] != 0)
+                {
+                    Note($"CPU {_cpuId}: WARNING at {CurrentLocation()}");
+                }
+                return Result(args[0] != 0 ? 1 : 0);
+            case IntrinsicId.BugOn:
+                if (args[0] != 0)
+                {
+                    Fail(ViolationCode.Bug, $"CPU {_cpuId} hit BUG_ON");
+                    return Status.Violation;
+                }
+                return Done();
+            case IntrinsicId.Choose:
+                {
+                    if (args[0] <= 0 || args[0] > 1_000_000)
+                    {
+                        Fail(ViolationCode.ModelError, $"choose({args[0]}): the number of options must be between 1 and 1000000");
+                        return Status.Violation;
+                    }
+                    // Keep the argument for a re-run of the step with the choice made.
+                    if (!TryChoose((int)args[0], out var choice))
+                    {
+                        return Status.NeedChoice;
+                    }
+                    return Result(choice);
+                }
+            case IntrinsicId.Assert:
+                if (args[0] == 0)
+                {
+                    Fail(ViolationCode.Assertion, $"assertion failed: {_program.Strings[(int)args[1]]}");
+                    return Status.Violation;
+                }
+                return Done();
+            default:
+                throw new InvalidOperationException($"intrinsic {id} is compiled specially");
+        }
+    }
+
+    private Status Result(long value)
+    {
+        Push(value);
+        _cpu.Pc++;
+        return Status.Continue;
+    }
+
+    private Status Done()
+    {
+        _cpu.Pc++;
+        return Status.Continue;
+    }
+
+    private void Note(string message) => _log?.Add(message);
+
+    /// <summary>A message with its printf-style values (%d, %x, %u, %s, %llu…).</summary>
+    private string Format(ReadOnlySpan<long> args)
+    {
+        var template = _program.Strings[(int)args[0]];
+        var builder = new StringBuilder();
+        var next = 1;
+        for (var i = 0; i < template.Length; i++)
+        {
+            if (template[i] == '%' && i + 1 < template.Length)
+            {
+                var j = i + 1;
+                while (j < template.Length && "lhz".Contains(template[j], StringComparison.Ordinal))
+                {
+                    j++;
+                }
+                if (j < template.Length && "dxuis".Contains(template[j], StringComparison.Ordinal))
+                {
+                    if (next < args.Length)
+                    {
+                        var value = args[next++];
+                        builder.Append(template[j] == 'x' ? value.ToString("x", CultureInfo.InvariantCulture) : BuiltinValues.FormatValue(value));
+                    }
+                    i = j;
+                    continue;
+                }
+            }
+            builder.Append(template[i]);
+        }
+        return builder.ToString();
+    }
+
+    private Status StartWbinvd(bool invalidate)
+    {
+        if (Layout.InGuest && (Layout.HasFeature("TDX_GUEST") || Layout.HasFeature("SEV_ES") || Layout.HasFeature("SEV_SNP")))
+        {
+            var exception = Layout.HasFeature("TDX_GUEST") ? "#VE" : "#VC";
+            Fail(ViolationCode.GuestException, $"CPU {_cpuId} executed {(invalidate ? "WBINVD" : "WBNOINVD")} in a confidential guest: {exception}");
+            return Status.Violation;
+        }
+        _cpu.Pc++;
+        _cpu.Mode = CpuMode.InWbinvd;
+        _cpu.Set(CpuFlags.NoInvalidate, !invalidate);
+        return Status.Stopped;
+    }
+
+    /// <summary>The last dirty entry is written back: the cache is dropped and the CPU fetches again.</summary>
+    private Outcome FinishWbinvd()
+    {
+        var invalidate = !_cpu.Has(CpuFlags.NoInvalidate);
+        if (invalidate)
+        {
+            _state.Caches[Layout.CacheOf(_cpuId)].Clear();
+            _state.NeedsWbinvd[_cpuId] = false;
+        }
+        _cpu.Set(CpuFlags.NoInvalidate, false);
+        _cpu.Mode = CpuMode.Running;
+        if (_cpu.Depth == 0)
+        {
+            return Outcome.Ok;
+        }
+        // WBINVD empties the instruction cache too: the code line is fetched again.
+        if (FetchViolation(CodeLine()) is { } violation)
+        {
+            return violation;
+        }
+        return Normalize();
+    }
+
+    private Status PlatformReset()
+    {
+        for (var c = 0; c < _state.Cpus.Length; c++)
+        {
+            if (_state.Cpus[c].Mode == CpuMode.InWbinvd)
+            {
+                Fail(ViolationCode.ResetHang, $"CPU {_cpuId} reset the platform while CPU {c} was still in WBINVD: the platform hangs");
+                return Status.Violation;
+            }
+        }
+        _cpu.Pc++;
+        _state.Finished = true;
+        foreach (var cpu in _state.Cpus)
+        {
+            cpu.Mode = CpuMode.Finished;
+        }
+        Note($"CPU {_cpuId}: platform_reset()");
+        return Status.Stopped;
+    }
+
+    private void BootNextKernel(int function)
+    {
+        _cpu.Frames.Clear();
+        _cpu.FrameBases.Clear();
+        _cpu.Operands.Clear();
+        _cpu.PendingFetches.Clear();
+        _cpu.PendingVectors = 0;
+        // Its APIC is reset: pending events are gone; virtualization state is the hardware's.
+        var keep = _cpu.Flags & (CpuFlags.VmxRoot | CpuFlags.GifClear);
+        _cpu.Flags = keep | CpuFlags.NextKernel;
+        _cpu.MonitorLine = -1;
+        _cpu.KernelKey = Layout.NextKernelKey;
+        _cpu.GuestAsid = 0;
+        _atomicDepth = 0;
+        PushFrame(function, FrameKind.Entry, savedInterrupts: false);
+        Note($"CPU {_cpuId}: boots the next kernel at {_functions[function].Name}()");
+    }
+}

@@ -1,0 +1,457 @@
+using KexecSim.Language.Binding;
+using KexecSim.Language.Compilation;
+
+namespace KexecSim.Machine;
+
+/// <summary>
+/// Variables, caches and memory (SEMANTICS.md section 3) and clobbering (section 5). Caches are
+/// sorted lists of entries keyed by (line, key): the key is part of the address.
+/// </summary>
+public sealed partial class Machine
+{
+    // ───────────────────────────── Cache primitives ─────────────────────────────
+
+    /// <summary>Index of the entry with this tag, or the bitwise complement of where it would go.</summary>
+    private static int FindEntry(List<CacheEntry> cache, long tag)
+    {
+        int low = 0, high = cache.Count - 1;
+        while (low <= high)
+        {
+            var mid = (low + high) >> 1;
+            var t = cache[mid].Tag;
+            if (t == tag)
+            {
+                return mid;
+            }
+            if (t < tag)
+            {
+                low = mid + 1;
+            }
+            else
+            {
+                high = mid - 1;
+            }
+        }
+        return ~low;
+    }
+
+    private static void Put(List<CacheEntry> cache, long tag, long value, bool dirty)
+    {
+        var index = FindEntry(cache, tag);
+        var entry = new CacheEntry { Tag = tag, Value = value, Dirty = dirty };
+        if (index >= 0)
+        {
+            cache[index] = entry;
+        }
+        else
+        {
+            cache.Insert(~index, entry);
+        }
+    }
+
+    /// <summary>A write-back of a dirty entry: memory takes its value and key (SEMANTICS.md section 3).</summary>
+    private void WriteBack(List<CacheEntry> cache, int index, bool drop)
+    {
+        var entry = cache[index];
+        ref var line = ref _state.Lines[entry.Line];
+        line.Value = entry.Value;
+        line.Key = entry.Key;
+        line.Flags = (line.Flags & ~(LineFlags.Poisoned | LineFlags.TdOwned)) | (IsTdxKey(entry.Key) ? LineFlags.TdOwned : LineFlags.None);
+        if (drop)
+        {
+            cache.RemoveAt(index);
+        }
+        else
+        {
+            entry.Dirty = false;
+            cache[index] = entry;
+        }
+    }
+
+    /// <summary>What a read of (line, key) sees without this CPU's cache: another cache's copy, else memory.</summary>
+    private long ReadThrough(int cacheIndex, long tag, int lineIndex, long key, out bool poisoned)
+    {
+        poisoned = false;
+        var caches = _state.Caches;
+        for (var i = 0; i < caches.Length; i++)
+        {
+            if (i == cacheIndex)
+            {
+                continue;
+            }
+            var found = FindEntry(caches[i], tag);
+            if (found >= 0)
+            {
+                // MOESI: the owner supplies the data and keeps its copy as it was.
+                return caches[i][found].Value;
+            }
+        }
+        ref var line = ref _state.Lines[lineIndex];
+        if ((line.Flags & LineFlags.Poisoned) != 0)
+        {
+            poisoned = true;
+            return BuiltinValues.Garbage;
+        }
+        return line.Key == key ? line.Value : BuiltinValues.Garbage;
+    }
+
+    /// <summary>A store of (line, key): coherence drops it from every other cache; it is dirty here.</summary>
+    private void CacheStore(int lineIndex, long key, long value)
+    {
+        var tag = CacheEntry.MakeTag(lineIndex, key);
+        var own = Layout.CacheOf(_cpuId);
+        var caches = _state.Caches;
+        for (var i = 0; i < caches.Length; i++)
+        {
+            if (i == own)
+            {
+                continue;
+            }
+            var found = FindEntry(caches[i], tag);
+            if (found >= 0)
+            {
+                caches[i].RemoveAt(found);
+            }
+        }
+        Put(caches[own], tag, value, dirty: true);
+    }
+
+    /// <summary>A read that caches (line, key) clean when it is not cached here yet.</summary>
+    private long CacheRead(int lineIndex, long key, out bool poisoned)
+    {
+        var tag = CacheEntry.MakeTag(lineIndex, key);
+        var own = _state.Caches[Layout.CacheOf(_cpuId)];
+        var index = FindEntry(own, tag);
+        if (index >= 0)
+        {
+            poisoned = false;
+            return own[index].Value;
+        }
+        var value = ReadThrough(Layout.CacheOf(_cpuId), tag, lineIndex, key, out poisoned);
+        if (!poisoned)
+        {
+            own.Insert(~index, new CacheEntry { Tag = tag, Value = value, Dirty = false });
+        }
+        return value;
+    }
+
+    /// <summary>Writes back a dirty (line, key) from whichever cache holds it, and drops it everywhere.</summary>
+    private void FlushEverywhere(long tag, bool writeBack)
+    {
+        foreach (var cache in _state.Caches)
+        {
+            var index = FindEntry(cache, tag);
+            if (index < 0)
+            {
+                continue;
+            }
+            if (writeBack && cache[index].Dirty)
+            {
+                WriteBack(cache, index, drop: true);
+            }
+            else
+            {
+                cache.RemoveAt(index);
+            }
+        }
+    }
+
+    // ───────────────────────────── Writes: clobbering, monitors ─────────────────────────────
+
+    /// <summary>
+    /// Every write to a line (store, partial, direct, variable, device) passes here: it may clobber the
+    /// line (through another region's name, or from the next kernel), and it triggers monitors.
+    /// </summary>
+    private Status NoteWrite(int lineIndex, int throughRegion, long key, long value, bool byDevice)
+    {
+        ref var line = ref _state.Lines[lineIndex];
+        var home = _program.Lines[lineIndex].HomeRegion;
+        var fromNextKernel = !byDevice && _cpu.Has(CpuFlags.NextKernel);
+        var foreign = throughRegion >= 0 && throughRegion != home;
+        if (foreign || fromNextKernel)
+        {
+            line.Flags |= LineFlags.Clobbered | LineFlags.NewWritten;
+            line.NewValue = value;
+            line.NewKey = key;
+            line.ClobberedBy = byDevice ? -1 : _cpuId;
+            line.ClobberedThrough = foreign ? throughRegion : -1;
+        }
+        return TriggerMonitors(lineIndex);
+    }
+
+    /// <summary>A write to a monitored line wakes a CPU in MWAIT, or makes its next mwait() return.</summary>
+    private Status TriggerMonitors(int lineIndex)
+    {
+        var cpus = _state.Cpus;
+        for (var c = 0; c < cpus.Length; c++)
+        {
+            var cpu = cpus[c];
+            if (!cpu.Has(CpuFlags.MonitorArmed) || cpu.MonitorLine != lineIndex)
+            {
+                continue;
+            }
+            if (cpu.Mode == CpuMode.Mwait)
+            {
+                cpu.Mode = CpuMode.Running;
+                cpu.Set(CpuFlags.MonitorArmed | CpuFlags.MonitorTriggered, false);
+                cpu.MonitorLine = -1;
+                // It resumes after mwait(): that is a fetch of its code line, at its next step.
+                if (cpu.Depth > 0)
+                {
+                    var line = _functions[cpu.Function].HomeLine(c);
+                    if (!cpu.PendingFetches.Contains(line))
+                    {
+                        cpu.PendingFetches.Add(line);
+                    }
+                }
+                if (c != _cpuId && NormalizeOther(c) == Outcome.Violation)
+                {
+                    return Status.Violation;
+                }
+            }
+            else
+            {
+                cpu.Set(CpuFlags.MonitorTriggered, true);
+            }
+        }
+        return Status.Continue;
+    }
+
+    // ───────────────────────────── Intrinsics on lines ─────────────────────────────
+
+    private bool DecodeLine(long value, out int line, out int region)
+    {
+        line = (int)(value & 0xFFFF_FFFF);
+        region = (int)(value >> 32);
+        if (line >= 0 && line < _state.Lines.Length && region >= 0 && region < _program.Regions.Count)
+        {
+            return true;
+        }
+        Fail(ViolationCode.ModelError, "not a line of any region");
+        return false;
+    }
+
+    /// <summary>load(l, k): SEMANTICS.md section 3, then the next kernel's CORRUPTION check (section 5).</summary>
+    private Status Load(long lineValue, long key, out long value)
+    {
+        value = 0;
+        if (!DecodeLine(lineValue, out var line, out _))
+        {
+            return Status.Violation;
+        }
+        value = CacheRead(line, key, out var poisoned);
+        if (poisoned)
+        {
+            return ConsumePoison(line, out value);
+        }
+        ref var state = ref _state.Lines[line];
+        if (_cpu.Has(CpuFlags.NextKernel) && (state.Flags & LineFlags.NewWritten) != 0 && value != state.NewValue)
+        {
+            Fail(ViolationCode.Corruption,
+                $"CPU {_cpuId} (next kernel) read {BuiltinValues.FormatValue(value)} from {Layout.LineName(line)} with {BuiltinValues.FormatKey(key)}, "
+                + $"but {BuiltinValues.FormatValue(state.NewValue)} was written there with {BuiltinValues.FormatKey(state.NewKey)}: a stale line of the old kernel was written back over it");
+            return Status.Violation;
+        }
+        return Status.Continue;
+    }
+
+    /// <summary>Reading a poisoned line raises a machine check on the reader.</summary>
+    private Status ConsumePoison(int line, out long value)
+    {
+        value = BuiltinValues.Garbage;
+        if (_program.MceHandler < 0 || _cpu.Has(CpuFlags.InMce))
+        {
+            var code = _cpu.Has(CpuFlags.InMce) ? ViolationCode.TripleFault : ViolationCode.MachineCheck;
+            Fail(code, $"CPU {_cpuId} read poisoned {Layout.LineName(line)}: machine check{(code == ViolationCode.TripleFault ? " inside the machine-check handler" : string.Empty)}");
+            return Status.Violation;
+        }
+        // The handler runs; when it returns, the load has yielded GARBAGE.
+        Push(value);
+        _cpu.Pc++;
+        PushFrame(_program.MceHandler, FrameKind.MceHandler, _cpu.Has(CpuFlags.InterruptsEnabled));
+        _cpu.Set(CpuFlags.InMce, true);
+        _loadHandled = true;
+        return Fetch(CodeLine(), now: true);
+    }
+
+    /// <summary>Set when a load was completed by the machine-check path (result pushed, pc advanced).</summary>
+    private bool _loadHandled;
+
+    private Status StoreLine(int line, int region, long key, long value)
+    {
+        CacheStore(line, key, value);
+        return NoteWrite(line, region, key, value, byDevice: false);
+    }
+
+    /// <summary>movnti / dma_write: a partial write straight to memory (the TDX_PW_MCE erratum poisons).</summary>
+    private Status PartialWrite(long lineValue, long key, long value, bool byDevice)
+    {
+        if (!DecodeLine(lineValue, out var line, out var region))
+        {
+            return Status.Violation;
+        }
+        FlushEverywhere(CacheEntry.MakeTag(line, key), writeBack: true);
+        ref var state = ref _state.Lines[line];
+        var erratum = _program.Platform.Bugs.Contains("TDX_PW_MCE");
+        if (erratum && (state.Flags & LineFlags.TdOwned) != 0 && key != state.Key)
+        {
+            state.Flags |= LineFlags.Poisoned;
+            state.Value = BuiltinValues.Garbage;
+        }
+        else
+        {
+            state.Value = value;
+            state.Key = key;
+            state.Flags = (state.Flags & ~(LineFlags.Poisoned | LineFlags.TdOwned)) | (IsTdxKey(key) ? LineFlags.TdOwned : LineFlags.None);
+        }
+        return NoteWrite(line, region, key, value, byDevice);
+    }
+
+    /// <summary>movdir64b: a direct full-line store.</summary>
+    private Status DirectStore(long lineValue, long key, long value)
+    {
+        if (!DecodeLine(lineValue, out var line, out var region))
+        {
+            return Status.Violation;
+        }
+        FlushEverywhere(CacheEntry.MakeTag(line, key), writeBack: false);
+        ref var state = ref _state.Lines[line];
+        state.Value = value;
+        state.Key = key;
+        state.Flags = (state.Flags & ~(LineFlags.Poisoned | LineFlags.TdOwned)) | (IsTdxKey(key) ? LineFlags.TdOwned : LineFlags.None);
+        return NoteWrite(line, region, key, value, byDevice: false);
+    }
+
+    // ───────────────────────────── Variables ─────────────────────────────
+
+    /// <summary>The clobber check of a variable access by an old-kernel CPU.</summary>
+    private Status CheckVariableLine(int variable, int cpu, out int line)
+    {
+        line = _program.Variables[variable].HomeLine(cpu);
+        if (_cpu.Has(CpuFlags.NextKernel) || (_state.Lines[line].Flags & LineFlags.Clobbered) == 0)
+        {
+            return Status.Continue;
+        }
+        var name = _program.Variables[variable].IsPercpu ? $"{_program.Variables[variable].Name}[{cpu}]" : _program.Variables[variable].Name;
+        Fail(ViolationCode.DataClobbered,
+            $"CPU {_cpuId} used '{name}' on {Layout.LineName(line)} after {Clobberer(_state.Lines[line])} overwrote it");
+        return Status.Violation;
+    }
+
+    /// <summary>A variable read: the value everyone agrees on; the line is cached clean.</summary>
+    private Status ReadVariable(int variable, int cpu, out long value)
+    {
+        value = 0;
+        if (CheckVariableLine(variable, cpu, out var line) == Status.Violation)
+        {
+            return Status.Violation;
+        }
+        CacheRead(line, _cpu.KernelKey, out _);
+        value = _state.Variables[Layout.VariableSlot(variable, cpu)];
+        return Status.Continue;
+    }
+
+    /// <summary>A variable write: the value for everyone at once, and a store of OLD_CONTENT to its line.</summary>
+    private Status WriteVariable(int variable, int cpu, long value)
+    {
+        if (CheckVariableLine(variable, cpu, out var line) == Status.Violation)
+        {
+            return Status.Violation;
+        }
+        _state.Variables[Layout.VariableSlot(variable, cpu)] = value;
+        CacheStore(line, _cpu.KernelKey, BuiltinValues.OldContent);
+        return NoteWrite(line, -1, _cpu.KernelKey, BuiltinValues.OldContent, byDevice: false);
+    }
+
+    // ───────────────────────────── Places: cpumasks and atomics ─────────────────────────────
+
+    private readonly long[] _allMask = new long[16];
+    private readonly long[] _maskScratch = new long[16];
+
+    /// <summary>The words of a place (a variable instance, a local, or cpu_all_mask) and the variable behind it.</summary>
+    private Span<long> Resolve(long place, int words, out int variable, out int cpu)
+    {
+        variable = -1;
+        cpu = 0;
+        switch (PlaceRef.Kind(place))
+        {
+            case PlaceRef.GlobalKind:
+                variable = PlaceRef.Index(place);
+                cpu = PlaceRef.Cpu(place);
+                return _state.Variables.AsSpan(Layout.VariableSlot(variable, cpu), words);
+            case PlaceRef.LocalKind:
+                {
+                    var frame = _cpu.FrameBases[PlaceRef.FrameDepth(place)];
+                    var start = frame + 2 + PlaceRef.Index(place);
+                    return System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_cpu.Frames).Slice(start, words);
+                }
+            default:
+                {
+                    var all = _allMask.AsSpan(0, words);
+                    FillAllCpus(all);
+                    return all;
+                }
+        }
+    }
+
+    /// <summary>Reads a cpumask (a visible read when it lives in memory) into a scratch copy.</summary>
+    private Status ReadMask(long place, out Span<long> mask)
+    {
+        var words = Layout.CpumaskWords;
+        var source = Resolve(place, words, out var variable, out var cpu);
+        mask = _maskScratch.AsSpan(0, words);
+        source.CopyTo(mask);
+        if (variable >= 0)
+        {
+            return ReadVariable(variable, cpu, out _);
+        }
+        return Status.Continue;
+    }
+
+    /// <summary>Writes a cpumask place (a visible write when it lives in memory).</summary>
+    private Status WriteMask(long place, ReadOnlySpan<long> value)
+    {
+        var words = Layout.CpumaskWords;
+        var target = Resolve(place, words, out var variable, out var cpu);
+        if (variable >= 0)
+        {
+            if (CheckVariableLine(variable, cpu, out var line) == Status.Violation)
+            {
+                return Status.Violation;
+            }
+            value.CopyTo(target);
+            CacheStore(line, _cpu.KernelKey, BuiltinValues.OldContent);
+            return NoteWrite(line, -1, _cpu.KernelKey, BuiltinValues.OldContent, byDevice: false);
+        }
+        value.CopyTo(target);
+        return Status.Continue;
+    }
+
+    private Status ReadScalarPlace(long place, out long value)
+    {
+        var source = Resolve(place, 1, out var variable, out var cpu);
+        value = source[0];
+        if (variable >= 0)
+        {
+            return ReadVariable(variable, cpu, out value);
+        }
+        return Status.Continue;
+    }
+
+    private Status WriteScalarPlace(long place, long value)
+    {
+        var target = Resolve(place, 1, out var variable, out var cpu);
+        if (variable >= 0)
+        {
+            return WriteVariable(variable, cpu, value);
+        }
+        target[0] = value;
+        return Status.Continue;
+    }
+
+    private int MonitorLineOf(long place)
+    {
+        Resolve(place, 1, out var variable, out var cpu);
+        return variable >= 0 ? _program.Variables[variable].HomeLine(cpu) : -1;
+    }
+}

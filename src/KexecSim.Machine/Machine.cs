@@ -1,0 +1,439 @@
+using KexecSim.Language.Binding;
+using KexecSim.Language.Compilation;
+
+namespace KexecSim.Machine;
+
+/// <summary>How applying a transition ended.</summary>
+public enum Outcome
+{
+    /// <summary>A successor state was produced.</summary>
+    Ok,
+    /// <summary>The transition is not enabled in this state (a wait whose condition is false).</summary>
+    Disabled,
+    /// <summary>The step reached a nondeterministic choice beyond the given choices: <see cref="Machine.ChoiceCount"/> options.</summary>
+    NeedChoice,
+    /// <summary>The transition commits a violation: <see cref="Machine.LastViolation"/>.</summary>
+    Violation,
+}
+
+/// <summary>
+/// The simulated x86 machine: enumerates the transitions of a state (SEMANTICS.md section 2) and
+/// applies one. It runs a compiled program and never sees syntax. Not thread-safe: one per worker.
+/// </summary>
+public sealed partial class Machine
+{
+    /// <summary>A step executing more local instructions than this is a loop that takes no visible action.</summary>
+    public const int MaxLocalInstructions = 1_000_000;
+
+    /// <summary>Deeper call stacks are a MODEL_ERROR (runaway recursion).</summary>
+    public const int MaxFrames = 256;
+
+    private readonly CompiledProgram _program;
+    private readonly CompiledFunction[] _functions;
+
+    // The state and CPU being stepped (PERF: fields, not a context object per step).
+    private MachineState _state = null!;
+    private CpuState _cpu = null!;
+    private int _cpuId;
+    private ReadOnlyMemory<int> _choices;
+    private int _choiceIndex;
+    private List<string>? _log;
+    private int _atomicDepth;
+    private int _localBudget;
+
+    public Machine(CompiledProgram program)
+    {
+        _program = program;
+        _functions = program.Functions.ToArray();
+        Layout = new MachineLayout(program);
+    }
+
+    public MachineLayout Layout { get; }
+
+    public CompiledProgram Program => _program;
+
+    /// <summary>After <see cref="Outcome.NeedChoice"/>: how many options the next choice has.</summary>
+    public int ChoiceCount { get; private set; }
+
+    /// <summary>After <see cref="Outcome.Violation"/>: what was violated.</summary>
+    public Violation? LastViolation { get; private set; }
+
+    public MachineState NewState() => new(Layout);
+
+    // ───────────────────────────── Transitions ─────────────────────────────
+
+    /// <summary>Every transition that may be enabled in <paramref name="state"/> (a Step of a CPU whose
+    /// wait is false, or a Timeout whose condition holds, turns out <see cref="Outcome.Disabled"/>).</summary>
+    public void EnumerateTransitions(MachineState state, List<Transition> transitions)
+    {
+        transitions.Clear();
+        var cpus = state.Cpus;
+        var platformReset = state.Finished && cpus.All(c => c.Mode == CpuMode.Finished);
+        if (platformReset)
+        {
+            return;
+        }
+        for (var c = 0; c < cpus.Length; c++)
+        {
+            var cpu = cpus[c];
+            switch (cpu.Mode)
+            {
+                case CpuMode.Running:
+                    if (cpu.GuestAsid != 0)
+                    {
+                        // In a guest until an event is pending; then the VMEXIT is this CPU's step.
+                        if (HasPendingEvent(cpu))
+                        {
+                            transitions.Add(Transition.Step(c));
+                        }
+                        continue;
+                    }
+                    transitions.Add(Transition.Step(c));
+                    if (_program.Timeouts && IsTimedWait(cpu))
+                    {
+                        transitions.Add(new Transition(TransitionKind.Timeout, c, 0, 0));
+                    }
+                    break;
+                case CpuMode.InWbinvd:
+                    {
+                        var cache = state.Caches[Layout.CacheOf(c)];
+                        var any = false;
+                        foreach (var entry in cache)
+                        {
+                            if (entry.Dirty)
+                            {
+                                any = true;
+                                transitions.Add(new Transition(TransitionKind.WbinvdWriteBack, c, 0, entry.Tag));
+                            }
+                        }
+                        if (!any)
+                        {
+                            transitions.Add(new Transition(TransitionKind.WbinvdFinish, c, 0, 0));
+                        }
+                        break;
+                    }
+            }
+            AddDeliveries(state, c, transitions);
+        }
+        if (_program.Platform.Evictions)
+        {
+            for (var i = 0; i < state.Caches.Length; i++)
+            {
+                foreach (var entry in state.Caches[i])
+                {
+                    if (entry.Dirty)
+                    {
+                        transitions.Add(new Transition(TransitionKind.Evict, -1, i, entry.Tag));
+                    }
+                }
+            }
+        }
+        AddInjections(state, transitions);
+    }
+
+    private bool IsTimedWait(CpuState cpu)
+    {
+        if (cpu.Depth == 0)
+        {
+            return false;
+        }
+        var code = _functions[cpu.Function].Code;
+        var pc = cpu.Pc;
+        return pc < code.Length && code[pc].Op == OpCode.WaitBegin && code[code[pc].A].A >= 0;
+    }
+
+    /// <summary>Applies one transition to <paramref name="state"/> in place (the caller keeps a copy).</summary>
+    /// <param name="choices">Values for the step's nondeterministic choices, in order.</param>
+    /// <param name="log">When given, receives the step's messages (pr_err, warnings) for the trace.</param>
+    public Outcome Apply(MachineState state, Transition transition, ReadOnlyMemory<int> choices, List<string>? log = null)
+    {
+        _state = state;
+        _choices = choices;
+        _choiceIndex = 0;
+        _log = log;
+        LastViolation = null;
+        ChoiceCount = 0;
+        _atomicDepth = 0;
+        _localBudget = MaxLocalInstructions;
+        switch (transition.Kind)
+        {
+            case TransitionKind.Step:
+                Select(transition.Cpu);
+                return StepCpu();
+            case TransitionKind.Timeout:
+                Select(transition.Cpu);
+                return TimeOut();
+            case TransitionKind.Deliver:
+                Select(transition.Cpu);
+                return Deliver((EventKind)transition.Arg, (int)transition.Tag);
+            case TransitionKind.WbinvdWriteBack:
+                {
+                    var cache = state.Caches[Layout.CacheOf(transition.Cpu)];
+                    var index = FindEntry(cache, transition.Tag);
+                    WriteBack(cache, index, drop: false);
+                    return Outcome.Ok;
+                }
+            case TransitionKind.WbinvdFinish:
+                Select(transition.Cpu);
+                return FinishWbinvd();
+            case TransitionKind.Evict:
+                {
+                    var cache = state.Caches[transition.Arg];
+                    WriteBack(cache, FindEntry(cache, transition.Tag), drop: true);
+                    return Outcome.Ok;
+                }
+            case TransitionKind.Inject:
+                Select(transition.Cpu);
+                return Inject((EventKind)transition.Arg);
+            default:
+                throw new ArgumentOutOfRangeException(nameof(transition));
+        }
+    }
+
+    private void Select(int cpu)
+    {
+        _cpuId = cpu;
+        _cpu = _state.Cpus[cpu];
+    }
+
+    private Outcome Fail(ViolationCode code, string message, DebugSpan? location = null)
+    {
+        LastViolation = new Violation(code, _cpuId, message, location ?? CurrentLocation());
+        return Outcome.Violation;
+    }
+
+    /// <summary>The source position of the selected CPU's current instruction, if it has one.</summary>
+    private DebugSpan? CurrentLocation()
+    {
+        if (_cpu is null || _cpu.Depth == 0)
+        {
+            return null;
+        }
+        var function = _functions[_cpu.Function];
+        var pc = Math.Clamp(_cpu.Pc, 0, function.Spans.Length - 1);
+        return function.Spans[pc];
+    }
+
+    /// <summary>Where a CPU is, for traces: its function's current instruction's span.</summary>
+    public DebugSpan? LocationOf(MachineState state, int cpu)
+    {
+        var c = state.Cpus[cpu];
+        if (c.Depth == 0)
+        {
+            return null;
+        }
+        var function = _functions[c.Function];
+        return function.Spans[Math.Clamp(c.Pc, 0, function.Spans.Length - 1)];
+    }
+
+    public string FunctionName(MachineState state, int cpu)
+    {
+        var c = state.Cpus[cpu];
+        return c.Depth == 0 ? string.Empty : _functions[c.Function].Name;
+    }
+
+    // ───────────────────────────── Initial state ─────────────────────────────
+
+    /// <summary>The initial state of SEMANTICS.md section 1, after the scenario's init blocks.</summary>
+    public Outcome CreateInitial(MachineState state)
+    {
+        _state = state;
+        _log = null;
+        LastViolation = null;
+        _choices = ReadOnlyMemory<int>.Empty;
+        var platform = _program.Platform;
+        for (var i = 0; i < _program.Lines.Count; i++)
+        {
+            var line = _program.Lines[i];
+            state.Lines[i] = new LineState
+            {
+                Value = BuiltinValues.OldContent,
+                Key = line.InitialKey,
+                Flags = IsTdxKey(line.InitialKey) ? LineFlags.TdOwned : LineFlags.None,
+                ClobberedBy = -1,
+                ClobberedThrough = -1,
+            };
+        }
+        foreach (var variable in _program.Variables)
+        {
+            var instances = variable.IsPercpu ? Layout.Cpus : 1;
+            for (var c = 0; c < instances; c++)
+            {
+                var slot = Layout.VariableSlot(variable.Id, c);
+                if (variable.IsMask)
+                {
+                    if (variable.InitialValue != 0)
+                    {
+                        FillAllCpus(state.Variables.AsSpan(slot, Layout.CpumaskWords));
+                    }
+                }
+                else
+                {
+                    state.Variables[slot] = variable.InitialValue;
+                }
+            }
+        }
+        foreach (var cache in state.Caches)
+        {
+            cache.Clear();
+        }
+        state.Budgets[0] = state.Budgets[1] = state.Budgets[2] = 0;
+        foreach (var fault in _program.Faults)
+        {
+            state.Budgets[(int)fault.Fault] = fault.Budget;
+        }
+        state.Finished = false;
+        state.SnpInitialized = platform.SnpGuests > 0 || (platform.HasFeature("SEV_SNP") && !platform.HasFeature("HYPERVISOR"));
+        state.NeedsDfFlush = false;
+        Array.Clear(state.NeedsWbinvd);
+        for (var g = 1; g < state.GuestStates.Length; g++)
+        {
+            state.GuestStates[g] = MachineState.GuestActive;
+        }
+        for (var c = 0; c < state.Cpus.Length; c++)
+        {
+            var cpu = state.Cpus[c];
+            cpu.Mode = CpuMode.Halted;
+            cpu.Flags = CpuFlags.None;
+            cpu.PendingVectors = 0;
+            cpu.MonitorLine = -1;
+            cpu.KernelKey = Layout.OldKernelKey;
+            cpu.GuestAsid = 0;
+            cpu.Frames.Clear();
+            cpu.FrameBases.Clear();
+            cpu.Operands.Clear();
+            cpu.PendingFetches.Clear();
+        }
+
+        // init runs atomically on CPU 0, then each 'init cpu' block on its CPUs in id order.
+        if (_program.InitFunction >= 0 && RunAtomically(0, _program.InitFunction) == Outcome.Violation)
+        {
+            return Outcome.Violation;
+        }
+        foreach (var block in _program.InitCpus)
+        {
+            foreach (var c in block.Cpus)
+            {
+                if (RunAtomically(c, block.Function) == Outcome.Violation)
+                {
+                    return Outcome.Violation;
+                }
+            }
+        }
+
+        for (var c = 0; c < state.Cpus.Length; c++)
+        {
+            var entry = _program.Entries[c];
+            if (entry is null)
+            {
+                continue;
+            }
+            Select(c);
+            _cpu.Mode = CpuMode.Running;
+            PushFrame(entry.Function, FrameKind.Entry, savedInterrupts: false);
+            for (var i = 0; i < entry.Arguments.Length; i++)
+            {
+                _cpu.Frames[_cpu.TopBase + 2 + i] = entry.Arguments[i];
+            }
+            _localBudget = MaxLocalInstructions;
+            if (Normalize() == Outcome.Violation)
+            {
+                return Outcome.Violation;
+            }
+        }
+        return Outcome.Ok;
+    }
+
+    private void FillAllCpus(Span<long> mask)
+    {
+        mask.Clear();
+        for (var c = 0; c < Layout.Cpus; c++)
+        {
+            mask[c >> 6] |= 1L << (c & 63);
+        }
+    }
+
+    /// <summary>Runs a scenario block to its end as one atomic action on a CPU, leaving that CPU as it was.</summary>
+    private Outcome RunAtomically(int cpuId, int function)
+    {
+        Select(cpuId);
+        var saved = new CpuState();
+        saved.CopyFrom(_cpu);
+        _cpu.Frames.Clear();
+        _cpu.FrameBases.Clear();
+        _cpu.Operands.Clear();
+        _cpu.Mode = CpuMode.Running;
+        PushFrame(function, FrameKind.Entry, savedInterrupts: false);
+        _atomicDepth = 1;
+        _localBudget = MaxLocalInstructions;
+        var outcome = RunToCompletion();
+        _atomicDepth = 0;
+        if (outcome == Outcome.Violation)
+        {
+            return outcome;
+        }
+        // Keep what the block did to this CPU's monitor, interrupt flag and virtualization state.
+        var flags = _cpu.Flags;
+        var monitor = _cpu.MonitorLine;
+        _cpu.CopyFrom(saved);
+        _cpu.Flags = flags;
+        _cpu.MonitorLine = monitor;
+        return Outcome.Ok;
+    }
+
+    /// <summary>Executes the selected CPU's code until its bottom frame returns (init and final blocks).</summary>
+    private Outcome RunToCompletion()
+    {
+        while (_cpu.Depth > 0)
+        {
+            var status = Execute(_functions[_cpu.Function].Code[_cpu.Pc]);
+            switch (status)
+            {
+                case Status.Continue:
+                    continue;
+                case Status.Violation:
+                    return Outcome.Violation;
+                case Status.NeedChoice:
+                    // Scenario blocks are deterministic: a choice takes its first option.
+                    return Fail(ViolationCode.ModelError, "init and final blocks cannot make nondeterministic choices");
+                case Status.Disabled:
+                    return Fail(ViolationCode.ModelError, "an init or final block waited for a condition that is false");
+                case Status.Stopped:
+                    if (_cpu.Mode == CpuMode.InWbinvd)
+                    {
+                        // Atomic: the whole flush happens at once.
+                        var cache = _state.Caches[Layout.CacheOf(_cpuId)];
+                        while (FirstDirty(cache) is var index and >= 0)
+                        {
+                            WriteBack(cache, index, drop: false);
+                        }
+                        if (FinishWbinvd() == Outcome.Violation)
+                        {
+                            return Outcome.Violation;
+                        }
+                        continue;
+                    }
+                    if (_cpu.Mode is CpuMode.Halted or CpuMode.Mwait)
+                    {
+                        return Fail(ViolationCode.ModelError, "an init or final block cannot halt or wait");
+                    }
+                    return Outcome.Ok;
+            }
+        }
+        return Outcome.Ok;
+    }
+
+    private static int FirstDirty(List<CacheEntry> cache)
+    {
+        for (var i = 0; i < cache.Count; i++)
+        {
+            if (cache[i].Dirty)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static bool IsTdxKey(long key) => (key & ~BuiltinValues.KeyIndexMask) == BuiltinValues.TdxKeyBase;
+}

@@ -1,0 +1,9 @@
+using KexecSim.Language.Compilation;
+
+namespace KexecSim.Machine;
+
+/// <summary>A violation of SEMANTICS.md section 7: the code, the CPU, the rule in the user's words, and where.</summary>
+public sealed record Violation(ViolationCode Code, int Cpu, string Message, DebugSpan? Location)
+{
+    public override string ToString() => Location is { } at ? $"{Code.Name()} on CPU {Cpu} at {at}: {Message}" : $"{Code.Name()}: {Message}";
+}
