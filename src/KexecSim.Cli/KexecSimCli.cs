@@ -58,6 +58,8 @@ public static class KexecSimCli
         root.Subcommands.Add(Commands.LintCommand.Create(stdout, stderr));
         root.Subcommands.Add(Commands.CheckCommand.Create(stdout, stderr));
         root.Subcommands.Add(Commands.ListCommand.Create(stdout, stderr));
+        root.Subcommands.Add(Commands.ReplayCommand.CreateReplay(stdout, stderr));
+        root.Subcommands.Add(Commands.ReplayCommand.CreateExplain(stdout, stderr));
         return root;
     }
 

@@ -39,7 +39,7 @@ public sealed partial class Machine
             }
             return new Violation(ViolationCode.Corruption, -1,
                 $"{Layout.LineName(i)} holds {Describe(line.Value, line.Key, line.Flags)} at the end of the run, but the next kernel's {BuiltinValues.FormatValue(line.NewValue)} "
-                + $"was written there with {BuiltinValues.FormatKey(line.NewKey)}: a stale line of the old kernel was written back over it", null);
+                + $"was written there with {BuiltinValues.FormatKey(line.NewKey)}: a stale line of the old kernel was written back over it", null) { Line = i };
         }
         return null;
     }

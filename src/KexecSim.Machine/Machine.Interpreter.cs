@@ -133,7 +133,7 @@ public sealed partial class Machine
         {
             return null;
         }
-        return Fail(ViolationCode.ExecClobbered, $"CPU {_cpuId} fetched {Layout.LineName(line)} after {Clobberer(state)} overwrote it");
+        return Fail(ViolationCode.ExecClobbered, $"CPU {_cpuId} fetched {Layout.LineName(line)} after {Clobberer(state)} overwrote it", line: line);
     }
 
     private string Clobberer(in LineState line)

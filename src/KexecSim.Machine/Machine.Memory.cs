@@ -249,7 +249,7 @@ public sealed partial class Machine
         {
             Fail(ViolationCode.Corruption,
                 $"CPU {_cpuId} (next kernel) read {BuiltinValues.FormatValue(value)} from {Layout.LineName(line)} with {BuiltinValues.FormatKey(key)}, "
-                + $"but {BuiltinValues.FormatValue(state.NewValue)} was written there with {BuiltinValues.FormatKey(state.NewKey)}: a stale line of the old kernel was written back over it");
+                + $"but {BuiltinValues.FormatValue(state.NewValue)} was written there with {BuiltinValues.FormatKey(state.NewKey)}: a stale line of the old kernel was written back over it", line: line);
             return Status.Violation;
         }
         return Status.Continue;
@@ -334,7 +334,7 @@ public sealed partial class Machine
         }
         var name = _program.Variables[variable].IsPercpu ? $"{_program.Variables[variable].Name}[{cpu}]" : _program.Variables[variable].Name;
         Fail(ViolationCode.DataClobbered,
-            $"CPU {_cpuId} used '{name}' on {Layout.LineName(line)} after {Clobberer(_state.Lines[line])} overwrote it");
+            $"CPU {_cpuId} used '{name}' on {Layout.LineName(line)} after {Clobberer(_state.Lines[line])} overwrote it", line: line);
         return Status.Violation;
     }
 

@@ -196,9 +196,9 @@ public sealed partial class Machine
         _cpu = _state.Cpus[cpu];
     }
 
-    private Outcome Fail(ViolationCode code, string message, DebugSpan? location = null)
+    private Outcome Fail(ViolationCode code, string message, DebugSpan? location = null, int line = -1)
     {
-        LastViolation = new Violation(code, _cpuId, message, location ?? CurrentLocation());
+        LastViolation = new Violation(code, _cpuId, message, location ?? CurrentLocation()) { Line = line };
         return Outcome.Violation;
     }
 

@@ -1,14 +1,17 @@
 using System.CommandLine;
+using System.Globalization;
+using KexecSim.Exploration;
 using KexecSim.Language;
 using KexecSim.Language.Compilation;
 using KexecSim.Language.Diagnostics;
+using KexecSim.Reporting;
 
 namespace KexecSim.Cli.Commands;
 
-/// <summary>
-/// <c>kexecsim check [FILE...]</c>. The exhaustive checker is not built yet: today this command runs
-/// the front end (parse, type-check, compile every scenario) and says so; it never claims a verdict.
-/// </summary>
+/// <summary>A scenario compiled from one model file, with what is needed to write its trace file.</summary>
+internal sealed record LoadedScenario(CompiledProgram Program, string File, FrontEndResult Model);
+
+/// <summary><c>kexecsim check [FILE...]</c>: explore every interleaving of each scenario.</summary>
 public static class CheckCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
@@ -18,55 +21,66 @@ public static class CheckCommand
         var modelPath = KexecSimCli.ModelPathOption();
         var defines = KexecSimCli.DefineOption();
         var cpus = KexecSimCli.CpusOption();
-        var command = new Command("check", "Check scenarios: every interleaving explored, a proof or a shortest counterexample.")
+        var maxStates = new Option<long?>("--max-states") { HelpName = "N", Description = "Stop (exit 3) after N distinct states." };
+        var timeLimit = new Option<double?>("--time-limit") { HelpName = "S", Description = "Stop (exit 3) after S seconds per scenario." };
+        var memoryLimit = new Option<long?>("--memory-limit") { HelpName = "MB", Description = "Stop (exit 3) when the search's memory passes MB megabytes." };
+        var format = new Option<string>("--format") { HelpName = "text|json", Description = "Report format.", DefaultValueFactory = _ => "text" };
+        format.AcceptOnlyFromAmong("text", "json");
+        var traceOut = new Option<string?>("--trace") { HelpName = "OUT.json", Description = "Write the counterexample as a trace file (with several scenarios: OUT-<scenario>.json each)." };
+        var command = new Command("check", "Check scenarios: every interleaving explored; a proof, or a shortest counterexample.")
         {
-            files, scenario, modelPath, defines, cpus,
+            files, scenario, modelPath, defines, cpus, maxStates, timeLimit, memoryLimit, format, traceOut,
         };
-        command.SetAction(result =>
+        command.SetAction((result, cancel) =>
         {
             if (!KexecSimCli.TryParseDefines(result.GetValue(defines), stderr, out var values))
             {
-                return ExitCodes.BadInput;
+                return Task.FromResult(ExitCodes.BadInput);
             }
             var given = result.GetValue(files) ?? [];
-            var inputs = given.Length > 0 ? given : Catalog.ScenarioFiles().ToArray();
+            var catalog = given.Length == 0;
+            var inputs = catalog ? Catalog.ScenarioFiles().ToArray() : given;
             if (inputs.Length == 0)
             {
                 stderr.WriteLine($"kexecsim: no models given and the catalog is empty ({Catalog.CatalogDirectory})");
-                return ExitCodes.BadInput;
+                return Task.FromResult(ExitCodes.BadInput);
             }
             var options = KexecSimCli.LoadOptionsFrom(result.GetValue(modelPath), values, result.GetValue(cpus), null);
             var loaded = Load(inputs, options, stderr);
             if (loaded is null)
             {
-                return ExitCodes.BadInput;
+                return Task.FromResult(ExitCodes.BadInput);
             }
             var wanted = result.GetValue(scenario);
             if (wanted is not null)
             {
                 var all = loaded;
-                loaded = loaded.Where(s => s.ScenarioName == wanted).ToList();
+                loaded = loaded.Where(s => s.Program.ScenarioName == wanted).ToList();
                 if (loaded.Count == 0)
                 {
-                    stderr.WriteLine($"kexecsim: error KF{(int)DiagnosticCode.UnknownScenario:D4}: no scenario named \"{wanted}\"{Spelling.DidYouMean(wanted, all.Select(s => s.ScenarioName))}");
-                    return ExitCodes.BadInput;
+                    stderr.WriteLine($"kexecsim: error KF{(int)DiagnosticCode.UnknownScenario:D4}: no scenario named \"{wanted}\"{Spelling.DidYouMean(wanted, all.Select(s => s.Program.ScenarioName))}");
+                    return Task.FromResult(ExitCodes.BadInput);
                 }
             }
-            stdout.WriteLine("The exhaustive checker is not built yet: every scenario was parsed, type-checked and compiled, but none was run.");
-            var width = loaded.Count == 0 ? 0 : loaded.Max(s => s.ScenarioName.Length);
-            foreach (var compiled in loaded)
+            var checkOptions = new CheckOptions
             {
-                stdout.WriteLine($"{compiled.ScenarioName.PadRight(width)}  expected {compiled.Expect,-15}  compiled ({compiled.Platform.Cpus} CPUs, {compiled.Lines.Count} lines, {compiled.Functions.Sum(f => f.Code.Length)} instructions)");
-            }
-            return ExitCodes.Success;
+                MaxStates = result.GetValue(maxStates) ?? CheckOptions.Default.MaxStates,
+                TimeLimit = result.GetValue(timeLimit) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+                MemoryLimitBytes = result.GetValue(memoryLimit) is { } mb ? mb * 1024 * 1024 : null,
+                Cancellation = cancel,
+                Progress = ProgressReporter.For(stderr),
+            };
+            var run = new CheckRun(loaded, checkOptions, result.GetValue(format) == "json", result.GetValue(traceOut), values, result.GetValue(cpus),
+                result.GetValue(modelPath) ?? [], detailed: !catalog && loaded.Count == 1);
+            return Task.FromResult(run.Execute(stdout, stderr));
         });
         return command;
     }
 
     /// <summary>Loads each file as its own model; null (diagnostics printed) when any has an error.</summary>
-    internal static List<CompiledProgram>? Load(IEnumerable<string> files, LoadOptions options, TextWriter stderr)
+    internal static List<LoadedScenario>? Load(IEnumerable<string> files, LoadOptions options, TextWriter stderr)
     {
-        var compiled = new List<CompiledProgram>();
+        var compiled = new List<LoadedScenario>();
         var printed = new HashSet<string>(StringComparer.Ordinal);
         var failed = false;
         foreach (var file in files)
@@ -80,8 +94,94 @@ public static class CheckCommand
                 }
             }
             failed |= loaded.HasErrors;
-            compiled.AddRange(loaded.Scenarios);
+            compiled.AddRange(loaded.Scenarios.Select(s => new LoadedScenario(s, file, loaded)));
         }
         return failed ? null : compiled;
+    }
+}
+
+/// <summary>Runs the checks of one command and prints the reports.</summary>
+internal sealed class CheckRun(
+    List<LoadedScenario> scenarios,
+    CheckOptions options,
+    bool json,
+    string? traceOut,
+    IReadOnlyDictionary<string, long> defines,
+    int? cpus,
+    IReadOnlyList<string> modelPath,
+    bool detailed)
+{
+    public int Execute(TextWriter stdout, TextWriter stderr)
+    {
+        var width = Math.Max(8, scenarios.Max(s => s.Program.ScenarioName.Length));
+        var infos = new List<ScenarioInfo>();
+        var anyFailed = false;
+        var anyLimit = false;
+        if (!json && !detailed)
+        {
+            stdout.WriteLine(TextReport.Header(width));
+        }
+        foreach (var scenario in scenarios)
+        {
+            var result = new BreadthFirstExplorer(scenario.Program, options).Run();
+            ProgressReporter.Clear(stderr);
+            anyFailed |= !result.ExpectationMet && result.Verdict != Verdict.LimitReached;
+            anyLimit |= result.Verdict == Verdict.LimitReached;
+            if (traceOut is not null && result.Trace is not null)
+            {
+                WriteTrace(scenario, result, stderr);
+            }
+            if (json)
+            {
+                infos.Add(JsonReport.Describe(result, scenario.File));
+            }
+            else if (detailed)
+            {
+                var view = result.Trace is null ? null : CounterexampleView.Build(scenario.Program, result.Trace);
+                stdout.Write(TextReport.Full(result, view));
+            }
+            else
+            {
+                stdout.WriteLine(TextReport.Row(result, width));
+                if (!result.ExpectationMet && result.Trace is not null)
+                {
+                    var view = CounterexampleView.Build(scenario.Program, result.Trace);
+                    var builder = new System.Text.StringBuilder();
+                    TextReport.AppendCounterexample(builder, view);
+                    stdout.Write(builder.ToString());
+                }
+                else if (result.LimitReason is { } limit)
+                {
+                    stdout.WriteLine($"      stopped: {limit}");
+                }
+            }
+            if (options.Cancellation.IsCancellationRequested)
+            {
+                break;
+            }
+        }
+        if (json)
+        {
+            stdout.Write(JsonReport.Render(infos));
+        }
+        else if (!detailed)
+        {
+            var met = scenarios.Count - (anyFailed || anyLimit ? 1 : 0);
+            _ = met;
+        }
+        return anyFailed ? ExitCodes.Violation : anyLimit ? ExitCodes.LimitReached : ExitCodes.Success;
+    }
+
+    private void WriteTrace(LoadedScenario scenario, CheckResult result, TextWriter stderr)
+    {
+        var path = traceOut!;
+        if (scenarios.Count > 1)
+        {
+            var extension = Path.GetExtension(path);
+            path = Path.Combine(Path.GetDirectoryName(path) ?? string.Empty, $"{Path.GetFileNameWithoutExtension(path)}-{scenario.Program.ScenarioName}{extension}");
+        }
+        var file = TraceFile.Create(scenario.Program, result.Trace!, scenario.File, scenario.Model.Units, defines, cpus, modelPath);
+        File.WriteAllText(path, file.ToJson());
+        stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"kexecsim: trace of \"{scenario.Program.ScenarioName}\" written to {path}"));
     }
 }

@@ -22,10 +22,10 @@ public static class ListCommand
             {
                 return ExitCodes.BadInput;
             }
-            var width = loaded.Count == 0 ? 0 : loaded.Max(s => s.ScenarioName.Length);
+            var width = loaded.Count == 0 ? 0 : loaded.Max(s => s.Program.ScenarioName.Length);
             foreach (var scenario in loaded)
             {
-                stdout.WriteLine($"{scenario.ScenarioName.PadRight(width)}  {scenario.Expect,-15}  {scenario.Description}");
+                stdout.WriteLine($"{scenario.Program.ScenarioName.PadRight(width)}  {scenario.Program.Expect,-15}  {scenario.Program.Description}");
             }
             return ExitCodes.Success;
         });

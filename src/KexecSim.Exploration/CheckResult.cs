@@ -1,0 +1,54 @@
+using KexecSim.Language.Binding;
+using KexecSim.Language.Compilation;
+using KexecSim.Machine;
+
+namespace KexecSim.Exploration;
+
+public enum Verdict
+{
+    /// <summary>Everything was explored; no violation (or none of the expected code).</summary>
+    Pass,
+    /// <summary>A violation was found (the expected one, or any when none is expected).</summary>
+    Violation,
+    /// <summary>A limit stopped the search before a verdict.</summary>
+    LimitReached,
+}
+
+public sealed record Statistics(long States, long Transitions, int Depth, double Seconds, long PeakMemoryBytes)
+{
+    public double StatesPerSecond => Seconds > 0 ? States / Seconds : States;
+}
+
+public sealed class CheckResult
+{
+    public required CompiledProgram Program { get; init; }
+    public required Verdict Verdict { get; init; }
+
+    /// <summary>The violation reported (the expected one, or the first found).</summary>
+    public Violation? Violation { get; init; }
+    public Trace? Trace { get; init; }
+    public required Statistics Statistics { get; init; }
+
+    /// <summary>The first violation of each other code met while searching for the expected one.</summary>
+    public IReadOnlyList<(Violation Violation, Trace Trace)> OtherViolations { get; init; } = [];
+    public string? LimitReason { get; init; }
+
+    public Expectation Expected => Program.Expect;
+
+    /// <summary>"pass", a violation code, or "limit".</summary>
+    public string Outcome => Verdict switch
+    {
+        Verdict.Pass => "pass",
+        Verdict.Violation => Violation!.Code.Name(),
+        _ => "limit",
+    };
+
+    /// <summary>LANGUAGE.md section 6: expect CODE is met when a run commits CODE; expect pass when nothing is
+    /// violated; without expect, when nothing is violated.</summary>
+    public bool ExpectationMet => Verdict switch
+    {
+        Verdict.LimitReached => false,
+        Verdict.Pass => !Expected.IsStated || Expected.IsPass,
+        _ => Expected.Code is { } code && Violation!.Code == code,
+    };
+}

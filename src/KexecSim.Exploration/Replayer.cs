@@ -1,0 +1,137 @@
+using KexecSim.Language.Compilation;
+using KexecSim.Machine;
+
+namespace KexecSim.Exploration;
+
+/// <summary>What a replay found: the same violation at the same step, or where it diverged.</summary>
+public sealed record ReplayResult(bool Confirmed, int StepsReplayed, Violation? Violation, string Message);
+
+/// <summary>One executed step of a trace, as a reader sees it.</summary>
+public sealed record ReplayedStep(int Number, TraceStep Step, int Cpu, DebugSpan? Location, string Function, string Description, IReadOnlyList<string> Messages);
+
+/// <summary>Re-executes a trace from the initial state (the machine is deterministic given the choices).</summary>
+public sealed class Replayer
+{
+    private readonly Machine.Machine _machine;
+
+    public Replayer(CompiledProgram program)
+    {
+        _machine = new Machine.Machine(program);
+    }
+
+    public Machine.Machine Machine => _machine;
+
+    /// <summary>Replays every step; <paramref name="onStep"/> sees each one with the CPU's position before it.</summary>
+    public ReplayResult Replay(Trace trace, Action<ReplayedStep, MachineState>? onStep = null)
+    {
+        var state = _machine.NewState();
+        if (_machine.CreateInitial(state) == Outcome.Violation)
+        {
+            return Compare(trace, _machine.LastViolation, 0, "the initial state (init blocks) violates");
+        }
+        var transitions = new List<Transition>();
+        var messages = new List<string>();
+        for (var i = 0; i < trace.Steps.Count; i++)
+        {
+            var step = trace.Steps[i];
+            _machine.EnumerateTransitions(state, transitions);
+            if (!transitions.Contains(step.Transition))
+            {
+                return new ReplayResult(false, i, null, $"step {i + 1} diverges: {Describe(step.Transition, state)} is not possible in this state");
+            }
+            var cpu = step.Transition.Cpu;
+            var location = cpu >= 0 ? _machine.LocationOf(state, cpu) : null;
+            var function = cpu >= 0 ? _machine.FunctionName(state, cpu) : string.Empty;
+            var description = Describe(step.Transition, state);
+            messages.Clear();
+            var outcome = _machine.Apply(state, step.Transition, step.Choices, messages);
+            onStep?.Invoke(new ReplayedStep(i + 1, step, cpu, location, function, description, messages.ToList()), state);
+            switch (outcome)
+            {
+                case Outcome.Violation:
+                    if (i != trace.Steps.Count - 1)
+                    {
+                        return new ReplayResult(false, i + 1, _machine.LastViolation, $"step {i + 1} diverges: it commits {_machine.LastViolation!.Code.Name()} before the end of the trace");
+                    }
+                    return Compare(trace, _machine.LastViolation, i + 1, null);
+                case Outcome.Disabled:
+                    return new ReplayResult(false, i, null, $"step {i + 1} diverges: {description} is blocked in this state");
+                case Outcome.NeedChoice:
+                    return new ReplayResult(false, i, null, $"step {i + 1} diverges: it needs more choices than the trace records");
+            }
+        }
+        var terminal = _machine.CheckSettled(state);
+        if (terminal is null)
+        {
+            _machine.EnumerateTransitions(state, transitions);
+            var any = false;
+            var scratch = _machine.NewState();
+            foreach (var t in transitions)
+            {
+                scratch.CopyFrom(state);
+                if (_machine.Apply(scratch, t, Array.Empty<int>()) != Outcome.Disabled)
+                {
+                    any = true;
+                    break;
+                }
+            }
+            if (!any)
+            {
+                terminal = _machine.CheckTerminal(state);
+            }
+        }
+        return Compare(trace, terminal, trace.Steps.Count, null);
+    }
+
+    private static ReplayResult Compare(Trace trace, Violation? found, int steps, string? context)
+    {
+        var expected = trace.Violation;
+        if (expected is null)
+        {
+            return found is null
+                ? new ReplayResult(true, steps, null, $"replayed {steps} steps, no violation, as recorded")
+                : new ReplayResult(false, steps, found, $"the trace records no violation, but {found.Code.Name()} occurs at step {steps}");
+        }
+        if (found is null)
+        {
+            return new ReplayResult(false, steps, null, $"diverges: after {steps} steps there is no {expected.Code.Name()}");
+        }
+        if (found.Code != expected.Code)
+        {
+            return new ReplayResult(false, steps, found, $"diverges: step {steps} commits {found.Code.Name()}, the trace records {expected.Code.Name()}");
+        }
+        return new ReplayResult(true, steps, found, $"confirmed: {found.Code.Name()} at step {steps}{(context is null ? string.Empty : $" ({context})")}");
+    }
+
+    /// <summary>A transition in words.</summary>
+    public string Describe(Transition transition, MachineState state)
+    {
+        var layout = _machine.Layout;
+        return transition.Kind switch
+        {
+            TransitionKind.Step => state.Cpus[transition.Cpu].GuestAsid != 0 ? $"CPU {transition.Cpu} exits its guest (VMEXIT)" : $"CPU {transition.Cpu} steps",
+            TransitionKind.Timeout => $"CPU {transition.Cpu}'s wait times out",
+            TransitionKind.Deliver => (EventKind)transition.Arg switch
+            {
+                EventKind.Vector => $"CPU {transition.Cpu} takes interrupt vector {VectorName(layout, (int)transition.Tag)}",
+                EventKind.Nmi => $"CPU {transition.Cpu} takes an NMI",
+                EventKind.Smi => $"CPU {transition.Cpu} takes an SMI",
+                _ => $"CPU {transition.Cpu} takes a machine check",
+            },
+            TransitionKind.WbinvdWriteBack => $"CPU {transition.Cpu}'s WBINVD writes back {Entry(layout, transition.Tag)}",
+            TransitionKind.WbinvdFinish => $"CPU {transition.Cpu}'s WBINVD completes",
+            TransitionKind.Evict => $"cache {transition.Arg} evicts {Entry(layout, transition.Tag)}",
+            TransitionKind.Inject => $"a stray {((EventKind)transition.Arg).ToString().ToUpperInvariant()} arrives for CPU {transition.Cpu}",
+            _ => transition.ToString(),
+        };
+    }
+
+    private static string VectorName(MachineLayout layout, int index) =>
+        index < layout.VectorValues.Length ? $"0x{layout.VectorValues[index]:x}" : "(unhandled)";
+
+    private static string Entry(MachineLayout layout, long tag)
+    {
+        var entry = new CacheEntry { Tag = tag };
+        return $"{layout.LineName(entry.Line)} ({Language.Binding.BuiltinValues.FormatKey(entry.Key)})";
+    }
+}

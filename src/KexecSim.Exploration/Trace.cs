@@ -1,0 +1,25 @@
+using KexecSim.Machine;
+
+namespace KexecSim.Exploration;
+
+/// <summary>One recorded choice: which transition, and the values of the step's nondeterministic choices.</summary>
+public sealed record TraceStep(Transition Transition, int[] Choices);
+
+/// <summary>A path from the initial state; a counterexample ends with its violation.</summary>
+public sealed class Trace
+{
+    public Trace(IReadOnlyList<TraceStep> steps, Violation? violation, bool violationIsTerminal)
+    {
+        Steps = steps;
+        Violation = violation;
+        ViolationIsTerminal = violationIsTerminal;
+    }
+
+    public IReadOnlyList<TraceStep> Steps { get; }
+
+    public Violation? Violation { get; }
+
+    /// <summary>True when the violation is a property of the last state (deadlock, final block, settled
+    /// corruption) rather than of the last step.</summary>
+    public bool ViolationIsTerminal { get; }
+}

@@ -1,0 +1,54 @@
+using System.Text.Json;
+using KexecSim.Exploration;
+using KexecSim.Language.Compilation;
+
+namespace KexecSim.Reporting;
+
+public sealed record StatisticsInfo(long States, long Transitions, int Depth, double Seconds, double StatesPerSecond, long PeakMemoryBytes);
+
+public sealed record ScenarioInfo(
+    string Name,
+    string File,
+    string Expected,
+    string Outcome,
+    bool ExpectationMet,
+    string? Limit,
+    StatisticsInfo Statistics,
+    ViolationInfo? Violation,
+    IReadOnlyList<ViolationInfo> AlsoFound,
+    IReadOnlyList<StepInfo>? Trace);
+
+/// <summary>The JSON report (docs/json-report.md): a versioned schema, one entry per scenario.</summary>
+public sealed record JsonReport(string Schema, int Version, ToolInfo Tool, IReadOnlyList<ScenarioInfo> Scenarios)
+{
+    public const string SchemaName = "kexecsim-report";
+    public const int CurrentVersion = 1;
+
+    public static ScenarioInfo Describe(CheckResult result, string file)
+    {
+        var s = result.Statistics;
+        IReadOnlyList<StepInfo>? steps = null;
+        if (result.Trace is { } trace)
+        {
+            var replayer = new Replayer(result.Program);
+            var list = new List<StepInfo>();
+            replayer.Replay(trace, (step, _) => list.Add(new StepInfo(step.Number, step.Step.Transition.Kind.ToString(), step.Cpu,
+                step.Step.Transition.Arg, step.Step.Transition.Tag, step.Step.Choices, step.Description)));
+            steps = list;
+        }
+        return new ScenarioInfo(
+            result.Program.ScenarioName,
+            file,
+            result.Expected.ToString(),
+            result.Outcome,
+            result.ExpectationMet,
+            result.LimitReason,
+            new StatisticsInfo(s.States, s.Transitions, s.Depth, Math.Round(s.Seconds, 3), Math.Round(s.StatesPerSecond), s.PeakMemoryBytes),
+            result.Violation is { } v ? new ViolationInfo(v.Code.Name(), v.Cpu, v.Message, v.Location?.ToString()) : null,
+            result.OtherViolations.Select(o => new ViolationInfo(o.Violation.Code.Name(), o.Violation.Cpu, o.Violation.Message, o.Violation.Location?.ToString())).ToList(),
+            steps);
+    }
+
+    public static string Render(IEnumerable<ScenarioInfo> scenarios) =>
+        JsonSerializer.Serialize(new JsonReport(SchemaName, CurrentVersion, new ToolInfo("kexecsim", TraceFile.ToolVersion), scenarios.ToList()), TraceFile.Json) + "\n";
+}

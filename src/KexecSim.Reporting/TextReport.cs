@@ -1,0 +1,100 @@
+using System.Globalization;
+using System.Text;
+using KexecSim.Exploration;
+using KexecSim.Language.Compilation;
+
+namespace KexecSim.Reporting;
+
+/// <summary>Text reports: one row per scenario for a catalog run, and the full counterexample for one.</summary>
+public static class TextReport
+{
+    private const int ColumnWidth = 38;
+
+    public static string Row(CheckResult result, int nameWidth)
+    {
+        var s = result.Statistics;
+        var mark = result.ExpectationMet ? "ok  " : result.Verdict == Verdict.LimitReached ? "LIMIT" : "FAIL";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{mark,-5} {result.Program.ScenarioName.PadRight(nameWidth)}  {result.Expected.ToString(),-15} {result.Outcome,-15} {s.States,10:N0} states {s.Seconds,7:0.00} s");
+    }
+
+    public static string Header(int nameWidth) =>
+        $"{"",-5} {"scenario".PadRight(nameWidth)}  {"expected",-15} {"outcome",-15} {"states",17} {"time",9}";
+
+    /// <summary>The full report of one scenario: verdict, statistics, and the counterexample with a column per CPU.</summary>
+    public static string Full(CheckResult result, CounterexampleView? view)
+    {
+        var builder = new StringBuilder();
+        var program = result.Program;
+        var s = result.Statistics;
+        builder.AppendLine(CultureInfo.InvariantCulture, $"scenario \"{program.ScenarioName}\" ({program.ScenarioSpan})");
+        if (program.Description.Length > 0)
+        {
+            builder.AppendLine(CultureInfo.InvariantCulture, $"  {program.Description}");
+        }
+        var met = result.ExpectationMet ? "met" : "NOT met";
+        builder.AppendLine(CultureInfo.InvariantCulture, $"outcome: {result.Outcome}; expected: {result.Expected}: {met}");
+        if (result.LimitReason is { } limit)
+        {
+            builder.AppendLine(CultureInfo.InvariantCulture, $"stopped: {limit}; no verdict");
+        }
+        builder.AppendLine(CultureInfo.InvariantCulture,
+            $"statistics: {s.States:N0} states, {s.Transitions:N0} transitions, depth {s.Depth}, {s.Seconds:0.00} s, {s.StatesPerSecond:N0} states/s");
+        foreach (var (other, _) in result.OtherViolations)
+        {
+            builder.AppendLine(CultureInfo.InvariantCulture, $"also found: {other.Code.Name()}: {other.Message}");
+        }
+        if (view is not null)
+        {
+            builder.AppendLine();
+            AppendCounterexample(builder, view);
+        }
+        return builder.ToString();
+    }
+
+    public static void AppendCounterexample(StringBuilder builder, CounterexampleView view)
+    {
+        builder.AppendLine(CultureInfo.InvariantCulture, $"counterexample ({view.Rows.Count} steps):");
+        var header = new StringBuilder("  step ");
+        for (var c = 0; c < view.Cpus; c++)
+        {
+            header.Append(Fit($"CPU {c}", ColumnWidth)).Append(' ');
+        }
+        header.Append("memory / environment");
+        builder.AppendLine(header.ToString().TrimEnd());
+        foreach (var row in view.Rows)
+        {
+            var line = new StringBuilder();
+            line.Append(CultureInfo.InvariantCulture, $"  {row.Number,4} ");
+            var cell = row.Location is null ? row.Action : $"{row.Action} @{row.Location.Split(':')[^1]}";
+            var environment = row.Cpu < 0 || IsEnvironment(row.Action);
+            for (var c = 0; c < view.Cpus; c++)
+            {
+                line.Append(Fit(!environment && c == row.Cpu ? cell : c == row.Cpu ? "*" : string.Empty, ColumnWidth)).Append(' ');
+            }
+            if (environment)
+            {
+                line.Append(row.Action);
+            }
+            builder.AppendLine(line.ToString().TrimEnd());
+            foreach (var message in row.Messages)
+            {
+                builder.AppendLine(CultureInfo.InvariantCulture, $"       | {message}");
+            }
+        }
+        var v = view.Violation;
+        builder.AppendLine();
+        builder.AppendLine(CultureInfo.InvariantCulture, $"violation: {v.Code.Name()}{(v.Cpu >= 0 ? $" on CPU {v.Cpu}" : string.Empty)}: {view.Rule}");
+        if (v.Location is { } at)
+        {
+            builder.AppendLine(CultureInfo.InvariantCulture, $"  at {at}: {at.Source.GetLine(at.Position.Line).Trim()}");
+        }
+        builder.AppendLine(CultureInfo.InvariantCulture, $"replay: {view.Replay.Message}");
+    }
+
+    private static bool IsEnvironment(string action) =>
+        action.StartsWith("cache ", StringComparison.Ordinal) || action.StartsWith("a stray ", StringComparison.Ordinal);
+
+    private static string Fit(string text, int width) =>
+        text.Length <= width ? text.PadRight(width) : text[..(width - 3)] + "...";
+}

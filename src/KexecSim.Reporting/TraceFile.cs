@@ -1,0 +1,106 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using KexecSim.Exploration;
+using KexecSim.Language.Compilation;
+using KexecSim.Language.Syntax;
+using KexecSim.Machine;
+
+namespace KexecSim.Reporting;
+
+public sealed record ToolInfo(string Name, string Version);
+
+public sealed record ModelInfo(string Root, string Sha256, IReadOnlyList<string> Files);
+
+public sealed record OptionsInfo(IReadOnlyDictionary<string, long> Defines, int? Cpus, IReadOnlyList<string> ModelPath);
+
+public sealed record ViolationInfo(string Code, int Cpu, string Message, string? Location);
+
+public sealed record StepInfo(int Number, string Kind, int Cpu, int Arg, long Tag, int[] Choices, string Description);
+
+/// <summary>
+/// A self-describing trace file (DESIGN.md "Outputs"; docs/trace-format.md): tool version, model hash,
+/// scenario, options, and every step; <c>kexecsim replay</c> re-executes it. No timings: the same
+/// input gives the same bytes.
+/// </summary>
+public sealed record TraceFile(
+    string Format,
+    int Version,
+    ToolInfo Tool,
+    ModelInfo Model,
+    string Scenario,
+    OptionsInfo Options,
+    ViolationInfo? Violation,
+    bool ViolationIsTerminal,
+    IReadOnlyList<StepInfo> Steps)
+{
+    public const string FormatName = "kexecsim-trace";
+    public const int CurrentVersion = 1;
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    public static string ToolVersion => typeof(TraceFile).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
+    /// <summary>SHA-256 over every file of the model (path and text), in path order.</summary>
+    public static string HashModel(IEnumerable<CompilationUnit> units)
+    {
+        var builder = new StringBuilder();
+        foreach (var unit in units.OrderBy(u => Path.GetFileName(u.Source.Path), StringComparer.Ordinal).ThenBy(u => u.Source.Text, StringComparer.Ordinal))
+        {
+            builder.Append(Path.GetFileName(unit.Source.Path)).Append('\0').Append(unit.Source.Text).Append('\0');
+        }
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(builder.ToString())));
+    }
+
+    public static TraceFile Create(CompiledProgram program, Trace trace, string root, IReadOnlyList<CompilationUnit> units,
+        IReadOnlyDictionary<string, long> defines, int? cpus, IReadOnlyList<string> modelPath)
+    {
+        var replayer = new Replayer(program);
+        var descriptions = new List<string>();
+        replayer.Replay(trace, (step, _) => descriptions.Add(step.Description));
+        var steps = trace.Steps.Select((s, i) => new StepInfo(i + 1, s.Transition.Kind.ToString(), s.Transition.Cpu, s.Transition.Arg, s.Transition.Tag,
+            s.Choices, i < descriptions.Count ? descriptions[i] : string.Empty)).ToList();
+        var violation = trace.Violation is { } v ? new ViolationInfo(v.Code.Name(), v.Cpu, v.Message, v.Location?.ToString()) : null;
+        return new TraceFile(FormatName, CurrentVersion, new ToolInfo("kexecsim", ToolVersion),
+            new ModelInfo(root, HashModel(units), units.Select(u => u.Source.Path).ToList()),
+            program.ScenarioName,
+            new OptionsInfo(new SortedDictionary<string, long>(defines.ToDictionary(), StringComparer.Ordinal), cpus, modelPath),
+            violation, trace.ViolationIsTerminal, steps);
+    }
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json) + "\n";
+
+    public static TraceFile Parse(string json)
+    {
+        var file = JsonSerializer.Deserialize<TraceFile>(json, Json) ?? throw new InvalidDataException("empty trace file");
+        if (file.Format != FormatName)
+        {
+            throw new InvalidDataException($"not a kexecsim trace (format '{file.Format}')");
+        }
+        if (file.Version != CurrentVersion)
+        {
+            throw new InvalidDataException($"trace format version {file.Version} is not supported (this kexecsim reads version {CurrentVersion})");
+        }
+        return file;
+    }
+
+    /// <summary>The trace as the explorer's objects, to replay against a compiled program.</summary>
+    public Trace ToTrace(CompiledProgram program)
+    {
+        var steps = Steps.Select(s => new TraceStep(
+            new Transition(Enum.Parse<TransitionKind>(s.Kind), s.Cpu, s.Arg, s.Tag), s.Choices ?? [])).ToList();
+        Violation? violation = null;
+        if (Violation is { } v && ViolationCodes.TryParse(v.Code, out var code))
+        {
+            violation = new Violation(code, v.Cpu, v.Message, null);
+        }
+        _ = program;
+        return new Trace(steps, violation, ViolationIsTerminal);
+    }
+}
