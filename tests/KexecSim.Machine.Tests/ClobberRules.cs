@@ -1,0 +1,141 @@
+namespace KexecSim.Machine.Tests;
+
+/// <summary>SEMANTICS.md section 5: clobbering, the fetch rule, the next kernel, CORRUPTION.</summary>
+public sealed class ClobberRules
+{
+    // CPU 1 spins in a function in text[0]; CPU 0 overwrites text[0] through next_kernel.
+    private const string Spinner = """
+        region boot[1];
+        region next_kernel = text;
+        shared bool go;
+        fn copy() in boot[0] { store(next_kernel[0], KEY_NONE, 1); go = true; done(); }
+        fn spin() { SPIN }
+        scenario "s" { platform { cpus 2; } cpu 0 runs copy(); cpu 1 runs spin(); timeouts off; expect EXEC_CLOBBERED; }
+        """;
+
+    [Fact]
+    public void Fetch_at_a_loop_back_edge_of_a_clobbered_line_is_exec_clobbered()
+    {
+        var check = RuleHarness.Check(Spinner.Replace("SPIN", "loop { udelay(1); }"));
+        Assert.Equal("EXEC_CLOBBERED", check.Outcome);
+        Assert.Equal("CPU 1 fetched text[0] after CPU 0 (through next_kernel) overwrote it at step 1", check.View!.Rule);
+        Assert.Equal(3, check.Steps);
+    }
+
+    [Fact]
+    public void Fetch_after_waking_from_hlt_is_exec_clobbered()
+    {
+        // hlt() without interrupts: only the stray NMI wakes it; there is no handler, so it resumes in text[0].
+        var model = Spinner.Replace("SPIN", "hlt(); udelay(1);").Replace("timeouts off;", "timeouts off; inject nmi 1 on 1;");
+        var check = RuleHarness.Check(model);
+        Assert.Equal("EXEC_CLOBBERED", check.Outcome);
+        Assert.Equal(5, check.Steps);
+    }
+
+    [Fact]
+    public void Fetch_straight_line_steps_in_a_fetched_line_run_on()
+    {
+        // No call, return, wake or back-edge after the overwrite: the already-fetched code runs on.
+        var model = Spinner.Replace("SPIN", "wait_until(go); udelay(1); udelay(2); done();").Replace("expect EXEC_CLOBBERED", "expect pass");
+        Assert.Equal("pass", RuleHarness.Check(model).Outcome);
+    }
+
+    [Fact]
+    public void Fetch_on_a_call_into_a_clobbered_line_is_exec_clobbered()
+    {
+        var model = Spinner.Replace("SPIN", "wait_until(go); helper();") + "\nfn helper() { done(); }\n";
+        var check = RuleHarness.Check(model);
+        Assert.Equal("EXEC_CLOBBERED", check.Outcome);
+        Assert.Equal("CPU 1 fetched text[0] after CPU 0 (through next_kernel) overwrote it at step 1", check.View!.Rule);
+    }
+
+    [Fact]
+    public void Fetch_when_wbinvd_completes_is_exec_clobbered()
+    {
+        var model = Spinner.Replace("SPIN", "wait_until(go); wbinvd(); udelay(1);");
+        var check = RuleHarness.Check(model);
+        Assert.Equal("EXEC_CLOBBERED", check.Outcome);
+        Assert.Equal("CPU 1's WBINVD completes", check.View!.Rows[^1].Action);
+    }
+
+    [Fact]
+    public void Data_clobbered_a_variable_on_an_overwritten_line()
+    {
+        const string model = """
+            region boot[1];
+            region next_kernel = data;
+            shared int counter;
+            fn copy() in boot[0] { store(next_kernel[0], KEY_NONE, 1); done(); }
+            fn user() { loop { counter++; } }
+            scenario "s" { platform { cpus 2; } cpu 0 runs copy(); cpu 1 runs user(); expect DATA_CLOBBERED; }
+            """;
+        var check = RuleHarness.Check(model);
+        Assert.Equal("DATA_CLOBBERED", check.Outcome);
+        Assert.Equal(2, check.Steps);
+        Assert.Equal("CPU 1 used 'counter' on data[0] after CPU 0 (through next_kernel) overwrote it at step 1", check.View!.Rule);
+    }
+
+    [Fact]
+    public void A_write_through_the_home_region_does_not_clobber()
+    {
+        const string model = """
+            region boot[1];
+            fn writer() in boot[0] { store(text[0], KEY_NONE, 1); done(); }
+            fn spin() { loop { udelay(1); } }
+            scenario "s" { platform { cpus 2; } cpu 0 runs writer(); cpu 1 runs spin(); expect pass; }
+            """;
+        // The run finishes but CPU 1 spins forever: no deadlock, no violation.
+        Assert.Equal("pass", RuleHarness.Check(model).Outcome);
+    }
+
+    [Fact]
+    public void Boot_next_kernel_switches_the_key_and_exempts_the_cpu_from_fetch_checks()
+    {
+        const string model = """
+            region next_kernel = text;
+            fn next() {
+                assert(kernel_key() == KEY_SME, "next_sme_active");
+                store(next_kernel[0], KEY_SME, 4);
+                loop { if (load(next_kernel[0], KEY_SME) == 4) break; }
+                done();
+            }
+            fn kexec() { boot_next_kernel(next); }
+            scenario "s" { platform { vendor amd; next_sme_active true; } cpu 0 runs kexec(); expect pass; }
+            """;
+        Assert.Equal("pass", RuleHarness.Check(model).Outcome);
+    }
+
+    [Fact]
+    public void Corruption_a_next_kernel_read_sees_a_stale_old_line()
+    {
+        // CPU 1 (old kernel, SME) left a dirty C=1 line of text[0]; the copy writes C=0; the stale line
+        // reaches memory before the next kernel reads its image.
+        const string model = """
+            region boot[1];
+            region next_kernel = text;
+            shared bool dirtied;
+            fn next() { assert(true, "x"); int v = load(next_kernel[0], KEY_NONE); v = v; done(); }
+            fn copy() in boot[0] { wait_until(dirtied); store(next_kernel[0], KEY_NONE, 1); wbinvd(); boot_next_kernel(next); }
+            fn dirty() in boot[0] { store(text[0], KEY_SME, 7); dirtied = true; loop { hlt(); } }
+            scenario "s" { platform { vendor amd; cpus 2; sme_active true; } cpu 0 runs copy(); cpu 1 runs dirty(); timeouts off; expect CORRUPTION; }
+            """;
+        var check = RuleHarness.Check(model);
+        Assert.Equal("CORRUPTION", check.Outcome);
+        Assert.Equal("CPU 0 (next kernel) read GARBAGE from text[0] with KEY_NONE, but 1 was written there with KEY_NONE: a stale line of the old kernel was written back over it", check.Message);
+    }
+
+    [Fact]
+    public void Corruption_none_when_the_stale_line_is_flushed_before_the_copy()
+    {
+        const string model = """
+            region boot[1];
+            region next_kernel = text;
+            shared bool flushed;
+            fn next() { int v = load(next_kernel[0], KEY_NONE); assert(v == 1, "image"); done(); }
+            fn copy() in boot[0] { wait_until(flushed); store(next_kernel[0], KEY_NONE, 1); wbinvd(); boot_next_kernel(next); }
+            fn dirty() in boot[0] { store(text[0], KEY_SME, 7); wbinvd(); flushed = true; loop { hlt(); } }
+            scenario "s" { platform { vendor amd; cpus 2; sme_active true; } cpu 0 runs copy(); cpu 1 runs dirty(); timeouts off; expect pass; }
+            """;
+        Assert.Equal("pass", RuleHarness.Check(model).Outcome);
+    }
+}

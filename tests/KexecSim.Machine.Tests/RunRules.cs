@@ -1,0 +1,188 @@
+using KexecSim.Exploration;
+
+namespace KexecSim.Machine.Tests;
+
+/// <summary>SEMANTICS.md sections 2, 7 and 8: transitions, violations, the end of a run.</summary>
+public sealed class RunRules
+{
+    [Fact]
+    public void Transition_evictions_write_back_dirty_lines_only_when_on()
+    {
+        const string model = """
+            region buf[1] key KEY_SME;
+            fn f() { store(buf[0], KEY_NONE, 1); loop { if (load(buf[0], KEY_SME) == GARBAGE) break; } done(); }
+            scenario "s" { platform { evictions on; } cpu 0 runs f(); expect pass; }
+            """;
+        // With evictions the line reaches memory and the C=1 read sees ciphertext; without, it never does.
+        Assert.Equal("pass", RuleHarness.Check(model).Outcome);
+        var off = RuleHarness.Check(model.Replace("evictions on", "evictions off"));
+        Assert.Equal("pass", off.Outcome);
+        Assert.True(off.Result.Statistics.States < RuleHarness.Check(model).Result.Statistics.States);
+    }
+
+    [Fact]
+    public void Transition_injected_faults_respect_their_budget_and_cpus()
+    {
+        const string model = """
+            shared int hits;
+            handler nmi { hits++; }
+            fn f() { loop { hlt(); } }
+            scenario "s" { platform { cpus 2; } cpu 0..1 runs f(); inject nmi 2 on 1; final { assert(hits < 2, "two NMIs"); } expect ASSERTION; }
+            """;
+        // The run never finishes (both CPUs halt forever): the final block is not reached; DEADLOCK first.
+        var check = RuleHarness.Check(model.Replace("expect ASSERTION", "expect DEADLOCK"));
+        Assert.Equal("DEADLOCK", check.Outcome);
+    }
+
+    [Fact]
+    public void Transition_timeouts_on_let_a_wait_expire_and_off_never()
+    {
+        const string model = """
+            shared bool answered;
+            fn boss() { if (!wait_until(answered, 1000)) panic("timed out"); done(); }
+            fn slow() { answered = true; loop { hlt(); } }
+            scenario "s" { platform { cpus 2; } cpu 0 runs boss(); cpu 1 runs slow(); timeouts on; expect PANIC; }
+            """;
+        var check = RuleHarness.Check(model);
+        Assert.Equal("PANIC", check.Outcome);
+        Assert.Equal(2, check.Steps);
+        Assert.Equal("CPU 0's wait times out", check.View!.Rows[0].Action);
+        Assert.Equal("pass", RuleHarness.Check(model.Replace("timeouts on; expect PANIC", "timeouts off; expect pass")).Outcome);
+    }
+
+    [Fact]
+    public void Transition_a_true_condition_cannot_time_out()
+    {
+        const string model = """
+            shared bool answered = true;
+            fn boss() { if (!wait_until(answered, 1000)) panic("timed out"); done(); }
+            scenario "s" { cpu 0 runs boss(); timeouts on; expect pass; }
+            """;
+        Assert.Equal("pass", RuleHarness.Check(model).Outcome);
+    }
+
+    [Fact]
+    public void Either_and_choose_are_explored_exhaustively()
+    {
+        const string model = """
+            fn f() {
+                int a = choose(3);
+                either { a = a + 10; } or { a = a + 20; }
+                assert(a != 22, "found the one combination");
+                done();
+            }
+            scenario "s" { cpu 0 runs f(); expect ASSERTION; }
+            """;
+        var check = RuleHarness.Check(model);
+        Assert.Equal("ASSERTION", check.Outcome);
+        Assert.Equal([[2], [1], []], check.Result.Trace!.Steps.Select(s => s.Choices).ToArray());
+    }
+
+    [Fact]
+    public void Violation_panic_bug_and_model_error_report_their_position()
+    {
+        const string template = """
+            fn f() {
+                int zero = 0;
+                BODY
+                done();
+            }
+            scenario "s" { cpu 0 runs f(); }
+            """;
+        var panic = RuleHarness.Check(template.Replace("BODY", "panic(\"oops %d\", 42);"));
+        Assert.Equal(("PANIC", "CPU 0 panicked: oops 42", (3, 5)), (panic.Outcome, panic.Message, panic.Where!.Value));
+        var bug = RuleHarness.Check(template.Replace("BODY", "bug_on(zero == 0);"));
+        Assert.Equal(("BUG", (3, 5)), (bug.Outcome, bug.Where!.Value));
+        var error = RuleHarness.Check(template.Replace("BODY", "int x = 1 / zero; x = x;"));
+        Assert.Equal(("MODEL_ERROR", "division by zero", (3, 13)), (error.Outcome, error.Message, error.Where!.Value));
+    }
+
+    [Fact]
+    public void Reset_hang_platform_reset_while_a_cpu_is_in_wbinvd()
+    {
+        const string model = """
+            region buf[1];
+            shared bool flushing;
+            fn resetter() { wait_until(flushing); platform_reset(); }
+            fn flusher() { store(buf[0], KEY_NONE, 1); flushing = true; wbinvd(); loop { hlt(); } }
+            scenario "s" { platform { cpus 2; evictions off; } cpu 0 runs resetter(); cpu 1 runs flusher(); timeouts off; expect RESET_HANG; }
+            """;
+        var check = RuleHarness.Check(model);
+        Assert.Equal("RESET_HANG", check.Outcome);
+        Assert.Equal("CPU 0 reset the platform while CPU 1 was still in WBINVD: the platform hangs", check.Message);
+    }
+
+    [Fact]
+    public void End_of_run_final_block_is_checked_in_terminal_states()
+    {
+        const string model = """
+            region image[1];
+            fn f() { store(image[0], KEY_NONE, 3); done(); }
+            scenario "s" { cpu 0 runs f(); final { assert(load(image[0], KEY_NONE) == 4, "image intact"); } expect ASSERTION; }
+            """;
+        var check = RuleHarness.Check(model);
+        Assert.Equal("ASSERTION", check.Outcome);
+        Assert.True(check.Result.Trace!.ViolationIsTerminal);
+        Assert.Equal("pass", RuleHarness.Check(model.Replace("== 4", "== 3").Replace("expect ASSERTION", "expect pass")).Outcome);
+    }
+
+    [Fact]
+    public void End_of_run_a_terminal_state_that_has_not_finished_is_a_deadlock()
+    {
+        const string model = """
+            fn f() { wait_until(false); done(); }
+            scenario "s" { cpu 0 runs f(); expect DEADLOCK; }
+            """;
+        var check = RuleHarness.Check(model);
+        Assert.Equal("DEADLOCK", check.Outcome);
+        Assert.Equal(0, check.Steps);
+        Assert.Equal("no CPU can move and the run has not finished: CPU 0 waits at rule.kflow:1:10", check.Message);
+    }
+
+    [Fact]
+    public void Expect_searches_past_other_violations_for_the_expected_code()
+    {
+        const string model = """
+            fn f() {
+                either { panic("first"); } or { udelay(1); udelay(2); bug_on(true); }
+                done();
+            }
+            scenario "s" { cpu 0 runs f(); expect BUG; }
+            """;
+        var check = RuleHarness.Check(model);
+        Assert.Equal("BUG", check.Outcome);
+        Assert.True(check.Result.ExpectationMet);
+        var other = Assert.Single(check.Result.OtherViolations);
+        Assert.Equal(Language.Compilation.ViolationCode.Panic, other.Violation.Code);
+    }
+
+    [Fact]
+    public void Expect_pass_fails_on_the_shortest_violation()
+    {
+        const string model = """
+            fn f() {
+                either { udelay(1); udelay(2); panic("long"); } or { bug_on(true); }
+                done();
+            }
+            scenario "s" { cpu 0 runs f(); expect pass; }
+            """;
+        var check = RuleHarness.Check(model);
+        Assert.Equal("BUG", check.Outcome);
+        Assert.False(check.Result.ExpectationMet);
+        Assert.Equal(2, check.Steps);
+    }
+
+    [Fact]
+    public void Limits_end_the_search_without_a_verdict()
+    {
+        const string model = """
+            shared int x;
+            fn f() { loop { x++; if (x > 1000) break; } done(); }
+            scenario "s" { cpu 0 runs f(); expect pass; }
+            """;
+        var check = RuleHarness.Check(model, options: new CheckOptions { MaxStates = 50 });
+        Assert.Equal(Verdict.LimitReached, check.Result.Verdict);
+        Assert.Equal("--max-states 50 reached", check.Result.LimitReason);
+        Assert.False(check.Result.ExpectationMet);
+    }
+}
