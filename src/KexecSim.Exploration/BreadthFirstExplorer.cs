@@ -44,6 +44,13 @@ public sealed class BreadthFirstExplorer
     private readonly List<Transition> _transitions = [];
     private readonly List<int[]?> _choices = [];
 
+    // The explored graph, for LIVELOCK: per node its successors (-1: a violation) and their labels.
+    private readonly List<bool> _finished = [];
+    private readonly List<int> _edgeStart = [];
+    private readonly List<int> _edgeTargets = [];
+    private readonly List<int> _edgeLabels = [];
+    private readonly Dictionary<Transition, int> _labelIds = [];
+
     public BreadthFirstExplorer(CompiledProgram program, CheckOptions? options = null)
     {
         _program = program;
@@ -70,7 +77,7 @@ public sealed class BreadthFirstExplorer
         var buffer = new StateBuffer();
         parent.Encode(buffer);
         visited.TryAdd(MachineState.Fingerprint(buffer.Span), 0, out _);
-        AddNode(-1, default, null);
+        AddNode(-1, default, null, parent.Finished);
         var current = new StateQueue();
         var next = new StateQueue();
         current.Add(buffer.Span, 0);
@@ -88,6 +95,7 @@ public sealed class BreadthFirstExplorer
             {
                 var encoding = current.Get(i, out var node);
                 parent.Decode(encoding);
+                _edgeStart.Add(_edgeTargets.Count);
                 _machine.EnumerateTransitions(parent, transitions);
                 var successors = 0;
                 foreach (var transition in transitions)
@@ -115,6 +123,7 @@ public sealed class BreadthFirstExplorer
                         var violation = outcome == Outcome.Violation ? _machine.LastViolation : _machine.CheckSettled(work);
                         if (violation is not null)
                         {
+                            AddEdge(-1, transition);
                             var trace = BuildTrace(node, transition, choices, violation, terminal: outcome != Outcome.Violation);
                             if (expected is null || violation.Code == expected)
                             {
@@ -128,11 +137,12 @@ public sealed class BreadthFirstExplorer
                             continue;
                         }
                         work.Encode(buffer);
-                        if (visited.TryAdd(MachineState.Fingerprint(buffer.Span), _parents.Count, out _))
+                        if (visited.TryAdd(MachineState.Fingerprint(buffer.Span), _parents.Count, out var target))
                         {
-                            AddNode(node, transition, choices.Length == 0 ? null : choices);
+                            AddNode(node, transition, choices.Length == 0 ? null : choices, work.Finished);
                             next.Add(buffer.Span, _parents.Count - 1);
                         }
+                        AddEdge(target, transition);
                     }
                 }
                 if (successors == 0 && _machine.CheckTerminal(parent) is { } terminal)
@@ -167,7 +177,18 @@ public sealed class BreadthFirstExplorer
             next.Clear();
             depth++;
         }
-        peakMemory = Math.Max(peakMemory, visited.MemoryBytes + (long)_parents.Count * 40);
+        peakMemory = Math.Max(peakMemory, visited.MemoryBytes + (long)_parents.Count * 40 + (long)_edgeTargets.Count * 8);
+        if (expected is null or ViolationCode.Livelock || !otherCodes.Contains(ViolationCode.Livelock))
+        {
+            if (FindLivelock() is { } livelock)
+            {
+                if (expected is null or ViolationCode.Livelock)
+                {
+                    return Result(Verdict.Violation, livelock.Violation, livelock, others, visited.Count, transitionCount, depth, clock, null, peakMemory);
+                }
+                others.Add((livelock.Violation!, livelock));
+            }
+        }
         return Result(Verdict.Pass, null, null, others, visited.Count, transitionCount, depth, clock, null, peakMemory);
     }
 
@@ -192,11 +213,118 @@ public sealed class BreadthFirstExplorer
         return null;
     }
 
-    private void AddNode(int parent, Transition transition, int[]? choices)
+    private void AddNode(int parent, Transition transition, int[]? choices, bool finished)
     {
         _parents.Add(parent);
         _transitions.Add(transition);
         _choices.Add(choices);
+        _finished.Add(finished);
+    }
+
+    private void AddEdge(int target, Transition transition)
+    {
+        if (!_labelIds.TryGetValue(transition, out var label))
+        {
+            label = _labelIds.Count;
+            _labelIds[transition] = label;
+        }
+        _edgeTargets.Add(target);
+        _edgeLabels.Add(label);
+    }
+
+    /// <summary>After a complete search: the first fair cycle of unfinished states, as a lasso trace.</summary>
+    private Trace? FindLivelock()
+    {
+        var nodes = _parents.Count;
+        if (_edgeStart.Count != nodes)
+        {
+            return null; // not every state was expanded
+        }
+        var starts = new int[nodes + 1];
+        _edgeStart.CopyTo(starts);
+        starts[nodes] = _edgeTargets.Count;
+        var detector = new LivelockDetector(nodes, starts, _edgeTargets, _edgeLabels, n => _finished[n]);
+        var component = detector.FairComponents().FirstOrDefault();
+        if (component is null)
+        {
+            return null;
+        }
+        var entry = component[0];
+        var cycle = detector.CycleFrom(entry, [.. component]);
+        var steps = PathTo(entry);
+        var cycleStart = steps.Count;
+        // Each cycle edge: find the transition (and choices) from its source's state that reaches its target.
+        var replayer = new Replayer(_program);
+        foreach (var edge in cycle)
+        {
+            var from = detector.EdgeSource(edge);
+            var to = detector.Target(edge);
+            if (StepBetween(replayer, steps, to) is not { } step)
+            {
+                return null;
+            }
+            steps.Add(step);
+            _ = from;
+        }
+        var state = replayer.StateAfter(steps);
+        var moving = steps.Skip(cycleStart).Select(s => s.Transition).Where(t => t.Kind == TransitionKind.Step).Select(t => t.Cpu).Distinct().Order().ToList();
+        var where = string.Join("; ", moving.Select(c => $"CPU {c} at {_machine.LocationOf(state!, c)}"));
+        var violation = new Violation(ViolationCode.Livelock, moving.Count > 0 ? moving[0] : -1,
+            $"the run never finishes: a cycle of {steps.Count - cycleStart} step(s) repeats forever ({(where.Length > 0 ? where : "no CPU moves")})", null);
+        return new Trace(steps, violation, violationIsTerminal: true) { CycleStart = cycleStart };
+    }
+
+    private List<TraceStep> PathTo(int node)
+    {
+        var steps = new List<TraceStep>();
+        for (var n = node; n > 0; n = _parents[n])
+        {
+            steps.Add(new TraceStep(_transitions[n], _choices[n] ?? []));
+        }
+        steps.Reverse();
+        return steps;
+    }
+
+    /// <summary>The step that leads from the state after <paramref name="prefix"/> to node <paramref name="target"/>.</summary>
+    private TraceStep? StepBetween(Replayer replayer, List<TraceStep> prefix, int target)
+    {
+        var buffer = new StateBuffer();
+        var goal = replayer.StateAfter(PathTo(target))!;
+        goal.Encode(buffer);
+        var wanted = buffer.Span.ToArray();
+        var from = replayer.StateAfter(prefix)!;
+        var work = _machine.NewState();
+        var transitions = new List<Transition>();
+        _machine.EnumerateTransitions(from, transitions);
+        var pending = new Stack<int[]>();
+        foreach (var transition in transitions)
+        {
+            pending.Push([]);
+            while (pending.Count > 0)
+            {
+                var choices = pending.Pop();
+                work.CopyFrom(from);
+                var outcome = _machine.Apply(work, transition, choices);
+                if (outcome == Outcome.NeedChoice)
+                {
+                    for (var k = _machine.ChoiceCount - 1; k >= 0; k--)
+                    {
+                        pending.Push([.. choices, k]);
+                    }
+                    continue;
+                }
+                if (outcome != Outcome.Ok)
+                {
+                    continue;
+                }
+                work.Encode(buffer);
+                if (buffer.Span.SequenceEqual(wanted))
+                {
+                    return new TraceStep(transition, choices);
+                }
+            }
+        }
+        return null;
     }
 
     private Trace BuildTrace(int node, Transition? last, int[]? lastChoices, Violation violation, bool terminal)

@@ -21,6 +21,24 @@ public sealed class Replayer
 
     public Machine.Machine Machine => _machine;
 
+    /// <summary>The state after applying <paramref name="steps"/> from the initial state (null if they do not apply).</summary>
+    public MachineState? StateAfter(IReadOnlyList<TraceStep> steps)
+    {
+        var state = _machine.NewState();
+        if (_machine.CreateInitial(state) == Outcome.Violation)
+        {
+            return null;
+        }
+        foreach (var step in steps)
+        {
+            if (_machine.Apply(state, step.Transition, step.Choices) != Outcome.Ok)
+            {
+                return null;
+            }
+        }
+        return state;
+    }
+
     /// <summary>Replays every step; <paramref name="onStep"/> sees each one with the CPU's position before it.</summary>
     public ReplayResult Replay(Trace trace, Action<ReplayedStep, MachineState>? onStep = null)
     {
@@ -60,6 +78,10 @@ public sealed class Replayer
                     return new ReplayResult(false, i, null, $"step {i + 1} diverges: it needs more choices than the trace records");
             }
         }
+        if (trace.CycleStart is { } cycleStart)
+        {
+            return ConfirmCycle(trace, state, cycleStart);
+        }
         var terminal = _machine.CheckSettled(state);
         if (terminal is null)
         {
@@ -81,6 +103,26 @@ public sealed class Replayer
             }
         }
         return Compare(trace, terminal, trace.Steps.Count, null);
+    }
+
+    /// <summary>A LIVELOCK replays when the state after the cycle is the state where it began, unfinished.</summary>
+    private ReplayResult ConfirmCycle(Trace trace, MachineState end, int cycleStart)
+    {
+        var start = StateAfter(trace.Steps.Take(cycleStart).ToList());
+        var a = new StateBuffer();
+        var b = new StateBuffer();
+        start?.Encode(a);
+        end.Encode(b);
+        if (start is null || !a.Span.SequenceEqual(b.Span))
+        {
+            return new ReplayResult(false, trace.Steps.Count, null, $"diverges: the steps from {cycleStart + 1} on do not return to the state where the cycle starts");
+        }
+        if (end.Finished)
+        {
+            return new ReplayResult(false, trace.Steps.Count, null, "diverges: the run has finished, so the cycle is no livelock");
+        }
+        return new ReplayResult(true, trace.Steps.Count, trace.Violation,
+            $"confirmed: LIVELOCK: steps {cycleStart + 1} to {trace.Steps.Count} return to the state after step {cycleStart}");
     }
 
     private static ReplayResult Compare(Trace trace, Violation? found, int steps, string? context)

@@ -22,4 +22,7 @@ public sealed class Trace
     /// <summary>True when the violation is a property of the last state (deadlock, final block, settled
     /// corruption) rather than of the last step.</summary>
     public bool ViolationIsTerminal { get; }
+
+    /// <summary>For a LIVELOCK: the step where the repeating cycle starts (the steps from there on repeat forever).</summary>
+    public int? CycleStart { get; init; }
 }

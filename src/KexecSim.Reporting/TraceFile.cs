@@ -33,6 +33,7 @@ public sealed record TraceFile(
     OptionsInfo Options,
     ViolationInfo? Violation,
     bool ViolationIsTerminal,
+    int? CycleStart,
     IReadOnlyList<StepInfo> Steps)
 {
     public const string FormatName = "kexecsim-trace";
@@ -71,7 +72,7 @@ public sealed record TraceFile(
             new ModelInfo(root, HashModel(units), units.Select(u => u.Source.Path).ToList()),
             program.ScenarioName,
             new OptionsInfo(new SortedDictionary<string, long>(defines.ToDictionary(), StringComparer.Ordinal), cpus, modelPath),
-            violation, trace.ViolationIsTerminal, steps);
+            violation, trace.ViolationIsTerminal, trace.CycleStart, steps);
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, Json) + "\n";
@@ -101,6 +102,6 @@ public sealed record TraceFile(
             violation = new Violation(code, v.Cpu, v.Message, null);
         }
         _ = program;
-        return new Trace(steps, violation, ViolationIsTerminal);
+        return new Trace(steps, violation, ViolationIsTerminal) { CycleStart = CycleStart };
     }
 }

@@ -10,14 +10,14 @@ public sealed class RunRules
     {
         const string model = """
             region buf[1] key KEY_SME;
-            fn f() { store(buf[0], KEY_NONE, 1); loop { if (load(buf[0], KEY_SME) == GARBAGE) break; } done(); }
+            fn f() { store(buf[0], KEY_NONE, 1); loop { clflush(buf[0], KEY_SME); if (load(buf[0], KEY_SME) == GARBAGE) break; } done(); }
             scenario "s" { platform { evictions on; } cpu 0 runs f(); expect pass; }
             """;
-        // With evictions the line reaches memory and the C=1 read sees ciphertext; without, it never does.
+        // With evictions the C=0 line reaches memory and the C=1 read sees ciphertext (a cycle that never
+        // lets the eviction happen is not fair); without evictions it never does: the spin is a livelock.
         Assert.Equal("pass", RuleHarness.Check(model).Outcome);
-        var off = RuleHarness.Check(model.Replace("evictions on", "evictions off"));
-        Assert.Equal("pass", off.Outcome);
-        Assert.True(off.Result.Statistics.States < RuleHarness.Check(model).Result.Statistics.States);
+        var off = RuleHarness.Check(model.Replace("evictions on", "evictions off").Replace("expect pass", "expect LIVELOCK"));
+        Assert.Equal("LIVELOCK", off.Outcome);
     }
 
     [Fact]
@@ -184,5 +184,50 @@ public sealed class RunRules
         Assert.Equal(Verdict.LimitReached, check.Result.Verdict);
         Assert.Equal("--max-states 50 reached", check.Result.LimitReason);
         Assert.False(check.Result.ExpectationMet);
+    }
+}
+
+/// <summary>SEMANTICS.md section 7: LIVELOCK.</summary>
+public sealed class LivelockRules
+{
+    [Fact]
+    public void Livelock_a_fair_cycle_along_which_the_run_never_finishes()
+    {
+        const string model = """
+            shared bool flag;
+            fn spinner() { while (!flag) { udelay(1); } done(); }
+            fn other() { loop { hlt(); } }
+            scenario "s" { platform { cpus 2; } cpu 0 runs spinner(); cpu 1 runs other(); expect LIVELOCK; }
+            """;
+        var check = RuleHarness.Check(model);
+        Assert.Equal("LIVELOCK", check.Outcome);
+        // The first read caches data[0]; from then on two steps repeat.
+        Assert.Equal(2, check.Result.Trace!.CycleStart);
+        Assert.Equal(4, check.Steps);
+        Assert.Equal("the run never finishes: a cycle of 2 step(s) repeats forever (CPU 0 at rule.kflow:2:32)", check.Message);
+    }
+
+    [Fact]
+    public void Livelock_none_when_the_cycle_can_be_left_by_a_transition_enabled_throughout()
+    {
+        // CPU 1 can always set the flag: a cycle that never lets it is not fair.
+        const string model = """
+            shared bool flag;
+            fn spinner() { while (!flag) { udelay(1); } done(); }
+            fn other() { flag = true; loop { hlt(); } }
+            scenario "s" { platform { cpus 2; } cpu 0 runs spinner(); cpu 1 runs other(); expect pass; }
+            """;
+        Assert.Equal("pass", RuleHarness.Check(model).Outcome);
+    }
+
+    [Fact]
+    public void Livelock_none_once_the_run_has_finished()
+    {
+        const string model = """
+            fn spinner() { loop { udelay(1); } }
+            fn finisher() { done(); }
+            scenario "s" { platform { cpus 2; } cpu 0 runs spinner(); cpu 1 runs finisher(); expect pass; }
+            """;
+        Assert.Equal("pass", RuleHarness.Check(model).Outcome);
     }
 }

@@ -1,0 +1,233 @@
+namespace KexecSim.Exploration;
+
+/// <summary>
+/// LIVELOCK (SEMANTICS.md section 7): a reachable cycle along which the run never finishes, fair to
+/// every transition that stays enabled on it. The explored graph's strongly connected components
+/// are found with Tarjan's algorithm (Tarjan, "Depth-first search and linear graph algorithms",
+/// SIAM J. Comput. 1972), iteratively; a component of unfinished states is a fair livelock when every
+/// transition enabled in all of its states is also taken inside it (so a cycle through the whole
+/// component takes each of them: weak fairness).
+/// </summary>
+public sealed class LivelockDetector
+{
+    private readonly int _nodes;
+    private readonly int[] _edgeStart;
+    private readonly List<int> _targets;
+    private readonly List<int> _labels;
+    private readonly Func<int, bool> _finished;
+
+    public LivelockDetector(int nodes, int[] edgeStart, List<int> targets, List<int> labels, Func<int, bool> finished)
+    {
+        _nodes = nodes;
+        _edgeStart = edgeStart;
+        _targets = targets;
+        _labels = labels;
+        _finished = finished;
+    }
+
+    private int EdgeEnd(int node) => _edgeStart[node + 1];
+
+    /// <summary>The fair livelock components, each as its node ids, smallest first node first.</summary>
+    public IEnumerable<List<int>> FairComponents()
+    {
+        foreach (var component in Components())
+        {
+            if (IsCycle(component) && IsFair(component))
+            {
+                yield return component;
+            }
+        }
+    }
+
+    private bool IsCycle(List<int> component)
+    {
+        if (component.Count > 1)
+        {
+            return true;
+        }
+        var node = component[0];
+        for (var e = _edgeStart[node]; e < EdgeEnd(node); e++)
+        {
+            if (_targets[e] == node)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private bool IsFair(List<int> component)
+    {
+        var inside = new HashSet<int>(component);
+        HashSet<int>? enabledEverywhere = null;
+        var takenInside = new HashSet<int>();
+        foreach (var node in component)
+        {
+            var enabled = new HashSet<int>();
+            for (var e = _edgeStart[node]; e < EdgeEnd(node); e++)
+            {
+                enabled.Add(_labels[e]);
+                if (inside.Contains(_targets[e]))
+                {
+                    takenInside.Add(_labels[e]);
+                }
+            }
+            if (enabledEverywhere is null)
+            {
+                enabledEverywhere = enabled;
+            }
+            else
+            {
+                enabledEverywhere.IntersectWith(enabled);
+            }
+        }
+        return enabledEverywhere!.IsSubsetOf(takenInside);
+    }
+
+    /// <summary>Tarjan's strongly connected components over the unfinished states (iterative).</summary>
+    private List<List<int>> Components()
+    {
+        var index = new int[_nodes];
+        var low = new int[_nodes];
+        var onStack = new bool[_nodes];
+        Array.Fill(index, -1);
+        var stack = new Stack<int>();
+        var result = new List<List<int>>();
+        var counter = 0;
+        var work = new Stack<(int Node, int Edge)>();
+        for (var root = 0; root < _nodes; root++)
+        {
+            if (index[root] >= 0 || _finished(root))
+            {
+                continue;
+            }
+            work.Push((root, _edgeStart[root]));
+            index[root] = low[root] = counter++;
+            stack.Push(root);
+            onStack[root] = true;
+            while (work.Count > 0)
+            {
+                var (node, edge) = work.Pop();
+                var descended = false;
+                for (; edge < EdgeEnd(node); edge++)
+                {
+                    var target = _targets[edge];
+                    if (target < 0 || _finished(target))
+                    {
+                        continue;
+                    }
+                    if (index[target] < 0)
+                    {
+                        work.Push((node, edge + 1));
+                        index[target] = low[target] = counter++;
+                        stack.Push(target);
+                        onStack[target] = true;
+                        work.Push((target, _edgeStart[target]));
+                        descended = true;
+                        break;
+                    }
+                    if (onStack[target])
+                    {
+                        low[node] = Math.Min(low[node], index[target]);
+                    }
+                }
+                if (descended)
+                {
+                    continue;
+                }
+                if (low[node] == index[node])
+                {
+                    var component = new List<int>();
+                    int member;
+                    do
+                    {
+                        member = stack.Pop();
+                        onStack[member] = false;
+                        component.Add(member);
+                    }
+                    while (member != node);
+                    component.Sort();
+                    result.Add(component);
+                }
+                if (work.Count > 0)
+                {
+                    var parent = work.Peek().Node;
+                    low[parent] = Math.Min(low[parent], low[node]);
+                }
+            }
+        }
+        result.Sort((a, b) => a[0].CompareTo(b[0]));
+        return result;
+    }
+
+    /// <summary>A cycle through <paramref name="start"/> inside the component: the edges to follow, as (from, edge index).</summary>
+    public List<int> CycleFrom(int start, HashSet<int> component)
+    {
+        // Breadth-first back to start, inside the component.
+        var previous = new Dictionary<int, int>();
+        var queue = new Queue<int>();
+        for (var e = _edgeStart[start]; e < EdgeEnd(start); e++)
+        {
+            var target = _targets[e];
+            if (target == start)
+            {
+                return [e];
+            }
+            if (component.Contains(target) && !previous.ContainsKey(target))
+            {
+                previous[target] = e;
+                queue.Enqueue(target);
+            }
+        }
+        while (queue.Count > 0)
+        {
+            var node = queue.Dequeue();
+            for (var e = _edgeStart[node]; e < EdgeEnd(node); e++)
+            {
+                var target = _targets[e];
+                if (target == start)
+                {
+                    var path = new List<int> { e };
+                    for (var n = node; n != start; n = EdgeSource(previous[n]))
+                    {
+                        path.Add(previous[n]);
+                    }
+                    path.Reverse();
+                    return path;
+                }
+                if (component.Contains(target) && !previous.ContainsKey(target))
+                {
+                    previous[target] = e;
+                    queue.Enqueue(target);
+                }
+            }
+        }
+        return [];
+    }
+
+    /// <summary>The node an edge leaves (edges are stored grouped by source, in order).</summary>
+    public int EdgeSource(int edge)
+    {
+        int low = 0, high = _nodes - 1;
+        while (low < high)
+        {
+            var mid = (low + high + 1) >> 1;
+            if (_edgeStart[mid] <= edge)
+            {
+                low = mid;
+            }
+            else
+            {
+                high = mid - 1;
+            }
+        }
+        // Skip nodes without edges that share the start offset.
+        while (low < _nodes - 1 && _edgeStart[low + 1] <= edge)
+        {
+            low++;
+        }
+        return low;
+    }
+
+    public int Target(int edge) => _targets[edge];
+}
