@@ -3,25 +3,20 @@ namespace KexecSim.Cli;
 /// <summary>Where the built-in models live: beside the executable (copied at build), else in the source tree.</summary>
 public static class Catalog
 {
+    /// <summary>A source checkout's models/ (so that edits take effect without a rebuild), else the copy beside the executable.</summary>
     public static string ModelsDirectory
     {
         get
         {
-            var besideExecutable = Path.Combine(AppContext.BaseDirectory, "models");
-            if (Directory.Exists(besideExecutable))
-            {
-                return besideExecutable;
-            }
-            // Running from a source checkout without a copy: walk up to the repository's models/.
             for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             {
                 var candidate = Path.Combine(dir.FullName, "models");
-                if (Directory.Exists(Path.Combine(candidate, "catalog")))
+                if (File.Exists(Path.Combine(dir.FullName, "KexecSim.slnx")) && Directory.Exists(Path.Combine(candidate, "catalog")))
                 {
                     return candidate;
                 }
             }
-            return besideExecutable;
+            return Path.Combine(AppContext.BaseDirectory, "models");
         }
     }
 
