@@ -166,7 +166,8 @@ public sealed partial class Machine
     {
         ref var line = ref _state.Lines[lineIndex];
         var home = _program.Lines[lineIndex].HomeRegion;
-        var fromNextKernel = !byDevice && _cpu.Has(CpuFlags.NextKernel);
+        // A device write issued by next-kernel code (its DMA) is the next kernel's as much as a store.
+        var fromNextKernel = _cpu.Has(CpuFlags.NextKernel);
         var foreign = throughRegion >= 0 && throughRegion != home;
         if (foreign || fromNextKernel)
         {
