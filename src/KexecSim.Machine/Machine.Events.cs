@@ -38,7 +38,10 @@ public sealed partial class Machine
         if (InitBlocked(cpu))
         {
             cpu.Flags |= CpuFlags.PendingInit;
-            Note($"CPU {_cpuId}: INIT to CPU {target} is held pending ({(cpu.Has(CpuFlags.VmxRoot) ? "VMX root operation" : "GIF = 0")})");
+            if (_log is not null)
+            {
+                Note($"CPU {_cpuId}: INIT to CPU {target} is held pending ({(cpu.Has(CpuFlags.VmxRoot) ? "VMX root operation" : "GIF = 0")})");
+            }
             return Status.Continue;
         }
         return ApplyInit(target);
@@ -70,7 +73,10 @@ public sealed partial class Machine
         cpu.MonitorLine = -1;
         cpu.GuestAsid = 0;
         cpu.Mode = CpuMode.WaitForSipi;
-        Note($"CPU {_cpuId}: INIT puts CPU {target} into wait-for-SIPI");
+        if (_log is not null)
+        {
+            Note($"CPU {_cpuId}: INIT puts CPU {target} into wait-for-SIPI");
+        }
         return target == _cpuId ? Status.Stopped : Status.Continue;
     }
 

@@ -374,7 +374,10 @@ public sealed partial class Machine
                 _cpu.Pc++;
                 _state.Finished = true;
                 _cpu.Mode = CpuMode.Finished;
-                Note($"CPU {_cpuId}: done()");
+                if (_log is not null)
+                {
+                    Note($"CPU {_cpuId}: done()");
+                }
                 return Status.Stopped;
 
             // ── reporting
@@ -382,13 +385,15 @@ public sealed partial class Machine
                 Fail(ViolationCode.Panic, $"CPU {_cpuId} panicked: {Format(args)}");
                 return Status.Violation;
             case IntrinsicId.PrErr:
-                Note($"CPU {_cpuId}: pr_err: {Format(args)}");
-                return Done();
             case IntrinsicId.PrWarn:
-                Note($"CPU {_cpuId}: pr_warn: {Format(args)}");
+                // PERF: messages are only built when a trace is being rendered.
+                if (_log is not null)
+                {
+                    Note($"CPU {_cpuId}: {(id == IntrinsicId.PrErr ? "pr_err" : "pr_warn")}: {Format(args)}");
+                }
                 return Done();
             case IntrinsicId.WarnOn:
-                if (args[0] != 0)
+                if (args[0] != 0 && _log is not null)
                 {
                     Note($"CPU {_cpuId}: WARNING at {CurrentLocation()}");
                 }
@@ -521,11 +526,15 @@ public sealed partial class Machine
         }
         _cpu.Pc++;
         _state.Finished = true;
+        _state.PoweredOff = true;
         foreach (var cpu in _state.Cpus)
         {
             cpu.Mode = CpuMode.Finished;
         }
-        Note($"CPU {_cpuId}: platform_reset()");
+        if (_log is not null)
+        {
+            Note($"CPU {_cpuId}: platform_reset()");
+        }
         return Status.Stopped;
     }
 
@@ -544,6 +553,9 @@ public sealed partial class Machine
         _cpu.GuestAsid = 0;
         _atomicDepth = 0;
         PushFrame(function, FrameKind.Entry, savedInterrupts: false);
-        Note($"CPU {_cpuId}: boots the next kernel at {_functions[function].Name}()");
+        if (_log is not null)
+        {
+            Note($"CPU {_cpuId}: boots the next kernel at {_functions[function].Name}()");
+        }
     }
 }

@@ -68,10 +68,9 @@ public sealed partial class Machine
     {
         transitions.Clear();
         var cpus = state.Cpus;
-        var platformReset = state.Finished && cpus.All(c => c.Mode == CpuMode.Finished);
-        if (platformReset)
+        if (state.PoweredOff)
         {
-            return;
+            return; // after platform_reset() the machine is off
         }
         for (var c = 0; c < cpus.Length; c++)
         {
@@ -283,6 +282,7 @@ public sealed partial class Machine
             state.Budgets[(int)fault.Fault] = fault.Budget;
         }
         state.Finished = false;
+        state.PoweredOff = false;
         state.SnpInitialized = platform.SnpGuests > 0 || (platform.HasFeature("SEV_SNP") && !platform.HasFeature("HYPERVISOR"));
         state.NeedsDfFlush = false;
         Array.Clear(state.NeedsWbinvd);

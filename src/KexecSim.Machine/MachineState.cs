@@ -200,6 +200,9 @@ public sealed class MachineState
     /// <summary>done() or platform_reset() was called.</summary>
     public bool Finished;
 
+    /// <summary>platform_reset() was called: the machine is off, nothing moves any more.</summary>
+    public bool PoweredOff;
+
     public bool SnpInitialized;
     public bool NeedsDfFlush;
 
@@ -227,6 +230,7 @@ public sealed class MachineState
         }
         Array.Copy(other.Budgets, Budgets, Budgets.Length);
         Finished = other.Finished;
+        PoweredOff = other.PoweredOff;
         SnpInitialized = other.SnpInitialized;
         NeedsDfFlush = other.NeedsDfFlush;
         Array.Copy(other.NeedsWbinvd, NeedsWbinvd, NeedsWbinvd.Length);
@@ -239,7 +243,7 @@ public sealed class MachineState
     public void Encode(StateBuffer buffer)
     {
         buffer.Clear();
-        buffer.Add((Finished ? 1L : 0L) | (SnpInitialized ? 2L : 0L) | (NeedsDfFlush ? 4L : 0L));
+        buffer.Add((Finished ? 1L : 0L) | (SnpInitialized ? 2L : 0L) | (NeedsDfFlush ? 4L : 0L) | (PoweredOff ? 8L : 0L));
         buffer.Add((uint)Budgets[0] | ((long)Budgets[1] << 16) | ((long)Budgets[2] << 32));
         long marks = 0;
         for (var i = 0; i < NeedsWbinvd.Length; i++)
@@ -303,6 +307,7 @@ public sealed class MachineState
         Finished = (flags & 1) != 0;
         SnpInitialized = (flags & 2) != 0;
         NeedsDfFlush = (flags & 4) != 0;
+        PoweredOff = (flags & 8) != 0;
         var budgets = data[p++];
         Budgets[0] = (int)(budgets & 0xFFFF);
         Budgets[1] = (int)((budgets >> 16) & 0xFFFF);

@@ -139,3 +139,45 @@ public sealed class ClobberRules
         Assert.Equal("pass", RuleHarness.Check(model).Outcome);
     }
 }
+
+/// <summary>SEMANTICS.md sections 5 and 8: write-backs go on after done(); the end-of-run CORRUPTION.</summary>
+public sealed class EndOfRunCorruptionRules
+{
+    [Fact]
+    public void Corruption_at_the_end_of_the_run_after_done_from_a_later_write_back()
+    {
+        // One CPU: its stale C=1 line of text[0] is still dirty when the next kernel calls done();
+        // exploration goes on, the line is written back over the C=0 image: CORRUPTION.
+        const string model = """
+            region boot[1];
+            region next_kernel = text;
+            fn next() { done(); }
+            fn kexec() in boot[0] {
+                store(text[0], KEY_SME, 7);
+                store(next_kernel[0], KEY_NONE, 1);
+                boot_next_kernel(next);
+            }
+            scenario "s" { platform { vendor amd; sme_active true; } cpu 0 runs kexec(); expect CORRUPTION; }
+            """;
+        var check = RuleHarness.Check(model);
+        Assert.Equal("CORRUPTION", check.Outcome);
+        Assert.True(check.Result.Trace!.ViolationIsTerminal);
+        Assert.Equal("text[0] holds 7 written with KEY_SME at the end of the run, but the next kernel's 1 was written there with KEY_NONE: "
+            + "a stale line of the old kernel was written back over it", check.Message);
+    }
+
+    [Fact]
+    public void Platform_reset_stops_everything()
+    {
+        // After platform_reset() no write-back happens: the dirty line is simply lost, no violation.
+        const string model = """
+            region buf[1];
+            fn f() { store(buf[0], KEY_NONE, 1); platform_reset(); }
+            scenario "s" { cpu 0 runs f(); expect pass; }
+            """;
+        var check = RuleHarness.Check(model);
+        Assert.Equal("pass", check.Outcome);
+        // initial; after the store; after its eviction; reset with the line dirty; reset after the eviction.
+        Assert.Equal(5, check.Result.Statistics.States);
+    }
+}
