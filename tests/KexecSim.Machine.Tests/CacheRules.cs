@@ -283,3 +283,36 @@ public sealed class CacheRules
         Assert.Equal("pass", RuleHarness.Check(model).Outcome);
     }
 }
+
+/// <summary>SEMANTICS.md section 1: one cache per CPU, or one package cache for all.</summary>
+public sealed class CacheTopologyRules
+{
+    private const string Model = """
+        region buf[1] key KEY_SME;
+        shared bool stored;
+        shared bool flushed;
+        fn writer() { store(buf[0], KEY_NONE, 1); stored = true; wait_until(flushed); loop { hlt(); } }
+        fn flusher() {
+            wait_until(stored);
+            wbinvd();
+            flushed = true;
+            assert(load(buf[0], KEY_SME) == GARBAGE, "CPU 0's line reached memory");
+            done();
+        }
+        scenario "s" { platform { cpus 2; CACHE; evictions off; } cpu 0 runs writer(); cpu 1 runs flusher(); timeouts off; expect EXPECT; }
+        """;
+
+    [Fact]
+    public void Cache_package_wbinvd_by_one_cpu_flushes_the_shared_cache()
+    {
+        Assert.Equal("pass", RuleHarness.Check(Model.Replace("CACHE", "cache package").Replace("EXPECT", "pass")).Outcome);
+    }
+
+    [Fact]
+    public void Cache_private_wbinvd_flushes_only_the_cpus_own_cache()
+    {
+        var check = RuleHarness.Check(Model.Replace("CACHE", "cache private").Replace("EXPECT", "ASSERTION"));
+        Assert.Equal("ASSERTION", check.Outcome);
+        Assert.Equal("assertion failed: CPU 0's line reached memory", check.Message);
+    }
+}
