@@ -60,22 +60,18 @@ public static class TextReport
         {
             header.Append(Fit($"CPU {c}", ColumnWidth)).Append(' ');
         }
-        header.Append("memory / environment");
+        header.Append("source / memory and environment");
         builder.AppendLine(header.ToString().TrimEnd());
         foreach (var row in view.Rows)
         {
             var line = new StringBuilder();
             line.Append(CultureInfo.InvariantCulture, $"  {row.Number,4} ");
-            var cell = row.Location is null ? row.Action : $"{row.Action} @{row.Location.Split(':')[^1]}";
             var environment = row.Cpu < 0 || IsEnvironment(row.Action);
             for (var c = 0; c < view.Cpus; c++)
             {
-                line.Append(Fit(!environment && c == row.Cpu ? cell : c == row.Cpu ? "*" : string.Empty, ColumnWidth)).Append(' ');
+                line.Append(Fit(!environment && c == row.Cpu ? row.Action : c == row.Cpu ? "*" : string.Empty, ColumnWidth)).Append(' ');
             }
-            if (environment)
-            {
-                line.Append(row.Action);
-            }
+            line.Append(environment ? row.Action : row.Location ?? string.Empty);
             builder.AppendLine(line.ToString().TrimEnd());
             foreach (var message in row.Messages)
             {
