@@ -257,14 +257,11 @@ public sealed class BreadthFirstExplorer
         var replayer = new Replayer(_program);
         foreach (var edge in cycle)
         {
-            var from = detector.EdgeSource(edge);
-            var to = detector.Target(edge);
-            if (StepBetween(replayer, steps, to) is not { } step)
+            if (StepBetween(replayer, steps, detector.Target(edge)) is not { } step)
             {
                 return null;
             }
             steps.Add(step);
-            _ = from;
         }
         var state = replayer.StateAfter(steps);
         var moving = steps.Skip(cycleStart).Select(s => s.Transition).Where(t => t.Kind == TransitionKind.Step).Select(t => t.Cpu).Distinct().Order().ToList();

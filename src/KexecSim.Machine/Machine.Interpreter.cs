@@ -212,10 +212,9 @@ public sealed partial class Machine
             // A true condition cannot time out; a false one blocks the step.
             return Status.Disabled;
         }
-        var timeoutSlot = code[end].A;
+        // The timeout's value (a local slot) matters only in timed mode.
         Push(holds ? 1 : 0);
         _cpu.Pc = end + 1;
-        _ = timeoutSlot;
         return Status.Continue;
     }
 

@@ -91,8 +91,8 @@ public sealed record TraceFile(
         return file;
     }
 
-    /// <summary>The trace as the explorer's objects, to replay against a compiled program.</summary>
-    public Trace ToTrace(CompiledProgram program)
+    /// <summary>The trace as the explorer's objects, to replay.</summary>
+    public Trace ToTrace()
     {
         var steps = Steps.Select(s => new TraceStep(
             new Transition(Enum.Parse<TransitionKind>(s.Kind), s.Cpu, s.Arg, s.Tag), s.Choices ?? [])).ToList();
@@ -101,7 +101,6 @@ public sealed record TraceFile(
         {
             violation = new Violation(code, v.Cpu, v.Message, null);
         }
-        _ = program;
         return new Trace(steps, violation, ViolationIsTerminal) { CycleStart = CycleStart };
     }
 }

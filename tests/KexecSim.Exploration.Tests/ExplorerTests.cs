@@ -90,7 +90,7 @@ public sealed class ExplorerTests
         Assert.Equal(TraceFile.HashModel(loaded.Units), parsed.Model.Sha256);
         Assert.Equal(7, parsed.Steps.Count);
         Assert.Equal("a stray SMI arrives for CPU 1", parsed.Steps[5].Description);
-        var replay = new Replayer(program).Replay(parsed.ToTrace(program));
+        var replay = new Replayer(program).Replay(parsed.ToTrace());
         Assert.True(replay.Confirmed, replay.Message);
     }
 

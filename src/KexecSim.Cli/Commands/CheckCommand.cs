@@ -164,11 +164,6 @@ internal sealed class CheckRun(
         {
             stdout.Write(JsonReport.Render(infos));
         }
-        else if (!detailed)
-        {
-            var met = scenarios.Count - (anyFailed || anyLimit ? 1 : 0);
-            _ = met;
-        }
         return anyFailed ? ExitCodes.Violation : anyLimit ? ExitCodes.LimitReached : ExitCodes.Success;
     }
 

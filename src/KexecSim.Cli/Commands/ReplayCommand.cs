@@ -93,6 +93,6 @@ public static class ReplayCommand
         {
             stderr.WriteLine($"kexecsim: warning: the model changed since the trace was written (sha256 differs); replaying anyway");
         }
-        return (file, program, file.ToTrace(program));
+        return (file, program, file.ToTrace());
     }
 }

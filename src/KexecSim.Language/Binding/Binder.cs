@@ -217,8 +217,8 @@ public sealed partial class Binder
                 }
             case VariableDeclaration v:
                 {
-                    var type = ResolveTypeLater(v.Type);
-                    var symbol = new GlobalVariableSymbol(v.Name.Text, _source, v.Name.Span, v.IsPercpu, type);
+                    // Typed once every enum is declared (TypeVariable replaces this placeholder).
+                    var symbol = new GlobalVariableSymbol(v.Name.Text, _source, v.Name.Span, v.IsPercpu, KType.Error);
                     if (Add(v, v.Name, symbol))
                     {
                         symbol.Ordinal = _variables.Count;
@@ -304,9 +304,6 @@ public sealed partial class Binder
             }
         }
     }
-
-    // Variable types are resolved once every enum is declared (BindVariable replaces the placeholder).
-    private static KType ResolveTypeLater(TypeSyntax _) => KType.Error;
 
     private KType BindType(TypeSyntax syntax)
     {

@@ -217,11 +217,3 @@ public sealed class BoundAtomic(TextSpan span, BoundBlock body) : BoundStatement
 }
 
 public sealed class BoundNop(TextSpan span) : BoundStatement(span);
-
-/// <summary>Marks the unused syntax kinds as referenced for the dumper.</summary>
-internal static class BoundNodeFacts
-{
-    public static bool IsLoop(BoundStatement statement) => statement is BoundLoop or BoundForEachCpu or BoundForEachLine;
-
-    public static string Describe(HandlerKind kind) => kind.ToString().ToLowerInvariant();
-}

@@ -397,13 +397,12 @@ public sealed partial class ProgramCompiler
         EmitExpression(loop.Mask);
         // Reading a mask in memory is a visible action; a local mask or cpu_all_mask is not.
         var readsMemory = loop.Mask is BoundGlobal || loop.Mask is BoundLocal { Local.IsParameter: true };
-        var next = Emit(OpCode.CpumaskNext, loop.Mask.Span, readsMemory ? InstructionFlags.Visible : InstructionFlags.None, slot);
+        Emit(OpCode.CpumaskNext, loop.Mask.Span, readsMemory ? InstructionFlags.Visible : InstructionFlags.None, slot);
         var exit = Emit(OpCode.JumpIfFalse, loop.Mask.Span);
         EmitStatement(loop.Body);
         Emit(OpCode.Jump, BackEdgeSpan(loop.Span), InstructionFlags.BackEdge, top);
         var end = Here;
         Patch(exit, end);
-        _ = next;
         PopLoop(context, top, end);
         Emit(OpCode.ClearLocals, loop.Span, InstructionFlags.None, slot, 1);
     }

@@ -217,7 +217,7 @@ public sealed partial class ProgramCompiler
             {
                 _constants[constant] = value;
             }
-            else if (constant.Value is not null && ConstantEvaluator.TryEvaluate(constant.Value, overrides, out value, out var error))
+            else if (constant.Value is not null && ConstantEvaluator.TryEvaluate(constant.Value, overrides, out value, out _))
             {
                 _constants[constant] = value;
             }
@@ -225,11 +225,6 @@ public sealed partial class ProgramCompiler
             {
                 _constants[constant] = 0;
             }
-        }
-        // Dependent consts see the overrides (const B = A + 1 follows define A).
-        foreach (var (constant, value) in _constants.ToList())
-        {
-            _constants[constant] = value;
         }
     }
 
@@ -427,7 +422,6 @@ public sealed partial class ProgramCompiler
 
     private void LayOutRegions()
     {
-        var defaultKey = BuiltinValues.KeyNone;
         foreach (var region in _program.Regions.Where(r => !r.IsAlias))
         {
             // A size that is not a constant was diagnosed by the binder; lay out one line meanwhile.
@@ -464,7 +458,6 @@ public sealed partial class ProgramCompiler
             _regions[region] = compiled;
             _regionList.Add(compiled);
         }
-        _ = defaultKey;
         foreach (var region in _program.Regions.Where(r => r.IsAlias))
         {
             var lines = Flatten(region, 0).ToArray();

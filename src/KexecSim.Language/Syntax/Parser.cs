@@ -676,7 +676,7 @@ public sealed class Parser
         var statements = new List<StatementSyntax>();
         while (!At(TokenKind.CloseBrace) && !At(TokenKind.EndOfFile))
         {
-            if (StartsDeclaration(Current.Kind) && Current.Kind != TokenKind.InKeyword)
+            if (StartsDeclaration(Current.Kind))
             {
                 // A missing '}' before the next top-level declaration: stop here and let the caller report.
                 break;
