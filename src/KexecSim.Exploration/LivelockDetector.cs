@@ -137,17 +137,30 @@ public sealed class LivelockDetector
                 }
                 if (low[node] == index[node])
                 {
-                    var component = new List<int>();
-                    int member;
-                    do
+                    if (stack.Peek() == node)
                     {
-                        member = stack.Pop();
-                        onStack[member] = false;
-                        component.Add(member);
+                        // PERF: a single state is a component worth keeping only with a self-loop.
+                        stack.Pop();
+                        onStack[node] = false;
+                        if (IsCycle([node]))
+                        {
+                            result.Add([node]);
+                        }
                     }
-                    while (member != node);
-                    component.Sort();
-                    result.Add(component);
+                    else
+                    {
+                        var component = new List<int>();
+                        int member;
+                        do
+                        {
+                            member = stack.Pop();
+                            onStack[member] = false;
+                            component.Add(member);
+                        }
+                        while (member != node);
+                        component.Sort();
+                        result.Add(component);
+                    }
                 }
                 if (work.Count > 0)
                 {

@@ -150,14 +150,10 @@ public sealed class CpuState
         MonitorLine = other.MonitorLine;
         KernelKey = other.KernelKey;
         GuestAsid = other.GuestAsid;
-        Frames.Clear();
-        Frames.AddRange(other.Frames);
-        FrameBases.Clear();
-        FrameBases.AddRange(other.FrameBases);
-        Operands.Clear();
-        Operands.AddRange(other.Operands);
-        PendingFetches.Clear();
-        PendingFetches.AddRange(other.PendingFetches);
+        ListCopy.Into(Frames, other.Frames);
+        ListCopy.Into(FrameBases, other.FrameBases);
+        ListCopy.Into(Operands, other.Operands);
+        ListCopy.Into(PendingFetches, other.PendingFetches);
     }
 }
 
@@ -225,8 +221,7 @@ public sealed class MachineState
         Array.Copy(other.Lines, Lines, Lines.Length);
         for (var i = 0; i < Caches.Length; i++)
         {
-            Caches[i].Clear();
-            Caches[i].AddRange(other.Caches[i]);
+            ListCopy.Into(Caches[i], other.Caches[i]);
         }
         Array.Copy(other.Budgets, Budgets, Budgets.Length);
         Finished = other.Finished;
@@ -371,12 +366,8 @@ public sealed class MachineState
             var frameWords = (int)((counts >> 16) & 0xFFFF);
             var operands = (int)((counts >> 32) & 0xFFFF);
             var fetches = (int)((counts >> 48) & 0xFFFF);
-            cpu.Frames.Clear();
             cpu.FrameBases.Clear();
-            for (var i = 0; i < frameWords; i++)
-            {
-                cpu.Frames.Add(data[p + i]);
-            }
+            ListCopy.Into(cpu.Frames, data.Slice(p, frameWords));
             var at = 0;
             for (var f = 0; f < frameCount; f++)
             {
@@ -385,11 +376,8 @@ public sealed class MachineState
                 at += 2 + Layout.Program.Functions[function].SlotCount;
             }
             p += frameWords;
-            cpu.Operands.Clear();
-            for (var i = 0; i < operands; i++)
-            {
-                cpu.Operands.Add(data[p++]);
-            }
+            ListCopy.Into(cpu.Operands, data.Slice(p, operands));
+            p += operands;
             cpu.PendingFetches.Clear();
             for (var i = 0; i < fetches; i++)
             {
@@ -400,6 +388,18 @@ public sealed class MachineState
 
     /// <summary>The 64-bit fingerprint of an encoding (XXH3).</summary>
     public static ulong Fingerprint(ReadOnlySpan<long> encoding) => XxHash3.HashToUInt64(MemoryMarshal.AsBytes(encoding));
+}
+
+/// <summary>PERF: list copies as span copies (no interface dispatch, no allocation once grown).</summary>
+internal static class ListCopy
+{
+    public static void Into<T>(List<T> target, List<T> source) => Into(target, (ReadOnlySpan<T>)CollectionsMarshal.AsSpan(source));
+
+    public static void Into<T>(List<T> target, ReadOnlySpan<T> source)
+    {
+        CollectionsMarshal.SetCount(target, source.Length);
+        source.CopyTo(CollectionsMarshal.AsSpan(target));
+    }
 }
 
 /// <summary>A growable buffer of longs reused for encodings (PERF: no allocation per state).</summary>
@@ -422,21 +422,17 @@ public sealed class StateBuffer
         _data[Length++] = value;
     }
 
-    public void AddRange(IReadOnlyList<long> values)
-    {
-        for (var i = 0; i < values.Count; i++)
-        {
-            Add(values[i]);
-        }
-    }
+    public void AddRange(List<long> values) => AddRange(CollectionsMarshal.AsSpan(values));
 
-    public void AddRange(long[] values)
+    public void AddRange(ReadOnlySpan<long> values)
     {
         while (Length + values.Length > _data.Length)
         {
             Array.Resize(ref _data, _data.Length * 2);
         }
-        values.CopyTo(_data, Length);
+        values.CopyTo(_data.AsSpan(Length));
         Length += values.Length;
     }
+
+    public void AddRange(long[] values) => AddRange((ReadOnlySpan<long>)values);
 }
