@@ -80,6 +80,15 @@ public sealed partial class Machine
         return target == _cpuId ? Status.Stopped : Status.Continue;
     }
 
+    /// <summary>Whether a pending non-maskable event can be taken now (SEMANTICS.md section 4).</summary>
+    private static bool Deliverable(CpuState cpu, EventKind kind) => kind switch
+    {
+        EventKind.Nmi => cpu.Has(CpuFlags.PendingNmi) && !cpu.Has(CpuFlags.NmiBlocked) && cpu.Mode is not (CpuMode.WaitForSipi or CpuMode.InWbinvd),
+        EventKind.Smi => cpu.Has(CpuFlags.PendingSmi) && cpu.Mode is not (CpuMode.WaitForSipi or CpuMode.InWbinvd),
+        EventKind.Mce => cpu.Has(CpuFlags.PendingMce) && cpu.Mode != CpuMode.InWbinvd,
+        _ => false,
+    };
+
     private static bool HasPendingEvent(CpuState cpu) =>
         cpu.PendingVectors != 0 || (cpu.Flags & (CpuFlags.PendingNmi | CpuFlags.PendingSmi | CpuFlags.PendingMce | CpuFlags.PendingInit)) != 0;
 

@@ -31,8 +31,16 @@ public sealed partial class Machine
     {
         if (_cpu.GuestAsid != 0)
         {
-            // The VMEXIT: vmrun returns; the pending event is delivered by its own transition.
+            // The VMEXIT: vmrun returns. A pending NMI, SMI or machine check that caused it is taken by
+            // the host at once (it cannot run on into another vmrun first); a maskable vector waits for IF.
             _cpu.GuestAsid = 0;
+            foreach (var kind in (ReadOnlySpan<EventKind>)[EventKind.Mce, EventKind.Smi, EventKind.Nmi])
+            {
+                if (Deliverable(_cpu, kind))
+                {
+                    return Deliver(kind, 0);
+                }
+            }
             return Normalize();
         }
         if (CheckPendingFetches() is { } violation)

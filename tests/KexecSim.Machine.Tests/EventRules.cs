@@ -260,3 +260,21 @@ public sealed class EventRules
     }
 
 }
+
+/// <summary>SEMANTICS.md section 4: the VMEXIT and the event that caused it.</summary>
+public sealed class VmexitRules
+{
+    [Fact]
+    public void Vmrun_exit_takes_the_pending_nmi_before_the_host_runs_on()
+    {
+        // The NMI that forced the VMEXIT is taken before the host's next instruction.
+        const string model = """
+            shared bool after;
+            handler nmi { assert(!after, "the host ran on before taking the NMI"); }
+            fn guest() { vmrun(1); after = true; loop { hlt(); } }
+            fn boss() { send_nmi(1); done(); }
+            scenario "s" { platform { vendor amd; cpus 2; } cpu 0 runs boss(); cpu 1 runs guest(); expect pass; }
+            """;
+        Assert.Equal("pass", RuleHarness.Check(model).Outcome);
+    }
+}
