@@ -7,22 +7,10 @@ namespace KexecSim.Exploration.Tests;
 /// <summary>Every scenario of the built-in catalog meets its expectation; every counterexample replays.</summary>
 public sealed class CatalogTests
 {
-    private static string Root()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "KexecSim.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("no repository root");
-    }
-
     public static TheoryData<string, string> Scenarios()
     {
         var data = new TheoryData<string, string>();
-        var models = Path.Combine(Root(), "models");
+        var models = TestPaths.Models;
         foreach (var file in Directory.GetFiles(Path.Combine(models, "catalog"), "*.kflow").Order(StringComparer.Ordinal))
         {
             var loaded = FrontEnd.Load(file, new LoadOptions { ModelPath = [models] });
@@ -38,7 +26,7 @@ public sealed class CatalogTests
     [MemberData(nameof(Scenarios))]
     public void Catalog_scenario_meets_its_expectation(string file, string scenario)
     {
-        var models = Path.Combine(Root(), "models");
+        var models = TestPaths.Models;
         var loaded = FrontEnd.Load(Path.Combine(models, "catalog", file), new LoadOptions { ModelPath = [models] });
         var program = loaded.Scenarios.Single(s => s.ScenarioName == scenario);
         Assert.True(program.Expect.IsStated, "every catalog scenario states what it expects");

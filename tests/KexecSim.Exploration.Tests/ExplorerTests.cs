@@ -15,19 +15,7 @@ public sealed class ExplorerTests
         return result.Scenarios.Single(s => s.ScenarioName == scenario);
     }
 
-    private static string First => File.ReadAllText(Path.Combine(FindShared(), "examples", "first.kflow"));
-
-    private static string FindShared()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "KexecSim.slnx")))
-            {
-                return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared"));
-            }
-        }
-        throw new InvalidOperationException("no repository root");
-    }
+    private static string First => File.ReadAllText(Path.Combine(TestPaths.Shared, "examples", "first.kflow"));
 
     [Fact]
     public void First_example_both_scenarios_meet_their_expectations()

@@ -1,4 +1,4 @@
-namespace KexecSim.Language.Tests;
+namespace KexecSim.Tests;
 
 /// <summary>Locations in the repository, found by walking up from the test binaries.</summary>
 public static class TestPaths
