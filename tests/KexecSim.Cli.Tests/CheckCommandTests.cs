@@ -101,6 +101,30 @@ public sealed class CheckCommandTests : IDisposable
     }
 
     [Fact]
+    public void Ktap_report_has_one_test_line_per_scenario()
+    {
+        var (exit, stdout, _) = Run("check", Write(Model), "--format", "ktap");
+        Assert.Equal(ExitCodes.Violation, exit);
+        var lines = stdout.Split('\n');
+        Assert.Equal("KTAP version 1", lines[0]);
+        Assert.Equal("1..3", lines[1]);
+        Assert.Equal(["ok 1 safe", "ok 2 smi", "not ok 3 wrong"], lines.Where(l => l.StartsWith("ok ", StringComparison.Ordinal) || l.StartsWith("not ok", StringComparison.Ordinal)));
+        Assert.Contains("# violation: EXEC_CLOBBERED on CPU 1:", stdout);
+    }
+
+    [Fact]
+    public void Junit_report_marks_the_unmet_expectation_as_a_failure()
+    {
+        var (exit, stdout, _) = Run("check", Write(Model), "--format", "junit");
+        Assert.Equal(ExitCodes.Violation, exit);
+        var document = System.Xml.Linq.XDocument.Parse(stdout);
+        var cases = document.Descendants("testcase").ToList();
+        Assert.Equal(["safe", "smi", "wrong"], cases.Select(c => (string)c.Attribute("name")!));
+        Assert.Equal("expected pass, got EXEC_CLOBBERED", (string)cases[2].Element("failure")!.Attribute("message")!);
+        Assert.Equal("1", (string)document.Root!.Attribute("failures")!);
+    }
+
+    [Fact]
     public void Trace_files_replay_and_explain()
     {
         var trace = Path.Combine(_directory, "out.json");

@@ -24,8 +24,8 @@ public static class CheckCommand
         var maxStates = new Option<long?>("--max-states") { HelpName = "N", Description = "Stop (exit 3) after N distinct states." };
         var timeLimit = new Option<double?>("--time-limit") { HelpName = "S", Description = "Stop (exit 3) after S seconds per scenario." };
         var memoryLimit = new Option<long?>("--memory-limit") { HelpName = "MB", Description = "Stop (exit 3) when the search's memory passes MB megabytes." };
-        var format = new Option<string>("--format") { HelpName = "text|json", Description = "Report format.", DefaultValueFactory = _ => "text" };
-        format.AcceptOnlyFromAmong("text", "json");
+        var format = new Option<string>("--format") { HelpName = "text|json|ktap|junit", Description = "Report format.", DefaultValueFactory = _ => "text" };
+        format.AcceptOnlyFromAmong("text", "json", "ktap", "junit");
         var traceOut = new Option<string?>("--trace") { HelpName = "OUT.json", Description = "Write the counterexample as a trace file (with several scenarios: OUT-<scenario>.json each)." };
         var command = new Command("check", "Check scenarios: every interleaving explored; a proof, or a shortest counterexample.")
         {
@@ -70,7 +70,7 @@ public static class CheckCommand
                 Cancellation = cancel,
                 Progress = ProgressReporter.For(stderr),
             };
-            var run = new CheckRun(loaded, checkOptions, result.GetValue(format) == "json", result.GetValue(traceOut), values, result.GetValue(cpus),
+            var run = new CheckRun(loaded, checkOptions, result.GetValue(format)!, result.GetValue(traceOut), values, result.GetValue(cpus),
                 result.GetValue(modelPath) ?? [], detailed: !catalog && loaded.Count == 1);
             return Task.FromResult(run.Execute(stdout, stderr));
         });
@@ -104,7 +104,7 @@ public static class CheckCommand
 internal sealed class CheckRun(
     List<LoadedScenario> scenarios,
     CheckOptions options,
-    bool json,
+    string format,
     string? traceOut,
     IReadOnlyDictionary<string, long> defines,
     int? cpus,
@@ -114,10 +114,13 @@ internal sealed class CheckRun(
     public int Execute(TextWriter stdout, TextWriter stderr)
     {
         var width = Math.Max(8, scenarios.Max(s => s.Program.ScenarioName.Length));
+        var json = format == "json";
+        var ci = format is "ktap" or "junit";
         var infos = new List<ScenarioInfo>();
+        var checkedScenarios = new List<CheckedScenario>();
         var anyFailed = false;
         var anyLimit = false;
-        if (!json && !detailed)
+        if (!json && !ci && !detailed)
         {
             stdout.WriteLine(TextReport.Header(width));
         }
@@ -131,7 +134,12 @@ internal sealed class CheckRun(
             {
                 WriteTrace(scenario, result, stderr);
             }
-            if (json)
+            if (ci)
+            {
+                var view = result.Trace is null || result.ExpectationMet ? null : CounterexampleView.Build(scenario.Program, result.Trace);
+                checkedScenarios.Add(new CheckedScenario(result, scenario.File, view));
+            }
+            else if (json)
             {
                 infos.Add(JsonReport.Describe(result, scenario.File));
             }
@@ -163,6 +171,10 @@ internal sealed class CheckRun(
         if (json)
         {
             stdout.Write(JsonReport.Render(infos));
+        }
+        else if (ci)
+        {
+            stdout.Write(format == "ktap" ? CiReports.Ktap(checkedScenarios) : CiReports.Junit(checkedScenarios));
         }
         return anyFailed ? ExitCodes.Violation : anyLimit ? ExitCodes.LimitReached : ExitCodes.Success;
     }
