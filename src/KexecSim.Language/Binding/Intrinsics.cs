@@ -232,6 +232,8 @@ public static class BuiltinValues
     {
         OldContent => "OLD_CONTENT",
         Garbage => "GARBAGE",
+        // Kernel habit: magic values (0xDEADBEEF, an image token) read better in hex.
+        >= 0x10000 or <= -0x10000 => "0x" + value.ToString("x", System.Globalization.CultureInfo.InvariantCulture),
         _ => value.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
