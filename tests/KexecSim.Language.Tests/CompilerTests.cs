@@ -70,6 +70,20 @@ public sealed class CompilerTests
     }
 
     [Fact]
+    public void A_back_edge_is_a_step_when_some_path_round_the_loop_takes_no_visible_action()
+    {
+        const string text = """
+            shared int x;
+            fn sometimes(int local) { loop { if (local == 1) { x = 1; } } }
+            fn always(int local) { loop { x = 1; if (local == 1) { udelay(1); } } }
+            scenario "s" { cpu 0 runs sometimes(0); }
+            """;
+        var program = CompileSingle(text);
+        Assert.True(program.Function("sometimes").Code.Single(i => i.IsBackEdge).IsVisible);
+        Assert.False(program.Function("always").Code.Single(i => i.IsBackEdge).IsVisible);
+    }
+
+    [Fact]
     public void A_modelled_stack_makes_calls_and_returns_visible()
     {
         const string text = """

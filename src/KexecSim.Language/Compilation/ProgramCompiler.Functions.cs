@@ -686,20 +686,81 @@ public sealed partial class ProgramCompiler
             var code = function.Code;
             for (var j = 0; j < code.Length; j++)
             {
-                if (!code[j].IsBackEdge)
-                {
-                    continue;
-                }
-                var visible = false;
-                for (var k = code[j].A; k < j && !visible; k++)
-                {
-                    visible = code[k].IsVisible || (code[k].Op == OpCode.Call && hasVisible[code[k].A]);
-                }
-                if (!visible)
+                if (code[j].IsBackEdge && !EveryPathActs(function, code[j].A, j, hasVisible))
                 {
                     code[j] = code[j] with { Flags = code[j].Flags | InstructionFlags.Visible };
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Whether every path through a loop body, from its head to its back-edge, takes a visible action
+    /// (a forward "must" analysis, greatest fixpoint). A loop that can go round without one makes its
+    /// back-edge a step, so that no CPU ever spins on locals without the others moving.
+    /// </summary>
+    private static bool EveryPathActs(CompiledFunction function, int head, int backEdge, bool[] hasVisible)
+    {
+        var code = function.Code;
+        var length = backEdge - head + 1;
+        var acted = new bool[length];   // after instruction i: every path from the head took an action
+        Array.Fill(acted, true);
+        var before = new bool[length];  // before instruction i
+        bool Acts(int i) => code[i].IsVisible || (code[i].Op == OpCode.Call && hasVisible[code[i].A]);
+
+        bool changed;
+        do
+        {
+            changed = false;
+            Array.Fill(before, true);
+            before[0] = false;
+            for (var p = head; p < backEdge; p++)
+            {
+                foreach (var next in Successors(function, p))
+                {
+                    if (next > head && next <= backEdge)
+                    {
+                        before[next - head] &= acted[p - head];
+                    }
+                }
+            }
+            for (var i = 0; i < length; i++)
+            {
+                var value = before[i] || Acts(head + i);
+                if (acted[i] != value)
+                {
+                    acted[i] = value;
+                    changed = true;
+                }
+            }
+        }
+        while (changed);
+        return before[length - 1];
+    }
+
+    private static IEnumerable<int> Successors(CompiledFunction function, int pc)
+    {
+        var instruction = function.Code[pc];
+        switch (instruction.Op)
+        {
+            case OpCode.Jump:
+                yield return instruction.A;
+                break;
+            case OpCode.JumpIfFalse or OpCode.JumpIfTrue:
+                yield return pc + 1;
+                yield return instruction.A;
+                break;
+            case OpCode.Either:
+                foreach (var target in function.BranchTables[instruction.A])
+                {
+                    yield return target;
+                }
+                break;
+            case OpCode.Return or OpCode.End:
+                break;
+            default:
+                yield return pc + 1;
+                break;
         }
     }
 }
