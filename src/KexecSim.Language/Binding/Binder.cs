@@ -353,9 +353,9 @@ public sealed partial class Binder
         _function = null;
         _scope = new Scope(null);
         var value = BindExpression(symbol.Declaration.Value);
-        if (!value.Type.IsError && value.Type.Kind is not (TypeKind.Int or TypeKind.Bool or TypeKind.Enum))
+        if (!value.Type.IsError && value.Type.Kind is not (TypeKind.Int or TypeKind.Bool or TypeKind.Enum or TypeKind.Key))
         {
-            Report(DiagnosticCode.TypeMismatch, symbol.Declaration.Value.Span, $"a constant must be an int or a bool, not {value.Type}");
+            Report(DiagnosticCode.TypeMismatch, symbol.Declaration.Value.Span, $"a constant must be an int, a bool or a key, not {value.Type}");
             value = new BoundErrorExpression(value.Span);
         }
         RequireConstant(value);
@@ -548,6 +548,15 @@ public sealed partial class Binder
             else if (!type.Accepts(initializer.Type))
             {
                 Report(DiagnosticCode.TypeMismatch, initializer.Span, $"cannot initialise {type} '{symbol.Name}' with a value of type {initializer.Type}");
+            }
+            else if (initializer is BoundRegionLine line)
+            {
+                // A line variable may start out naming a line: R[i] or R[c][i] with constant indexes.
+                RequireConstant(line.Index);
+                if (line.Cpu is not null)
+                {
+                    RequireConstant(line.Cpu);
+                }
             }
             else
             {

@@ -525,6 +525,10 @@ public sealed partial class ProgramCompiler
             {
                 initial = 1;
             }
+            else if (variable.Initializer is BoundRegionLine line)
+            {
+                initial = ConstantLine(line, variable.Source);
+            }
             else if (variable.Initializer is not null)
             {
                 initial = Evaluate(variable.Initializer, variable.Source);
@@ -540,6 +544,20 @@ public sealed partial class ProgramCompiler
                 Declaration = SourceSpans.Of(variable.Source, variable.Span),
             };
         }
+    }
+
+    /// <summary>The value of a constant line expression: its region and line, as the machine encodes them.</summary>
+    private long ConstantLine(BoundRegionLine line, SourceText? source)
+    {
+        var region = _regions[line.Region];
+        var index = Evaluate(line.Index, source);
+        var cpu = line.Cpu is null ? 0 : Evaluate(line.Cpu, source);
+        if (index < 0 || index >= region.LinesPerInstance || cpu < 0 || cpu >= _cpus)
+        {
+            Report(source, DiagnosticCode.InvalidLineIndex, line.Span, $"{region.Name}[{index}] is not a line of '{region.Name}'");
+            return 0;
+        }
+        return ((long)region.Id << 32) | (uint)region.LineOf((int)cpu, (int)index);
     }
 
     private int[] HomeLines(FunctionSymbol function)
