@@ -189,7 +189,8 @@ public sealed partial class Binder
         {
             0 or 1 => left.Type.IsIntegral && right.Type.IsIntegral,
             2 => left.Type.Kind != TypeKind.Cpumask && (ReferenceEquals(left.Type, right.Type) || (left.Type.IsIntegral && right.Type.IsIntegral
-                && (left.Type.Kind == TypeKind.Int || right.Type.Kind == TypeKind.Int))),
+                && (left.Type.Kind == TypeKind.Int || right.Type.Kind == TypeKind.Int))
+                || (IsTruthValue(left.Type) && IsTruthValue(right.Type) && (left.Type.Kind == TypeKind.Bool || right.Type.Kind == TypeKind.Bool))),
             _ => IsTruthValue(left.Type) && IsTruthValue(right.Type),
         };
         if (!ok)
@@ -325,7 +326,7 @@ public sealed partial class Binder
         {
             var parameterType = function.Parameters[i].Type;
             var argument = arguments[i];
-            ok &= parameterType.Kind == TypeKind.Cpumask ? argument.Type.IsError || IsMaskOperand(argument) : parameterType.Accepts(argument.Type);
+            ok &= parameterType.Kind == TypeKind.Cpumask ? argument.Type.IsError || IsMaskOperand(argument) : Fits(parameterType, argument);
         }
         if (!ok)
         {
@@ -476,8 +477,9 @@ public sealed partial class Binder
             ParamKind.Line => type.Kind == TypeKind.Line,
             ParamKind.Mask => IsMaskOperand(argument),
             ParamKind.MaskDestination => argument is BoundLocal or BoundGlobal && type.Kind == TypeKind.Cpumask,
-            ParamKind.Variable => argument is BoundLocal or BoundGlobal && (intrinsic.Id is IntrinsicId.Cmpxchg or IntrinsicId.Xchg ? type.IsScalar : type.IsIntegral),
-            ParamKind.VariableValue => previous.Count == 0 || previous[0].Type.IsError || previous[0].Type.Accepts(type),
+            ParamKind.Variable => argument is BoundLocal or BoundGlobal
+                && (intrinsic.Id is IntrinsicId.Cmpxchg or IntrinsicId.Xchg or IntrinsicId.AtomicRead or IntrinsicId.AtomicSet ? type.IsScalar : type.IsIntegral),
+            ParamKind.VariableValue => previous.Count == 0 || previous[0].Type.IsError || Fits(previous[0].Type, argument),
             ParamKind.MemoryVariable => argument is BoundGlobal,
             _ => false,
         };

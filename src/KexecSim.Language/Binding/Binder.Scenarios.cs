@@ -73,7 +73,7 @@ public sealed partial class Binder
                         }
                         break;
                     }
-                    if (!value.Type.IsError && !constant.Type.IsError && !constant.Type.Accepts(value.Type))
+                    if (!value.Type.IsError && !constant.Type.IsError && !Fits(constant.Type, value))
                     {
                         Report(DiagnosticCode.TypeMismatch, define.Value.Span, $"'{constant.Name}' is {constant.Type}, not {value.Type}");
                         break;
@@ -134,7 +134,7 @@ public sealed partial class Binder
                             Report(DiagnosticCode.EntryArgumentsNotConstant, arguments[i].Span, "an entry function cannot take a cpumask parameter");
                             ok = false;
                         }
-                        else if (!parameter.Type.Accepts(arguments[i].Type))
+                        else if (!Fits(parameter.Type, arguments[i]))
                         {
                             Report(DiagnosticCode.ArgumentTypes, arguments[i].Span, $"parameter '{parameter.Name}' of '{function.Name}' is {parameter.Type}, not {arguments[i].Type}");
                             ok = false;

@@ -545,7 +545,7 @@ public sealed partial class Binder
                     Report(DiagnosticCode.TypeMismatch, initializer.Span, "a cpumask variable can only be initialised with cpu_all_mask (it starts empty otherwise)");
                 }
             }
-            else if (!type.Accepts(initializer.Type))
+            else if (!Fits(type, initializer))
             {
                 Report(DiagnosticCode.TypeMismatch, initializer.Span, $"cannot initialise {type} '{symbol.Name}' with a value of type {initializer.Type}");
             }
@@ -880,7 +880,7 @@ public sealed partial class Binder
                         Report(DiagnosticCode.TypeMismatch, initializer.Span, $"cannot initialise cpumask '{declarator.Name.Text}' with {initializer.Type}");
                     }
                 }
-                else if (!type.Accepts(initializer.Type))
+                else if (!Fits(type, initializer))
                 {
                     Report(DiagnosticCode.TypeMismatch, initializer.Span,
                         $"cannot initialise {type} '{declarator.Name.Text}' with a value of type {initializer.Type}");
@@ -934,7 +934,7 @@ public sealed partial class Binder
                         Report(DiagnosticCode.TypeMismatch, value.Span, $"cannot assign {value.Type} to a cpumask");
                     }
                 }
-                else if (!(kind == AssignmentKind.Assign ? target.Type : KType.Int).Accepts(value.Type))
+                else if (!Fits(kind == AssignmentKind.Assign ? target.Type : KType.Int, value))
                 {
                     Report(DiagnosticCode.TypeMismatch, value.Span, $"cannot assign a value of type {value.Type} to {target.Type}");
                 }
@@ -954,7 +954,7 @@ public sealed partial class Binder
             {
                 Report(DiagnosticCode.ReturnValueMismatch, statement.Value.Span, $"'{function.Name}' returns nothing, but a value is returned");
             }
-            else if (!function.ReturnType.Accepts(value.Type))
+            else if (!Fits(function.ReturnType, value))
             {
                 Report(DiagnosticCode.ReturnValueMismatch, statement.Value.Span, $"'{function.Name}' returns {function.ReturnType}, not {value.Type}");
             }
@@ -975,6 +975,10 @@ public sealed partial class Binder
         }
         return condition;
     }
+
+    /// <summary>Type compatibility, plus the C habit of 0 and 1 for false and true.</summary>
+    private static bool Fits(KType target, BoundExpression value) =>
+        target.Accepts(value.Type) || (target.Kind == TypeKind.Bool && value is BoundLiteral { Type.Kind: TypeKind.Int, Value: 0 or 1 });
 
     private static bool IsMaskOperand(BoundExpression expression) =>
         expression.Type.Kind == TypeKind.Cpumask && expression is BoundAllCpusMask or BoundLocal or BoundGlobal;
