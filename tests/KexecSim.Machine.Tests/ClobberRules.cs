@@ -181,3 +181,83 @@ public sealed class EndOfRunCorruptionRules
         Assert.Equal(5, check.Result.Statistics.States);
     }
 }
+
+/// <summary>More of sections 3-5: polls, percpu lines, local masks, machine-check handlers.</summary>
+public sealed class MoreMachineRules
+{
+    [Fact]
+    public void Data_clobbered_is_reported_by_a_blocked_poll_too()
+    {
+        // CPU 1 waits on a flag whose line the copy overwrites: its next poll reads a clobbered line.
+        const string model = """
+            region boot[1];
+            region next_kernel = data;
+            shared bool flag;
+            fn copy() in boot[0] { store(next_kernel[0], KEY_NONE, 1); done(); }
+            fn waiter() in boot[0] { wait_until(flag); }
+            scenario "s" { platform { cpus 2; } cpu 0 runs copy(); cpu 1 runs waiter(); timeouts off; expect DATA_CLOBBERED; }
+            """;
+        var check = RuleHarness.Check(model);
+        Assert.Equal("DATA_CLOBBERED", check.Outcome);
+        Assert.Equal(2, check.Steps);
+        Assert.Equal((5, 37), check.Where); // the read of 'flag' inside the condition
+    }
+
+    [Fact]
+    public void Percpu_region_lines_are_per_cpu_and_reachable_by_number()
+    {
+        const string model = """
+            region mine[1] percpu;
+            fn f() {
+                store(mine[0], KEY_NONE, 10 + this_cpu());
+                wait_until(load(mine[1][0], KEY_NONE) == 11);
+                assert(load(mine[0][0], KEY_NONE) == 10, "CPU 0's own line");
+                done();
+            }
+            fn g() { store(mine[0], KEY_NONE, 10 + this_cpu()); loop { hlt(); } }
+            scenario "s" { platform { cpus 2; } cpu 0 runs f(); cpu 1 runs g(); timeouts off; expect pass; }
+            """;
+        Assert.Equal("pass", RuleHarness.Check(model).Outcome);
+    }
+
+    [Fact]
+    public void Ipis_to_a_local_mask_reach_exactly_its_cpus()
+    {
+        const string model = """
+            enum V { KICK = 0x30 }
+            percpu bool kicked;
+            handler vector KICK { kicked = true; }
+            fn boss() {
+                cpumask targets;
+                cpumask_set_cpu(2, targets);
+                send_ipi_mask(targets, KICK);
+                wait_until(kicked[2]);
+                assert(!kicked[1], "CPU 1 was not in the mask");
+                done();
+            }
+            fn idle() { local_irq_enable(); loop { hlt(); } }
+            scenario "s" { platform { cpus 3; } cpu 0 runs boss(); cpu 1..2 runs idle(); timeouts off; expect pass; }
+            """;
+        Assert.Equal("pass", RuleHarness.Check(model).Outcome);
+    }
+
+    [Fact]
+    public void Machine_check_handler_runs_on_poison_and_the_load_yields_garbage()
+    {
+        const string model = """
+            region pamt[1];
+            shared bool handled;
+            handler mce { handled = true; }
+            fn f() {
+                store(pamt[0], tdx_key(1), 5);
+                wbinvd();
+                movnti(pamt[0], KEY_NONE, 0);
+                assert(load(pamt[0], KEY_NONE) == GARBAGE, "poison reads as garbage");
+                assert(handled, "the handler ran");
+                done();
+            }
+            scenario "s" { platform { bugs TDX_PW_MCE; } cpu 0 runs f(); expect pass; }
+            """;
+        Assert.Equal("pass", RuleHarness.Check(model).Outcome);
+    }
+}
