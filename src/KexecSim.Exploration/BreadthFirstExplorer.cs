@@ -243,7 +243,8 @@ public sealed class BreadthFirstExplorer
         var starts = new int[nodes + 1];
         _edgeStart.CopyTo(starts);
         starts[nodes] = _edgeTargets.Count;
-        var detector = new LivelockDetector(nodes, starts, _edgeTargets, _edgeLabels, n => _finished[n]);
+        var deliveries = _labelIds.Where(l => l.Key.Kind == TransitionKind.Deliver).Select(l => l.Value).ToHashSet();
+        var detector = new LivelockDetector(nodes, starts, _edgeTargets, _edgeLabels, n => _finished[n], deliveries.Contains);
         var component = detector.FairComponents().FirstOrDefault();
         if (component is null)
         {

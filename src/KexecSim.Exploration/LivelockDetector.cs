@@ -6,7 +6,8 @@ namespace KexecSim.Exploration;
 /// are found with Tarjan's algorithm (Tarjan, "Depth-first search and linear graph algorithms",
 /// SIAM J. Comput. 1972), iteratively; a component of unfinished states is a fair livelock when every
 /// transition enabled in all of its states is also taken inside it (so a cycle through the whole
-/// component takes each of them: weak fairness).
+/// component takes each of them: weak fairness). Event deliveries get strong fairness: one that is
+/// enabled anywhere on the cycle must be taken on it (a pending interrupt is taken once unmasked).
 /// </summary>
 public sealed class LivelockDetector
 {
@@ -16,13 +17,18 @@ public sealed class LivelockDetector
     private readonly List<int> _labels;
     private readonly Func<int, bool> _finished;
 
-    public LivelockDetector(int nodes, int[] edgeStart, List<int> targets, List<int> labels, Func<int, bool> finished)
+    private readonly Func<int, bool> _strongLabel;
+
+    /// <param name="strongLabel">Labels treated with strong fairness: taken if enabled anywhere on the cycle
+    /// (event deliveries: hardware takes a pending interrupt as soon as it is unmasked).</param>
+    public LivelockDetector(int nodes, int[] edgeStart, List<int> targets, List<int> labels, Func<int, bool> finished, Func<int, bool> strongLabel)
     {
         _nodes = nodes;
         _edgeStart = edgeStart;
         _targets = targets;
         _labels = labels;
         _finished = finished;
+        _strongLabel = strongLabel;
     }
 
     private int EdgeEnd(int node) => _edgeStart[node + 1];
@@ -60,6 +66,7 @@ public sealed class LivelockDetector
     {
         var inside = new HashSet<int>(component);
         HashSet<int>? enabledEverywhere = null;
+        var enabledSomewhere = new HashSet<int>();
         var takenInside = new HashSet<int>();
         foreach (var node in component)
         {
@@ -67,6 +74,10 @@ public sealed class LivelockDetector
             for (var e = _edgeStart[node]; e < EdgeEnd(node); e++)
             {
                 enabled.Add(_labels[e]);
+                if (_strongLabel(_labels[e]))
+                {
+                    enabledSomewhere.Add(_labels[e]);
+                }
                 if (inside.Contains(_targets[e]))
                 {
                     takenInside.Add(_labels[e]);
@@ -81,7 +92,7 @@ public sealed class LivelockDetector
                 enabledEverywhere.IntersectWith(enabled);
             }
         }
-        return enabledEverywhere!.IsSubsetOf(takenInside);
+        return enabledEverywhere!.IsSubsetOf(takenInside) && enabledSomewhere.IsSubsetOf(takenInside);
     }
 
     /// <summary>Tarjan's strongly connected components over the unfinished states (iterative).</summary>

@@ -231,3 +231,23 @@ public sealed class LivelockRules
         Assert.Equal("pass", RuleHarness.Check(model).Outcome);
     }
 }
+
+/// <summary>LIVELOCK fairness for interrupts.</summary>
+public sealed class InterruptFairnessRules
+{
+    [Fact]
+    public void Livelock_none_when_a_pending_interrupt_is_unmasked_on_every_turn()
+    {
+        // CPU 1 toggles IF in a loop; the IPI is deliverable in some states of the cycle only, and the
+        // hardware takes it when unmasked: the cycle that never delivers it is not fair.
+        const string model = """
+            enum V { KICK = 0x40 }
+            shared bool kicked;
+            handler vector KICK { kicked = true; }
+            fn boss() { send_ipi(1, KICK); wait_until(kicked); done(); }
+            fn toggler() { loop { local_irq_disable(); udelay(1); local_irq_enable(); udelay(2); } }
+            scenario "s" { platform { cpus 2; } cpu 0 runs boss(); cpu 1 runs toggler(); timeouts off; expect pass; }
+            """;
+        Assert.Equal("pass", RuleHarness.Check(model).Outcome);
+    }
+}
