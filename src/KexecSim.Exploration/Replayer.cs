@@ -155,7 +155,7 @@ public sealed class Replayer
             TransitionKind.Timeout => $"CPU {transition.Cpu}'s wait times out",
             TransitionKind.Deliver => (EventKind)transition.Arg switch
             {
-                EventKind.Vector => $"CPU {transition.Cpu} takes interrupt vector {VectorName(layout, (int)transition.Tag)}",
+                EventKind.Vector => $"CPU {transition.Cpu} takes the {VectorName(layout, (int)transition.Tag)} interrupt",
                 EventKind.Nmi => $"CPU {transition.Cpu} takes an NMI",
                 EventKind.Smi => $"CPU {transition.Cpu} takes an SMI",
                 _ => $"CPU {transition.Cpu} takes a machine check",
@@ -168,8 +168,17 @@ public sealed class Replayer
         };
     }
 
-    private static string VectorName(MachineLayout layout, int index) =>
-        index < layout.VectorValues.Length ? $"0x{layout.VectorValues[index]:x}" : "(unhandled)";
+    /// <summary>The vector as the model names it in its handler (handler vector REBOOT_VECTOR), else its number.</summary>
+    private static string VectorName(MachineLayout layout, int index)
+    {
+        if (index >= layout.VectorValues.Length)
+        {
+            return "unhandled";
+        }
+        var handler = layout.Program.Functions[layout.VectorHandlerByIndex[index]].Name;
+        const string prefix = "handler vector ";
+        return handler.StartsWith(prefix, StringComparison.Ordinal) ? handler[prefix.Length..] : $"0x{layout.VectorValues[index]:x}";
+    }
 
     private static string Entry(MachineLayout layout, long tag)
     {

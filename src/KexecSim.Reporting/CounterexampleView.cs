@@ -24,7 +24,7 @@ public sealed class CounterexampleView
         var replay = replayer.Replay(trace, (step, state) =>
         {
             var source = step.Location is { } at ? Snippet(at) : null;
-            var action = step.Step.Transition.Kind == TransitionKind.Step && source is not null ? source : step.Description;
+            var action = step.Step.Transition.Kind == TransitionKind.Step && source is not null ? source : InColumn(step.Description, step.Cpu);
             var where = step.Location is { } l ? $"{Path.GetFileName(l.Source.Path)}:{l.Position.Line}" : null;
             rows.Add(new StepRow(step.Number, step.Step.Transition.Kind is TransitionKind.Evict ? -1 : step.Cpu, action,
                 step.Step.Transition.Kind == TransitionKind.Step ? null : source, where, step.Messages));
@@ -51,6 +51,19 @@ public sealed class CounterexampleView
             Replay = replay,
             Cpus = program.Platform.Cpus,
         };
+    }
+
+    /// <summary>A description without the "CPU n" its column already says.</summary>
+    private static string InColumn(string description, int cpu)
+    {
+        foreach (var prefix in new[] { $"CPU {cpu}'s ", $"CPU {cpu} " })
+        {
+            if (description.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return description[prefix.Length..];
+            }
+        }
+        return description;
     }
 
     /// <summary>The first line of the instruction's source text, trimmed.</summary>
