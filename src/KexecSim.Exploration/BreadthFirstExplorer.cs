@@ -58,6 +58,9 @@ public sealed class BreadthFirstExplorer
         _machine = new Machine.Machine(program);
     }
 
+    /// <summary>70% of the memory this process may use.</summary>
+    private static readonly long DefaultMemoryCeiling = (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * 0.7);
+
     public CheckResult Run()
     {
         var clock = Stopwatch.StartNew();
@@ -209,6 +212,11 @@ public sealed class BreadthFirstExplorer
         if (_options.MemoryLimitBytes is { } bytes && memory >= bytes)
         {
             return $"--memory-limit {bytes / (1024 * 1024)} MB reached";
+        }
+        // Without a limit, stop well before the machine runs out (nothing is lost: exit 3 with statistics).
+        if (_options.MemoryLimitBytes is null && GC.GetTotalMemory(forceFullCollection: false) > DefaultMemoryCeiling)
+        {
+            return $"memory in use passed {DefaultMemoryCeiling / (1024 * 1024)} MB (70% of this machine's); set --memory-limit to choose";
         }
         return null;
     }
