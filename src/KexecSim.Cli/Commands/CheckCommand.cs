@@ -134,6 +134,10 @@ internal sealed class CheckRun(
             {
                 WriteTrace(scenario, result, stderr);
             }
+            else if (traceOut is not null && scenarios.Count == 1)
+            {
+                stderr.WriteLine($"kexecsim: \"{scenario.Program.ScenarioName}\" has no counterexample: no trace written");
+            }
             if (ci)
             {
                 var view = result.Trace is null || result.ExpectationMet ? null : CounterexampleView.Build(scenario.Program, result.Trace);
