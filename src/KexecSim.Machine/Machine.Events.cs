@@ -185,6 +185,7 @@ public sealed partial class Machine
                     }
                     var interrupts = _cpu.Has(CpuFlags.InterruptsEnabled);
                     PushFrame(handler, FrameKind.VectorHandler, interrupts);
+                    SavePendingFetches();
                     _cpu.Set(CpuFlags.InterruptsEnabled, false);
                     return EnterHandler();
                 }
@@ -196,6 +197,7 @@ public sealed partial class Machine
                     return Resumed(wasWaiting);
                 }
                 PushFrame(_program.NmiHandler, FrameKind.NmiHandler, _cpu.Has(CpuFlags.InterruptsEnabled));
+                SavePendingFetches();
                 _cpu.Set(CpuFlags.NmiBlocked, true);
                 return EnterHandler();
             case EventKind.Smi:
@@ -228,6 +230,7 @@ public sealed partial class Machine
                 }
                 Wake();
                 PushFrame(_program.MceHandler, FrameKind.MceHandler, _cpu.Has(CpuFlags.InterruptsEnabled));
+                SavePendingFetches();
                 _cpu.Set(CpuFlags.InMce, true);
                 return EnterHandler();
         }

@@ -238,11 +238,40 @@ public sealed partial class Machine
         return value;
     }
 
+    /// <summary>
+    /// A handler interrupts code whose deferred fetches belong to its resumption: they move into the
+    /// handler's frame (up to three lines of 21 bits) and come back when it returns.
+    /// </summary>
+    private void SavePendingFetches()
+    {
+        long packed = 0;
+        var count = Math.Min(3, _cpu.PendingFetches.Count);
+        for (var i = 0; i < count; i++)
+        {
+            packed |= (long)(_cpu.PendingFetches[_cpu.PendingFetches.Count - count + i] + 1) << (21 * i);
+        }
+        _cpu.Frames[_cpu.TopBase + 2] = packed;
+        _cpu.PendingFetches.Clear();
+    }
+
+    private void RestorePendingFetches(long packed)
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            var line = (int)((packed >> (21 * i)) & 0x1F_FFFF) - 1;
+            if (line >= 0 && !_cpu.PendingFetches.Contains(line))
+            {
+                _cpu.PendingFetches.Add(line);
+            }
+        }
+    }
+
     private void PushFrame(int function, FrameKind kind, bool savedInterrupts)
     {
         var compiled = _functions[function];
         _cpu.FrameBases.Add(_cpu.Frames.Count);
         _cpu.Frames.Add((uint)function | ((long)kind << 32) | (savedInterrupts ? 1L << 40 : 0));
+        _cpu.Frames.Add(0);
         _cpu.Frames.Add(0);
         for (var i = 0; i < compiled.SlotCount; i++)
         {
@@ -257,7 +286,7 @@ public sealed partial class Machine
         _cpu.FrameBases.RemoveAt(_cpu.FrameBases.Count - 1);
     }
 
-    private int SlotIndex(int slot) => _cpu.TopBase + 2 + slot;
+    private int SlotIndex(int slot) => _cpu.TopBase + FrameHeaderWords + slot;
 
     /// <summary>Writes this CPU's stack line when the model declares a stack (calls and returns).</summary>
     private Status TouchStack()
@@ -302,6 +331,7 @@ public sealed partial class Machine
         long value = hasValue ? Pop() : 0;
         var kind = _cpu.TopKind;
         var savedInterrupts = (_cpu.Frames[_cpu.TopBase] & (1L << 40)) != 0;
+        var savedFetches = _cpu.Frames[_cpu.TopBase + 2];
         if (instruction.IsVisible && TouchStack() == Status.Violation)
         {
             return Status.Violation;
@@ -334,6 +364,10 @@ public sealed partial class Machine
             // A handler ran on a CPU that had no code: it halts again.
             _cpu.Mode = CpuMode.Halted;
             return Status.Stopped;
+        }
+        if (kind is FrameKind.VectorHandler or FrameKind.NmiHandler or FrameKind.MceHandler)
+        {
+            RestorePendingFetches(savedFetches);
         }
         return Fetch(CodeLine(), instruction.IsVisible);
     }

@@ -270,6 +270,7 @@ public sealed partial class Machine
         Push(value);
         _cpu.Pc++;
         PushFrame(_program.MceHandler, FrameKind.MceHandler, _cpu.Has(CpuFlags.InterruptsEnabled));
+        SavePendingFetches();
         _cpu.Set(CpuFlags.InMce, true);
         _loadHandled = true;
         return Fetch(CodeLine(), now: true);
@@ -383,7 +384,7 @@ public sealed partial class Machine
             case PlaceRef.LocalKind:
                 {
                     var frame = _cpu.FrameBases[PlaceRef.FrameDepth(place)];
-                    var start = frame + 2 + PlaceRef.Index(place);
+                    var start = frame + FrameHeaderWords + PlaceRef.Index(place);
                     return System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_cpu.Frames).Slice(start, words);
                 }
             default:

@@ -28,6 +28,9 @@ public sealed partial class Machine
     /// <summary>Deeper call stacks are a MODEL_ERROR (runaway recursion).</summary>
     public const int MaxFrames = 256;
 
+    /// <summary>A frame's words before its slots: header, pc, saved deferred fetches.</summary>
+    public const int FrameHeaderWords = 3;
+
     private readonly CompiledProgram _program;
     private readonly CompiledFunction[] _functions;
 
@@ -333,7 +336,7 @@ public sealed partial class Machine
             PushFrame(entry.Function, FrameKind.Entry, savedInterrupts: false);
             for (var i = 0; i < entry.Arguments.Length; i++)
             {
-                _cpu.Frames[_cpu.TopBase + 2 + i] = entry.Arguments[i];
+                _cpu.Frames[_cpu.TopBase + FrameHeaderWords + i] = entry.Arguments[i];
             }
             _localBudget = MaxLocalInstructions;
             if (Normalize() == Outcome.Violation)

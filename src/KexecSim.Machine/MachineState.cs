@@ -102,7 +102,8 @@ public sealed class CpuState
     /// <summary>The guest ASID this CPU runs (vmrun) until the VMEXIT; 0: none.</summary>
     public int GuestAsid;
 
-    /// <summary>Frames back to back: header (function | kind &lt;&lt; 32 | saved IF &lt;&lt; 40), pc, then the slots.</summary>
+    /// <summary>Frames back to back: header (function | kind &lt;&lt; 32 | saved IF &lt;&lt; 40), pc, the interrupted
+    /// code's deferred fetches (handler frames only), then the slots.</summary>
     public readonly List<long> Frames = [];
 
     /// <summary>Where each frame starts in <see cref="Frames"/>.</summary>
@@ -373,7 +374,7 @@ public sealed class MachineState
             {
                 cpu.FrameBases.Add(at);
                 var function = (int)(cpu.Frames[at] & 0xFFFF_FFFF);
-                at += 2 + Layout.Program.Functions[function].SlotCount;
+                at += Machine.FrameHeaderWords + Layout.Program.Functions[function].SlotCount;
             }
             p += frameWords;
             ListCopy.Into(cpu.Operands, data.Slice(p, operands));

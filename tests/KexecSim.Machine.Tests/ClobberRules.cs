@@ -261,3 +261,65 @@ public sealed class MoreMachineRules
         Assert.Equal("pass", RuleHarness.Check(model).Outcome);
     }
 }
+
+/// <summary>The fetch rule and interrupts: deferred fetches belong to the interrupted code.</summary>
+public sealed class DeferredFetchRules
+{
+    [Fact]
+    public void Fetch_deferred_by_interrupted_code_waits_for_its_resumption()
+    {
+        // CPU 1 went round its loop in text (a fetch deferred to its next step), then took an NMI whose
+        // handler lives elsewhere and never returns. The copy overwrites text meanwhile: CPU 1 never
+        // fetches text again, so its handler's step is no EXEC_CLOBBERED.
+        const string model = """
+            region safe[1];
+            region next_kernel = text;
+            handler nmi in safe[0] { loop { hlt(); } }
+            fn boss() in safe[0] { send_nmi(1); store(next_kernel[0], KEY_NONE, 1); done(); }
+            fn spin() { loop { udelay(1); } }
+            scenario "s" { platform { cpus 2; } cpu 0 runs boss(); cpu 1 runs spin(); }
+            """;
+        var program = RuleHarness.Compile(model);
+        var machine = new Machine(program);
+        var state = machine.NewState();
+        Assert.Equal(Outcome.Ok, machine.CreateInitial(state));
+        Transition[] steps =
+        [
+            Transition.Step(1),                                                     // udelay; the back-edge defers a fetch of text[0]
+            Transition.Step(0),                                                     // send_nmi(1)
+            new(TransitionKind.Deliver, 1, (int)EventKind.Nmi, 0),                  // CPU 1 enters the handler in safe[0]
+            Transition.Step(0),                                                     // the copy overwrites text[0]
+            Transition.Step(1),                                                     // the handler's hlt()
+        ];
+        foreach (var step in steps)
+        {
+            Assert.Equal(Outcome.Ok, machine.Apply(state, step, Array.Empty<int>()));
+        }
+        Assert.Equal(CpuMode.Halted, state.Cpus[1].Mode);
+    }
+
+    [Fact]
+    public void Fetch_deferred_by_interrupted_code_is_checked_when_the_handler_returns()
+    {
+        const string model = """
+            region safe[1];
+            region next_kernel = text;
+            handler nmi in safe[0] { udelay(1); }
+            fn boss() in safe[0] { send_nmi(1); store(next_kernel[0], KEY_NONE, 1); done(); }
+            fn spin() { loop { udelay(1); } }
+            scenario "s" { platform { cpus 2; } cpu 0 runs boss(); cpu 1 runs spin(); }
+            """;
+        var program = RuleHarness.Compile(model);
+        var machine = new Machine(program);
+        var state = machine.NewState();
+        machine.CreateInitial(state);
+        Assert.Equal(Outcome.Ok, machine.Apply(state, Transition.Step(1), Array.Empty<int>()));
+        Assert.Equal(Outcome.Ok, machine.Apply(state, Transition.Step(0), Array.Empty<int>()));
+        Assert.Equal(Outcome.Ok, machine.Apply(state, new Transition(TransitionKind.Deliver, 1, (int)EventKind.Nmi, 0), Array.Empty<int>()));
+        Assert.Equal(Outcome.Ok, machine.Apply(state, Transition.Step(0), Array.Empty<int>()));
+        // The handler's udelay runs and it returns; CPU 1 then resumes in text[0]: its next step fetches it.
+        Assert.Equal(Outcome.Ok, machine.Apply(state, Transition.Step(1), Array.Empty<int>()));
+        Assert.Equal(Outcome.Violation, machine.Apply(state, Transition.Step(1), Array.Empty<int>()));
+        Assert.Equal(Language.Compilation.ViolationCode.ExecClobbered, machine.LastViolation!.Code);
+    }
+}
