@@ -24,14 +24,19 @@ public sealed class RunRules
     public void Transition_injected_faults_respect_their_budget_and_cpus()
     {
         const string model = """
-            shared int hits;
+            percpu int hits;
             handler nmi { hits++; }
-            fn f() { loop { hlt(); } }
-            scenario "s" { platform { cpus 2; } cpu 0..1 runs f(); inject nmi 2 on 1; final { assert(hits < 2, "two NMIs"); } expect ASSERTION; }
+            fn boss() { wait_until(hits[1] == 2); done(); }
+            fn idle() { loop { hlt(); } }
+            scenario "s" { platform { cpus 2; } cpu 0 runs boss(); cpu 1 runs idle(); inject nmi BUDGET on CPUS; timeouts off; expect EXPECT; }
             """;
-        // The run never finishes (both CPUs halt forever): the final block is not reached; DEADLOCK first.
-        var check = RuleHarness.Check(model.Replace("expect ASSERTION", "expect DEADLOCK"));
-        Assert.Equal("DEADLOCK", check.Outcome);
+        string With(string budget, string cpus, string expect) => model.Replace("BUDGET", budget).Replace("CPUS", cpus).Replace("EXPECT", expect);
+        // Two stray NMIs on CPU 1: its handler counts to two.
+        Assert.Equal("pass", RuleHarness.Check(With("2", "1", "pass")).Outcome);
+        // A budget of one never gets there.
+        Assert.Equal("DEADLOCK", RuleHarness.Check(With("1", "1", "DEADLOCK")).Outcome);
+        // Faults only where 'on' allows: none reaches CPU 1.
+        Assert.Equal("DEADLOCK", RuleHarness.Check(With("2", "0", "DEADLOCK")).Outcome);
     }
 
     [Fact]
