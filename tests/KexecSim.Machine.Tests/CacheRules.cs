@@ -316,3 +316,42 @@ public sealed class CacheTopologyRules
         Assert.Equal("assertion failed: CPU 0's line reached memory", check.Message);
     }
 }
+
+/// <summary>More of sections 3 and 4 at the level of single transitions.</summary>
+public sealed class SingleStepRules
+{
+    [Fact]
+    public void Write_back_of_a_full_line_clears_poison()
+    {
+        const string model = """
+            region pamt[1];
+            fn f() {
+                store(pamt[0], tdx_key(1), 5);
+                wbinvd();
+                movnti(pamt[0], KEY_NONE, 0);
+                store(pamt[0], KEY_NONE, 3);
+                clflush(pamt[0], KEY_NONE);
+                assert(load(pamt[0], KEY_NONE) == 3, "the full line replaced the poison");
+                done();
+            }
+            scenario "s" { platform { bugs TDX_PW_MCE; evictions off; } cpu 0 runs f(); expect pass; }
+            """;
+        Assert.Equal("pass", RuleHarness.Check(model).Outcome);
+    }
+
+    [Fact]
+    public void Init_takes_effect_in_the_very_step_that_sends_it()
+    {
+        const string model = """
+            fn boss() { send_init(1); done(); }
+            fn other() { loop { udelay(1); } }
+            scenario "s" { platform { cpus 2; } cpu 0 runs boss(); cpu 1 runs other(); }
+            """;
+        var machine = new Machine(RuleHarness.Compile(model));
+        var state = machine.NewState();
+        machine.CreateInitial(state);
+        Assert.Equal(Outcome.Ok, machine.Apply(state, Transition.Step(0), Array.Empty<int>()));
+        Assert.Equal(CpuMode.WaitForSipi, state.Cpus[1].Mode);
+        Assert.Equal(0, state.Cpus[1].Depth);
+    }
+}
