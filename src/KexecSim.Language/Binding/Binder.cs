@@ -263,7 +263,16 @@ public sealed partial class Binder
         {
             return false;
         }
-        if (_globals.TryGetValue(name.Text, out var existing))
+        if (_globals.TryGetValue(name.Text, out var existing) && existing is BuiltinConstantSymbol builtin
+            && BuiltinValues.ProjectNames.Contains(builtin.Name))
+        {
+            // The names the project added beyond LANGUAGE.md may be taken by a model for its own
+            // constants: its declaration wins, with a warning. The contract's own names stay reserved.
+            Report(DiagnosticCode.ShadowsBuiltin, name.Span, $"'{name.Text}' hides the built-in {builtin.Type} constant of that name");
+            _globals.Remove(name.Text);
+            existing = null;
+        }
+        if (existing is not null)
         {
             var where = existing.Source is null
                 ? "a built-in name"

@@ -223,6 +223,9 @@ public static class BuiltinValues
         new("TDX_STATE_INIT", KType.Int, 1),
     ];
 
+    /// <summary>Built-in names this project added beyond LANGUAGE.md: a model may reuse them.</summary>
+    public static readonly IReadOnlySet<string> ProjectNames = new HashSet<string>(StringComparer.Ordinal) { "TDX_STATE_UNINIT", "TDX_STATE_INIT" };
+
     public static long TdxKey(long keyId) => TdxKeyBase | (keyId & KeyIndexMask);
 
     public static long SevKey(long asid) => SevKeyBase | (asid & KeyIndexMask);

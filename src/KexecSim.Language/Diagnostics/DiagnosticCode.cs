@@ -89,6 +89,7 @@ public enum DiagnosticCode
     SymmetryTrivial = 804,
     UnusedValue = 805,
     MissingReturn = 806,
+    ShadowsBuiltin = 807,
 
     // Limits (KF09xx)
     NestingTooDeep = 901,
