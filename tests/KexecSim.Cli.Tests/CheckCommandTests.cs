@@ -3,26 +3,9 @@ using KexecSim.Cli;
 namespace KexecSim.Cli.Tests;
 
 /// <summary>kexecsim check, replay and explain: exit codes, reports, trace files.</summary>
-public sealed class CheckCommandTests : IDisposable
+public sealed class CheckCommandTests : CliFixture
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("kexecsim-check-").FullName;
-
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
-
-    private static (int Exit, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var exit = KexecSimCli.Run(args, stdout, stderr);
-        return (exit, stdout.ToString().ReplaceLineEndings("\n"), stderr.ToString().ReplaceLineEndings("\n"));
-    }
-
-    private string Write(string text)
-    {
-        var path = Path.Combine(_directory, "model.kflow");
-        File.WriteAllText(path, text);
-        return path;
-    }
+    private string Write(string text) => Write("model.kflow", text);
 
     private const string Model = """
         region boot[1];
@@ -127,7 +110,7 @@ public sealed class CheckCommandTests : IDisposable
     [Fact]
     public void Trace_files_replay_and_explain()
     {
-        var trace = Path.Combine(_directory, "out.json");
+        var trace = Path.Combine(Scratch, "out.json");
         Assert.Equal(ExitCodes.Success, Run("check", Write(Model), "--scenario", "smi", "--trace", trace).Exit);
         var (exit, stdout, _) = Run("replay", trace);
         Assert.Equal(ExitCodes.Success, exit);
@@ -140,7 +123,7 @@ public sealed class CheckCommandTests : IDisposable
     [Fact]
     public void Replay_reports_a_changed_model_and_divergence()
     {
-        var trace = Path.Combine(_directory, "out.json");
+        var trace = Path.Combine(Scratch, "out.json");
         var model = Write(Model);
         Run("check", model, "--scenario", "smi", "--trace", trace);
         // The fix: the copy waits for nothing else, but CPU 1 parks outside text: the SMI resume is harmless.

@@ -3,27 +3,8 @@ using KexecSim.Cli;
 namespace KexecSim.Cli.Tests;
 
 /// <summary>The kexecsim command line: exit codes, messages and "did you mean".</summary>
-public sealed class CliTests : IDisposable
+public sealed class CliTests : CliFixture
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("kexecsim-cli-").FullName;
-
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
-
-    private static (int Exit, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var exit = KexecSimCli.Run(args, stdout, stderr);
-        return (exit, stdout.ToString().ReplaceLineEndings("\n"), stderr.ToString().ReplaceLineEndings("\n"));
-    }
-
-    private string Write(string name, string text)
-    {
-        var path = Path.Combine(_directory, name);
-        File.WriteAllText(path, text);
-        return path;
-    }
-
     [Fact]
     public void Lint_of_a_clean_file_exits_0_silently()
     {
@@ -100,13 +81,13 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void Model_path_finds_imports()
     {
-        Directory.CreateDirectory(Path.Combine(_directory, "lib"));
-        File.WriteAllText(Path.Combine(_directory, "lib", "common.kflow"), "const ANSWER = 42;\n");
-        var sub = Directory.CreateDirectory(Path.Combine(_directory, "sub")).FullName;
+        Directory.CreateDirectory(Path.Combine(Scratch, "lib"));
+        File.WriteAllText(Path.Combine(Scratch, "lib", "common.kflow"), "const ANSWER = 42;\n");
+        var sub = Directory.CreateDirectory(Path.Combine(Scratch, "sub")).FullName;
         var file = Path.Combine(sub, "main.kflow");
         File.WriteAllText(file, "import \"common.kflow\";\nfn f() -> int { return ANSWER; }\n");
         Assert.Equal(ExitCodes.BadInput, Run("lint", file).Exit);
-        Assert.Equal(ExitCodes.Success, Run("lint", "--model-path", Path.Combine(_directory, "lib"), file).Exit);
+        Assert.Equal(ExitCodes.Success, Run("lint", "--model-path", Path.Combine(Scratch, "lib"), file).Exit);
     }
 
     [Fact]
