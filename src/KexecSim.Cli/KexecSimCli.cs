@@ -39,7 +39,24 @@ public static class KexecSimCli
             stderr.WriteLine($"Run 'kexecsim {(command is RootCommand ? string.Empty : command.Name + " ")}--help' for usage.");
             return ExitCodes.BadInput;
         }
-        return result.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+        // Ctrl-C ends a long check the way a limit does (statistics so far, exit 3): the commands see
+        // the cancellation through their token, and the process is never killed under them.
+        using var interrupt = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            interrupt.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            return result.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, ProcessTerminationTimeout = null }, interrupt.Token)
+                .GetAwaiter().GetResult();
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
     }
 
     /// <summary>"Did you mean" for a mistyped command or option.</summary>

@@ -88,6 +88,7 @@ public sealed class BreadthFirstExplorer
         var transitions = new List<Transition>();
         var pendingChoices = new Stack<int[]>();
         long transitionCount = 0;
+        long lastCheck = 0;
         var depth = 0;
         var lastProgress = clock.Elapsed;
         long peakMemory = 0;
@@ -161,8 +162,10 @@ public sealed class BreadthFirstExplorer
                     }
                 }
 
-                if ((i & 1023) == 0)
+                // PERF: limits and progress are looked at every few thousand transitions, not per state.
+                if (transitionCount - lastCheck >= 4096 || i == 0)
                 {
+                    lastCheck = transitionCount;
                     var memory = visited.MemoryBytes + current.MemoryBytes + next.MemoryBytes + (long)_parents.Count * 40;
                     peakMemory = Math.Max(peakMemory, memory);
                     if (Limit(visited.Count, memory, clock) is { } reason)

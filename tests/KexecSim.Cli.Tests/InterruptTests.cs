@@ -1,0 +1,43 @@
+using System.Diagnostics;
+using KexecSim.Cli;
+
+namespace KexecSim.Cli.Tests;
+
+/// <summary>Ctrl-C (SIGINT) ends a long check like a limit: the statistics so far, exit 3.</summary>
+public sealed class InterruptTests : CliFixture
+{
+    [Fact]
+    public async Task Ctrl_c_prints_the_statistics_so_far_and_exits_3()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // SIGINT is sent with kill(1) below
+        }
+        // 64 independent CPUs: far more interleavings than the test will wait for.
+        var model = Write("long.kflow", """
+            fn idle() { loop { hlt(); } }
+            scenario "long" { platform { cpus 64; } cpu 0..63 runs idle(); expect pass; }
+            """);
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "kexecsim.dll"), "check", model])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit();
+        }
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await process.WaitForExitAsync(timeout.Token);
+        Assert.Equal(ExitCodes.LimitReached, process.ExitCode);
+        var output = await stdout;
+        Assert.Contains("stopped: interrupted; no verdict", output);
+        Assert.Contains("statistics: ", output);
+        await stderr;
+    }
+}
