@@ -93,6 +93,9 @@ public sealed class BreadthFirstExplorer
         var lastProgress = clock.Elapsed;
         long peakMemory = 0;
 
+        // A violation one step past this level is shortest only if no state of this level is itself a
+        // terminal violation: once one is found, the rest of the level is scanned for those alone.
+        CheckResult? found = null;
         while (current.Count > 0)
         {
             for (var i = 0; i < current.Count; i++)
@@ -104,6 +107,10 @@ public sealed class BreadthFirstExplorer
                 var successors = 0;
                 foreach (var transition in transitions)
                 {
+                    if (found is not null && successors > 0)
+                    {
+                        break;
+                    }
                     pendingChoices.Push([]);
                     while (pendingChoices.Count > 0)
                     {
@@ -124,6 +131,11 @@ public sealed class BreadthFirstExplorer
                         }
                         successors++;
                         transitionCount++;
+                        if (found is not null)
+                        {
+                            pendingChoices.Clear();
+                            break;
+                        }
                         var violation = outcome == Outcome.Violation ? _machine.LastViolation : _machine.CheckSettled(work);
                         if (violation is not null)
                         {
@@ -132,7 +144,8 @@ public sealed class BreadthFirstExplorer
                             if (expected is null || violation.Code == expected)
                             {
                                 pendingChoices.Clear();
-                                return Result(Verdict.Violation, violation, trace, others, visited.Count, transitionCount, depth + 1, clock, null, peakMemory);
+                                found = Result(Verdict.Violation, violation, trace, others, visited.Count, transitionCount, depth + 1, clock, null, peakMemory);
+                                break;
                             }
                             if (otherCodes.Add(violation.Code))
                             {
@@ -178,6 +191,10 @@ public sealed class BreadthFirstExplorer
                         progress(new Progress(visited.Count, transitionCount, depth, current.Count - i + next.Count, clock.Elapsed.TotalSeconds, memory));
                     }
                 }
+            }
+            if (found is not null)
+            {
+                return found;
             }
             (current, next) = (next, current);
             next.Clear();

@@ -160,3 +160,21 @@ public sealed class ExplorerTests
         Assert.Equal(buffer.Span.ToArray(), again.Span.ToArray());
     }
 }
+
+public sealed class ShortestAcrossKindsTests
+{
+    [Fact]
+    public void A_terminal_violation_of_a_level_beats_a_step_violation_one_step_further()
+    {
+        // After the either: one state whose next step commits BUG (2 steps), and one state that is a
+        // DEADLOCK already (1 step). The shortest counterexample is the deadlock.
+        const string model = """
+            fn f() { either { bug_on(true); } or { wait_until(false); } done(); }
+            scenario "s" { cpu 0 runs f(); }
+            """;
+        var result = FrontEnd.LoadText("s.kflow", model);
+        var explored = new BreadthFirstExplorer(result.Scenarios.Single()).Run();
+        Assert.Equal(ViolationCode.Deadlock, explored.Violation!.Code);
+        Assert.Single(explored.Trace!.Steps);
+    }
+}
