@@ -79,6 +79,11 @@ public sealed partial class Machine
         }
         _scratch ??= NewState();
         _scratch.CopyFrom(state);
+        // The final block observes the machine: memory and dirty lines, not a CPU's stale clean copies.
+        foreach (var cache in _scratch.Caches)
+        {
+            cache.RemoveAll(entry => !entry.Dirty);
+        }
         _state = _scratch;
         _log = null;
         _choices = ReadOnlyMemory<int>.Empty;

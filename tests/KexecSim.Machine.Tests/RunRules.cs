@@ -256,3 +256,28 @@ public sealed class InterruptFairnessRules
         Assert.Equal("pass", RuleHarness.Check(model).Outcome);
     }
 }
+
+/// <summary>SEMANTICS.md section 8: what the final block sees.</summary>
+public sealed class FinalBlockRules
+{
+    [Fact]
+    public void Final_block_observes_memory_not_a_stale_clean_copy()
+    {
+        // CPU 0 keeps a clean C=0 copy of buf[0]; CPU 1's C=1 line reaches memory later. The final
+        // block sees memory (C=1 data reads as ciphertext with C=0), not CPU 0's stale copy.
+        const string model = """
+            region buf[1];
+            shared bool read_done;
+            fn reader() { int v = load(buf[0], KEY_NONE); v = v; read_done = true; done(); }
+            fn writer() { wait_until(read_done); store(buf[0], KEY_SME, 5); loop { hlt(); } }
+            scenario "s" {
+                platform { cpus 2; }
+                cpu 0 runs reader(); cpu 1 runs writer();
+                timeouts off;
+                final { assert(load(buf[0], KEY_NONE) == GARBAGE, "memory holds the C=1 line"); }
+                expect pass;
+            }
+            """;
+        Assert.Equal("pass", RuleHarness.Check(model).Outcome);
+    }
+}
