@@ -12,12 +12,12 @@ public sealed partial class ApprovalTests
     [Fact]
     public void Report_of_the_first_example_matches_the_approved_text()
     {
-        var file = Path.Combine(TestPaths.Shared, "examples", "first.kflow");
+        var file = Path.Combine(TestPaths.SharedExamples, "first.kflow");
         var stdout = new StringWriter();
         var exit = KexecSimCli.Run(["check", file, "--scenario", "nmi-then-jump-stray-smi"], stdout, new StringWriter());
         Assert.Equal(ExitCodes.Success, exit);
         var actual = Timing().Replace(stdout.ToString().ReplaceLineEndings("\n"), "<time>")
-            .Replace(Path.Combine(TestPaths.Shared, "examples") + Path.DirectorySeparatorChar, "<shared>/examples/", StringComparison.Ordinal);
+            .Replace(TestPaths.SharedExamples + Path.DirectorySeparatorChar, "<shared>/examples/", StringComparison.Ordinal);
         var approved = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "tests", "approvals", "first-stray-smi.txt")).ReplaceLineEndings("\n");
         Assert.Equal(approved, actual);
     }

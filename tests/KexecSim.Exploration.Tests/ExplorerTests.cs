@@ -15,7 +15,7 @@ public sealed class ExplorerTests
         return result.Scenarios.Single(s => s.ScenarioName == scenario);
     }
 
-    private static string First => File.ReadAllText(Path.Combine(TestPaths.Shared, "examples", "first.kflow"));
+    private static string First => File.ReadAllText(Path.Combine(TestPaths.SharedExamples, "first.kflow"));
 
     [Fact]
     public void First_example_both_scenarios_meet_their_expectations()

@@ -6,7 +6,7 @@ public sealed class ModelFilesTests
     public static TheoryData<string> Files()
     {
         var data = new TheoryData<string>();
-        foreach (var root in new[] { TestPaths.Models, Path.Combine(TestPaths.Shared, "examples") })
+        foreach (var root in new[] { TestPaths.Models, TestPaths.SharedExamples })
         {
             Assert.True(Directory.Exists(root), $"missing {root}");
             foreach (var file in Directory.GetFiles(root, "*.kflow", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
@@ -30,7 +30,7 @@ public sealed class ModelFilesTests
     [Fact]
     public void The_first_example_has_its_two_scenarios()
     {
-        var result = FrontEnd.Load(Path.Combine(TestPaths.Shared, "examples", "first.kflow"));
+        var result = FrontEnd.Load(Path.Combine(TestPaths.SharedExamples, "first.kflow"));
         Assert.Empty(result.Diagnostics);
         Assert.Equal(["nmi-then-jump", "nmi-then-jump-stray-smi"], result.Scenarios.Select(s => s.ScenarioName));
         Assert.True(result.Scenarios[0].Expect.IsPass);

@@ -12,6 +12,19 @@ public static class TestPaths
     /// <summary>The contract folder beside the repository (CI clones it there too).</summary>
     public static string Shared => Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared"));
 
+    /// <summary>
+    /// The contract's examples: <c>../shared/examples</c> when the contract folder sits beside the
+    /// checkout, otherwise the copy kept in <c>tests/fixtures/shared-examples</c> (a clean clone alone).
+    /// </summary>
+    public static string SharedExamples
+    {
+        get
+        {
+            var beside = Path.Combine(Shared, "examples");
+            return Directory.Exists(beside) ? beside : Path.Combine(RepositoryRoot, "tests", "fixtures", "shared-examples");
+        }
+    }
+
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
