@@ -108,4 +108,15 @@ public sealed class CliTests : CliFixture
         Assert.Equal(ExitCodes.BadInput, exit);
         Assert.Equal("kexecsim: error KF0311: no scenario named \"stop-ordr\"; did you mean 'stop-order'?\n", stderr);
     }
+
+    [Fact]
+    public void Check_of_a_file_without_scenarios_is_an_input_error_not_a_crash()
+    {
+        var file = Write("lib.kflow", "fn f() { done(); }\n");
+        var (exit, stdout, stderr) = Run("check", file);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal(string.Empty, stdout);
+        Assert.Equal($"{file}: error KF0314: no scenario to check (the file declares none; `kexecsim lint` checks a library)\n", stderr);
+        Assert.Equal(ExitCodes.Success, Run("lint", file).Exit);
+    }
 }

@@ -94,6 +94,12 @@ public static class CheckCommand
                 }
             }
             failed |= loaded.HasErrors;
+            if (!loaded.HasErrors && loaded.Scenarios.Count == 0)
+            {
+                // Nothing to explore is an input error, not a silent pass.
+                stderr.WriteLine($"{file}: error KF{(int)DiagnosticCode.NoScenario:D4}: no scenario to check (the file declares none; `kexecsim lint` checks a library)");
+                failed = true;
+            }
             compiled.AddRange(loaded.Scenarios.Select(s => new LoadedScenario(s, file, loaded)));
         }
         return failed ? null : compiled;
