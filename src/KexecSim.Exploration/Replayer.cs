@@ -55,7 +55,7 @@ public sealed class Replayer
             _machine.EnumerateTransitions(state, transitions);
             if (!transitions.Contains(step.Transition))
             {
-                return new ReplayResult(false, i, null, $"step {i + 1} diverges: {Describe(step.Transition, state)} is not possible in this state");
+                return new ReplayResult(false, i, null, $"step {i + 1} diverges: {DescribeRecorded(step.Transition, state)} is not possible in this state");
             }
             var cpu = step.Transition.Cpu;
             var location = cpu >= 0 ? _machine.LocationOf(state, cpu) : null;
@@ -143,6 +143,24 @@ public sealed class Replayer
             return new ReplayResult(false, steps, found, $"diverges: step {steps} commits {found.Code.Name()}, the trace records {expected.Code.Name()}");
         }
         return new ReplayResult(true, steps, found, $"confirmed: {found.Code.Name()} at step {steps}{(context is null ? string.Empty : $" ({context})")}");
+    }
+
+    /// <summary>
+    /// A transition read from a trace file, which may name a CPU, vector or line this model does not
+    /// have: in words when it fits the model, else as recorded.
+    /// </summary>
+    private string DescribeRecorded(Transition transition, MachineState state)
+    {
+        var layout = _machine.Layout;
+        var cpuFits = transition.Kind == TransitionKind.Evict || (transition.Cpu >= 0 && transition.Cpu < state.Cpus.Length);
+        var line = (int)(transition.Tag >> 24);
+        var tagFits = transition.Kind is not (TransitionKind.Evict or TransitionKind.WbinvdWriteBack)
+            || (transition.Tag >= 0 && line < layout.Program.Lines.Count);
+        var kindFits = Enum.IsDefined(transition.Kind)
+            && (transition.Kind is not (TransitionKind.Deliver or TransitionKind.Inject) || Enum.IsDefined((EventKind)transition.Arg));
+        return cpuFits && tagFits && kindFits
+            ? Describe(transition, state)
+            : $"the recorded {transition.Kind} (cpu {transition.Cpu}, arg {transition.Arg}, tag {transition.Tag})";
     }
 
     /// <summary>A transition in words.</summary>

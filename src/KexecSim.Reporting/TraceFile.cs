@@ -88,14 +88,45 @@ public sealed record TraceFile(
         {
             throw new InvalidDataException($"trace format version {file.Version} is not supported (this kexecsim reads version {CurrentVersion})");
         }
+        // A hand-edited or truncated file names what is missing instead of failing later.
+        if (file.Model?.Root is null || file.Model.Sha256 is null)
+        {
+            throw new InvalidDataException("the trace has no \"model\" with \"root\" and \"sha256\"");
+        }
+        if (file.Scenario is null)
+        {
+            throw new InvalidDataException("the trace has no \"scenario\"");
+        }
+        if (file.Options?.Defines is null || file.Options.ModelPath is null)
+        {
+            throw new InvalidDataException("the trace has no \"options\" with \"defines\" and \"modelPath\"");
+        }
+        var trace = file.ToTrace();
+        if (file.CycleStart is { } start && (start < 0 || start > trace.Steps.Count))
+        {
+            throw new InvalidDataException($"\"cycleStart\" {start} is outside the trace's {trace.Steps.Count} steps");
+        }
         return file;
     }
 
     /// <summary>The trace as the explorer's objects, to replay.</summary>
     public Trace ToTrace()
     {
-        var steps = Steps.Select(s => new TraceStep(
-            new Transition(Enum.Parse<TransitionKind>(s.Kind), s.Cpu, s.Arg, s.Tag), s.Choices ?? [])).ToList();
+        if (Steps is null)
+        {
+            throw new InvalidDataException("the trace has no \"steps\"");
+        }
+        var steps = new List<TraceStep>(Steps.Count);
+        for (var i = 0; i < Steps.Count; i++)
+        {
+            var s = Steps[i] ?? throw new InvalidDataException($"step {i + 1} is null");
+            // Names only: Enum.TryParse would also take a number, and with it kinds that do not exist.
+            if (s.Kind is null || !Enum.GetNames<TransitionKind>().Contains(s.Kind, StringComparer.Ordinal))
+            {
+                throw new InvalidDataException($"step {i + 1} has kind '{s.Kind}', which is not one of {string.Join(", ", Enum.GetNames<TransitionKind>())}");
+            }
+            steps.Add(new TraceStep(new Transition(Enum.Parse<TransitionKind>(s.Kind), s.Cpu, s.Arg, s.Tag), s.Choices ?? []));
+        }
         Violation? violation = null;
         if (Violation is { } v && ViolationCodes.TryParse(v.Code, out var code))
         {

@@ -143,4 +143,30 @@ public sealed class CheckCommandTests : CliFixture
         Assert.Contains("stop-online-count-reboot", stdout);
         Assert.DoesNotContain("FAIL", stdout);
     }
+
+    [Fact]
+    public void Replay_of_a_damaged_trace_file_says_what_is_wrong()
+    {
+        var trace = Path.Combine(Scratch, "out.json");
+        Run("check", Write(Model), "--scenario", "smi", "--trace", trace);
+        var json = File.ReadAllText(trace);
+
+        // A kind that does not exist: input error (2), naming the step.
+        File.WriteAllText(trace, json.Replace("\"kind\": \"Step\"", "\"kind\": \"Leap\""));
+        var (exit, _, stderr) = Run("replay", trace);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal($"kexecsim: {trace}: step 1 has kind 'Leap', which is not one of Step, Deliver, WbinvdWriteBack, WbinvdFinish, Evict, Inject, Timeout\n", stderr);
+
+        // A CPU the scenario does not have: the trace diverges at that step (1), described as recorded.
+        var node = System.Text.Json.Nodes.JsonNode.Parse(json)!;
+        node["steps"]![0]!["cpu"] = 7;
+        File.WriteAllText(trace, node.ToJsonString());
+        var replayed = Run("replay", trace);
+        Assert.Equal(ExitCodes.Violation, replayed.Exit);
+        Assert.Contains($"replay: step 1 diverges: the recorded {node["steps"]![0]!["kind"]} (cpu 7, arg {node["steps"]![0]!["arg"]}, tag {node["steps"]![0]!["tag"]}) is not possible in this state", replayed.Out);
+
+        // Truncated JSON: input error.
+        File.WriteAllText(trace, json[..(json.Length / 2)]);
+        Assert.Equal(ExitCodes.BadInput, Run("replay", trace).Exit);
+    }
 }
