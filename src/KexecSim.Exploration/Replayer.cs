@@ -153,7 +153,7 @@ public sealed class Replayer
     {
         var layout = _machine.Layout;
         var cpuFits = transition.Kind == TransitionKind.Evict || (transition.Cpu >= 0 && transition.Cpu < state.Cpus.Length);
-        var line = (int)(transition.Tag >> 24);
+        var line = new CacheEntry { Tag = transition.Tag }.Line;
         var tagFits = transition.Kind is not (TransitionKind.Evict or TransitionKind.WbinvdWriteBack)
             || (transition.Tag >= 0 && line < layout.Program.Lines.Count);
         var kindFits = Enum.IsDefined(transition.Kind)
