@@ -378,5 +378,6 @@ public sealed class BreadthFirstExplorer
         Statistics = new Statistics(states, transitions, depth, clock.Elapsed.TotalSeconds, peakMemory),
         OtherViolations = others,
         LimitReason = limit,
+        FinalEvaluated = _machine.FinalEvaluations > 0,
     };
 }

@@ -33,6 +33,10 @@ public sealed class CheckResult
     public IReadOnlyList<(Violation Violation, Trace Trace)> OtherViolations { get; init; } = [];
     public string? LimitReason { get; init; }
 
+    /// <summary>Whether the scenario's <c>final</c> block was evaluated in at least one settled or
+    /// terminal state (SEMANTICS.md section 8); false too when the scenario has none.</summary>
+    public bool FinalEvaluated { get; init; }
+
     public Expectation Expected => Program.Expect;
 
     /// <summary>"pass", a violation code, or "limit".</summary>

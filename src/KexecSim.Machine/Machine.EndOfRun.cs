@@ -19,6 +19,20 @@ public sealed partial class Machine
         {
             return null;
         }
+        if (CheckCorruption(state) is { } corruption)
+        {
+            return corruption;
+        }
+        // SEMANTICS.md section 8: final is checked wherever nothing it observes can change any more,
+        // not only in terminal states (a CPU spinning forever after done() must not hide it).
+        return _program.FinalFunction >= 0 && FinalSettled(state) ? RunFinal(state) : null;
+    }
+
+    /// <summary>How many times the final block was evaluated (settled and terminal states).</summary>
+    public long FinalEvaluations { get; private set; }
+
+    private Violation? CheckCorruption(MachineState state)
+    {
         foreach (var cpu in state.Cpus)
         {
             if (cpu.Has(CpuFlags.NextKernel) && cpu.Mode is CpuMode.Running or CpuMode.InWbinvd)
@@ -69,14 +83,131 @@ public sealed partial class Machine
         {
             return new Violation(ViolationCode.Deadlock, -1, "no CPU can move and the run has not finished: " + DescribeCpus(state), null);
         }
-        if (CheckSettled(state) is { } corruption)
+        if (CheckCorruption(state) is { } corruption)
         {
             return corruption;
         }
-        if (_program.FinalFunction < 0)
+        return _program.FinalFunction < 0 ? null : RunFinal(state);
+    }
+
+    /// <summary>
+    /// Whether nothing the final block observes can change any more in a finished run: no dirty line
+    /// in any cache, no CPU in WBINVD, and every CPU that could still run code continues quietly
+    /// (<see cref="QuietCode"/>), takes no event whose handler could act, and is not woken into code
+    /// that could act.
+    /// </summary>
+    private bool FinalSettled(MachineState state)
+    {
+        foreach (var cache in state.Caches)
         {
-            return null;
+            foreach (var entry in cache)
+            {
+                if (entry.Dirty)
+                {
+                    return false;
+                }
+            }
         }
+        for (var c = 0; c < state.Cpus.Length; c++)
+        {
+            var cpu = state.Cpus[c];
+            switch (cpu.Mode)
+            {
+                case CpuMode.Finished:
+                case CpuMode.WaitForSipi:
+                    continue;
+                case CpuMode.InWbinvd:
+                    return false;
+                case CpuMode.Running:
+                    if (!ContinuesQuietly(cpu) || EventMayAct(state, c))
+                    {
+                        return false;
+                    }
+                    break;
+                default: // halted or in MWAIT: only an event wakes it
+                    if (EventMayAct(state, c) || (!ContinuesQuietly(cpu) && EventMayCome(state, c)))
+                    {
+                        return false;
+                    }
+                    break;
+            }
+        }
+        return true;
+    }
+
+    private bool ContinuesQuietly(CpuState cpu)
+    {
+        for (var depth = 0; depth < cpu.Depth; depth++)
+        {
+            var at = cpu.FrameBases[depth];
+            var function = (int)(cpu.Frames[at] & 0xFFFF_FFFF);
+            if (!_quiet.QuietFrom(function, (int)cpu.Frames[at + 1]))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>An event is pending for the CPU, or a stray fault may still be injected into it.</summary>
+    private bool EventMayCome(MachineState state, int c)
+    {
+        var cpu = state.Cpus[c];
+        if (HasPendingEvent(cpu))
+        {
+            return true;
+        }
+        foreach (var fault in _program.Faults)
+        {
+            if (state.Budgets[(int)fault.Fault] > 0 && fault.Cpus.Contains(c))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>An event that is pending or may be injected would run a handler that acts.</summary>
+    private bool EventMayAct(MachineState state, int c)
+    {
+        var cpu = state.Cpus[c];
+        if (cpu.Has(CpuFlags.NextKernel))
+        {
+            return false; // events for it are discarded
+        }
+        var pending = cpu.PendingVectors;
+        while (pending != 0)
+        {
+            var index = System.Numerics.BitOperations.TrailingZeroCount(pending);
+            pending &= pending - 1;
+            if (index < Layout.VectorHandlerByIndex.Length && Layout.VectorHandlerByIndex[index] is var h and >= 0 && !_quiet.QuietFrom(h, 0))
+            {
+                return true;
+            }
+        }
+        bool Acts(int handler) => handler >= 0 && !_quiet.QuietFrom(handler, 0);
+        bool MayCome(CpuFlags latch, FaultKind kind)
+        {
+            if (cpu.Has(latch))
+            {
+                return true;
+            }
+            foreach (var fault in _program.Faults)
+            {
+                if (fault.Fault == kind && state.Budgets[(int)kind] > 0 && fault.Cpus.Contains(c))
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+        return (Acts(_program.NmiHandler) && MayCome(CpuFlags.PendingNmi, FaultKind.Nmi))
+            || (Acts(_program.MceHandler) && MayCome(CpuFlags.PendingMce, FaultKind.Mce));
+    }
+
+    private Violation? RunFinal(MachineState state)
+    {
+        FinalEvaluations++;
         _scratch ??= NewState();
         _scratch.CopyFrom(state);
         // The final block observes the machine: memory and dirty lines, not a CPU's stale clean copies.

@@ -25,7 +25,12 @@ public sealed partial class Machine
         }
     }
 
-    private static bool InitBlocked(CpuState cpu) => cpu.Has(CpuFlags.VmxRoot) || cpu.Has(CpuFlags.GifClear);
+    /// <summary>INIT is held in VMX root operation, while GIF = 0, and while the target is in WBINVD
+    /// (no event is delivered during WBINVD: the flush completes first).</summary>
+    private static bool InitBlocked(CpuState cpu) => cpu.Has(CpuFlags.VmxRoot) || cpu.Has(CpuFlags.GifClear) || cpu.Mode == CpuMode.InWbinvd;
+
+    private static string InitBlockedBy(CpuState cpu) =>
+        cpu.Has(CpuFlags.VmxRoot) ? "VMX root operation" : cpu.Has(CpuFlags.GifClear) ? "GIF = 0" : "it is in WBINVD";
 
     /// <summary>send_init: an unblocked INIT takes effect in this very step; a blocked one stays pending.</summary>
     private Status SendInit(int target)
@@ -40,14 +45,14 @@ public sealed partial class Machine
             cpu.Flags |= CpuFlags.PendingInit;
             if (_log is not null)
             {
-                Note($"CPU {_cpuId}: INIT to CPU {target} is held pending ({(cpu.Has(CpuFlags.VmxRoot) ? "VMX root operation" : "GIF = 0")})");
+                Note($"CPU {_cpuId}: INIT to CPU {target} is held pending ({InitBlockedBy(cpu)})");
             }
             return Status.Continue;
         }
         return ApplyInit(target);
     }
 
-    /// <summary>vmxoff or stgi: a pending INIT takes effect now.</summary>
+    /// <summary>vmxoff, stgi or the end of a WBINVD: a pending INIT takes effect now.</summary>
     private Status ReleaseInit()
     {
         if (_cpu.Has(CpuFlags.PendingInit) && !InitBlocked(_cpu))
@@ -83,8 +88,8 @@ public sealed partial class Machine
     /// <summary>Whether a pending non-maskable event can be taken now (SEMANTICS.md section 4).</summary>
     private static bool Deliverable(CpuState cpu, EventKind kind) => kind switch
     {
-        EventKind.Nmi => cpu.Has(CpuFlags.PendingNmi) && !cpu.Has(CpuFlags.NmiBlocked) && cpu.Mode is not (CpuMode.WaitForSipi or CpuMode.InWbinvd),
-        EventKind.Smi => cpu.Has(CpuFlags.PendingSmi) && cpu.Mode is not (CpuMode.WaitForSipi or CpuMode.InWbinvd),
+        EventKind.Nmi => cpu.Has(CpuFlags.PendingNmi) && !cpu.Has(CpuFlags.NmiBlocked) && !cpu.Has(CpuFlags.GifClear) && cpu.Mode is not (CpuMode.WaitForSipi or CpuMode.InWbinvd),
+        EventKind.Smi => cpu.Has(CpuFlags.PendingSmi) && !cpu.Has(CpuFlags.GifClear) && cpu.Mode is not (CpuMode.WaitForSipi or CpuMode.InWbinvd),
         EventKind.Mce => cpu.Has(CpuFlags.PendingMce) && cpu.Mode != CpuMode.InWbinvd,
         _ => false,
     };
@@ -100,7 +105,9 @@ public sealed partial class Machine
             return;
         }
         var mode = cpu.Mode;
-        if (cpu.PendingVectors != 0 && cpu.Has(CpuFlags.InterruptsEnabled) && mode is CpuMode.Running or CpuMode.Halted or CpuMode.Mwait)
+        // GIF = 0 holds maskable interrupts, NMI and SMI (AMD APM vol. 2, "Global Interrupt Flag"); not MCE.
+        var gif = !cpu.Has(CpuFlags.GifClear);
+        if (gif && cpu.PendingVectors != 0 && cpu.Has(CpuFlags.InterruptsEnabled) && mode is CpuMode.Running or CpuMode.Halted or CpuMode.Mwait)
         {
             var pending = cpu.PendingVectors;
             while (pending != 0)
@@ -110,7 +117,7 @@ public sealed partial class Machine
                 transitions.Add(new Transition(TransitionKind.Deliver, c, (int)EventKind.Vector, index));
             }
         }
-        var notBlockedMode = mode is not (CpuMode.WaitForSipi or CpuMode.InWbinvd);
+        var notBlockedMode = gif && mode is not (CpuMode.WaitForSipi or CpuMode.InWbinvd);
         if (cpu.Has(CpuFlags.PendingNmi) && !cpu.Has(CpuFlags.NmiBlocked) && notBlockedMode)
         {
             transitions.Add(new Transition(TransitionKind.Deliver, c, (int)EventKind.Nmi, 0));

@@ -502,6 +502,11 @@ public sealed partial class Machine
         }
         _cpu.Set(CpuFlags.NoInvalidate, false);
         _cpu.Mode = CpuMode.Running;
+        // An INIT that arrived during the WBINVD takes effect in the step that completes it.
+        if (_cpu.Has(CpuFlags.PendingInit) && !InitBlocked(_cpu))
+        {
+            return ApplyInit(_cpuId) == Status.Violation ? Outcome.Violation : Outcome.Ok;
+        }
         if (_cpu.Depth == 0)
         {
             return Outcome.Ok;

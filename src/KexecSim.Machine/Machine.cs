@@ -49,7 +49,10 @@ public sealed partial class Machine
         _program = program;
         _functions = program.Functions.ToArray();
         Layout = new MachineLayout(program);
+        _quiet = new QuietCode(program);
     }
+
+    private readonly QuietCode _quiet;
 
     public MachineLayout Layout { get; }
 

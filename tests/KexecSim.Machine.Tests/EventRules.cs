@@ -278,3 +278,138 @@ public sealed class VmexitRules
         Assert.Equal("pass", RuleHarness.Check(model).Outcome);
     }
 }
+
+/// <summary>SEMANTICS.md section 4: an INIT to a CPU in WBINVD waits for the WBINVD to complete.</summary>
+public sealed class InitDuringWbinvdRules
+{
+    // Issue 7, item 1: memory shows heap[0] written back and heap[1] not yet only inside CPU 1's
+    // WBINVD; the INIT sent then must not cut the flush short.
+    private const string Model = """
+        region heap[2] key KEY_NONE;
+        fn ap() { local_irq_disable(); for_each_line (l in heap) store(l, KEY_SME, 1); wbinvd(); loop { hlt(); } }
+        fn bsp() {
+            wait_until(load(heap[0], KEY_NONE) == GARBAGE);
+            send_init(1);
+            wait_until(load(heap[1], KEY_NONE) == GARBAGE);
+            done();
+        }
+        scenario "init-during-wbinvd" {
+            platform { vendor amd; cpus 2; evictions off; }
+            timeouts off;
+            cpu 0 runs bsp(); cpu 1 runs ap();
+            expect pass;
+        }
+        """;
+
+    [Fact]
+    public void Init_during_wbinvd_stays_pending_and_the_flush_completes()
+    {
+        Assert.Equal("pass", RuleHarness.Check(Model).Outcome);
+    }
+
+    [Fact]
+    public void Init_during_wbinvd_takes_effect_in_the_step_that_completes_it()
+    {
+        // After the WBINVD the CPU would set 'after'; the pending INIT parks it in that step instead.
+        const string model = """
+            region heap[1] key KEY_NONE;
+            shared bool after;
+            fn ap() { store(heap[0], KEY_SME, 1); wbinvd(); after = true; loop { hlt(); } }
+            fn bsp() {
+                wait_until(load(heap[0], KEY_NONE) == GARBAGE);
+                send_init(1);
+                wait_until(after);
+                done();
+            }
+            scenario "s" { platform { vendor amd; cpus 2; evictions off; } timeouts off; cpu 0 runs bsp(); cpu 1 runs ap(); expect DEADLOCK; }
+            """;
+        var check = RuleHarness.Check(model);
+        Assert.Equal("DEADLOCK", check.Outcome);
+        Assert.Equal("no CPU can move and the run has not finished: CPU 0 waits at rule.kflow:7:5; CPU 1 is in wait-for-SIPI", check.Message);
+        // store, wbinvd, write-back, CPU 0's wait returns, send_init (held), WBINVD completes: parked.
+        Assert.Equal(6, check.Steps);
+        Assert.Equal(TransitionKind.WbinvdFinish, check.Result.Trace!.Steps[^1].Transition.Kind);
+    }
+
+    [Fact]
+    public void Init_during_wbinvd_to_the_boot_cpu_resets_when_the_flush_completes()
+    {
+        const string model = """
+            region heap[1] key KEY_NONE;
+            fn bsp() { store(heap[0], KEY_SME, 1); wbinvd(); loop { hlt(); } }
+            fn crash() { wait_until(load(heap[0], KEY_NONE) == GARBAGE); send_init(0); done(); }
+            scenario "s" { platform { vendor amd; cpus 2; evictions off; } timeouts off; cpu 0 runs bsp(); cpu 1 runs crash(); expect PLATFORM_RESET; }
+            """;
+        var check = RuleHarness.Check(model);
+        Assert.Equal("PLATFORM_RESET", check.Outcome);
+        // store, wbinvd, write-back, wait, then send_init and WBINVD completes in either order: the
+        // reset comes in the sixth step, never while CPU 0 is still flushing (before: the fifth).
+        Assert.Equal(6, check.Steps);
+    }
+
+    [Fact]
+    public void Init_during_wbinvd_the_firmware_mark_is_cleared()
+    {
+        // SNP_DECOMMISSION marks every CPU "needs WBINVD"; CPU 1's WBINVD clears its mark even
+        // though an INIT arrived in the middle of it, so SNP_DF_FLUSH succeeds.
+        const string model = """
+            region heap[1] key KEY_NONE;
+            shared bool decommissioned;
+            fn ap() { wait_until(decommissioned); store(heap[0], KEY_SME, 1); wbinvd(); loop { hlt(); } }
+            fn bsp() {
+                assert(sev_cmd(SNP_DECOMMISSION, 1) == SEV_OK, "decommission");
+                decommissioned = true;
+                wbinvd();
+                wait_until(load(heap[0], KEY_NONE) == GARBAGE);
+                send_init(1);
+                while (sev_cmd(SNP_DF_FLUSH) != SEV_OK) { udelay(1); }
+                done();
+            }
+            scenario "s" { platform { vendor amd; cpus 2; evictions off; features SEV_SNP; snp_guests 1; } timeouts off; cpu 0 runs bsp(); cpu 1 runs ap(); expect pass; }
+            """;
+        Assert.Equal("pass", RuleHarness.Check(model).Outcome);
+    }
+}
+
+/// <summary>SEMANTICS.md section 4: GIF = 0 holds NMI, SMI and maskable interrupts as well as INIT.</summary>
+public sealed class GifRules
+{
+    [Theory]
+    [InlineData("inject nmi 1 on 1;", "")]
+    [InlineData("inject smi 1 on 1;", "")]
+    [InlineData("", "send_ipi(1, KICK);")]
+    public void Gif_clear_holds_nmi_smi_and_maskable_events(string inject, string send)
+    {
+        // Any of these events would wake CPU 1 from its hlt(); while GIF = 0 none is taken.
+        var model = $$"""
+            enum V { KICK = 0xf8 }
+            shared bool woke;
+            fn guest_entry() { local_irq_enable(); clgi(); hlt(); woke = true; loop { hlt(); } }
+            fn boss() { {{send}} done(); }
+            scenario "s" {
+                platform { vendor amd; cpus 2; }
+                cpu 0 runs boss(); cpu 1 runs guest_entry();
+                {{inject}}
+                final { assert(!woke, "an event was taken while GIF = 0"); }
+                expect pass;
+            }
+            """;
+        Assert.Equal("pass", RuleHarness.Check(model).Outcome);
+    }
+
+    [Fact]
+    public void Gif_set_again_by_stgi_delivers_the_held_nmi()
+    {
+        const string model = """
+            shared bool held;
+            shared bool ready;
+            shared bool sent;
+            shared bool got;
+            handler nmi { assert(!held, "NMI taken while GIF = 0"); got = true; }
+            fn other() { clgi(); held = true; ready = true; wait_until(sent); held = false; stgi(); loop { hlt(); } }
+            fn boss() { wait_until(ready); send_nmi(1); sent = true; wait_until(got); done(); }
+            scenario "s" { platform { vendor amd; cpus 2; } timeouts off; cpu 0 runs boss(); cpu 1 runs other(); expect pass; }
+            """;
+        Assert.Equal("pass", RuleHarness.Check(model).Outcome);
+    }
+}

@@ -281,3 +281,55 @@ public sealed class FinalBlockRules
         Assert.Equal("pass", RuleHarness.Check(model).Outcome);
     }
 }
+
+/// <summary>SEMANTICS.md section 8: `final` is checked wherever the finished run has settled.</summary>
+public sealed class SettledFinalRules
+{
+    [Fact]
+    public void End_of_run_final_is_checked_once_the_finished_run_has_settled()
+    {
+        // CPU 1 spins forever after done() (the kernel's cpu_relax() loop), so no state is terminal;
+        // once the dirty line is written back nothing final observes can change, and final runs.
+        const string model = """
+            region image[1];
+            fn f() { store(image[0], KEY_NONE, 3); done(); }
+            fn spin() { loop { udelay(1); } }
+            scenario "s" {
+                platform { cpus 2; }
+                cpu 0 runs f(); cpu 1 runs spin();
+                final { assert(load(image[0], KEY_NONE) == 4, "image intact"); }
+                expect ASSERTION;
+            }
+            """;
+        var check = RuleHarness.Check(model);
+        Assert.Equal("ASSERTION", check.Outcome);
+        Assert.Equal("assertion failed: image intact", check.Message);
+        // store, done, write-back (evictions on): settled.
+        Assert.Equal(3, check.Steps);
+        Assert.True(check.Result.Trace!.ViolationIsTerminal);
+        var pass = RuleHarness.Check(model.Replace("== 4", "== 3").Replace("expect ASSERTION", "expect pass"));
+        Assert.Equal("pass", pass.Outcome);
+        Assert.True(pass.Result.FinalEvaluated);
+    }
+
+    [Fact]
+    public void End_of_run_final_never_evaluated_is_reported()
+    {
+        // Evictions off: the dirty line is never written back and CPU 1 never stops, so the run
+        // never settles; the pass must say final was never checked.
+        const string model = """
+            region image[1];
+            fn f() { store(image[0], KEY_NONE, 3); done(); }
+            fn spin() { loop { udelay(1); } }
+            scenario "s" {
+                platform { cpus 2; evictions off; }
+                cpu 0 runs f(); cpu 1 runs spin();
+                final { assert(false, "never"); }
+                expect pass;
+            }
+            """;
+        var check = RuleHarness.Check(model);
+        Assert.Equal("pass", check.Outcome);
+        Assert.False(check.Result.FinalEvaluated);
+    }
+}
