@@ -212,6 +212,18 @@ public sealed class BreadthFirstExplorer
                 others.Add((livelock.Violation!, livelock));
             }
         }
+        // LANGUAGE.md section 6: expect CODE not met. A violation of another code is the outcome (a
+        // MODEL_ERROR first: the model itself is wrong), never a pass with nothing to show.
+        if (others.Count > 0)
+        {
+            var outcome = others.FirstOrDefault(o => o.Item1.Code == ViolationCode.ModelError);
+            if (outcome.Item1 is null)
+            {
+                outcome = others.MinBy(o => o.Item2.Steps.Count);
+            }
+            var rest = others.Where(o => !ReferenceEquals(o.Item1, outcome.Item1)).ToList();
+            return Result(Verdict.Violation, outcome.Item1, outcome.Item2, rest, visited.Count, transitionCount, depth, clock, null, peakMemory);
+        }
         return Result(Verdict.Pass, null, null, others, visited.Count, transitionCount, depth, clock, null, peakMemory);
     }
 

@@ -39,6 +39,21 @@ public sealed class CheckResult
 
     public Expectation Expected => Program.Expect;
 
+    /// <summary>What makes a verdict weaker than it looks, in words (each one line): a <c>final</c> block
+    /// never evaluated (SEMANTICS.md section 8).</summary>
+    public IReadOnlyList<string> Warnings
+    {
+        get
+        {
+            var warnings = new List<string>();
+            if (Program.FinalFunction >= 0 && !FinalEvaluated && Verdict != Verdict.LimitReached)
+            {
+                warnings.Add("the final block was never evaluated: no run reached a settled end (a dirty line or a CPU that can still act was always left)");
+            }
+            return warnings;
+        }
+    }
+
     /// <summary>"pass", a violation code, or "limit".</summary>
     public string Outcome => Verdict switch
     {

@@ -4,10 +4,18 @@ using KexecSim.Machine;
 namespace KexecSim.Exploration;
 
 /// <summary>What a replay found: the same violation at the same step, or where it diverged.</summary>
-public sealed record ReplayResult(bool Confirmed, int StepsReplayed, Violation? Violation, string Message);
+public sealed record ReplayResult(bool Confirmed, int StepsReplayed, Violation? Violation, string Message)
+{
+    /// <summary>What the init blocks and the CPUs' first local steps printed, before step 1.</summary>
+    public IReadOnlyList<string> InitialMessages { get; init; } = [];
+}
 
 /// <summary>One executed step of a trace, as a reader sees it.</summary>
-public sealed record ReplayedStep(int Number, TraceStep Step, int Cpu, DebugSpan? Location, string Function, string Description, IReadOnlyList<string> Messages);
+public sealed record ReplayedStep(int Number, TraceStep Step, int Cpu, DebugSpan? Location, string Function, string Description, IReadOnlyList<string> Messages)
+{
+    /// <summary>The step is a loop's back-edge (the CPU spins: a loop body with no visible action).</summary>
+    public bool AtBackEdge { get; init; }
+}
 
 /// <summary>Re-executes a trace from the initial state (the machine is deterministic given the choices).</summary>
 public sealed class Replayer
@@ -43,10 +51,16 @@ public sealed class Replayer
     public ReplayResult Replay(Trace trace, Action<ReplayedStep, MachineState>? onStep = null)
     {
         var state = _machine.NewState();
-        if (_machine.CreateInitial(state) == Outcome.Violation)
+        var initialMessages = new List<string>();
+        if (_machine.CreateInitial(state, initialMessages) == Outcome.Violation)
         {
-            return Compare(trace, _machine.LastViolation, 0, "the initial state (init blocks) violates");
+            return Compare(trace, _machine.LastViolation, 0, $"in {_machine.InitialPhase}") with { InitialMessages = initialMessages };
         }
+        return ReplaySteps(trace, state, onStep) with { InitialMessages = initialMessages };
+    }
+
+    private ReplayResult ReplaySteps(Trace trace, MachineState state, Action<ReplayedStep, MachineState>? onStep)
+    {
         var transitions = new List<Transition>();
         var messages = new List<string>();
         for (var i = 0; i < trace.Steps.Count; i++)
@@ -61,9 +75,10 @@ public sealed class Replayer
             var location = cpu >= 0 ? _machine.LocationOf(state, cpu) : null;
             var function = cpu >= 0 ? _machine.FunctionName(state, cpu) : string.Empty;
             var description = Describe(step.Transition, state);
+            var backEdge = step.Transition.Kind == TransitionKind.Step && _machine.AtBackEdge(state, cpu);
             messages.Clear();
             var outcome = _machine.Apply(state, step.Transition, step.Choices, messages);
-            onStep?.Invoke(new ReplayedStep(i + 1, step, cpu, location, function, description, messages.ToList()), state);
+            onStep?.Invoke(new ReplayedStep(i + 1, step, cpu, location, function, description, messages.ToList()) { AtBackEdge = backEdge }, state);
             switch (outcome)
             {
                 case Outcome.Violation:

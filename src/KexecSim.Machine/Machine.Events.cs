@@ -33,7 +33,7 @@ public sealed partial class Machine
         cpu.Has(CpuFlags.VmxRoot) ? "VMX root operation" : cpu.Has(CpuFlags.GifClear) ? "GIF = 0" : "it is in WBINVD";
 
     /// <summary>send_init: an unblocked INIT takes effect in this very step; a blocked one stays pending.</summary>
-    private Status SendInit(int target)
+    private Status SendInit(int target, DebugSpan? at)
     {
         var cpu = _state.Cpus[target];
         if (cpu.Has(CpuFlags.NextKernel))
@@ -49,7 +49,7 @@ public sealed partial class Machine
             }
             return Status.Continue;
         }
-        return ApplyInit(target);
+        return ApplyInit(target, at);
     }
 
     /// <summary>vmxoff, stgi or the end of a WBINVD: a pending INIT takes effect now.</summary>
@@ -62,11 +62,11 @@ public sealed partial class Machine
         return Status.Continue;
     }
 
-    private Status ApplyInit(int target)
+    private Status ApplyInit(int target, DebugSpan? at = null)
     {
         if (target == _program.Platform.Bsp)
         {
-            Fail(ViolationCode.PlatformReset, $"INIT reached CPU {target}, the boot CPU: the whole platform resets");
+            Fail(ViolationCode.PlatformReset, $"INIT reached CPU {target}, the boot CPU: the whole platform resets", at);
             return Status.Violation;
         }
         var cpu = _state.Cpus[target];

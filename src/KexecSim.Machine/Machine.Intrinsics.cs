@@ -124,8 +124,12 @@ public sealed partial class Machine
                 {
                     return Status.Violation;
                 }
-                _cpu.Pc++;
-                return SendInit((int)args[0]);
+                {
+                    // A PLATFORM_RESET it causes is reported at the send_init, not the statement after.
+                    var at = CurrentLocation();
+                    _cpu.Pc++;
+                    return SendInit((int)args[0], at);
+                }
             case IntrinsicId.Hlt:
                 _cpu.Pc++;
                 _cpu.Mode = CpuMode.Halted;
@@ -473,6 +477,15 @@ public sealed partial class Machine
                 }
             }
             builder.Append(template[i]);
+        }
+        // Values with no placeholder of their own are kept too, in order (nothing a model prints is lost).
+        for (var separator = " ["; next < args.Length; separator = ", ")
+        {
+            builder.Append(separator).Append(BuiltinValues.FormatValue(args[next++]));
+            if (next == args.Length)
+            {
+                builder.Append(']');
+            }
         }
         return builder.ToString();
     }

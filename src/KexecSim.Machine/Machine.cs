@@ -240,10 +240,13 @@ public sealed partial class Machine
     // ───────────────────────────── Initial state ─────────────────────────────
 
     /// <summary>The initial state of SEMANTICS.md section 1, after the scenario's init blocks.</summary>
-    public Outcome CreateInitial(MachineState state)
+    /// <param name="log">When given, receives what the init blocks and each CPU's first local steps
+    /// print (pr_err, pr_warn), in order.</param>
+    public Outcome CreateInitial(MachineState state, List<string>? log = null)
     {
         _state = state;
-        _log = null;
+        _log = log;
+        InitialPhase = "the init blocks";
         LastViolation = null;
         _choices = ReadOnlyMemory<int>.Empty;
         var platform = _program.Platform;
@@ -335,6 +338,7 @@ public sealed partial class Machine
                 continue;
             }
             Select(c);
+            InitialPhase = $"CPU {c}'s first local steps, before its first visible action";
             _cpu.Mode = CpuMode.Running;
             PushFrame(entry.Function, FrameKind.Entry, savedInterrupts: false);
             for (var i = 0; i < entry.Arguments.Length; i++)
@@ -347,7 +351,24 @@ public sealed partial class Machine
                 return Outcome.Violation;
             }
         }
+        _log = null;
         return Outcome.Ok;
+    }
+
+    /// <summary>After <see cref="CreateInitial"/> failed: where, in words ("the init blocks", "CPU 1's first local steps, …").</summary>
+    public string InitialPhase { get; private set; } = "the init blocks";
+
+    /// <summary>Whether the CPU's next step starts at a loop's back-edge (a step of its own when the loop
+    /// body has no visible action).</summary>
+    public bool AtBackEdge(MachineState state, int cpu)
+    {
+        var c = state.Cpus[cpu];
+        if (c.Depth == 0)
+        {
+            return false;
+        }
+        var code = _functions[c.Function].Code;
+        return c.Pc < code.Length && code[c.Pc].IsBackEdge;
     }
 
     private void FillAllCpus(Span<long> mask)

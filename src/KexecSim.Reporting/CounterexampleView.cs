@@ -16,6 +16,9 @@ public sealed class CounterexampleView
     public required ReplayResult Replay { get; init; }
     public required int Cpus { get; init; }
 
+    /// <summary>What was printed before step 1 (init blocks, the CPUs' first local steps).</summary>
+    public IReadOnlyList<string> InitialMessages => Replay.InitialMessages;
+
     public static CounterexampleView Build(CompiledProgram program, Trace trace)
     {
         var replayer = new Replayer(program);
@@ -23,9 +26,9 @@ public sealed class CounterexampleView
         var clobberedAt = new Dictionary<int, int>();
         var replay = replayer.Replay(trace, (step, state) =>
         {
-            var source = step.Location is { } at ? Snippet(at) : null;
-            var action = step.Step.Transition.Kind == TransitionKind.Step && source is not null ? source : InColumn(step.Description, step.Cpu);
             var where = step.Location is { } l ? $"{Path.GetFileName(l.Source.Path)}:{l.Position.Line}" : null;
+            var source = step.Location is { } at ? (step.AtBackEdge ? $"loop back-edge ({where})" : Snippet(at)) : null;
+            var action = step.Step.Transition.Kind == TransitionKind.Step && source is not null ? source : InColumn(step.Description, step.Cpu);
             rows.Add(new StepRow(step.Number, step.Step.Transition.Kind is TransitionKind.Evict ? -1 : step.Cpu, action,
                 step.Step.Transition.Kind == TransitionKind.Step ? null : source, where, step.Messages));
             for (var i = 0; i < state.Lines.Length; i++)

@@ -16,6 +16,9 @@ public sealed record ScenarioInfo(
     StatisticsInfo Statistics,
     ViolationInfo? Violation,
     IReadOnlyList<ViolationInfo> AlsoFound,
+    bool? FinalEvaluated,
+    IReadOnlyList<string> Warnings,
+    IReadOnlyList<string>? InitialMessages,
     IReadOnlyList<StepInfo>? Trace);
 
 /// <summary>The JSON report (docs/json-report.md): a versioned schema, one entry per scenario.</summary>
@@ -28,13 +31,15 @@ public sealed record JsonReport(string Schema, int Version, ToolInfo Tool, IRead
     {
         var s = result.Statistics;
         IReadOnlyList<StepInfo>? steps = null;
+        IReadOnlyList<string>? initialMessages = null;
         if (result.Trace is { } trace)
         {
             var replayer = new Replayer(result.Program);
             var list = new List<StepInfo>();
-            replayer.Replay(trace, (step, _) => list.Add(new StepInfo(step.Number, step.Step.Transition.Kind.ToString(), step.Cpu,
-                step.Step.Transition.Arg, step.Step.Transition.Tag, step.Step.Choices, step.Description)));
+            var replay = replayer.Replay(trace, (step, _) => list.Add(new StepInfo(step.Number, step.Step.Transition.Kind.ToString(), step.Cpu,
+                step.Step.Transition.Arg, step.Step.Transition.Tag, step.Step.Choices, step.Description, step.Messages)));
             steps = list;
+            initialMessages = replay.InitialMessages;
         }
         return new ScenarioInfo(
             result.Program.ScenarioName,
@@ -46,6 +51,9 @@ public sealed record JsonReport(string Schema, int Version, ToolInfo Tool, IRead
             new StatisticsInfo(s.States, s.Transitions, s.Depth, Math.Round(s.Seconds, 3), Math.Round(s.StatesPerSecond), s.PeakMemoryBytes),
             result.Violation is { } v ? new ViolationInfo(v.Code.Name(), v.Cpu, v.Message, v.Location?.ToString()) : null,
             result.OtherViolations.Select(o => new ViolationInfo(o.Violation.Code.Name(), o.Violation.Cpu, o.Violation.Message, o.Violation.Location?.ToString())).ToList(),
+            result.Program.FinalFunction >= 0 ? result.FinalEvaluated : null,
+            result.Warnings,
+            initialMessages,
             steps);
     }
 

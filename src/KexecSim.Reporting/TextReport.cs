@@ -44,6 +44,10 @@ public static class TextReport
         {
             builder.AppendLine(CultureInfo.InvariantCulture, $"also found: {other.Code.Name()}: {other.Message}");
         }
+        foreach (var warning in result.Warnings)
+        {
+            builder.AppendLine(CultureInfo.InvariantCulture, $"warning: {warning}");
+        }
         if (view is not null)
         {
             builder.AppendLine();
@@ -62,6 +66,14 @@ public static class TextReport
         }
         header.Append("source / memory and environment");
         builder.AppendLine(header.ToString().TrimEnd());
+        if (view.InitialMessages.Count > 0)
+        {
+            builder.AppendLine("     0 the initial state");
+            foreach (var message in view.InitialMessages)
+            {
+                builder.AppendLine(CultureInfo.InvariantCulture, $"       | {message}");
+            }
+        }
         foreach (var row in view.Rows)
         {
             var line = new StringBuilder();

@@ -17,7 +17,9 @@ public sealed record OptionsInfo(IReadOnlyDictionary<string, long> Defines, int?
 
 public sealed record ViolationInfo(string Code, int Cpu, string Message, string? Location);
 
-public sealed record StepInfo(int Number, string Kind, int Cpu, int Arg, long Tag, int[] Choices, string Description);
+/// <summary>One step of a trace file or JSON report; <paramref name="Messages"/> is what the step printed
+/// (pr_err, pr_warn, WARNING, INIT, done), in order.</summary>
+public sealed record StepInfo(int Number, string Kind, int Cpu, int Arg, long Tag, int[] Choices, string Description, IReadOnlyList<string>? Messages = null);
 
 /// <summary>
 /// A self-describing trace file (DESIGN.md "Outputs"; docs/trace-format.md): tool version, model hash,
@@ -34,6 +36,7 @@ public sealed record TraceFile(
     ViolationInfo? Violation,
     bool ViolationIsTerminal,
     int? CycleStart,
+    IReadOnlyList<string>? InitialMessages,
     IReadOnlyList<StepInfo> Steps)
 {
     public const string FormatName = "kexecsim-trace";
@@ -63,16 +66,16 @@ public sealed record TraceFile(
         IReadOnlyDictionary<string, long> defines, int? cpus, IReadOnlyList<string> modelPath)
     {
         var replayer = new Replayer(program);
-        var descriptions = new List<string>();
-        replayer.Replay(trace, (step, _) => descriptions.Add(step.Description));
+        var replayed = new List<ReplayedStep>();
+        var replay = replayer.Replay(trace, (step, _) => replayed.Add(step));
         var steps = trace.Steps.Select((s, i) => new StepInfo(i + 1, s.Transition.Kind.ToString(), s.Transition.Cpu, s.Transition.Arg, s.Transition.Tag,
-            s.Choices, i < descriptions.Count ? descriptions[i] : string.Empty)).ToList();
+            s.Choices, i < replayed.Count ? replayed[i].Description : string.Empty, i < replayed.Count ? replayed[i].Messages : [])).ToList();
         var violation = trace.Violation is { } v ? new ViolationInfo(v.Code.Name(), v.Cpu, v.Message, v.Location?.ToString()) : null;
         return new TraceFile(FormatName, CurrentVersion, new ToolInfo("kexecsim", ToolVersion),
             new ModelInfo(root, HashModel(units), units.Select(u => u.Source.Path).ToList()),
             program.ScenarioName,
             new OptionsInfo(new SortedDictionary<string, long>(defines.ToDictionary(), StringComparer.Ordinal), cpus, modelPath),
-            violation, trace.ViolationIsTerminal, trace.CycleStart, steps);
+            violation, trace.ViolationIsTerminal, trace.CycleStart, replay.InitialMessages, steps);
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, Json) + "\n";

@@ -169,4 +169,43 @@ public sealed class CheckCommandTests : CliFixture
         File.WriteAllText(trace, json[..(json.Length / 2)]);
         Assert.Equal(ExitCodes.BadInput, Run("replay", trace).Exit);
     }
+
+    private const string DeadlockModel = """
+        fn f() { wait_until(false); done(); }
+        scenario "hang" { cpu 0 runs f(); expect EXEC_CLOBBERED; }
+        """;
+
+    [Theory]
+    [InlineData("text", "outcome: DEADLOCK; expected: EXEC_CLOBBERED: NOT met")]
+    [InlineData("table", "FAIL  hang")]
+    [InlineData("json", "\"outcome\": \"DEADLOCK\"")]
+    [InlineData("ktap", "# hang (model.kflow): expected EXEC_CLOBBERED, outcome DEADLOCK")]
+    [InlineData("junit", "expected EXEC_CLOBBERED, got DEADLOCK")]
+    public void Check_expect_code_not_found_reports_the_violation_found_with_its_trace(string format, string expected)
+    {
+        // Two scenarios give the table; its trace files are named after each scenario.
+        var model = Write(format == "table" ? DeadlockModel + "scenario \"met\" { cpu 0 runs f(); expect DEADLOCK; }\n" : DeadlockModel);
+        var trace = Path.Combine(Path.GetDirectoryName(model)!, $"hang-{format}.json");
+        var args = new List<string> { "check", model, "--trace", trace };
+        if (format == "text")
+        {
+            args.AddRange(["--scenario", "hang"]);
+        }
+        else if (format != "table")
+        {
+            args.AddRange(["--format", format]);
+        }
+        var (exit, stdout, _) = Run([.. args]);
+        Assert.Equal(ExitCodes.Violation, exit);
+        Assert.Contains(expected, stdout.Replace(Path.GetDirectoryName(model)! + Path.DirectorySeparatorChar, string.Empty, StringComparison.Ordinal));
+        Assert.DoesNotContain("outcome: pass", stdout);
+        if (format == "table")
+        {
+            trace = trace.Replace(".json", "-hang.json", StringComparison.Ordinal);
+        }
+        Assert.True(File.Exists(trace), "the trace of the DEADLOCK is written");
+        var (replayExit, replayOut, _) = Run("replay", trace);
+        Assert.Equal(ExitCodes.Success, replayExit);
+        Assert.Contains("replay: confirmed: DEADLOCK at step 0", replayOut);
+    }
 }
