@@ -331,5 +331,51 @@ public sealed class SettledFinalRules
         var check = RuleHarness.Check(model);
         Assert.Equal("pass", check.Outcome);
         Assert.False(check.Result.FinalEvaluated);
+        Assert.Equal(["the final block was never evaluated: no run reached a settled end (a dirty line or a CPU that can still act was always left)"], check.Result.Warnings);
+    }
+
+    [Fact]
+    public void End_of_run_final_waits_for_a_cpu_that_can_still_write()
+    {
+        // After done() CPU 1 still stores; final must not run in the states before that store is in
+        // memory (it would see OLD_CONTENT), only once CPU 1 spins quietly and the line is written back.
+        const string model = """
+            region image[1];
+            fn f() { done(); }
+            fn late() { udelay(1); store(image[0], KEY_NONE, 4); loop { udelay(1); } }
+            scenario "s" {
+                platform { cpus 2; }
+                cpu 0 runs f(); cpu 1 runs late();
+                final { assert(load(image[0], KEY_NONE) == 4, "the late store is in memory"); }
+                expect pass;
+            }
+            """;
+        var check = RuleHarness.Check(model);
+        Assert.Equal("pass", check.Outcome);
+        Assert.True(check.Result.FinalEvaluated);
+        Assert.Empty(check.Result.Warnings);
+    }
+
+    [Fact]
+    public void End_of_run_final_waits_for_a_handler_that_can_still_act()
+    {
+        // CPU 1 is halted with IF = 1 and a KICK pending; its handler writes, so the state after
+        // done() is not settled until the handler ran.
+        const string model = """
+            enum V { KICK = 0xf8 }
+            shared int kicked;
+            handler vector KICK { kicked = 1; }
+            fn f() { send_ipi(1, KICK); done(); }
+            fn idle() { local_irq_enable(); loop { hlt(); } }
+            scenario "s" {
+                platform { cpus 2; }
+                cpu 0 runs f(); cpu 1 runs idle();
+                final { assert(kicked == 1, "the handler ran"); }
+                expect pass;
+            }
+            """;
+        var check = RuleHarness.Check(model);
+        Assert.Equal("pass", check.Outcome);
+        Assert.True(check.Result.FinalEvaluated);
     }
 }
