@@ -129,6 +129,75 @@ public sealed class CompilerTests
     }
 
     [Fact]
+    public void An_alias_nested_64_levels_deep_keeps_its_lines_and_one_more_level_is_an_error()
+    {
+        static string Chain(int depth)
+        {
+            var builder = new System.Text.StringBuilder("region r0[2];\n");
+            for (var i = 1; i <= depth; i++)
+            {
+                builder.Append($"region r{i} = r{i - 1};\n");
+            }
+            builder.Append($"fn f() in r{depth}[1] {{ done(); }}\nscenario \"s\" {{ cpu 0 runs f(); expect pass; }}\n");
+            return builder.ToString();
+        }
+        var program = CompileSingle(Chain(64));
+        Assert.Equal(["r0[0]", "r0[1]"], program.Regions.Single(r => r.Name == "r64").Lines.Select(l => program.Lines[l].Name));
+        Assert.Equal("r0[1]", program.Lines[program.Function("f").HomeLinePerCpu[0]].Name);
+
+        // r03: the 65th level used to be silently empty (and a home in it crashed the compiler).
+        var result = FrontEnd.LoadText("t.kflow", Chain(65));
+        var error = Assert.Single(result.Diagnostics);
+        Assert.Equal("t.kflow:66:8: error KF0228: region alias 'r65' nests 65 levels deep; aliases may nest at most 64 levels", error.ToString());
+    }
+
+    [Fact]
+    public void An_alias_used_twice_is_flattened_once_and_a_too_large_alias_is_a_size_error()
+    {
+        const string text = """
+            region r0[2];
+            region r1 = r0, r0;
+            region r2 = r1, r1;
+            fn f() { done(); }
+            scenario "s" { cpu 0 runs f(); }
+            """;
+        var program = CompileSingle(text);
+        Assert.Equal(8, program.Regions.Single(r => r.Name == "r2").Lines.Length);
+
+        // r02: each level doubles; 2^20 * 2 lines is past the limit, and is reported, not built.
+        var builder = new System.Text.StringBuilder("region r0[2];\n");
+        for (var i = 1; i <= 40; i++)
+        {
+            builder.Append($"region r{i} = r{i - 1}, r{i - 1};\n");
+        }
+        var result = FrontEnd.LoadText("t.kflow", builder + "fn f() { done(); }\nscenario \"s\" { cpu 0 runs f(); }\n");
+        var error = Assert.Single(result.Diagnostics);
+        Assert.Equal("t.kflow:21:8: error KF0220: region alias 'r20' would have 2097152 lines; a region may have at most 1048576", error.ToString());
+    }
+
+    [Fact]
+    public void A_percpu_region_size_that_overflows_when_multiplied_by_the_cpus_is_a_size_error()
+    {
+        // r01: 0x4000000000000000 * 4 wrapped to 0 and passed the check.
+        var result = FrontEnd.LoadText("t.kflow", "region big[0x4000000000000000] percpu;\nfn f() { hlt(); }\nscenario \"s\" { platform { cpus 4; } cpu 0..3 runs f(); }\n");
+        var error = Assert.Single(result.Diagnostics);
+        Assert.Equal("t.kflow:1:8: error KF0220: region 'big' must have between 1 and 262144 lines, not 4611686018427387904", error.ToString());
+    }
+
+    [Theory]
+    [InlineData("fn text() { }", "t.kflow:1:4: error KF0202: 'text' is a built-in region; a function cannot take its name (declare 'region text[N];' to size it)")]
+    [InlineData("const data = 1;\nshared int v;", "t.kflow:1:7: error KF0202: 'data' is a built-in region; a constant cannot take its name (declare 'region data[N];' to size it)")]
+    [InlineData("fn next_kernel() { }", "t.kflow:1:4: error KF0202: 'next_kernel' is a built-in region; a function cannot take its name (declare 'region next_kernel[N];' to size it)")]
+    [InlineData("percpu int text;", "t.kflow:1:12: error KF0202: 'text' is a built-in region; a percpu variable cannot take its name (declare 'region text[N];' to size it)")]
+    [InlineData("enum E { data }", "t.kflow:1:10: error KF0202: 'data' is a built-in region; an enum member cannot take its name (declare 'region data[N];' to size it)")]
+    public void A_built_in_region_name_is_reserved_for_the_region(string text, string expected)
+    {
+        // r08: these crashed the compiler, which looks the built-in regions up by name.
+        var result = FrontEnd.LoadText("t.kflow", text + "\n");
+        Assert.Equal([expected], result.Diagnostics.Select(d => d.ToString()));
+    }
+
+    [Fact]
     public void Command_line_defines_win_over_scenario_defines_and_dependent_constants_follow()
     {
         const string text = """

@@ -88,7 +88,7 @@ public sealed partial class Binder
                 }
             case InitItem init:
                 {
-                    var label = init.Cpus is null ? "init" : $"init cpu {_source.ToString(TextSpan.FromBounds(init.Cpus[0].Span.Start, init.Cpus[^1].Span.End))}";
+                    var label = init.Cpus is null ? "init" : $"init cpu {_source.Excerpt(TextSpan.FromBounds(init.Cpus[0].Span.Start, init.Cpus[^1].Span.End))}";
                     var function = BindScenarioBlock($"{label} of \"{scenario.Name}\"", init.Keyword.Span, init.Body);
                     if (init.Cpus is null)
                     {
@@ -285,7 +285,7 @@ public sealed partial class Binder
                         }
                         else
                         {
-                            var word = value is NameExpression u ? u.Identifier.Text : _source.ToString(value.Span);
+                            var word = value is NameExpression u ? u.Identifier.Text : _source.Excerpt(value.Span);
                             Report(DiagnosticCode.UnknownFeature, value.Span,
                                 $"unknown CPU feature '{word}' (features: {string.Join(", ", Intrinsics.Features)}){Spelling.DidYouMean(word, Intrinsics.Features)}");
                         }
@@ -364,7 +364,7 @@ public sealed partial class Binder
             return n.Identifier.Text;
         }
         var span = entry.Values.Count > 0 ? entry.Values[0].Span : entry.Name.Span;
-        var found = entry.Values.Count > 0 ? _source.ToString(entry.Values[0].Span) : string.Empty;
+        var found = entry.Values.Count > 0 ? _source.Excerpt(entry.Values[0].Span) : string.Empty;
         Report(code, span, $"'{setting}' must be {string.Join(" or ", words)}{(found.Length > 0 ? $", not '{found}'" : string.Empty)}{Spelling.DidYouMean(found, words)}");
         return null;
     }

@@ -427,7 +427,8 @@ public sealed partial class ProgramCompiler
             // A size that is not a constant was diagnosed by the binder; lay out one line meanwhile.
             var count = region.Lines is null || !ConstantEvaluator.IsConstant(region.Lines) ? 1 : Evaluate(region.Lines, region.Source);
             var instances = region.IsPercpu ? _cpus : 1;
-            if (count < 1 || count * instances > Limits.MaxLines)
+            // count * instances could overflow: compare by division.
+            if (count < 1 || count > Limits.MaxLines / instances)
             {
                 Report(region.Source, DiagnosticCode.InvalidRegionSize, region.Span,
                     $"region '{region.Name}' must have between 1 and {Limits.MaxLines / instances} lines, not {count}");
@@ -458,9 +459,10 @@ public sealed partial class ProgramCompiler
             _regions[region] = compiled;
             _regionList.Add(compiled);
         }
+        var flattened = new Dictionary<RegionSymbol, int[]>(ReferenceEqualityComparer.Instance);
         foreach (var region in _program.Regions.Where(r => r.IsAlias))
         {
-            var lines = Flatten(region, 0).ToArray();
+            var lines = Flatten(region, flattened);
             var compiled = new CompiledRegion
             {
                 Id = _regionList.Count,
@@ -478,27 +480,36 @@ public sealed partial class ProgramCompiler
     private long OldKernelKey => (_scenario?.Platform.SmeActive is { } sme && Evaluate(sme, ScenarioSource) != 0)
         ? BuiltinValues.KeySme : BuiltinValues.KeyNone;
 
-    private IEnumerable<int> Flatten(RegionSymbol region, int depth)
+    /// <summary>
+    /// The lines of an alias, in order. Parts are flattened once each (an alias used twice is not walked
+    /// twice), and an alias that would exceed <see cref="Limits.MaxLines"/> lines is a size error. The
+    /// binder broke cycles and bounded the nesting, so the recursion is shallow.
+    /// </summary>
+    private int[] Flatten(RegionSymbol region, Dictionary<RegionSymbol, int[]> done)
     {
-        if (depth > 64)
-        {
-            yield break;
-        }
         if (!region.IsAlias)
         {
-            foreach (var line in _regions[region].Lines)
-            {
-                yield return line;
-            }
-            yield break;
+            return _regions[region].Lines;
         }
-        foreach (var part in region.AliasOf!)
+        if (done.TryGetValue(region, out var known))
         {
-            foreach (var line in Flatten(part, depth + 1))
-            {
-                yield return line;
-            }
+            return known;
         }
+        var parts = region.AliasOf!.Select(p => Flatten(p, done)).ToList();
+        var total = parts.Sum(p => (long)p.Length);
+        int[] lines;
+        if (total > Limits.MaxLines)
+        {
+            Report(region.Source, DiagnosticCode.InvalidRegionSize, region.Span,
+                $"region alias '{region.Name}' would have {total} lines; a region may have at most {Limits.MaxLines}");
+            lines = parts.Count > 0 ? parts[0][..Math.Min(parts[0].Length, 1)] : [];
+        }
+        else
+        {
+            lines = parts.SelectMany(p => p).ToArray();
+        }
+        done[region] = lines;
+        return lines;
     }
 
     private void LayOutVariables()
@@ -512,13 +523,17 @@ public sealed partial class ProgramCompiler
             var perCpu = new int[variable.IsPercpu ? _cpus : 1];
             if (index < 0 || index >= compiledRegion.LinesPerInstance)
             {
-                Report(variable.Source, DiagnosticCode.InvalidLineIndex, variable.HomeIndex?.Span ?? variable.Span,
-                    $"'{variable.Name}' is homed on {region.Name}[{index}], but '{region.Name}' has {compiledRegion.LinesPerInstance} line(s)");
+                if (!IsDiagnosedEmptyAlias(region))
+                {
+                    Report(variable.Source, DiagnosticCode.InvalidLineIndex, variable.HomeIndex?.Span ?? variable.Span,
+                        $"'{variable.Name}' is homed on {region.Name}[{index}], but '{region.Name}' has {compiledRegion.LinesPerInstance} line(s)");
+                }
                 index = 0;
             }
             for (var cpu = 0; cpu < perCpu.Length; cpu++)
             {
-                perCpu[cpu] = compiledRegion.IsPercpu ? compiledRegion.LineOf(cpu, (int)index) : compiledRegion.Lines[index];
+                perCpu[cpu] = compiledRegion.Lines.Length == 0 ? FallbackLine()
+                    : compiledRegion.IsPercpu ? compiledRegion.LineOf(cpu, (int)index) : compiledRegion.Lines[index];
             }
             var initial = 0L;
             if (variable.Initializer is BoundAllCpusMask)
@@ -567,15 +582,35 @@ public sealed partial class ProgramCompiler
         var index = function.HomeIndex is null ? 0 : Evaluate(function.HomeIndex, function.Source);
         if (index < 0 || index >= compiled.LinesPerInstance)
         {
-            Report(function.Source, DiagnosticCode.InvalidLineIndex, function.HomeIndex?.Span ?? function.Span,
-                $"'{function.Name}' lives in {region.Name}[{index}], but '{region.Name}' has {compiled.LinesPerInstance} line(s)");
+            if (!IsDiagnosedEmptyAlias(region))
+            {
+                Report(function.Source, DiagnosticCode.InvalidLineIndex, function.HomeIndex?.Span ?? function.Span,
+                    $"'{function.Name}' lives in {region.Name}[{index}], but '{region.Name}' has {compiled.LinesPerInstance} line(s)");
+            }
             index = 0;
         }
         var lines = new int[compiled.IsPercpu ? _cpus : 1];
         for (var cpu = 0; cpu < lines.Length; cpu++)
         {
-            lines[cpu] = compiled.IsPercpu ? compiled.LineOf(cpu, (int)index) : compiled.Lines[index];
+            lines[cpu] = compiled.Lines.Length == 0 ? FallbackLine()
+                : compiled.IsPercpu ? compiled.LineOf(cpu, (int)index) : compiled.Lines[index];
         }
         return lines;
+    }
+
+    /// <summary>
+    /// An alias left with no parts: a part was not a region, or it was a cycle or nested too deep. Each
+    /// of those is already an error; a home in it is not reported a second time.
+    /// </summary>
+    private static bool IsDiagnosedEmptyAlias(RegionSymbol region) => region.AliasOf is { Count: 0 };
+
+    /// <summary>A line for a home that has none (after an error: nothing compiled here is returned).</summary>
+    private int FallbackLine()
+    {
+        if (_lines.Count == 0)
+        {
+            _lines.Add(new MemoryLine(0, 0, "<none>", OldKernelKey));
+        }
+        return 0;
     }
 }
