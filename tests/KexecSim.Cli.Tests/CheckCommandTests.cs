@@ -59,6 +59,20 @@ public sealed class CheckCommandTests : CliFixture
     }
 
     [Fact]
+    public void Cpus_override_never_stretches_the_boot_cpu_into_several_controllers()
+    {
+        // LANGUAGE.md §6: the boot CPU's range is not stretched; the added CPUs run nothing.
+        const string model = """
+            shared int controllers;
+            fn kexec() { controllers = controllers + 1; assert(controllers == 1, "one controller"); done(); }
+            scenario "alone" { platform { cpus 1; } cpu 0 runs kexec(); expect pass; }
+            """;
+        var (exit, stdout, _) = Run("check", Write(model), "--cpus", "4");
+        Assert.Equal(ExitCodes.Success, exit);
+        Assert.Contains("outcome: pass; expected: pass: met", stdout);
+    }
+
+    [Fact]
     public void Check_exits_2_on_bad_input()
     {
         Assert.Equal(ExitCodes.BadInput, Run("check", Write("fn f( { }")).Exit);

@@ -243,6 +243,54 @@ public sealed class CompilerTests
     }
 
     [Fact]
+    public void Cpus_override_never_stretches_a_range_that_holds_the_boot_cpu()
+    {
+        // The boot CPU alone: --cpus 4 used to make four controllers of it.
+        const string alone = """
+            fn kexec() { done(); }
+            scenario "s" { platform { cpus 1; } cpu 0 runs kexec(); symmetric 0; inject nmi 1 on 0; }
+            """;
+        var program = CompileSingle(alone, new CompileOptions { Cpus = 4 });
+        Assert.Equal(4, program.Platform.Cpus);
+        Assert.Equal(program.Function("kexec").Id, program.Entries[0]!.Function);
+        Assert.Equal([null, null, null], program.Entries.Skip(1));
+        Assert.Equal([0], program.SymmetricCpus);
+        Assert.Equal([0], program.Faults[0].Cpus);
+
+        // A range that holds the boot CPU is not stretched, but it is shrunk; other ranges are both.
+        const string shared = """
+            fn work() { done(); }
+            fn idle() { loop { hlt(); } }
+            scenario "s" {
+                platform { cpus 4; bsp 3; }
+                cpu 0..3 runs work();
+                init cpu 2..3 { }
+                inject smi 1 on 1..3;
+            }
+            """;
+        var wider = CompileSingle(shared, new CompileOptions { Cpus = 6 });
+        Assert.Equal([true, true, true, true, false, false], wider.Entries.Select(e => e is not null));
+        Assert.Equal([2, 3], wider.InitCpus[0].Cpus);
+        Assert.Equal([1, 2, 3], wider.Faults[0].Cpus);
+        var narrower = FrontEnd.LoadText("t.kflow", shared.Replace("bsp 3", "bsp 0", StringComparison.Ordinal),
+            new LoadOptions { Compile = new CompileOptions { Cpus = 2 } });
+        var program2 = Assert.Single(narrower.Scenarios);
+        Assert.Equal([true, true], program2.Entries.Select(e => e is not null));
+        Assert.Empty(program2.InitCpus[0].Cpus);
+        Assert.Equal([1], program2.Faults[0].Cpus);
+
+        // With the boot CPU elsewhere, the range that ends at the last CPU stretches as before.
+        const string bootFirst = """
+            fn kexec() { done(); }
+            fn idle() { loop { hlt(); } }
+            scenario "s" { platform { cpus 2; } cpu 0 runs kexec(); cpu 1 runs idle(); }
+            """;
+        var stretched = CompileSingle(bootFirst, new CompileOptions { Cpus = 4 });
+        Assert.Equal([stretched.Function("kexec").Id, stretched.Function("idle").Id, stretched.Function("idle").Id, stretched.Function("idle").Id],
+            stretched.Entries.Select(e => e!.Function));
+    }
+
+    [Fact]
     public void A_cpus_override_that_drops_a_named_cpu_is_an_error()
     {
         const string text = """

@@ -286,6 +286,7 @@ public sealed partial class ProgramCompiler
             Report(source, DiagnosticCode.CpuOutOfRange, platform.Bsp!.Span, $"bsp {bsp} is not a CPU of this platform (CPUs 0..{cpus - 1})");
             return null;
         }
+        _bsp = bsp;
         var cpuid = new SortedDictionary<long, long>();
         foreach (var (leaf, value) in platform.Cpuid)
         {
@@ -319,8 +320,13 @@ public sealed partial class ProgramCompiler
     }
 
     private int _originalLastCpu;
+    private long _bsp;
 
-    /// <summary>CPUs of a list; with --cpus, a range ending at the old last CPU ends at the new one.</summary>
+    /// <summary>
+    /// CPUs of a list; with --cpus, a range ending at the old last CPU ends at the new one (LANGUAGE.md
+    /// §6), except that a range holding the boot CPU is never stretched: <c>cpu 0 runs kexec();</c> on
+    /// one CPU stays one controller on N, and the added CPUs, which run nothing, are halted.
+    /// </summary>
     private List<int> ResolveCpus(IReadOnlyList<BoundCpuRange> ranges)
     {
         var source = ScenarioSource;
@@ -329,7 +335,8 @@ public sealed partial class ProgramCompiler
         {
             var first = Evaluate(range.First, source);
             var last = range.Last is null ? first : Evaluate(range.Last, source);
-            if (_options.Cpus is not null && last == _originalLastCpu)
+            var holdsBoot = first <= _bsp && _bsp <= last;
+            if (_options.Cpus is not null && last == _originalLastCpu && !(holdsBoot && _cpus - 1 > last))
             {
                 last = _cpus - 1;
                 if (first > last)
