@@ -159,6 +159,46 @@ public sealed class CheckCommandTests : CliFixture
     }
 
     [Fact]
+    public void Check_over_the_catalog_applies_a_define_to_the_models_that_have_it_and_names_the_others()
+    {
+        // KICK_TRIES is a const of linux/parked.kflow only: the other models run without it.
+        var (exit, stdout, stderr) = Run("check", "-D", "KICK_TRIES=0", "--scenario", "parked-mwait-kick-to-hlt");
+        Assert.Equal(ExitCodes.Success, exit);
+        Assert.Equal("kexecsim: warning KF0808: -D KICK_TRIES=0 applies to 1 of 7 catalog models; not to seed000-kasan-stack.kflow, "
+            + "seed000-stop-wbinvd.kflow, seed001-tdx-incoherent-flag.kflow, seed001-tdx.kflow, seed003-snp-kdump.kflow, seed004-sme.kflow, "
+            + "which have no constant 'KICK_TRIES'\n", stderr);
+        Assert.Contains("ok    parked-mwait-kick-to-hlt", stdout);
+    }
+
+    [Fact]
+    public void Check_over_the_catalog_with_a_define_no_model_has_exits_2()
+    {
+        var (exit, stdout, stderr) = Run("check", "-D", "X=1");
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal("kexecsim: error KF0312: -D X=1: no model of the catalog has a constant 'X'\n", stderr);
+        Assert.Empty(stdout);
+    }
+
+    [Fact]
+    public void A_define_by_name_is_recorded_in_the_trace_as_its_value_and_replays()
+    {
+        const string model = """
+            const K = tdx_key(1);
+            fn f() { assert(K != KEY_SME, "not the SME key"); done(); }
+            scenario "keys" { platform { cpus 1; } cpu 0 runs f(); expect pass; }
+            """;
+        var trace = Path.Combine(Scratch, "keys.json");
+        Assert.Equal(ExitCodes.Violation, Run("check", Write(model), "-D", "K=KEY_SME", "--trace", trace).Exit);
+        using (var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(trace)))
+        {
+            Assert.Equal(1, json.RootElement.GetProperty("options").GetProperty("defines").GetProperty("K").GetInt64());
+        }
+        var (exit, stdout, _) = Run("replay", trace);
+        Assert.Equal(ExitCodes.Success, exit);
+        Assert.Contains("replay: confirmed: ASSERTION at step", stdout);
+    }
+
+    [Fact]
     public void Replay_of_a_damaged_trace_file_says_what_is_wrong()
     {
         var trace = Path.Combine(Scratch, "out.json");

@@ -214,6 +214,82 @@ public sealed class CompilerTests
         Assert.Equal(10, program.Regions.Single(r => r.Name == "r").Lines.Length);
     }
 
+    private const string TypedConstants = """
+        const N = 1;
+        const OTHER = 7;
+        const M = N + 1;
+        const K = tdx_key(1);
+        enum Mode { OFF, ON }
+        const MODE = ON;
+        const B = false;
+        fn f() { done(); }
+        scenario "s" { platform { cpus 1; } define OTHER = 9; cpu 0 runs f(); }
+        """;
+
+    [Fact]
+    public void Define_accepts_a_const_of_any_type()
+    {
+        // LANGUAGE.md §6: int, bool, key, an enum. 'define K = tdx_key(2);' was KF0203.
+        var program = CompileSingle(TypedConstants.Replace("define OTHER = 9;", "define K = tdx_key(2); define MODE = OFF; define B = true; define N = 3;", StringComparison.Ordinal));
+        Assert.Equal(KexecSim.Language.Binding.BuiltinValues.TdxKey(2), program.Constants["K"]);
+        Assert.Equal(0, program.Constants["MODE"]);
+        Assert.Equal(1, program.Constants["B"]);
+        Assert.Equal(4, program.Constants["M"]);
+
+        var result = FrontEnd.LoadText("t.kflow", TypedConstants.Replace("define OTHER = 9;", "define K = 5; define B = cpu_all_mask;", StringComparison.Ordinal));
+        Assert.Equal(
+            ["t.kflow:9:48: error KF0203: 'K' is key, not int", "t.kflow:9:62: error KF0203: a constant must be an int, a bool, a key or an enum value, not cpumask"],
+            result.Diagnostics.Select(d => d.ToString()));
+    }
+
+    [Fact]
+    public void Command_line_define_takes_an_integer_a_bool_or_the_name_of_a_const_or_enum_value()
+    {
+        var defines = new Dictionary<string, string> { ["N"] = "OTHER", ["K"] = "KEY_SME", ["MODE"] = "OFF", ["B"] = "true" };
+        var program = CompileSingle(TypedConstants, new CompileOptions { CommandLineDefines = defines });
+        // OTHER as this scenario has it (its define applied), and M follows N.
+        Assert.Equal(9, program.Constants["N"]);
+        Assert.Equal(10, program.Constants["M"]);
+        Assert.Equal(KexecSim.Language.Binding.BuiltinValues.KeySme, program.Constants["K"]);
+        Assert.Equal(0, program.Constants["MODE"]);
+        Assert.Equal(1, program.Constants["B"]);
+
+        var literal = CompileSingle(TypedConstants, new CompileOptions { CommandLineDefines = new Dictionary<string, string> { ["N"] = "-0x10", ["B"] = "1" } });
+        Assert.Equal(-16, literal.Constants["N"]);
+        Assert.Equal(1, literal.Constants["B"]);
+    }
+
+    [Theory]
+    [InlineData("N", "1_", "kexecsim: error KF0008: -D N=1_: invalid integer literal '1_'")]
+    [InlineData("N", "0x", "kexecsim: error KF0008: -D N=0x: invalid integer literal '0x'")]
+    [InlineData("N", "99999999999999999999", "kexecsim: error KF0005: -D N=99999999999999999999: integer literal '99999999999999999999' does not fit in a signed 64-bit value")]
+    [InlineData("N", "1+2", "kexecsim: error KF0312: -D N=1+2: VALUE must be an integer, true, false, or the name of a const or enum value")]
+    [InlineData("N", "", "kexecsim: error KF0312: -D N=: VALUE must be an integer, true, false, or the name of a const or enum value")]
+    [InlineData("N", "OTHR", "kexecsim: error KF0312: -D N=OTHR: 'OTHR' is not a const or enum value of the model; did you mean 'OTHER'?")]
+    [InlineData("N", "f", "kexecsim: error KF0312: -D N=f: 'f' is a function, not a const or enum value")]
+    [InlineData("N", "true", "kexecsim: error KF0203: -D N=true: 'N' is int, not bool")]
+    [InlineData("K", "5", "kexecsim: error KF0203: -D K=5: 'K' is key, not int")]
+    [InlineData("B", "2", "kexecsim: error KF0203: -D B=2: 'B' is bool, not int")]
+    [InlineData("NN", "1", "kexecsim: error KF0312: -D NN=1: the model has no constant 'NN'")]
+    public void Command_line_define_value_is_refused_as_the_same_value_would_be_in_a_model(string name, string value, string expected)
+    {
+        var result = FrontEnd.LoadText("t.kflow", TypedConstants,
+            new LoadOptions { Compile = new CompileOptions { CommandLineDefines = new Dictionary<string, string> { [name] = value } } });
+        Assert.Equal([expected], result.Diagnostics.Select(d => d.ToString()));
+        Assert.Empty(result.Scenarios);
+    }
+
+    [Fact]
+    public void A_define_of_a_missing_constant_can_be_skipped_for_the_catalog()
+    {
+        var result = FrontEnd.LoadText("t.kflow", TypedConstants, new LoadOptions
+        {
+            Compile = new CompileOptions { CommandLineDefines = new Dictionary<string, string> { ["ABSENT"] = "1", ["N"] = "5" }, SkipDefinesOfMissingConstants = true },
+        });
+        Assert.Empty(result.Diagnostics);
+        Assert.Equal(5, Assert.Single(result.Scenarios).Constants["N"]);
+    }
+
     [Fact]
     public void Cpus_override_stretches_ranges_that_end_at_the_last_cpu()
     {

@@ -62,7 +62,8 @@ public sealed partial class Binder
                 break;
             case DefineItem define:
                 {
-                    var value = BindScenarioConstant(define.Value);
+                    // Any const may be defined, whatever its type (LANGUAGE.md §6): int, bool, key, an enum.
+                    var value = BindScenarioConstant(define.Value, anyConstantType: true);
                     if (!_globals.TryGetValue(define.Name.Text, out var symbol) || symbol is not ConstSymbol constant)
                     {
                         if (define.Name.Text.Length > 0)
@@ -221,13 +222,19 @@ public sealed partial class Binder
         return function;
     }
 
-    /// <summary>A constant int expression of a scenario (values fixed per instance, with defines applied).</summary>
-    private BoundExpression BindScenarioConstant(ExpressionSyntax syntax)
+    /// <summary>A constant int expression of a scenario (values fixed per instance, with defines applied);
+    /// with <paramref name="anyConstantType"/>, any type a const may have (a define's value).</summary>
+    private BoundExpression BindScenarioConstant(ExpressionSyntax syntax, bool anyConstantType = false)
     {
         _function = null;
         _scope = new Scope(null);
         var bound = BindExpression(syntax);
-        if (!bound.Type.IsError && !bound.Type.IsIntegral && bound.Type.Kind != TypeKind.Bool)
+        if (anyConstantType && !bound.Type.IsError && bound.Type.Kind is not (TypeKind.Int or TypeKind.Bool or TypeKind.Enum or TypeKind.Key))
+        {
+            Report(DiagnosticCode.TypeMismatch, syntax.Span, $"a constant must be an int, a bool, a key or an enum value, not {bound.Type}");
+            return new BoundErrorExpression(syntax.Span);
+        }
+        if (!anyConstantType && !bound.Type.IsError && !bound.Type.IsIntegral && bound.Type.Kind != TypeKind.Bool)
         {
             Report(DiagnosticCode.TypeMismatch, syntax.Span, $"expected a constant int, not {bound.Type}");
             return new BoundErrorExpression(syntax.Span);

@@ -186,12 +186,112 @@ public sealed partial class ProgramCompiler
             {
                 commandLine[constant] = value;
             }
-            else
+            else if (!_options.SkipDefinesOfMissingConstants)
             {
                 Report(null, DiagnosticCode.InvalidCommandLineDefine, default,
                     $"-D {name}={value}: the model has no constant '{name}'{Spelling.DidYouMean(name, _program.Constants.Select(c => c.Name))}");
             }
         }
+        var byName = ResolveCommandLineDefines(commandLine);
+        if (byName.Count > 0)
+        {
+            // A -D whose VALUE names a const takes that const's value in this instance (with the
+            // scenario's defines and the literal -D values applied); then everything is evaluated
+            // again, so that constants depending on the -D follow it.
+            var first = ComputeConstants(commandLine, report: false);
+            foreach (var (constant, source) in byName)
+            {
+                commandLine[constant] = first[source];
+            }
+        }
+        foreach (var (constant, value) in ComputeConstants(commandLine, report: true))
+        {
+            _constants[constant] = value;
+        }
+    }
+
+    /// <summary>
+    /// The command line's <c>-D NAME=VALUE</c> against this model: literal values go into
+    /// <paramref name="commandLine"/>; the consts whose VALUE names another const are returned.
+    /// </summary>
+    private List<(ConstSymbol Constant, ConstSymbol Source)> ResolveCommandLineDefines(Dictionary<ConstSymbol, long> commandLine)
+    {
+        var byName = new List<(ConstSymbol, ConstSymbol)>();
+        foreach (var (name, text) in _options.CommandLineDefines.OrderBy(d => d.Key, StringComparer.Ordinal))
+        {
+            var define = $"-D {name}={text}";
+            if (!_program.Globals.TryGetValue(name, out var symbol) || symbol is not ConstSymbol constant)
+            {
+                if (!_options.SkipDefinesOfMissingConstants)
+                {
+                    Report(null, DiagnosticCode.InvalidCommandLineDefine, default,
+                        $"{define}: the model has no constant '{name}'{Spelling.DidYouMean(name, _program.Constants.Select(c => c.Name))}");
+                }
+                continue;
+            }
+            if (CommandLineDefines.TryRead(name, text, _diagnostics) is not { } value)
+            {
+                continue;
+            }
+            KType type;
+            long literal = value.Value;
+            ConstSymbol? source = null;
+            switch (value.Kind)
+            {
+                case DefineValueKind.Integer:
+                    type = KType.Int;
+                    break;
+                case DefineValueKind.Bool:
+                    type = KType.Bool;
+                    break;
+                default:
+                    _program.Globals.TryGetValue(value.Name, out var named);
+                    switch (named)
+                    {
+                        case ConstSymbol other:
+                            type = other.Type;
+                            source = other;
+                            break;
+                        case EnumMemberSymbol member:
+                            type = member.Owner.Type;
+                            literal = member.Value;
+                            break;
+                        case BuiltinConstantSymbol builtin:
+                            type = builtin.Type;
+                            literal = builtin.Value;
+                            break;
+                        default:
+                            var what = named is null ? "not a const or enum value of the model" : $"a {named.KindName}, not a const or enum value";
+                            var candidates = _program.Constants.Select(c => c.Name).Concat(_program.Enums.SelectMany(e => e.Members).Select(m => m.Name));
+                            Report(null, DiagnosticCode.InvalidCommandLineDefine, default,
+                                $"{define}: '{value.Name}' is {what}{Spelling.DidYouMean(value.Name, candidates)}");
+                            continue;
+                    }
+                    break;
+            }
+            // As a scenario's define: the const's type, or 0/1 for a bool.
+            var fits = constant.Type.Accepts(type)
+                || (constant.Type.Kind == TypeKind.Bool && value.Kind == DefineValueKind.Integer && literal is 0 or 1);
+            if (!fits)
+            {
+                Report(null, DiagnosticCode.TypeMismatch, default, $"{define}: '{name}' is {constant.Type}, not {type}");
+                continue;
+            }
+            if (source is null)
+            {
+                commandLine[constant] = literal;
+            }
+            else
+            {
+                byName.Add((constant, source));
+            }
+        }
+        return byName;
+    }
+
+    /// <summary>Every const's value: the command line's, else the scenario's define, else the declaration.</summary>
+    private Dictionary<ConstSymbol, long> ComputeConstants(Dictionary<ConstSymbol, long> commandLine, bool report)
+    {
         var overrides = new Dictionary<ConstSymbol, long>(commandLine, ReferenceEqualityComparer.Instance);
         if (_scenario is not null)
         {
@@ -205,27 +305,29 @@ public sealed partial class ProgramCompiler
                 {
                     overrides[define.Constant] = value;
                 }
-                else if (error is not null)
+                else if (error is not null && report)
                 {
                     Report(_scenario.Source, DiagnosticCode.DivisionByZeroInConstant, define.Value.Span, error);
                 }
             }
         }
+        var constants = new Dictionary<ConstSymbol, long>(ReferenceEqualityComparer.Instance);
         foreach (var constant in _program.Constants)
         {
             if (overrides.TryGetValue(constant, out var value))
             {
-                _constants[constant] = value;
+                constants[constant] = value;
             }
             else if (constant.Value is not null && ConstantEvaluator.TryEvaluate(constant.Value, overrides, out value, out _))
             {
-                _constants[constant] = value;
+                constants[constant] = value;
             }
             else
             {
-                _constants[constant] = 0;
+                constants[constant] = 0;
             }
         }
+        return constants;
     }
 
     /// <summary>A constant expression's value under this instance's constants.</summary>

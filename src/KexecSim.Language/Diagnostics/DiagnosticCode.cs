@@ -92,6 +92,7 @@ public enum DiagnosticCode
     UnusedValue = 805,
     MissingReturn = 806,
     ShadowsBuiltin = 807,
+    DefineNotInEveryModel = 808,
 
     // Limits (KF09xx)
     NestingTooDeep = 901,
