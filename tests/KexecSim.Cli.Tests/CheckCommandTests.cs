@@ -199,6 +199,24 @@ public sealed class CheckCommandTests : CliFixture
     }
 
     [Fact]
+    public void Replay_of_a_trace_whose_model_root_is_a_device_is_refused_without_reading_it()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+        // r15: the model root of a trace went through the loader that read /dev/zero until memory ran out.
+        var trace = Path.Combine(Scratch, "t.json");
+        var (_, _, _) = Run("check", Write(Model), "--scenario", "smi", "--trace", trace);
+        var text = File.ReadAllText(trace);
+        var root = System.Text.Json.JsonDocument.Parse(text).RootElement.GetProperty("model").GetProperty("root").GetString()!;
+        File.WriteAllText(trace, text.Replace(System.Text.Json.JsonSerializer.Serialize(root), "\"/dev/zero\"", StringComparison.Ordinal));
+        var (exit, _, stderr) = Run("replay", trace);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal("kexecsim: error KF0405: /dev/zero: is a character device, not a regular file\n", stderr);
+    }
+
+    [Fact]
     public void Replay_of_a_damaged_trace_file_says_what_is_wrong()
     {
         var trace = Path.Combine(Scratch, "out.json");

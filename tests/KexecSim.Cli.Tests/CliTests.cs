@@ -61,6 +61,15 @@ public sealed class CliTests : CliFixture
     }
 
     [Fact]
+    public void Lint_of_a_directory_says_it_is_a_directory()
+    {
+        var directory = Directory.CreateDirectory(Path.Combine(Scratch, "models.kflow")).FullName;
+        var (exit, stdout, _) = Run("lint", directory);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal($"kexecsim: error KF0405: {directory}: is a directory, not a file\n1 error, 0 warnings\n", stdout);
+    }
+
+    [Fact]
     public void Malformed_define_is_bad_input()
     {
         var file = Write("ok.kflow", "const N = 1;\nfn f() { done(); }\n");

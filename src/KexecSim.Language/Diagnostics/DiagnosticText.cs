@@ -15,7 +15,7 @@ public static class DiagnosticText
     public const int MaxTokenLength = 60;
 
     /// <summary>A message longer than this is cut, with an ellipsis.</summary>
-    public const int MaxMessageLength = 400;
+    public const int MaxMessageLength = 1000;
 
     private const char Ellipsis = '\u2026';
 
