@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
-using System.Globalization;
 using KexecSim.Language;
 using KexecSim.Language.Compilation;
 using KexecSim.Language.Diagnostics;
@@ -102,42 +101,35 @@ public static class KexecSimCli
         Description = "Number of CPUs: CPU ranges that end at the scenario's last CPU are stretched or shrunk to end at N-1.",
     };
 
-    /// <summary>Parses -D NAME=VALUE pairs; false (with a message) on a malformed one.</summary>
-    internal static bool TryParseDefines(string[]? defines, TextWriter stderr, out Dictionary<string, long> values)
+    /// <summary>
+    /// Parses -D NAME=VALUE pairs; false (with every problem printed) when one is malformed. VALUE is read
+    /// by the language (an integer, true/false, or a const or enum name, resolved in each model).
+    /// </summary>
+    internal static bool TryParseDefines(string[]? defines, TextWriter stderr, out Dictionary<string, string> values)
     {
-        values = new Dictionary<string, long>(StringComparer.Ordinal);
+        values = new Dictionary<string, string>(StringComparer.Ordinal);
+        var diagnostics = new DiagnosticBag();
         foreach (var define in defines ?? [])
         {
-            var equals = define.IndexOf('=', StringComparison.Ordinal);
-            var name = equals < 0 ? define : define[..equals];
-            var text = equals < 0 ? string.Empty : define[(equals + 1)..].Replace("_", string.Empty, StringComparison.Ordinal);
-            long value = 0;
-            var ok = equals > 0;
-            if (ok)
+            if (CommandLineDefines.TryParse(define, diagnostics, out var name, out var value))
             {
-                if (text is "true" or "false")
-                {
-                    value = text == "true" ? 1 : 0;
-                }
-                else if (text.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
-                {
-                    ok = long.TryParse(text[2..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value);
-                }
-                else
-                {
-                    ok = long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
-                }
+                values[name] = value;
             }
-            if (!ok)
-            {
-                stderr.WriteLine($"kexecsim: error KF{(int)DiagnosticCode.InvalidCommandLineDefine:D4}: -D {define}: expected NAME=VALUE with an integer or true/false value");
-                return false;
-            }
-            values[name] = value;
         }
-        return true;
+        Print(diagnostics.ToSortedList(), stderr);
+        return !diagnostics.HasErrors;
     }
 
+    /// <summary>Options for a command line's models: -D as written (checked in each model), --cpus, --model-path.</summary>
+    internal static LoadOptions LoadOptionsFrom(string[]? modelPath, IReadOnlyDictionary<string, string> defines, int? cpus, string? scenario,
+        bool skipDefinesOfMissingConstants = false) => new()
+    {
+        ModelPath = (modelPath ?? []).Append(Catalog.ModelsDirectory).ToList(),
+        Compile = new CompileOptions { CommandLineDefines = defines, Cpus = cpus, SkipDefinesOfMissingConstants = skipDefinesOfMissingConstants },
+        Scenario = scenario,
+    };
+
+    /// <summary>Options to replay a trace: the define values it recorded, applied as they are.</summary>
     internal static LoadOptions LoadOptionsFrom(string[]? modelPath, Dictionary<string, long> defines, int? cpus, string? scenario) => new()
     {
         ModelPath = (modelPath ?? []).Append(Catalog.ModelsDirectory).ToList(),

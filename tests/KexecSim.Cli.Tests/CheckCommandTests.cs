@@ -59,6 +59,20 @@ public sealed class CheckCommandTests : CliFixture
     }
 
     [Fact]
+    public void Cpus_override_never_stretches_the_boot_cpu_into_several_controllers()
+    {
+        // LANGUAGE.md §6: the boot CPU's range is not stretched; the added CPUs run nothing.
+        const string model = """
+            shared int controllers;
+            fn kexec() { controllers = controllers + 1; assert(controllers == 1, "one controller"); done(); }
+            scenario "alone" { platform { cpus 1; } cpu 0 runs kexec(); expect pass; }
+            """;
+        var (exit, stdout, _) = Run("check", Write(model), "--cpus", "4");
+        Assert.Equal(ExitCodes.Success, exit);
+        Assert.Contains("outcome: pass; expected: pass: met", stdout);
+    }
+
+    [Fact]
     public void Check_exits_2_on_bad_input()
     {
         Assert.Equal(ExitCodes.BadInput, Run("check", Write("fn f( { }")).Exit);
@@ -142,6 +156,64 @@ public sealed class CheckCommandTests : CliFixture
         Assert.Equal(ExitCodes.Success, exit);
         Assert.Contains("stop-online-count-reboot", stdout);
         Assert.DoesNotContain("FAIL", stdout);
+    }
+
+    [Fact]
+    public void Check_over_the_catalog_applies_a_define_to_the_models_that_have_it_and_names_the_others()
+    {
+        // KICK_TRIES is a const of linux/parked.kflow only: the other models run without it.
+        var (exit, stdout, stderr) = Run("check", "-D", "KICK_TRIES=0", "--scenario", "parked-mwait-kick-to-hlt");
+        Assert.Equal(ExitCodes.Success, exit);
+        Assert.Equal("kexecsim: warning KF0808: -D KICK_TRIES=0 applies to 1 of 7 catalog models; not to seed000-kasan-stack.kflow, "
+            + "seed000-stop-wbinvd.kflow, seed001-tdx-incoherent-flag.kflow, seed001-tdx.kflow, seed003-snp-kdump.kflow, seed004-sme.kflow, "
+            + "which have no constant 'KICK_TRIES'\n", stderr);
+        Assert.Contains("ok    parked-mwait-kick-to-hlt", stdout);
+    }
+
+    [Fact]
+    public void Check_over_the_catalog_with_a_define_no_model_has_exits_2()
+    {
+        var (exit, stdout, stderr) = Run("check", "-D", "X=1");
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal("kexecsim: error KF0312: -D X=1: no model of the catalog has a constant 'X'\n", stderr);
+        Assert.Empty(stdout);
+    }
+
+    [Fact]
+    public void A_define_by_name_is_recorded_in_the_trace_as_its_value_and_replays()
+    {
+        const string model = """
+            const K = tdx_key(1);
+            fn f() { assert(K != KEY_SME, "not the SME key"); done(); }
+            scenario "keys" { platform { cpus 1; } cpu 0 runs f(); expect pass; }
+            """;
+        var trace = Path.Combine(Scratch, "keys.json");
+        Assert.Equal(ExitCodes.Violation, Run("check", Write(model), "-D", "K=KEY_SME", "--trace", trace).Exit);
+        using (var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(trace)))
+        {
+            Assert.Equal(1, json.RootElement.GetProperty("options").GetProperty("defines").GetProperty("K").GetInt64());
+        }
+        var (exit, stdout, _) = Run("replay", trace);
+        Assert.Equal(ExitCodes.Success, exit);
+        Assert.Contains("replay: confirmed: ASSERTION at step", stdout);
+    }
+
+    [Fact]
+    public void Replay_of_a_trace_whose_model_root_is_a_device_is_refused_without_reading_it()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+        // r15: the model root of a trace went through the loader that read /dev/zero until memory ran out.
+        var trace = Path.Combine(Scratch, "t.json");
+        var (_, _, _) = Run("check", Write(Model), "--scenario", "smi", "--trace", trace);
+        var text = File.ReadAllText(trace);
+        var root = System.Text.Json.JsonDocument.Parse(text).RootElement.GetProperty("model").GetProperty("root").GetString()!;
+        File.WriteAllText(trace, text.Replace(System.Text.Json.JsonSerializer.Serialize(root), "\"/dev/zero\"", StringComparison.Ordinal));
+        var (exit, _, stderr) = Run("replay", trace);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal("kexecsim: error KF0405: /dev/zero: is a character device, not a regular file\n", stderr);
     }
 
     [Fact]

@@ -61,12 +61,25 @@ public sealed class CliTests : CliFixture
     }
 
     [Fact]
+    public void Lint_of_a_directory_says_it_is_a_directory()
+    {
+        var directory = Directory.CreateDirectory(Path.Combine(Scratch, "models.kflow")).FullName;
+        var (exit, stdout, _) = Run("lint", directory);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal($"kexecsim: error KF0405: {directory}: is a directory, not a file\n1 error, 0 warnings\n", stdout);
+    }
+
+    [Fact]
     public void Malformed_define_is_bad_input()
     {
         var file = Write("ok.kflow", "const N = 1;\nfn f() { done(); }\n");
-        var (exit, _, stderr) = Run("lint", "-D", "N=two", file);
+        // The value is read as the same literal would be in a model: '1_' is KF0008 there too.
+        var (exit, _, stderr) = Run("lint", "-D", "N=1_", file);
         Assert.Equal(ExitCodes.BadInput, exit);
-        Assert.Equal("kexecsim: error KF0312: -D N=two: expected NAME=VALUE with an integer or true/false value\n", stderr);
+        Assert.Equal("kexecsim: error KF0008: -D N=1_: invalid integer literal '1_'\n", stderr);
+        (exit, _, stderr) = Run("lint", "-D", "N", file);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal("kexecsim: error KF0312: -D N: expected NAME=VALUE, VALUE being an integer, true, false, or the name of a const or enum value\n", stderr);
     }
 
     [Fact]

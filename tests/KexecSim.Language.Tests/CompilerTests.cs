@@ -129,6 +129,75 @@ public sealed class CompilerTests
     }
 
     [Fact]
+    public void An_alias_nested_64_levels_deep_keeps_its_lines_and_one_more_level_is_an_error()
+    {
+        static string Chain(int depth)
+        {
+            var builder = new System.Text.StringBuilder("region r0[2];\n");
+            for (var i = 1; i <= depth; i++)
+            {
+                builder.Append($"region r{i} = r{i - 1};\n");
+            }
+            builder.Append($"fn f() in r{depth}[1] {{ done(); }}\nscenario \"s\" {{ cpu 0 runs f(); expect pass; }}\n");
+            return builder.ToString();
+        }
+        var program = CompileSingle(Chain(64));
+        Assert.Equal(["r0[0]", "r0[1]"], program.Regions.Single(r => r.Name == "r64").Lines.Select(l => program.Lines[l].Name));
+        Assert.Equal("r0[1]", program.Lines[program.Function("f").HomeLinePerCpu[0]].Name);
+
+        // r03: the 65th level used to be silently empty (and a home in it crashed the compiler).
+        var result = FrontEnd.LoadText("t.kflow", Chain(65));
+        var error = Assert.Single(result.Diagnostics);
+        Assert.Equal("t.kflow:66:8: error KF0228: region alias 'r65' nests 65 levels deep; aliases may nest at most 64 levels", error.ToString());
+    }
+
+    [Fact]
+    public void An_alias_used_twice_is_flattened_once_and_a_too_large_alias_is_a_size_error()
+    {
+        const string text = """
+            region r0[2];
+            region r1 = r0, r0;
+            region r2 = r1, r1;
+            fn f() { done(); }
+            scenario "s" { cpu 0 runs f(); }
+            """;
+        var program = CompileSingle(text);
+        Assert.Equal(8, program.Regions.Single(r => r.Name == "r2").Lines.Length);
+
+        // r02: each level doubles; 2^20 * 2 lines is past the limit, and is reported, not built.
+        var builder = new System.Text.StringBuilder("region r0[2];\n");
+        for (var i = 1; i <= 40; i++)
+        {
+            builder.Append($"region r{i} = r{i - 1}, r{i - 1};\n");
+        }
+        var result = FrontEnd.LoadText("t.kflow", builder + "fn f() { done(); }\nscenario \"s\" { cpu 0 runs f(); }\n");
+        var error = Assert.Single(result.Diagnostics);
+        Assert.Equal("t.kflow:21:8: error KF0220: region alias 'r20' would have 2097152 lines; a region may have at most 1048576", error.ToString());
+    }
+
+    [Fact]
+    public void A_percpu_region_size_that_overflows_when_multiplied_by_the_cpus_is_a_size_error()
+    {
+        // r01: 0x4000000000000000 * 4 wrapped to 0 and passed the check.
+        var result = FrontEnd.LoadText("t.kflow", "region big[0x4000000000000000] percpu;\nfn f() { hlt(); }\nscenario \"s\" { platform { cpus 4; } cpu 0..3 runs f(); }\n");
+        var error = Assert.Single(result.Diagnostics);
+        Assert.Equal("t.kflow:1:8: error KF0220: region 'big' must have between 1 and 262144 lines, not 4611686018427387904", error.ToString());
+    }
+
+    [Theory]
+    [InlineData("fn text() { }", "t.kflow:1:4: error KF0202: 'text' is a built-in region; a function cannot take its name (declare 'region text[N];' to size it)")]
+    [InlineData("const data = 1;\nshared int v;", "t.kflow:1:7: error KF0202: 'data' is a built-in region; a constant cannot take its name (declare 'region data[N];' to size it)")]
+    [InlineData("fn next_kernel() { }", "t.kflow:1:4: error KF0202: 'next_kernel' is a built-in region; a function cannot take its name (declare 'region next_kernel[N];' to size it)")]
+    [InlineData("percpu int text;", "t.kflow:1:12: error KF0202: 'text' is a built-in region; a percpu variable cannot take its name (declare 'region text[N];' to size it)")]
+    [InlineData("enum E { data }", "t.kflow:1:10: error KF0202: 'data' is a built-in region; an enum member cannot take its name (declare 'region data[N];' to size it)")]
+    public void A_built_in_region_name_is_reserved_for_the_region(string text, string expected)
+    {
+        // r08: these crashed the compiler, which looks the built-in regions up by name.
+        var result = FrontEnd.LoadText("t.kflow", text + "\n");
+        Assert.Equal([expected], result.Diagnostics.Select(d => d.ToString()));
+    }
+
+    [Fact]
     public void Command_line_defines_win_over_scenario_defines_and_dependent_constants_follow()
     {
         const string text = """
@@ -143,6 +212,82 @@ public sealed class CompilerTests
         Assert.Equal(9, program.Constants["N"]);
         Assert.Equal(10, program.Constants["M"]);
         Assert.Equal(10, program.Regions.Single(r => r.Name == "r").Lines.Length);
+    }
+
+    private const string TypedConstants = """
+        const N = 1;
+        const OTHER = 7;
+        const M = N + 1;
+        const K = tdx_key(1);
+        enum Mode { OFF, ON }
+        const MODE = ON;
+        const B = false;
+        fn f() { done(); }
+        scenario "s" { platform { cpus 1; } define OTHER = 9; cpu 0 runs f(); }
+        """;
+
+    [Fact]
+    public void Define_accepts_a_const_of_any_type()
+    {
+        // LANGUAGE.md §6: int, bool, key, an enum. 'define K = tdx_key(2);' was KF0203.
+        var program = CompileSingle(TypedConstants.Replace("define OTHER = 9;", "define K = tdx_key(2); define MODE = OFF; define B = true; define N = 3;", StringComparison.Ordinal));
+        Assert.Equal(KexecSim.Language.Binding.BuiltinValues.TdxKey(2), program.Constants["K"]);
+        Assert.Equal(0, program.Constants["MODE"]);
+        Assert.Equal(1, program.Constants["B"]);
+        Assert.Equal(4, program.Constants["M"]);
+
+        var result = FrontEnd.LoadText("t.kflow", TypedConstants.Replace("define OTHER = 9;", "define K = 5; define B = cpu_all_mask;", StringComparison.Ordinal));
+        Assert.Equal(
+            ["t.kflow:9:48: error KF0203: 'K' is key, not int", "t.kflow:9:62: error KF0203: a constant must be an int, a bool, a key or an enum value, not cpumask"],
+            result.Diagnostics.Select(d => d.ToString()));
+    }
+
+    [Fact]
+    public void Command_line_define_takes_an_integer_a_bool_or_the_name_of_a_const_or_enum_value()
+    {
+        var defines = new Dictionary<string, string> { ["N"] = "OTHER", ["K"] = "KEY_SME", ["MODE"] = "OFF", ["B"] = "true" };
+        var program = CompileSingle(TypedConstants, new CompileOptions { CommandLineDefines = defines });
+        // OTHER as this scenario has it (its define applied), and M follows N.
+        Assert.Equal(9, program.Constants["N"]);
+        Assert.Equal(10, program.Constants["M"]);
+        Assert.Equal(KexecSim.Language.Binding.BuiltinValues.KeySme, program.Constants["K"]);
+        Assert.Equal(0, program.Constants["MODE"]);
+        Assert.Equal(1, program.Constants["B"]);
+
+        var literal = CompileSingle(TypedConstants, new CompileOptions { CommandLineDefines = new Dictionary<string, string> { ["N"] = "-0x10", ["B"] = "1" } });
+        Assert.Equal(-16, literal.Constants["N"]);
+        Assert.Equal(1, literal.Constants["B"]);
+    }
+
+    [Theory]
+    [InlineData("N", "1_", "kexecsim: error KF0008: -D N=1_: invalid integer literal '1_'")]
+    [InlineData("N", "0x", "kexecsim: error KF0008: -D N=0x: invalid integer literal '0x'")]
+    [InlineData("N", "99999999999999999999", "kexecsim: error KF0005: -D N=99999999999999999999: integer literal '99999999999999999999' does not fit in a signed 64-bit value")]
+    [InlineData("N", "1+2", "kexecsim: error KF0312: -D N=1+2: VALUE must be an integer, true, false, or the name of a const or enum value")]
+    [InlineData("N", "", "kexecsim: error KF0312: -D N=: VALUE must be an integer, true, false, or the name of a const or enum value")]
+    [InlineData("N", "OTHR", "kexecsim: error KF0312: -D N=OTHR: 'OTHR' is not a const or enum value of the model; did you mean 'OTHER'?")]
+    [InlineData("N", "f", "kexecsim: error KF0312: -D N=f: 'f' is a function, not a const or enum value")]
+    [InlineData("N", "true", "kexecsim: error KF0203: -D N=true: 'N' is int, not bool")]
+    [InlineData("K", "5", "kexecsim: error KF0203: -D K=5: 'K' is key, not int")]
+    [InlineData("B", "2", "kexecsim: error KF0203: -D B=2: 'B' is bool, not int")]
+    [InlineData("NN", "1", "kexecsim: error KF0312: -D NN=1: the model has no constant 'NN'")]
+    public void Command_line_define_value_is_refused_as_the_same_value_would_be_in_a_model(string name, string value, string expected)
+    {
+        var result = FrontEnd.LoadText("t.kflow", TypedConstants,
+            new LoadOptions { Compile = new CompileOptions { CommandLineDefines = new Dictionary<string, string> { [name] = value } } });
+        Assert.Equal([expected], result.Diagnostics.Select(d => d.ToString()));
+        Assert.Empty(result.Scenarios);
+    }
+
+    [Fact]
+    public void A_define_of_a_missing_constant_can_be_skipped_for_the_catalog()
+    {
+        var result = FrontEnd.LoadText("t.kflow", TypedConstants, new LoadOptions
+        {
+            Compile = new CompileOptions { CommandLineDefines = new Dictionary<string, string> { ["ABSENT"] = "1", ["N"] = "5" }, SkipDefinesOfMissingConstants = true },
+        });
+        Assert.Empty(result.Diagnostics);
+        Assert.Equal(5, Assert.Single(result.Scenarios).Constants["N"]);
     }
 
     [Fact]
@@ -171,6 +316,54 @@ public sealed class CompilerTests
         var shrunk = CompileSingle(text, new CompileOptions { Cpus = 2 });
         Assert.Equal([1], shrunk.SymmetricCpus);
         Assert.Null(shrunk.SymmetryIgnoredReason);
+    }
+
+    [Fact]
+    public void Cpus_override_never_stretches_a_range_that_holds_the_boot_cpu()
+    {
+        // The boot CPU alone: --cpus 4 used to make four controllers of it.
+        const string alone = """
+            fn kexec() { done(); }
+            scenario "s" { platform { cpus 1; } cpu 0 runs kexec(); symmetric 0; inject nmi 1 on 0; }
+            """;
+        var program = CompileSingle(alone, new CompileOptions { Cpus = 4 });
+        Assert.Equal(4, program.Platform.Cpus);
+        Assert.Equal(program.Function("kexec").Id, program.Entries[0]!.Function);
+        Assert.Equal([null, null, null], program.Entries.Skip(1));
+        Assert.Equal([0], program.SymmetricCpus);
+        Assert.Equal([0], program.Faults[0].Cpus);
+
+        // A range that holds the boot CPU is not stretched, but it is shrunk; other ranges are both.
+        const string shared = """
+            fn work() { done(); }
+            fn idle() { loop { hlt(); } }
+            scenario "s" {
+                platform { cpus 4; bsp 3; }
+                cpu 0..3 runs work();
+                init cpu 2..3 { }
+                inject smi 1 on 1..3;
+            }
+            """;
+        var wider = CompileSingle(shared, new CompileOptions { Cpus = 6 });
+        Assert.Equal([true, true, true, true, false, false], wider.Entries.Select(e => e is not null));
+        Assert.Equal([2, 3], wider.InitCpus[0].Cpus);
+        Assert.Equal([1, 2, 3], wider.Faults[0].Cpus);
+        var narrower = FrontEnd.LoadText("t.kflow", shared.Replace("bsp 3", "bsp 0", StringComparison.Ordinal),
+            new LoadOptions { Compile = new CompileOptions { Cpus = 2 } });
+        var program2 = Assert.Single(narrower.Scenarios);
+        Assert.Equal([true, true], program2.Entries.Select(e => e is not null));
+        Assert.Empty(program2.InitCpus[0].Cpus);
+        Assert.Equal([1], program2.Faults[0].Cpus);
+
+        // With the boot CPU elsewhere, the range that ends at the last CPU stretches as before.
+        const string bootFirst = """
+            fn kexec() { done(); }
+            fn idle() { loop { hlt(); } }
+            scenario "s" { platform { cpus 2; } cpu 0 runs kexec(); cpu 1 runs idle(); }
+            """;
+        var stretched = CompileSingle(bootFirst, new CompileOptions { Cpus = 4 });
+        Assert.Equal([stretched.Function("kexec").Id, stretched.Function("idle").Id, stretched.Function("idle").Id, stretched.Function("idle").Id],
+            stretched.Entries.Select(e => e!.Function));
     }
 
     [Fact]

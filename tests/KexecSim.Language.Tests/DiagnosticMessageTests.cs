@@ -57,6 +57,51 @@ public sealed class DiagnosticMessageTests
     }
 
     [Fact]
+    public void A_diagnostic_is_one_line_with_control_characters_from_an_import_path_escaped()
+    {
+        // r05: a model must not forge a second "file:line:col: error" line nor drive the terminal.
+        var lines = Lines("import \"evil\\nx.kflow:1:1: error KF0000: injected\u001b[31mRED\u001b[0m.kflow\";\nfn f() { }\n");
+        Assert.Equal([@"models/mine.kflow:1:8: error KF0402: cannot find import ""evil\nx.kflow:1:1: error KF0000: injected\x1b[31mRED\x1b[0m.kflow"" (searched: models)"], lines);
+    }
+
+    [Fact]
+    public void A_diagnostic_is_one_line_with_control_characters_in_its_file_name_escaped()
+    {
+        var lines = FrontEnd.LoadText("evil\u001b[2J\nx.kflow", "const N = ;\n").Diagnostics.Select(d => d.ToString()).ToArray();
+        Assert.Equal([@"evil\x1b[2J\nx.kflow:1:10: error KF0103: expected an expression before ';'"], lines);
+    }
+
+    [Fact]
+    public void An_echoed_token_is_cut_to_sixty_characters_with_an_ellipsis()
+    {
+        var name = new string('x', 5000);
+        var lines = Lines($"fn f() {{ {name} = 1; }}\n");
+        Assert.Equal([$"models/mine.kflow:1:10: error KF0201: unknown name '{new string('x', 59)}\u2026'"], lines);
+    }
+
+    [Fact]
+    public void A_symmetry_warning_quotes_code_on_one_line()
+    {
+        // r04: the quoted for_each_cpu spanned three lines of source.
+        const string text = """
+            shared cpumask m;
+            fn idle() {
+                for_each_cpu (c in m) {
+                    hlt();
+                }
+                loop { hlt(); }
+            }
+            scenario "s" {
+                platform { cpus 3; }
+                cpu 0..2 runs idle();
+                symmetric 0..2;
+            }
+            """;
+        Assert.Equal(["models/mine.kflow:11:5: warning KF0803: 'symmetric 0..2' is not used: 'for_each_cpu (c in m) { hlt(); }' at models/mine.kflow:3:5: for_each_cpu visits CPUs in id order"],
+            Lines(text));
+    }
+
+    [Fact]
     public void Codes_are_stable_numbers()
     {
         Assert.Equal("KF0001", DiagnosticCode.InvalidUtf8.Format());

@@ -149,6 +149,64 @@ public sealed class HostileInputTests : IDisposable
     }
 
     [Fact]
+    public void A_directory_given_as_a_model_says_it_is_a_directory()
+    {
+        var result = FrontEnd.Load(_directory);
+        var diagnostic = Assert.Single(result.Diagnostics);
+        Assert.Equal($"kexecsim: error KF0405: {_directory}: is a directory, not a file", diagnostic.ToString());
+    }
+
+    [Fact]
+    public void A_device_given_as_a_model_is_refused_without_reading_it()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+        var result = FrontEnd.Load("/dev/zero");
+        var diagnostic = Assert.Single(result.Diagnostics);
+        Assert.Equal("kexecsim: error KF0405: /dev/zero: is a character device, not a regular file", diagnostic.ToString());
+    }
+
+    [Fact]
+    public void A_fifo_import_is_refused_without_opening_it()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+        var fifo = Path.Combine(_directory, "pipe.kflow");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo]))
+        {
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+        // Opening a FIFO for reading blocks until a writer comes: the loader must not open it.
+        var result = LoadText("import \"pipe.kflow\";\nfn f() { }\n");
+        var diagnostic = Single(result, DiagnosticCode.NotARegularFile);
+        Assert.Equal((1, 8), diagnostic.Position);
+        Assert.EndsWith($"error KF0405: {Loading.ModelLoader.Display(fifo)}: is a FIFO (named pipe), not a regular file", diagnostic.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_file_that_reports_no_size_is_read_through_the_byte_budget()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+        // procfs files report size 0 and may hold more: the budget, not the size, bounds the read.
+        var result = Loading.InputFile.Read("/proc/self/status", "status", maxBytes: 64);
+        Assert.False(result.Succeeded);
+        Assert.Equal(Loading.InputFileProblem.TooLarge, result.Problem);
+        Assert.Equal("status: file is more than 64 bytes; the limit is 64 bytes", result.Message);
+
+        var whole = Loading.InputFile.Read("/proc/self/status", "status", maxBytes: 1 << 20);
+        Assert.True(whole.Succeeded);
+        Assert.StartsWith("Name:", System.Text.Encoding.ASCII.GetString(whole.Bytes!), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_large_generated_model_loads_without_errors()
     {
         // About 4 MB: 20,000 functions and as many variables.

@@ -45,8 +45,14 @@ public static class CheckCommand
                 stderr.WriteLine($"kexecsim: no models given and the catalog is empty ({Catalog.CatalogDirectory})");
                 return Task.FromResult(ExitCodes.BadInput);
             }
-            var options = KexecSimCli.LoadOptionsFrom(result.GetValue(modelPath), values, result.GetValue(cpus), null);
-            var loaded = Load(inputs, options, stderr);
+            // Over the catalog, a -D applies to the models that have the const; the others are named.
+            var options = KexecSimCli.LoadOptionsFrom(result.GetValue(modelPath), values, result.GetValue(cpus), null, skipDefinesOfMissingConstants: catalog);
+            var models = new List<(string File, FrontEndResult Model)>();
+            var loaded = Load(inputs, options, stderr, models);
+            if (catalog && !ReportDefinesTheCatalogLacks(values, models, stderr))
+            {
+                return Task.FromResult(ExitCodes.BadInput);
+            }
             if (loaded is null)
             {
                 return Task.FromResult(ExitCodes.BadInput);
@@ -77,8 +83,39 @@ public static class CheckCommand
         return command;
     }
 
+    /// <summary>
+    /// For <c>check</c> over the catalog: a warning naming the models a <c>-D</c> does not apply to (they
+    /// have no such const), or an error when no model has it. False when there was an error.
+    /// </summary>
+    private static bool ReportDefinesTheCatalogLacks(IReadOnlyDictionary<string, string> defines, List<(string File, FrontEndResult Model)> models,
+        TextWriter stderr)
+    {
+        var ok = true;
+        foreach (var (name, value) in defines.OrderBy(d => d.Key, StringComparer.Ordinal))
+        {
+            var lacking = models
+                .Where(m => m.Model.Program is { } program && !program.Constants.Any(c => c.Name == name))
+                .Select(m => Path.GetRelativePath(Catalog.CatalogDirectory, m.File).Replace('\\', '/'))
+                .ToList();
+            if (lacking.Count == 0)
+            {
+                continue;
+            }
+            if (lacking.Count == models.Count)
+            {
+                stderr.WriteLine($"kexecsim: error {DiagnosticCode.InvalidCommandLineDefine.Format()}: -D {name}={value}: no model of the catalog has a constant '{name}'");
+                ok = false;
+                continue;
+            }
+            stderr.WriteLine($"kexecsim: warning {DiagnosticCode.DefineNotInEveryModel.Format()}: -D {name}={value} applies to {models.Count - lacking.Count} of {models.Count} catalog models; "
+                + $"not to {string.Join(", ", lacking)}, which have no constant '{name}'");
+        }
+        return ok;
+    }
+
     /// <summary>Loads each file as its own model; null (diagnostics printed) when any has an error.</summary>
-    internal static List<LoadedScenario>? Load(IEnumerable<string> files, LoadOptions options, TextWriter stderr)
+    internal static List<LoadedScenario>? Load(IEnumerable<string> files, LoadOptions options, TextWriter stderr,
+        List<(string File, FrontEndResult Model)>? models = null)
     {
         var compiled = new List<LoadedScenario>();
         var printed = new HashSet<string>(StringComparer.Ordinal);
@@ -86,6 +123,7 @@ public static class CheckCommand
         foreach (var file in files)
         {
             var loaded = FrontEnd.Load(file, options);
+            models?.Add((file, loaded));
             foreach (var diagnostic in loaded.Diagnostics)
             {
                 if (printed.Add(diagnostic.ToString()))
@@ -112,7 +150,7 @@ internal sealed class CheckRun(
     CheckOptions options,
     string format,
     string? traceOut,
-    IReadOnlyDictionary<string, long> defines,
+    IReadOnlyDictionary<string, string> defines,
     int? cpus,
     IReadOnlyList<string> modelPath,
     bool detailed)
@@ -197,7 +235,10 @@ internal sealed class CheckRun(
             var extension = Path.GetExtension(path);
             path = Path.Combine(Path.GetDirectoryName(path) ?? string.Empty, $"{Path.GetFileNameWithoutExtension(path)}-{scenario.Program.ScenarioName}{extension}");
         }
-        var file = TraceFile.Create(scenario.Program, result.Trace!, scenario.File, scenario.Model.Units, defines, cpus, modelPath);
+        // The trace records the value each -D gave its const in this model (a name resolved), so that
+        // replay needs no model-dependent reading.
+        var values = defines.Keys.Where(scenario.Program.Constants.ContainsKey).ToDictionary(name => name, name => scenario.Program.Constants[name]);
+        var file = TraceFile.Create(scenario.Program, result.Trace!, scenario.File, scenario.Model.Units, values, cpus, modelPath);
         File.WriteAllText(path, file.ToJson());
         stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"kexecsim: trace of \"{scenario.Program.ScenarioName}\" written to {path}"));
     }

@@ -405,7 +405,7 @@ public sealed partial class Binder
                     {
                         return (new BoundLiteral(syntax.Span, KType.Int, Intrinsics.Features.ToList().IndexOf(feature)), true, "feature", false);
                     }
-                    var word = syntax is NameExpression n ? n.Identifier.Text : _source.ToString(syntax.Span);
+                    var word = syntax is NameExpression n ? n.Identifier.Text : _source.Excerpt(syntax.Span);
                     Report(DiagnosticCode.UnknownFeature, syntax.Span,
                         $"unknown CPU feature '{word}' (features: {string.Join(", ", Intrinsics.Features)}){Spelling.DidYouMean(word, Intrinsics.Features)}");
                     return (new BoundErrorExpression(syntax.Span), false, "?", true);
@@ -416,7 +416,7 @@ public sealed partial class Binder
                     {
                         return (new BoundString(syntax.Span, bug), true, "bug", false);
                     }
-                    var word = syntax is NameExpression n ? n.Identifier.Text : _source.ToString(syntax.Span);
+                    var word = syntax is NameExpression n ? n.Identifier.Text : _source.Excerpt(syntax.Span);
                     Report(DiagnosticCode.UnknownBug, syntax.Span,
                         $"unknown CPU bug '{word}': not TDX_PW_MCE nor in any scenario's 'bugs' list{Spelling.DidYouMean(word, _bugNames)}");
                     return (new BoundErrorExpression(syntax.Span), false, "?", true);

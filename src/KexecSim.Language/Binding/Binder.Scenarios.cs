@@ -62,7 +62,8 @@ public sealed partial class Binder
                 break;
             case DefineItem define:
                 {
-                    var value = BindScenarioConstant(define.Value);
+                    // Any const may be defined, whatever its type (LANGUAGE.md §6): int, bool, key, an enum.
+                    var value = BindScenarioConstant(define.Value, anyConstantType: true);
                     if (!_globals.TryGetValue(define.Name.Text, out var symbol) || symbol is not ConstSymbol constant)
                     {
                         if (define.Name.Text.Length > 0)
@@ -88,7 +89,7 @@ public sealed partial class Binder
                 }
             case InitItem init:
                 {
-                    var label = init.Cpus is null ? "init" : $"init cpu {_source.ToString(TextSpan.FromBounds(init.Cpus[0].Span.Start, init.Cpus[^1].Span.End))}";
+                    var label = init.Cpus is null ? "init" : $"init cpu {_source.Excerpt(TextSpan.FromBounds(init.Cpus[0].Span.Start, init.Cpus[^1].Span.End))}";
                     var function = BindScenarioBlock($"{label} of \"{scenario.Name}\"", init.Keyword.Span, init.Body);
                     if (init.Cpus is null)
                     {
@@ -221,13 +222,19 @@ public sealed partial class Binder
         return function;
     }
 
-    /// <summary>A constant int expression of a scenario (values fixed per instance, with defines applied).</summary>
-    private BoundExpression BindScenarioConstant(ExpressionSyntax syntax)
+    /// <summary>A constant int expression of a scenario (values fixed per instance, with defines applied);
+    /// with <paramref name="anyConstantType"/>, any type a const may have (a define's value).</summary>
+    private BoundExpression BindScenarioConstant(ExpressionSyntax syntax, bool anyConstantType = false)
     {
         _function = null;
         _scope = new Scope(null);
         var bound = BindExpression(syntax);
-        if (!bound.Type.IsError && !bound.Type.IsIntegral && bound.Type.Kind != TypeKind.Bool)
+        if (anyConstantType && !bound.Type.IsError && bound.Type.Kind is not (TypeKind.Int or TypeKind.Bool or TypeKind.Enum or TypeKind.Key))
+        {
+            Report(DiagnosticCode.TypeMismatch, syntax.Span, $"a constant must be an int, a bool, a key or an enum value, not {bound.Type}");
+            return new BoundErrorExpression(syntax.Span);
+        }
+        if (!anyConstantType && !bound.Type.IsError && !bound.Type.IsIntegral && bound.Type.Kind != TypeKind.Bool)
         {
             Report(DiagnosticCode.TypeMismatch, syntax.Span, $"expected a constant int, not {bound.Type}");
             return new BoundErrorExpression(syntax.Span);
@@ -285,7 +292,7 @@ public sealed partial class Binder
                         }
                         else
                         {
-                            var word = value is NameExpression u ? u.Identifier.Text : _source.ToString(value.Span);
+                            var word = value is NameExpression u ? u.Identifier.Text : _source.Excerpt(value.Span);
                             Report(DiagnosticCode.UnknownFeature, value.Span,
                                 $"unknown CPU feature '{word}' (features: {string.Join(", ", Intrinsics.Features)}){Spelling.DidYouMean(word, Intrinsics.Features)}");
                         }
@@ -364,7 +371,7 @@ public sealed partial class Binder
             return n.Identifier.Text;
         }
         var span = entry.Values.Count > 0 ? entry.Values[0].Span : entry.Name.Span;
-        var found = entry.Values.Count > 0 ? _source.ToString(entry.Values[0].Span) : string.Empty;
+        var found = entry.Values.Count > 0 ? _source.Excerpt(entry.Values[0].Span) : string.Empty;
         Report(code, span, $"'{setting}' must be {string.Join(" or ", words)}{(found.Length > 0 ? $", not '{found}'" : string.Empty)}{Spelling.DidYouMean(found, words)}");
         return null;
     }

@@ -129,6 +129,7 @@ public sealed partial class Binder
             }
         }
         CheckAliasCycles();
+        CheckAliasDepth();
         foreach (var unit in units)
         {
             _source = unit.Source;
@@ -272,6 +273,14 @@ public sealed partial class Binder
             _globals.Remove(name.Text);
             existing = null;
         }
+        if (symbol is not RegionSymbol && ImplicitRegions.Contains(name.Text))
+        {
+            // The built-in regions may be declared (to size them), but their names are regions only.
+            var article = "aeiou".Contains(symbol.KindName[0], StringComparison.Ordinal) ? "an" : "a";
+            Report(DiagnosticCode.DuplicateDeclaration, name.Span,
+                $"'{name.Text}' is a built-in region; {article} {symbol.KindName} cannot take its name (declare 'region {name.Text}[N];' to size it)");
+            return false;
+        }
         if (existing is not null)
         {
             var where = existing.Source is null
@@ -294,12 +303,15 @@ public sealed partial class Binder
         return true;
     }
 
+    /// <summary>The regions that exist with one line each unless the model declares them (LANGUAGE.md §2).</summary>
+    private static readonly string[] ImplicitRegions = ["text", "data", "next_kernel"];
+
     /// <summary><c>text</c>, <c>data</c> and <c>next_kernel</c> exist with one line each unless declared;
     /// they come first in the layout, as the kernel's own memory does.</summary>
     private void DeclareImplicitRegions()
     {
         var position = 0;
-        foreach (var name in new[] { "text", "data", "next_kernel" })
+        foreach (var name in ImplicitRegions)
         {
             if (!_globals.ContainsKey(name))
             {
@@ -526,6 +538,63 @@ public sealed partial class Binder
         }
     }
 
+    /// <summary>How deep region aliases may nest (an alias of a plain region is one level).</summary>
+    public const int MaxAliasDepth = 64;
+
+    /// <summary>
+    /// An alias nested deeper than <see cref="MaxAliasDepth"/> is an error at the first alias past the
+    /// limit; it and every alias above it are emptied (nothing is compiled from an erroneous model, and
+    /// the compiler's walk over aliases stays shallow). Runs after cycles are broken; no recursion.
+    /// </summary>
+    private void CheckAliasDepth()
+    {
+        var depth = new Dictionary<RegionSymbol, int>(ReferenceEqualityComparer.Instance);
+        var tooDeep = new List<RegionSymbol>();
+        foreach (var root in _regions)
+        {
+            // Post-order walk with an explicit stack: a part's depth is known before its alias's.
+            var stack = new Stack<(RegionSymbol Region, bool Expanded)>();
+            stack.Push((root, false));
+            while (stack.Count > 0)
+            {
+                var (region, expanded) = stack.Pop();
+                if (depth.ContainsKey(region))
+                {
+                    continue;
+                }
+                if (!region.IsAlias)
+                {
+                    depth[region] = 0;
+                    continue;
+                }
+                if (!expanded)
+                {
+                    stack.Push((region, true));
+                    foreach (var part in region.AliasOf!.Where(p => !depth.ContainsKey(p)))
+                    {
+                        stack.Push((part, false));
+                    }
+                    continue;
+                }
+                var deepest = region.AliasOf!.Select(p => depth.GetValueOrDefault(p)).DefaultIfEmpty(0).Max();
+                depth[region] = Math.Min(deepest + 1, MaxAliasDepth + 2);
+                if (depth[region] > MaxAliasDepth)
+                {
+                    tooDeep.Add(region);
+                    if (deepest == MaxAliasDepth)
+                    {
+                        Report(region.Source!, DiagnosticCode.AliasTooDeep, region.Span,
+                            $"region alias '{region.Name}' nests {MaxAliasDepth + 1} levels deep; aliases may nest at most {MaxAliasDepth} levels");
+                    }
+                }
+            }
+        }
+        foreach (var region in tooDeep)
+        {
+            region.AliasOf!.Clear();
+        }
+    }
+
     /// <summary>The symbol was created before enums existed; replace it with the typed one, keeping its slot.</summary>
     private void TypeVariable(VariableDeclaration declaration, GlobalVariableSymbol placeholder)
     {
@@ -648,7 +717,7 @@ public sealed partial class Binder
             {
                 symbol.Vector = vector;
             }
-            var vectorText = declaration.Vector is NameExpression n ? n.Identifier.Text : _source.ToString(declaration.Vector.Span);
+            var vectorText = declaration.Vector is NameExpression n ? n.Identifier.Text : _source.Excerpt(declaration.Vector.Span);
             symbol = new FunctionSymbol($"handler vector {vectorText}", _source, declaration.Keyword.Span)
             {
                 Handler = declaration.Kind,

@@ -77,7 +77,7 @@ public sealed partial class ProgramCompiler
                 if (expression is BoundBinary { Op: BinaryOp.Equal or BinaryOp.NotEqual or BinaryOp.Less or BinaryOp.LessOrEqual or BinaryOp.Greater or BinaryOp.GreaterOrEqual } comparison
                     && SinglesOut(comparison, cpuIds, symmetric, function.Source))
                 {
-                    var text = function.Source!.ToString(comparison.Span);
+                    var text = function.Source!.Excerpt(comparison.Span);
                     Report(function.Source, DiagnosticCode.SymmetricComparesCpuId, comparison.Span,
                         $"'{text}' compares a CPU id with a constant, so CPUs {list} are not interchangeable (scenario \"{scenario.Name}\" declares them symmetric)");
                     if (!broken)
@@ -128,11 +128,7 @@ public sealed partial class ProgramCompiler
 
         string Ignore(FunctionSymbol function, TextSpan at, string why)
         {
-            var text = function.Source!.ToString(at);
-            if (text.Length > 60)
-            {
-                text = text[..57] + "...";
-            }
+            var text = function.Source!.Excerpt(at);
             var reason = $"'{text}' at {new SourceSpan(function.Source, at)}: {why}";
             Report(source, DiagnosticCode.SymmetryIgnored, span, $"'symmetric {list}' is not used: {reason}");
             return reason;

@@ -186,12 +186,112 @@ public sealed partial class ProgramCompiler
             {
                 commandLine[constant] = value;
             }
-            else
+            else if (!_options.SkipDefinesOfMissingConstants)
             {
                 Report(null, DiagnosticCode.InvalidCommandLineDefine, default,
                     $"-D {name}={value}: the model has no constant '{name}'{Spelling.DidYouMean(name, _program.Constants.Select(c => c.Name))}");
             }
         }
+        var byName = ResolveCommandLineDefines(commandLine);
+        if (byName.Count > 0)
+        {
+            // A -D whose VALUE names a const takes that const's value in this instance (with the
+            // scenario's defines and the literal -D values applied); then everything is evaluated
+            // again, so that constants depending on the -D follow it.
+            var first = ComputeConstants(commandLine, report: false);
+            foreach (var (constant, source) in byName)
+            {
+                commandLine[constant] = first[source];
+            }
+        }
+        foreach (var (constant, value) in ComputeConstants(commandLine, report: true))
+        {
+            _constants[constant] = value;
+        }
+    }
+
+    /// <summary>
+    /// The command line's <c>-D NAME=VALUE</c> against this model: literal values go into
+    /// <paramref name="commandLine"/>; the consts whose VALUE names another const are returned.
+    /// </summary>
+    private List<(ConstSymbol Constant, ConstSymbol Source)> ResolveCommandLineDefines(Dictionary<ConstSymbol, long> commandLine)
+    {
+        var byName = new List<(ConstSymbol, ConstSymbol)>();
+        foreach (var (name, text) in _options.CommandLineDefines.OrderBy(d => d.Key, StringComparer.Ordinal))
+        {
+            var define = $"-D {name}={text}";
+            if (!_program.Globals.TryGetValue(name, out var symbol) || symbol is not ConstSymbol constant)
+            {
+                if (!_options.SkipDefinesOfMissingConstants)
+                {
+                    Report(null, DiagnosticCode.InvalidCommandLineDefine, default,
+                        $"{define}: the model has no constant '{name}'{Spelling.DidYouMean(name, _program.Constants.Select(c => c.Name))}");
+                }
+                continue;
+            }
+            if (CommandLineDefines.TryRead(name, text, _diagnostics) is not { } value)
+            {
+                continue;
+            }
+            KType type;
+            long literal = value.Value;
+            ConstSymbol? source = null;
+            switch (value.Kind)
+            {
+                case DefineValueKind.Integer:
+                    type = KType.Int;
+                    break;
+                case DefineValueKind.Bool:
+                    type = KType.Bool;
+                    break;
+                default:
+                    _program.Globals.TryGetValue(value.Name, out var named);
+                    switch (named)
+                    {
+                        case ConstSymbol other:
+                            type = other.Type;
+                            source = other;
+                            break;
+                        case EnumMemberSymbol member:
+                            type = member.Owner.Type;
+                            literal = member.Value;
+                            break;
+                        case BuiltinConstantSymbol builtin:
+                            type = builtin.Type;
+                            literal = builtin.Value;
+                            break;
+                        default:
+                            var what = named is null ? "not a const or enum value of the model" : $"a {named.KindName}, not a const or enum value";
+                            var candidates = _program.Constants.Select(c => c.Name).Concat(_program.Enums.SelectMany(e => e.Members).Select(m => m.Name));
+                            Report(null, DiagnosticCode.InvalidCommandLineDefine, default,
+                                $"{define}: '{value.Name}' is {what}{Spelling.DidYouMean(value.Name, candidates)}");
+                            continue;
+                    }
+                    break;
+            }
+            // As a scenario's define: the const's type, or 0/1 for a bool.
+            var fits = constant.Type.Accepts(type)
+                || (constant.Type.Kind == TypeKind.Bool && value.Kind == DefineValueKind.Integer && literal is 0 or 1);
+            if (!fits)
+            {
+                Report(null, DiagnosticCode.TypeMismatch, default, $"{define}: '{name}' is {constant.Type}, not {type}");
+                continue;
+            }
+            if (source is null)
+            {
+                commandLine[constant] = literal;
+            }
+            else
+            {
+                byName.Add((constant, source));
+            }
+        }
+        return byName;
+    }
+
+    /// <summary>Every const's value: the command line's, else the scenario's define, else the declaration.</summary>
+    private Dictionary<ConstSymbol, long> ComputeConstants(Dictionary<ConstSymbol, long> commandLine, bool report)
+    {
         var overrides = new Dictionary<ConstSymbol, long>(commandLine, ReferenceEqualityComparer.Instance);
         if (_scenario is not null)
         {
@@ -205,27 +305,29 @@ public sealed partial class ProgramCompiler
                 {
                     overrides[define.Constant] = value;
                 }
-                else if (error is not null)
+                else if (error is not null && report)
                 {
                     Report(_scenario.Source, DiagnosticCode.DivisionByZeroInConstant, define.Value.Span, error);
                 }
             }
         }
+        var constants = new Dictionary<ConstSymbol, long>(ReferenceEqualityComparer.Instance);
         foreach (var constant in _program.Constants)
         {
             if (overrides.TryGetValue(constant, out var value))
             {
-                _constants[constant] = value;
+                constants[constant] = value;
             }
             else if (constant.Value is not null && ConstantEvaluator.TryEvaluate(constant.Value, overrides, out value, out _))
             {
-                _constants[constant] = value;
+                constants[constant] = value;
             }
             else
             {
-                _constants[constant] = 0;
+                constants[constant] = 0;
             }
         }
+        return constants;
     }
 
     /// <summary>A constant expression's value under this instance's constants.</summary>
@@ -286,6 +388,7 @@ public sealed partial class ProgramCompiler
             Report(source, DiagnosticCode.CpuOutOfRange, platform.Bsp!.Span, $"bsp {bsp} is not a CPU of this platform (CPUs 0..{cpus - 1})");
             return null;
         }
+        _bsp = bsp;
         var cpuid = new SortedDictionary<long, long>();
         foreach (var (leaf, value) in platform.Cpuid)
         {
@@ -319,8 +422,13 @@ public sealed partial class ProgramCompiler
     }
 
     private int _originalLastCpu;
+    private long _bsp;
 
-    /// <summary>CPUs of a list; with --cpus, a range ending at the old last CPU ends at the new one.</summary>
+    /// <summary>
+    /// CPUs of a list; with --cpus, a range ending at the old last CPU ends at the new one (LANGUAGE.md
+    /// §6), except that a range holding the boot CPU is never stretched: <c>cpu 0 runs kexec();</c> on
+    /// one CPU stays one controller on N, and the added CPUs, which run nothing, are halted.
+    /// </summary>
     private List<int> ResolveCpus(IReadOnlyList<BoundCpuRange> ranges)
     {
         var source = ScenarioSource;
@@ -329,7 +437,8 @@ public sealed partial class ProgramCompiler
         {
             var first = Evaluate(range.First, source);
             var last = range.Last is null ? first : Evaluate(range.Last, source);
-            if (_options.Cpus is not null && last == _originalLastCpu)
+            var holdsBoot = first <= _bsp && _bsp <= last;
+            if (_options.Cpus is not null && last == _originalLastCpu && !(holdsBoot && _cpus - 1 > last))
             {
                 last = _cpus - 1;
                 if (first > last)
@@ -427,7 +536,8 @@ public sealed partial class ProgramCompiler
             // A size that is not a constant was diagnosed by the binder; lay out one line meanwhile.
             var count = region.Lines is null || !ConstantEvaluator.IsConstant(region.Lines) ? 1 : Evaluate(region.Lines, region.Source);
             var instances = region.IsPercpu ? _cpus : 1;
-            if (count < 1 || count * instances > Limits.MaxLines)
+            // count * instances could overflow: compare by division.
+            if (count < 1 || count > Limits.MaxLines / instances)
             {
                 Report(region.Source, DiagnosticCode.InvalidRegionSize, region.Span,
                     $"region '{region.Name}' must have between 1 and {Limits.MaxLines / instances} lines, not {count}");
@@ -458,9 +568,10 @@ public sealed partial class ProgramCompiler
             _regions[region] = compiled;
             _regionList.Add(compiled);
         }
+        var flattened = new Dictionary<RegionSymbol, int[]>(ReferenceEqualityComparer.Instance);
         foreach (var region in _program.Regions.Where(r => r.IsAlias))
         {
-            var lines = Flatten(region, 0).ToArray();
+            var lines = Flatten(region, flattened);
             var compiled = new CompiledRegion
             {
                 Id = _regionList.Count,
@@ -478,27 +589,36 @@ public sealed partial class ProgramCompiler
     private long OldKernelKey => (_scenario?.Platform.SmeActive is { } sme && Evaluate(sme, ScenarioSource) != 0)
         ? BuiltinValues.KeySme : BuiltinValues.KeyNone;
 
-    private IEnumerable<int> Flatten(RegionSymbol region, int depth)
+    /// <summary>
+    /// The lines of an alias, in order. Parts are flattened once each (an alias used twice is not walked
+    /// twice), and an alias that would exceed <see cref="Limits.MaxLines"/> lines is a size error. The
+    /// binder broke cycles and bounded the nesting, so the recursion is shallow.
+    /// </summary>
+    private int[] Flatten(RegionSymbol region, Dictionary<RegionSymbol, int[]> done)
     {
-        if (depth > 64)
-        {
-            yield break;
-        }
         if (!region.IsAlias)
         {
-            foreach (var line in _regions[region].Lines)
-            {
-                yield return line;
-            }
-            yield break;
+            return _regions[region].Lines;
         }
-        foreach (var part in region.AliasOf!)
+        if (done.TryGetValue(region, out var known))
         {
-            foreach (var line in Flatten(part, depth + 1))
-            {
-                yield return line;
-            }
+            return known;
         }
+        var parts = region.AliasOf!.Select(p => Flatten(p, done)).ToList();
+        var total = parts.Sum(p => (long)p.Length);
+        int[] lines;
+        if (total > Limits.MaxLines)
+        {
+            Report(region.Source, DiagnosticCode.InvalidRegionSize, region.Span,
+                $"region alias '{region.Name}' would have {total} lines; a region may have at most {Limits.MaxLines}");
+            lines = parts.Count > 0 ? parts[0][..Math.Min(parts[0].Length, 1)] : [];
+        }
+        else
+        {
+            lines = parts.SelectMany(p => p).ToArray();
+        }
+        done[region] = lines;
+        return lines;
     }
 
     private void LayOutVariables()
@@ -512,13 +632,17 @@ public sealed partial class ProgramCompiler
             var perCpu = new int[variable.IsPercpu ? _cpus : 1];
             if (index < 0 || index >= compiledRegion.LinesPerInstance)
             {
-                Report(variable.Source, DiagnosticCode.InvalidLineIndex, variable.HomeIndex?.Span ?? variable.Span,
-                    $"'{variable.Name}' is homed on {region.Name}[{index}], but '{region.Name}' has {compiledRegion.LinesPerInstance} line(s)");
+                if (!IsDiagnosedEmptyAlias(region))
+                {
+                    Report(variable.Source, DiagnosticCode.InvalidLineIndex, variable.HomeIndex?.Span ?? variable.Span,
+                        $"'{variable.Name}' is homed on {region.Name}[{index}], but '{region.Name}' has {compiledRegion.LinesPerInstance} line(s)");
+                }
                 index = 0;
             }
             for (var cpu = 0; cpu < perCpu.Length; cpu++)
             {
-                perCpu[cpu] = compiledRegion.IsPercpu ? compiledRegion.LineOf(cpu, (int)index) : compiledRegion.Lines[index];
+                perCpu[cpu] = compiledRegion.Lines.Length == 0 ? FallbackLine()
+                    : compiledRegion.IsPercpu ? compiledRegion.LineOf(cpu, (int)index) : compiledRegion.Lines[index];
             }
             var initial = 0L;
             if (variable.Initializer is BoundAllCpusMask)
@@ -567,15 +691,35 @@ public sealed partial class ProgramCompiler
         var index = function.HomeIndex is null ? 0 : Evaluate(function.HomeIndex, function.Source);
         if (index < 0 || index >= compiled.LinesPerInstance)
         {
-            Report(function.Source, DiagnosticCode.InvalidLineIndex, function.HomeIndex?.Span ?? function.Span,
-                $"'{function.Name}' lives in {region.Name}[{index}], but '{region.Name}' has {compiled.LinesPerInstance} line(s)");
+            if (!IsDiagnosedEmptyAlias(region))
+            {
+                Report(function.Source, DiagnosticCode.InvalidLineIndex, function.HomeIndex?.Span ?? function.Span,
+                    $"'{function.Name}' lives in {region.Name}[{index}], but '{region.Name}' has {compiled.LinesPerInstance} line(s)");
+            }
             index = 0;
         }
         var lines = new int[compiled.IsPercpu ? _cpus : 1];
         for (var cpu = 0; cpu < lines.Length; cpu++)
         {
-            lines[cpu] = compiled.IsPercpu ? compiled.LineOf(cpu, (int)index) : compiled.Lines[index];
+            lines[cpu] = compiled.Lines.Length == 0 ? FallbackLine()
+                : compiled.IsPercpu ? compiled.LineOf(cpu, (int)index) : compiled.Lines[index];
         }
         return lines;
+    }
+
+    /// <summary>
+    /// An alias left with no parts: a part was not a region, or it was a cycle or nested too deep. Each
+    /// of those is already an error; a home in it is not reported a second time.
+    /// </summary>
+    private static bool IsDiagnosedEmptyAlias(RegionSymbol region) => region.AliasOf is { Count: 0 };
+
+    /// <summary>A line for a home that has none (after an error: nothing compiled here is returned).</summary>
+    private int FallbackLine()
+    {
+        if (_lines.Count == 0)
+        {
+            _lines.Add(new MemoryLine(0, 0, "<none>", OldKernelKey));
+        }
+        return 0;
     }
 }

@@ -5,11 +5,14 @@ namespace KexecSim.Language.Diagnostics;
 /// <summary>A problem in the user's input: data, never an exception (STYLE.md, habit 2).</summary>
 public sealed record Diagnostic(DiagnosticCode Code, DiagnosticSeverity Severity, SourceText? Source, TextSpan Span, string Message)
 {
+    /// <summary>One line, whatever the input held: control characters escaped, long echoed tokens cut.</summary>
+    public string Message { get; init; } = DiagnosticText.Clean(Message);
+
     public bool IsError => Severity == DiagnosticSeverity.Error;
 
     public (int Line, int Column) Position => Source?.GetLineColumn(Span.Start) ?? (0, 0);
 
-    /// <summary>The kernel-style line: <c>file:line:col: error KFnnnn: message</c>.</summary>
+    /// <summary>The kernel-style line: <c>file:line:col: error KFnnnn: message</c>, always one line.</summary>
     public override string ToString()
     {
         var severity = Severity == DiagnosticSeverity.Error ? "error" : "warning";
@@ -18,7 +21,7 @@ public sealed record Diagnostic(DiagnosticCode Code, DiagnosticSeverity Severity
             return $"kexecsim: {severity} {Code.Format()}: {Message}";
         }
         var (line, column) = Position;
-        return $"{Source.Path}:{line}:{column}: {severity} {Code.Format()}: {Message}";
+        return $"{DiagnosticText.Escape(Source.Path)}:{line}:{column}: {severity} {Code.Format()}: {Message}";
     }
 }
 

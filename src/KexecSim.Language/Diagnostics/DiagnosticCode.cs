@@ -59,6 +59,7 @@ public enum DiagnosticCode
     VoidValueUsed = 224,
     RecursiveAlias = 225,
     InvalidLineIndex = 227,
+    AliasTooDeep = 228,
 
     // Scenarios and static checks (KF03xx)
     UnknownViolation = 301,
@@ -81,6 +82,7 @@ public enum DiagnosticCode
     FileNotFound = 402,
     FileTooLarge = 403,
     FileReadError = 404,
+    NotARegularFile = 405,
 
     // Warnings (KF08xx)
     UnusedVariable = 801,
@@ -90,6 +92,7 @@ public enum DiagnosticCode
     UnusedValue = 805,
     MissingReturn = 806,
     ShadowsBuiltin = 807,
+    DefineNotInEveryModel = 808,
 
     // Limits (KF09xx)
     NestingTooDeep = 901,

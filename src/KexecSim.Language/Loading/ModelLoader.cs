@@ -33,11 +33,6 @@ public sealed class ModelLoader
     public void LoadRoot(string path)
     {
         var full = Path.GetFullPath(path);
-        if (!File.Exists(full))
-        {
-            _diagnostics.Report(DiagnosticCode.FileNotFound, null, default, $"{path}: no such file");
-            return;
-        }
         Load(full, path, null, default);
     }
 
@@ -107,7 +102,7 @@ public sealed class ModelLoader
         foreach (var root in new[] { directory }.Concat(_modelPath))
         {
             var candidate = Path.GetFullPath(Path.Combine(root, relative));
-            if (File.Exists(candidate))
+            if (File.Exists(candidate) || Directory.Exists(candidate))
             {
                 return candidate;
             }
@@ -124,24 +119,20 @@ public sealed class ModelLoader
 
     private SourceText? Read(string fullPath, string displayPath, SourceText? importer, TextSpan importSpan)
     {
-        byte[] bytes;
-        try
+        var file = InputFile.Read(fullPath, displayPath, MaxFileBytes);
+        if (!file.Succeeded)
         {
-            var info = new FileInfo(fullPath);
-            if (info.Length > MaxFileBytes)
+            var code = file.Problem switch
             {
-                _diagnostics.Report(DiagnosticCode.FileTooLarge, importer, importSpan,
-                    $"{displayPath}: file is {info.Length} bytes; the limit is {MaxFileBytes} bytes");
-                return null;
-            }
-            bytes = File.ReadAllBytes(fullPath);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            _diagnostics.Report(DiagnosticCode.FileReadError, importer, importSpan, $"{displayPath}: cannot read: {e.Message}");
+                InputFileProblem.NotFound => DiagnosticCode.FileNotFound,
+                InputFileProblem.TooLarge => DiagnosticCode.FileTooLarge,
+                InputFileProblem.Directory or InputFileProblem.NotRegularFile => DiagnosticCode.NotARegularFile,
+                _ => DiagnosticCode.FileReadError,
+            };
+            _diagnostics.Report(code, importer, importSpan, file.Message);
             return null;
         }
-        return Decode(displayPath, bytes, _diagnostics);
+        return Decode(displayPath, file.Bytes!, _diagnostics);
     }
 
     /// <summary>

@@ -54,6 +54,36 @@ public sealed class SourceText
     }
 
     public string ToString(TextSpan span) => Text.Substring(span.Start, span.Length);
+
+    /// <summary>
+    /// The text of a span as a diagnostic quotes it: on one line (every run of white space, line breaks
+    /// included, is one space) and at most <see cref="Diagnostics.DiagnosticText.MaxTokenLength"/> characters.
+    /// </summary>
+    public string Excerpt(TextSpan span)
+    {
+        var text = ToString(span);
+        var builder = new System.Text.StringBuilder(Math.Min(text.Length, 2 * Diagnostics.DiagnosticText.MaxTokenLength));
+        var space = false;
+        foreach (var c in text)
+        {
+            if (char.IsWhiteSpace(c))
+            {
+                space = builder.Length > 0;
+                continue;
+            }
+            if (space)
+            {
+                builder.Append(' ');
+                space = false;
+            }
+            builder.Append(c);
+            if (builder.Length > Diagnostics.DiagnosticText.MaxTokenLength)
+            {
+                break;
+            }
+        }
+        return Diagnostics.DiagnosticText.Token(builder.ToString());
+    }
 }
 
 /// <summary>A range of characters in one source file.</summary>
@@ -76,6 +106,6 @@ public readonly record struct SourceSpan(SourceText Source, TextSpan Span)
     public override string ToString()
     {
         var (line, column) = Start;
-        return $"{Source.Path}:{line}:{column}";
+        return $"{Diagnostics.DiagnosticText.Escape(Source.Path)}:{line}:{column}";
     }
 }
