@@ -21,11 +21,18 @@ public static class CheckCommand
         var modelPath = KexecSimCli.ModelPathOption();
         var defines = KexecSimCli.DefineOption();
         var cpus = KexecSimCli.CpusOption();
-        var maxStates = new Option<long?>("--max-states") { HelpName = "N", Description = "Stop (exit 3) after N distinct states." };
-        var timeLimit = new Option<double?>("--time-limit") { HelpName = "S", Description = "Stop (exit 3) after S seconds per scenario." };
-        var memoryLimit = new Option<long?>("--memory-limit") { HelpName = "MB", Description = "Stop (exit 3) when the search's memory passes MB megabytes." };
+        var maxStates = KexecSimCli.MaxStatesOption();
+        var timeLimit = KexecSimCli.TimeLimitOption();
+        var memoryLimit = KexecSimCli.MemoryLimitOption();
         var format = new Option<string>("--format") { HelpName = "text|json|ktap|junit", Description = "Report format.", DefaultValueFactory = _ => "text" };
-        format.AcceptOnlyFromAmong("text", "json", "ktap", "junit");
+        // One line naming the option and the value (AcceptOnlyFromAmong lists the values a line each).
+        format.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is { } value && value is not ("text" or "json" or "ktap" or "junit"))
+            {
+                result.AddError($"--format {value}: expected one of text, json, ktap, junit");
+            }
+        });
         var traceOut = new Option<string?>("--trace") { HelpName = "OUT.json", Description = "Write the counterexample as a trace file (with several scenarios: OUT-<scenario>.json each)." };
         var command = new Command("check", "Check scenarios: every interleaving explored; a proof, or a shortest counterexample.")
         {
