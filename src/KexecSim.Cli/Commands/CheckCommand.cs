@@ -69,6 +69,18 @@ public static class CheckCommand
                     return Task.FromResult(ExitCodes.BadInput);
                 }
             }
+            // A trace that could not be written would lose the search's work: say so before it starts.
+            if (result.GetValue(traceOut) is { } trace)
+            {
+                foreach (var path in loaded.Select(s => CheckRun.TracePath(trace, s, loaded.Count)).Distinct(StringComparer.Ordinal))
+                {
+                    if (OutputFile.Problem(path) is { } problem)
+                    {
+                        stderr.WriteLine($"kexecsim: --trace {(path.Length == 0 ? "\"\"" : path)}: {problem}");
+                        return Task.FromResult(ExitCodes.BadInput);
+                    }
+                }
+            }
             var checkOptions = new CheckOptions
             {
                 MaxStates = result.GetValue(maxStates) ?? CheckOptions.Default.MaxStates,
@@ -133,6 +145,8 @@ internal sealed class CheckRun(
         var checkedScenarios = new List<CheckedScenario>();
         var anyFailed = false;
         var anyLimit = false;
+        // Written after the report: a trace that fails to write (a full disk) cannot take the verdict with it.
+        var traces = new List<(LoadedScenario Scenario, CheckResult Result)>();
         if (!json && !ci && !detailed)
         {
             stdout.WriteLine(TextReport.Header(width));
@@ -143,13 +157,9 @@ internal sealed class CheckRun(
             ProgressReporter.Clear(stderr);
             anyFailed |= !result.ExpectationMet && result.Verdict != Verdict.LimitReached;
             anyLimit |= result.Verdict == Verdict.LimitReached;
-            if (traceOut is not null && result.Trace is not null)
+            if (traceOut is not null && (result.Trace is not null || scenarios.Count == 1))
             {
-                WriteTrace(scenario, result, stderr);
-            }
-            else if (traceOut is not null && scenarios.Count == 1)
-            {
-                stderr.WriteLine($"kexecsim: \"{scenario.Program.ScenarioName}\" has no counterexample: no trace written");
+                traces.Add((scenario, result));
             }
             if (ci)
             {
@@ -193,19 +203,45 @@ internal sealed class CheckRun(
         {
             stdout.Write(format == "ktap" ? CiReports.Ktap(checkedScenarios) : CiReports.Junit(checkedScenarios));
         }
-        return anyFailed ? ExitCodes.Violation : anyLimit ? ExitCodes.LimitReached : ExitCodes.Success;
+        var written = true;
+        foreach (var (scenario, result) in traces)
+        {
+            written &= WriteTrace(scenario, result, stderr);
+        }
+        return !written ? ExitCodes.BadInput : anyFailed ? ExitCodes.Violation : anyLimit ? ExitCodes.LimitReached : ExitCodes.Success;
     }
 
-    private void WriteTrace(LoadedScenario scenario, CheckResult result, TextWriter stderr)
+    /// <summary>Where the trace of <paramref name="scenario"/> goes: OUT.json, or OUT-scenario.json for one of several.</summary>
+    public static string TracePath(string traceOut, LoadedScenario scenario, int scenarioCount)
     {
-        var path = traceOut!;
-        if (scenarios.Count > 1)
+        if (scenarioCount <= 1 || traceOut.Length == 0)
         {
-            var extension = Path.GetExtension(path);
-            path = Path.Combine(Path.GetDirectoryName(path) ?? string.Empty, $"{Path.GetFileNameWithoutExtension(path)}-{scenario.Program.ScenarioName}{extension}");
+            return traceOut;
         }
-        var file = TraceFile.Create(scenario.Program, result.Trace!, scenario.File, scenario.Model.Units, defines, cpus, modelPath);
-        File.WriteAllText(path, file.ToJson());
+        var extension = Path.GetExtension(traceOut);
+        return Path.Combine(Path.GetDirectoryName(traceOut) ?? string.Empty, $"{Path.GetFileNameWithoutExtension(traceOut)}-{scenario.Program.ScenarioName}{extension}");
+    }
+
+    /// <summary>Writes one trace file; false (one line said) when it cannot be written.</summary>
+    private bool WriteTrace(LoadedScenario scenario, CheckResult result, TextWriter stderr)
+    {
+        if (result.Trace is null)
+        {
+            stderr.WriteLine($"kexecsim: \"{scenario.Program.ScenarioName}\" has no counterexample: no trace written");
+            return true;
+        }
+        var path = TracePath(traceOut!, scenario, scenarios.Count);
+        var file = TraceFile.Create(scenario.Program, result.Trace, scenario.File, scenario.Model.Units, defines, cpus, modelPath);
+        try
+        {
+            OutputFile.WriteAtomically(path, file.ToJson());
+        }
+        catch (Exception e) when (OutputFile.IsIoFailure(e))
+        {
+            stderr.WriteLine($"kexecsim: --trace {path}: cannot write: {OutputFile.Describe(e)}");
+            return false;
+        }
         stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"kexecsim: trace of \"{scenario.Program.ScenarioName}\" written to {path}"));
+        return true;
     }
 }
