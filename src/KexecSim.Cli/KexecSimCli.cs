@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using System.Globalization;
 using KexecSim.Language;
 using KexecSim.Language.Compilation;
 using KexecSim.Language.Diagnostics;
@@ -15,18 +16,24 @@ public static class KexecSimCli
         var result = root.Parse(args);
         var command = result.CommandResult.Command;
         var problems = new List<string>();
+        // A bad option value is said in one line naming the option and the value; only a command line
+        // that is wrong in its shape (unknown words, missing arguments) gets the usage hint too.
+        var onlyBadValues = true;
         foreach (var error in result.Errors)
         {
             var token = result.UnmatchedTokens.FirstOrDefault(t => error.Message.Contains($"'{t}'", StringComparison.Ordinal));
             problems.Add(error.Message + (token is null ? string.Empty : Suggestion(command, token)));
+            onlyBadValues &= error.SymbolResult is ArgumentResult { Parent: OptionResult } or OptionResult { Tokens.Count: > 0 };
         }
         // An unknown --option lands in a FILE argument; say what it is instead of "no such file".
-        foreach (var token in result.Tokens)
+        // (An option's own value may start with '-': "--time-limit -1" is a bad value, not an option.)
+        foreach (var token in result.CommandResult.Children.OfType<ArgumentResult>().SelectMany(a => a.Tokens))
         {
-            if (token.Type == TokenType.Argument && token.Value.Length > 1 && token.Value[0] == '-' && !char.IsAsciiDigit(token.Value[1])
+            if (token.Value.Length > 1 && token.Value[0] == '-' && !char.IsAsciiDigit(token.Value[1])
                 && !problems.Any(p => p.Contains($"'{token.Value}'", StringComparison.Ordinal)))
             {
                 problems.Add($"Unrecognized option '{token.Value}'.{Suggestion(command, token.Value)}");
+                onlyBadValues = false;
             }
         }
         if (problems.Count > 0)
@@ -35,7 +42,10 @@ public static class KexecSimCli
             {
                 stderr.WriteLine($"kexecsim: {problem}");
             }
-            stderr.WriteLine($"Run 'kexecsim {(command is RootCommand ? string.Empty : command.Name + " ")}--help' for usage.");
+            if (!onlyBadValues)
+            {
+                stderr.WriteLine($"Run 'kexecsim {(command is RootCommand ? string.Empty : command.Name + " ")}--help' for usage.");
+            }
             return ExitCodes.BadInput;
         }
         // Ctrl-C ends a long check the way a limit does (statistics so far, exit 3): the commands see
@@ -99,7 +109,72 @@ public static class KexecSimCli
     {
         HelpName = "N",
         Description = "Number of CPUs: CPU ranges that end at the scenario's last CPU are stretched or shrunk to end at N-1.",
+        // The range (1..MaxCpus) is the compiler's KF0309; here only what is not a whole number at all.
+        CustomParser = result => ParseWholeNumber(result, $"a whole number of CPUs from 1 to {Limits.MaxCpus}", int.MinValue, int.MaxValue) is { } n ? (int)n : null,
     };
+
+    /// <summary>The largest --memory-limit whose bytes (MB * 1024 * 1024) fit a long.</summary>
+    internal const long MaxMemoryLimitMegabytes = long.MaxValue / (1024 * 1024);
+
+    /// <summary>The longest --time-limit (about 31 years): far below TimeSpan's range, so no overflow.</summary>
+    internal const double MaxTimeLimitSeconds = 1e9;
+
+    internal static Option<long?> MaxStatesOption() => new("--max-states")
+    {
+        HelpName = "N",
+        Description = "Stop (exit 3) after N distinct states.",
+        CustomParser = result => ParseWholeNumber(result, "a whole number of states, 1 or more", 1, long.MaxValue),
+    };
+
+    internal static Option<long?> MemoryLimitOption() => new("--memory-limit")
+    {
+        HelpName = "MB",
+        Description = "Stop (exit 3) when the search's memory passes MB megabytes.",
+        CustomParser = result => ParseWholeNumber(result, $"a whole number of megabytes from 1 to {MaxMemoryLimitMegabytes}", 1, MaxMemoryLimitMegabytes),
+    };
+
+    internal static Option<double?> TimeLimitOption() => new("--time-limit")
+    {
+        HelpName = "S",
+        Description = "Stop (exit 3) after S seconds per scenario.",
+        CustomParser = result =>
+        {
+            if (result.Tokens.Count != 1)
+            {
+                return null; // the arity error says what is missing
+            }
+            var text = result.Tokens[0].Value;
+            // Only plain decimal numbers: NaN, Infinity and hex are not lengths of time.
+            if (double.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out var seconds)
+                && double.IsFinite(seconds) && seconds > 0 && seconds <= MaxTimeLimitSeconds)
+            {
+                return seconds;
+            }
+            result.AddError($"{OptionName(result)} {text}: expected a number of seconds, more than 0 and at most {MaxTimeLimitSeconds:0}");
+            return null;
+        },
+    };
+
+    /// <summary>
+    /// An option's value as a whole number in [min, max]; otherwise an error naming the option, the value
+    /// and what it should be (System.CommandLine's own says "System.Nullable`1[System.Int64]").
+    /// </summary>
+    private static long? ParseWholeNumber(ArgumentResult result, string expected, long min, long max)
+    {
+        if (result.Tokens.Count != 1)
+        {
+            return null; // the arity error says what is missing
+        }
+        var text = result.Tokens[0].Value;
+        if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
+        {
+            return value;
+        }
+        result.AddError($"{OptionName(result)} {text}: expected {expected}");
+        return null;
+    }
+
+    private static string OptionName(ArgumentResult result) => result.Parent is OptionResult option ? option.Option.Name : result.Argument.Name;
 
     /// <summary>
     /// Parses -D NAME=VALUE pairs; false (with every problem printed) when one is malformed. VALUE is read

@@ -21,11 +21,18 @@ public static class CheckCommand
         var modelPath = KexecSimCli.ModelPathOption();
         var defines = KexecSimCli.DefineOption();
         var cpus = KexecSimCli.CpusOption();
-        var maxStates = new Option<long?>("--max-states") { HelpName = "N", Description = "Stop (exit 3) after N distinct states." };
-        var timeLimit = new Option<double?>("--time-limit") { HelpName = "S", Description = "Stop (exit 3) after S seconds per scenario." };
-        var memoryLimit = new Option<long?>("--memory-limit") { HelpName = "MB", Description = "Stop (exit 3) when the search's memory passes MB megabytes." };
+        var maxStates = KexecSimCli.MaxStatesOption();
+        var timeLimit = KexecSimCli.TimeLimitOption();
+        var memoryLimit = KexecSimCli.MemoryLimitOption();
         var format = new Option<string>("--format") { HelpName = "text|json|ktap|junit", Description = "Report format.", DefaultValueFactory = _ => "text" };
-        format.AcceptOnlyFromAmong("text", "json", "ktap", "junit");
+        // One line naming the option and the value (AcceptOnlyFromAmong lists the values a line each).
+        format.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is { } value && value is not ("text" or "json" or "ktap" or "junit"))
+            {
+                result.AddError($"--format {value}: expected one of text, json, ktap, junit");
+            }
+        });
         var traceOut = new Option<string?>("--trace") { HelpName = "OUT.json", Description = "Write the counterexample as a trace file (with several scenarios: OUT-<scenario>.json each)." };
         var command = new Command("check", "Check scenarios: every interleaving explored; a proof, or a shortest counterexample.")
         {
@@ -66,6 +73,18 @@ public static class CheckCommand
                 {
                     stderr.WriteLine($"kexecsim: error KF{(int)DiagnosticCode.UnknownScenario:D4}: no scenario named \"{wanted}\"{Spelling.DidYouMean(wanted, all.Select(s => s.Program.ScenarioName))}");
                     return Task.FromResult(ExitCodes.BadInput);
+                }
+            }
+            // A trace that could not be written would lose the search's work: say so before it starts.
+            if (result.GetValue(traceOut) is { } trace)
+            {
+                foreach (var path in loaded.Select(s => CheckRun.TracePath(trace, s, loaded.Count)).Distinct(StringComparer.Ordinal))
+                {
+                    if (OutputFile.Problem(path) is { } problem)
+                    {
+                        stderr.WriteLine($"kexecsim: --trace {(path.Length == 0 ? "\"\"" : path)}: {problem}");
+                        return Task.FromResult(ExitCodes.BadInput);
+                    }
                 }
             }
             var checkOptions = new CheckOptions
@@ -164,6 +183,8 @@ internal sealed class CheckRun(
         var checkedScenarios = new List<CheckedScenario>();
         var anyFailed = false;
         var anyLimit = false;
+        // Written after the report: a trace that fails to write (a full disk) cannot take the verdict with it.
+        var traces = new List<(LoadedScenario Scenario, CheckResult Result)>();
         if (!json && !ci && !detailed)
         {
             stdout.WriteLine(TextReport.Header(width));
@@ -174,13 +195,9 @@ internal sealed class CheckRun(
             ProgressReporter.Clear(stderr);
             anyFailed |= !result.ExpectationMet && result.Verdict != Verdict.LimitReached;
             anyLimit |= result.Verdict == Verdict.LimitReached;
-            if (traceOut is not null && result.Trace is not null)
+            if (traceOut is not null && (result.Trace is not null || scenarios.Count == 1))
             {
-                WriteTrace(scenario, result, stderr);
-            }
-            else if (traceOut is not null && scenarios.Count == 1)
-            {
-                stderr.WriteLine($"kexecsim: \"{scenario.Program.ScenarioName}\" has no counterexample: no trace written");
+                traces.Add((scenario, result));
             }
             if (ci)
             {
@@ -224,22 +241,48 @@ internal sealed class CheckRun(
         {
             stdout.Write(format == "ktap" ? CiReports.Ktap(checkedScenarios) : CiReports.Junit(checkedScenarios));
         }
-        return anyFailed ? ExitCodes.Violation : anyLimit ? ExitCodes.LimitReached : ExitCodes.Success;
+        var written = true;
+        foreach (var (scenario, result) in traces)
+        {
+            written &= WriteTrace(scenario, result, stderr);
+        }
+        return !written ? ExitCodes.BadInput : anyFailed ? ExitCodes.Violation : anyLimit ? ExitCodes.LimitReached : ExitCodes.Success;
     }
 
-    private void WriteTrace(LoadedScenario scenario, CheckResult result, TextWriter stderr)
+    /// <summary>Where the trace of <paramref name="scenario"/> goes: OUT.json, or OUT-scenario.json for one of several.</summary>
+    public static string TracePath(string traceOut, LoadedScenario scenario, int scenarioCount)
     {
-        var path = traceOut!;
-        if (scenarios.Count > 1)
+        if (scenarioCount <= 1 || traceOut.Length == 0)
         {
-            var extension = Path.GetExtension(path);
-            path = Path.Combine(Path.GetDirectoryName(path) ?? string.Empty, $"{Path.GetFileNameWithoutExtension(path)}-{scenario.Program.ScenarioName}{extension}");
+            return traceOut;
         }
+        var extension = Path.GetExtension(traceOut);
+        return Path.Combine(Path.GetDirectoryName(traceOut) ?? string.Empty, $"{Path.GetFileNameWithoutExtension(traceOut)}-{scenario.Program.ScenarioName}{extension}");
+    }
+
+    /// <summary>Writes one trace file; false (one line said) when it cannot be written.</summary>
+    private bool WriteTrace(LoadedScenario scenario, CheckResult result, TextWriter stderr)
+    {
+        if (result.Trace is null)
+        {
+            stderr.WriteLine($"kexecsim: \"{scenario.Program.ScenarioName}\" has no counterexample: no trace written");
+            return true;
+        }
+        var path = TracePath(traceOut!, scenario, scenarios.Count);
         // The trace records the value each -D gave its const in this model (a name resolved), so that
         // replay needs no model-dependent reading.
         var values = defines.Keys.Where(scenario.Program.Constants.ContainsKey).ToDictionary(name => name, name => scenario.Program.Constants[name]);
-        var file = TraceFile.Create(scenario.Program, result.Trace!, scenario.File, scenario.Model.Units, values, cpus, modelPath);
-        File.WriteAllText(path, file.ToJson());
+        var file = TraceFile.Create(scenario.Program, result.Trace, scenario.File, scenario.Model.Units, values, cpus, modelPath);
+        try
+        {
+            OutputFile.WriteAtomically(path, file.ToJson());
+        }
+        catch (Exception e) when (OutputFile.IsIoFailure(e))
+        {
+            stderr.WriteLine($"kexecsim: --trace {path}: cannot write: {OutputFile.Describe(e)}");
+            return false;
+        }
         stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"kexecsim: trace of \"{scenario.Program.ScenarioName}\" written to {path}"));
+        return true;
     }
 }
