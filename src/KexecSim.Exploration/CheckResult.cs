@@ -33,6 +33,12 @@ public sealed class CheckResult
     public IReadOnlyList<(Violation Violation, Trace Trace)> OtherViolations { get; init; } = [];
     public string? LimitReason { get; init; }
 
+    /// <summary>What the search reached: statements, handlers, wait outcomes (warnings only after a pass).</summary>
+    public Coverage? Coverage { get; init; }
+
+    /// <summary>The coverage warnings of a pass (empty otherwise).</summary>
+    public IReadOnlyList<CoverageItem> CoverageWarnings => Coverage?.Warnings ?? [];
+
     public Expectation Expected => Program.Expect;
 
     /// <summary>"pass", a violation code, or "limit".</summary>

@@ -101,6 +101,10 @@ public static class CiReports
             yield return $"stopped: {limit}";
         }
         yield return string.Create(CultureInfo.InvariantCulture, $"{s.States} states, {s.Transitions} transitions, depth {s.Depth}");
+        foreach (var warning in result.CoverageWarnings)
+        {
+            yield return warning.ToString();
+        }
     }
 
     private static string Seconds(double seconds) => seconds.ToString("0.000", CultureInfo.InvariantCulture);
