@@ -347,11 +347,15 @@ internal static class StaticAnalysis
     private sealed class ConstantFlow
     {
         private const int MaxDepth = 64;
+        private const byte Visiting = 1;
+        private const byte Known = 2;
         private readonly Instruction[] _code;
         private readonly CompiledProgram _program;
         private readonly bool[]? _live;
         private readonly List<int>[] _jumps;
         private readonly bool[] _otherEntry;
+        private readonly byte[] _state;
+        private readonly long?[] _before;
 
         public ConstantFlow(CompiledFunction function, CompiledProgram program, bool[]? live)
         {
@@ -360,6 +364,8 @@ internal static class StaticAnalysis
             _live = live;
             _jumps = new List<int>[_code.Length + 1];
             _otherEntry = new bool[_code.Length + 1];
+            _state = new byte[_code.Length + 1];
+            _before = new long?[_code.Length + 1];
             for (var pc = 0; pc < _code.Length; pc++)
             {
                 if (live is not null && !live[pc])
@@ -388,15 +394,35 @@ internal static class StaticAnalysis
 
         private bool Live(int pc) => _live is null || _live[pc];
 
+        /// <summary>Whether control can arrive at <paramref name="pc"/> other than by falling into it.</summary>
+        private bool IsJoin(int pc) => _otherEntry[pc] || _jumps[pc] is { Count: > 0 };
+
         private static bool FallsThrough(OpCode op) => op is not (OpCode.Jump or OpCode.Return or OpCode.End or OpCode.Either);
 
-        /// <summary>The top of the stack on arrival at <paramref name="pc"/>, from every live predecessor.</summary>
+        /// <summary>The top of the stack on arrival at <paramref name="pc"/>, from every live predecessor
+        /// (memoised: each pc is worked out once; a pc met again while being worked out is unknown).</summary>
         public long? Before(int pc, int depth)
         {
             if (depth > MaxDepth || pc <= 0 || _otherEntry[pc])
             {
                 return null;
             }
+            switch (_state[pc])
+            {
+                case Visiting:
+                    return null;
+                case Known:
+                    return _before[pc];
+            }
+            _state[pc] = Visiting;
+            var value = Compute(pc, depth);
+            _before[pc] = value;
+            _state[pc] = Known;
+            return value;
+        }
+
+        private long? Compute(int pc, int depth)
+        {
             long? value = null;
             if (Live(pc - 1) && FallsThrough(_code[pc - 1].Op))
             {
@@ -437,8 +463,8 @@ internal static class StaticAnalysis
                     return Before(pc, depth + 1);
                 case OpCode.Unary when Before(pc, depth + 1) is { } operand:
                     return Arithmetic.Apply((UnaryOp)instruction.A, operand);
-                case OpCode.Binary when Before(pc, depth + 1) is { } right && RightOperandStart(pc - 1) is var start and > 0
-                    && !_otherEntry[start] && (_jumps[start] is null || _jumps[start]!.Count == 0)
+                case OpCode.Binary when !IsJoin(pc) && Before(pc, depth + 1) is { } right && RightOperandStart(pc - 1) is var start and > 0
+                    && !IsJoin(start)
                     && Live(start - 1) && FallsThrough(_code[start - 1].Op) && After(start - 1, depth + 1) is { } left:
                     return Arithmetic.TryApply((BinaryOp)instruction.A, left, right, out var result) ? result : null;
                 case OpCode.Intrinsic when (IntrinsicId)instruction.A == IntrinsicId.NrCpus:
@@ -462,7 +488,7 @@ internal static class StaticAnalysis
             var need = 1;
             for (var pc = end; pc >= 0; pc--)
             {
-                if (pc != end && (_otherEntry[pc + 1] || _jumps[pc + 1] is { Count: > 0 }))
+                if (pc != end && IsJoin(pc + 1))
                 {
                     return -1; // a join inside: not straight-line
                 }
