@@ -191,11 +191,18 @@ public sealed class Coverage
         return program.VectorHandlers.Keys.Order().ToList().IndexOf(vectors[0]);
     }
 
+    /// <summary>The vector as the handler's declaration names it (<c>handler vector REBOOT_VECTOR</c>).</summary>
+    private static string VectorName(CompiledFunction handler)
+    {
+        const string prefix = "handler vector ";
+        return handler.Name.StartsWith(prefix, StringComparison.Ordinal) ? handler.Name[prefix.Length..] : $"vector {handler.Vector}";
+    }
+
     private static string WhyNotDelivered(CompiledProgram program, CompiledFunction handler) => handler.Handler switch
     {
         HandlerKind.Nmi => "an NMI was sent but never taken (a CPU takes no NMI while its NMI handler runs, nor in wait-for-SIPI or WBINVD)",
         HandlerKind.Mce => "a machine check was raised but never taken",
-        _ => $"{handler.Name["handler vector ".Length..]} was sent but never delivered: a CPU takes a maskable interrupt only with IF = 1, "
+        _ => $"{VectorName(handler)} was sent but never delivered: a CPU takes a maskable interrupt only with IF = 1, "
             + "and every CPU starts with IF = 0 (call local_irq_enable())",
     };
 }
