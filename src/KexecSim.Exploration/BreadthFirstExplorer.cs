@@ -39,6 +39,9 @@ public sealed class BreadthFirstExplorer
     private readonly CheckOptions _options;
     private readonly Machine.Machine _machine;
 
+    // Coverage: what the machine ever executed, recorded in place (no allocation per transition).
+    private readonly ExecutionMarks _marks;
+
     // Per node: its parent, the transition from it, and that step's choices.
     private readonly List<int> _parents = [];
     private readonly List<Transition> _transitions = [];
@@ -56,6 +59,8 @@ public sealed class BreadthFirstExplorer
         _program = program;
         _options = options ?? CheckOptions.Default;
         _machine = new Machine.Machine(program);
+        _marks = new ExecutionMarks(program);
+        _machine.Marks = _marks;
     }
 
     /// <summary>70% of the memory this process may use.</summary>
@@ -391,5 +396,6 @@ public sealed class BreadthFirstExplorer
         OtherViolations = others,
         LimitReason = limit,
         FinalEvaluated = _machine.FinalEvaluations > 0,
+        Coverage = Coverage.Analyze(_program, _marks, exhaustive: verdict == Verdict.Pass),
     };
 }

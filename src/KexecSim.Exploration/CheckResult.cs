@@ -36,6 +36,11 @@ public sealed class CheckResult
     /// <summary>Whether the scenario's <c>final</c> block was evaluated in at least one settled or
     /// terminal state (SEMANTICS.md section 8); false too when the scenario has none.</summary>
     public bool FinalEvaluated { get; init; }
+    /// <summary>What the search reached: statements, handlers, wait outcomes (warnings only after a pass).</summary>
+    public Coverage? Coverage { get; init; }
+
+    /// <summary>The coverage warnings of a pass (empty otherwise).</summary>
+    public IReadOnlyList<CoverageItem> CoverageWarnings => Coverage?.Warnings ?? [];
 
     public Expectation Expected => Program.Expect;
 

@@ -224,6 +224,52 @@ public sealed partial class Machine
         return outcome == Outcome.Violation ? LastViolation : null;
     }
 
+    /// <summary>
+    /// The events a CPU holds pending but may not take, in words (" with REBOOT_VECTOR pending and IF = 0"):
+    /// a hang whose wake-up is masked (every CPU starts with IF = 0, SEMANTICS.md section 1).
+    /// </summary>
+    private string MaskedPending(CpuState cpu)
+    {
+        if (cpu.Mode is CpuMode.Finished)
+        {
+            return string.Empty;
+        }
+        var parts = new List<string>();
+        if (cpu.PendingVectors != 0 && !cpu.Has(CpuFlags.InterruptsEnabled))
+        {
+            var names = new List<string>();
+            var pending = cpu.PendingVectors;
+            while (pending != 0)
+            {
+                var index = System.Numerics.BitOperations.TrailingZeroCount(pending);
+                pending &= pending - 1;
+                names.Add(VectorName(index));
+            }
+            parts.Add($"{string.Join(", ", names)} pending and IF = 0");
+        }
+        if (cpu.Has(CpuFlags.PendingNmi) && cpu.Has(CpuFlags.NmiBlocked))
+        {
+            parts.Add("an NMI pending, blocked until the NMI handler returns");
+        }
+        if (cpu.Has(CpuFlags.PendingInit) && InitBlocked(cpu))
+        {
+            parts.Add($"INIT pending, blocked by {(cpu.Has(CpuFlags.VmxRoot) ? "VMX root operation" : "GIF = 0")}");
+        }
+        return parts.Count == 0 ? string.Empty : " with " + string.Join("; and ", parts);
+    }
+
+    /// <summary>A pending-vector index in words: the vector of its handler's declaration.</summary>
+    public string VectorName(int index)
+    {
+        const string prefix = "handler vector ";
+        if (index < Layout.VectorHandlerByIndex.Length)
+        {
+            var name = _functions[Layout.VectorHandlerByIndex[index]].Name;
+            return name.StartsWith(prefix, StringComparison.Ordinal) ? name[prefix.Length..] : $"vector {Layout.VectorValues[index]}";
+        }
+        return "a vector with no handler";
+    }
+
     /// <summary>Where every CPU is, in words: for deadlock reports.</summary>
     public string DescribeCpus(MachineState state)
     {
@@ -242,7 +288,7 @@ public sealed partial class Machine
                 CpuMode.InWbinvd => "is in WBINVD",
                 _ => "has finished",
             };
-            parts.Add($"CPU {c} {what}");
+            parts.Add($"CPU {c} {what}{MaskedPending(cpu)}");
         }
         return string.Join("; ", parts);
     }

@@ -13,7 +13,12 @@ public sealed partial class Machine
         {
             return; // the next kernel has reset its APIC
         }
-        cpu.PendingVectors |= 1UL << Layout.VectorIndex(vector);
+        var index = Layout.VectorIndex(vector);
+        cpu.PendingVectors |= 1UL << index;
+        if (_marks is not null)
+        {
+            _marks.VectorsSent |= 1UL << index;
+        }
     }
 
     private void SendLatch(int target, CpuFlags latch)
@@ -22,6 +27,7 @@ public sealed partial class Machine
         if (!cpu.Has(CpuFlags.NextKernel))
         {
             cpu.Flags |= latch;
+            MarkRaised(latch);
         }
     }
 
@@ -160,6 +166,15 @@ public sealed partial class Machine
         _ => EventKind.Mce,
     };
 
+    private void MarkRaised(CpuFlags latch)
+    {
+        if (_marks is not null)
+        {
+            var kind = latch switch { CpuFlags.PendingNmi => EventKind.Nmi, CpuFlags.PendingSmi => EventKind.Smi, _ => EventKind.Mce };
+            _marks.EventsRaised |= 1 << (int)kind;
+        }
+    }
+
     private static CpuFlags Latch(EventKind kind) => kind switch
     {
         EventKind.Nmi => CpuFlags.PendingNmi,
@@ -172,6 +187,7 @@ public sealed partial class Machine
         var budget = (int)(kind switch { EventKind.Nmi => FaultKind.Nmi, EventKind.Smi => FaultKind.Smi, _ => FaultKind.Mce });
         _state.Budgets[budget]--;
         _cpu.Flags |= Latch(kind);
+        MarkRaised(Latch(kind));
         return Outcome.Ok;
     }
 

@@ -198,7 +198,8 @@ public sealed partial class Machine
     private Status RunWait(bool timingOut)
     {
         var code = _functions[_cpu.Function].Code;
-        var end = code[_cpu.Pc].A;
+        var begin = _cpu.Pc;
+        var end = code[begin].A;
         var depth = _cpu.Depth;
         _cpu.Pc++;
         while (!(_cpu.Depth == depth && _cpu.Pc == end))
@@ -221,6 +222,7 @@ public sealed partial class Machine
             return Status.Disabled;
         }
         // The timeout's value (a local slot) matters only in timed mode.
+        Mark(_cpu.Function, begin, holds ? ExecutionMarks.WaitHeld : ExecutionMarks.WaitTimedOut);
         Push(holds ? 1 : 0);
         _cpu.Pc = end + 1;
         return Status.Continue;
@@ -269,6 +271,7 @@ public sealed partial class Machine
     private void PushFrame(int function, FrameKind kind, bool savedInterrupts)
     {
         var compiled = _functions[function];
+        Mark(function, 0, ExecutionMarks.Entered);
         _cpu.FrameBases.Add(_cpu.Frames.Count);
         _cpu.Frames.Add((uint)function | ((long)kind << 32) | (savedInterrupts ? 1L << 40 : 0));
         _cpu.Frames.Add(0);
@@ -377,6 +380,10 @@ public sealed partial class Machine
     private Status Execute(Instruction instruction)
     {
         var frames = _cpu.Frames;
+        if (_markFlags is { } marks)
+        {
+            marks[_markBases[_cpu.Function] + _cpu.Pc] |= ExecutionMarks.Executed;
+        }
         switch (instruction.Op)
         {
             case OpCode.Nop:

@@ -44,6 +44,11 @@ public sealed partial class Machine
     private int _atomicDepth;
     private int _localBudget;
 
+    // Coverage (null: not recorded). PERF: one byte store per instruction, no allocation.
+    private ExecutionMarks? _marks;
+    private byte[]? _markFlags;
+    private int[] _markBases = [];
+
     public Machine(CompiledProgram program)
     {
         _program = program;
@@ -55,6 +60,26 @@ public sealed partial class Machine
     private readonly QuietCode _quiet;
 
     public MachineLayout Layout { get; }
+
+    /// <summary>When set, every instruction executed, frame entered, wait outcome and vector sent is marked in it.</summary>
+    public ExecutionMarks? Marks
+    {
+        get => _marks;
+        set
+        {
+            _marks = value;
+            _markFlags = value?.Flags;
+            _markBases = value?.Bases ?? [];
+        }
+    }
+
+    private void Mark(int function, int pc, byte flag)
+    {
+        if (_markFlags is { } flags)
+        {
+            flags[_markBases[function] + pc] |= flag;
+        }
+    }
 
     public CompiledProgram Program => _program;
 

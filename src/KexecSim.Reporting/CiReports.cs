@@ -105,6 +105,10 @@ public static class CiReports
         {
             yield return $"warning: {warning}";
         }
+        foreach (var warning in result.CoverageWarnings)
+        {
+            yield return warning.ToString();
+        }
     }
 
     private static string Seconds(double seconds) => seconds.ToString("0.000", CultureInfo.InvariantCulture);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using KexecSim.Exploration;
 using KexecSim.Language.Compilation;
+using KexecSim.Language.Diagnostics;
 
 namespace KexecSim.Reporting;
 
@@ -19,7 +20,17 @@ public sealed record ScenarioInfo(
     bool? FinalEvaluated,
     IReadOnlyList<string> Warnings,
     IReadOnlyList<string>? InitialMessages,
-    IReadOnlyList<StepInfo>? Trace);
+    IReadOnlyList<StepInfo>? Trace)
+{
+    /// <summary>What the search reached (docs/coverage.md); null when the search made no state.</summary>
+    public CoverageInfo? Coverage { get; init; }
+}
+
+/// <summary>One coverage line: <c>location</c> is <c>file:line:col</c>.</summary>
+public sealed record CoverageItemInfo(string Code, string Severity, string Location, string Function, string Message);
+
+/// <summary>Coverage of one scenario: counts, the warnings of a pass, and (with --coverage) every note.</summary>
+public sealed record CoverageInfo(bool Exhaustive, int Statements, int Reached, IReadOnlyList<CoverageItemInfo> Warnings, IReadOnlyList<CoverageItemInfo>? NeverReached);
 
 /// <summary>The JSON report (docs/json-report.md): a versioned schema, one entry per scenario.</summary>
 public sealed record JsonReport(string Schema, int Version, ToolInfo Tool, IReadOnlyList<ScenarioInfo> Scenarios)
@@ -27,7 +38,7 @@ public sealed record JsonReport(string Schema, int Version, ToolInfo Tool, IRead
     public const string SchemaName = "kexecsim-report";
     public const int CurrentVersion = 1;
 
-    public static ScenarioInfo Describe(CheckResult result, string file)
+    public static ScenarioInfo Describe(CheckResult result, string file, bool coverageNotes = false)
     {
         var s = result.Statistics;
         IReadOnlyList<StepInfo>? steps = null;
@@ -54,8 +65,17 @@ public sealed record JsonReport(string Schema, int Version, ToolInfo Tool, IRead
             result.Program.FinalFunction >= 0 ? result.FinalEvaluated : null,
             result.Warnings,
             initialMessages,
-            steps);
+            steps)
+        {
+            Coverage = result.Coverage is { } coverage
+                ? new CoverageInfo(coverage.Exhaustive, coverage.Statements, coverage.Reached, coverage.Warnings.Select(Item).ToList(),
+                    coverageNotes ? coverage.Notes.Select(Item).ToList() : null)
+                : null,
+        };
     }
+
+    private static CoverageItemInfo Item(CoverageItem item) =>
+        new(item.Code.Format(), item.Severity.Keyword(), item.Location.ToString(), item.Function, item.Message);
 
     public static string Render(IEnumerable<ScenarioInfo> scenarios) =>
         JsonSerializer.Serialize(new JsonReport(SchemaName, CurrentVersion, new ToolInfo("kexecsim", TraceFile.ToolVersion), scenarios.ToList()), TraceFile.Json) + "\n";

@@ -48,12 +48,43 @@ public static class TextReport
         {
             builder.AppendLine(CultureInfo.InvariantCulture, $"warning: {warning}");
         }
+        if (result.Coverage is { Exhaustive: true } coverage)
+        {
+            builder.AppendLine(CultureInfo.InvariantCulture, $"coverage: {coverage.Reached} of {coverage.Statements} statements reached");
+        }
+        AppendCoverageWarnings(builder, result);
         if (view is not null)
         {
             builder.AppendLine();
             AppendCounterexample(builder, view);
         }
         return builder.ToString();
+    }
+
+    /// <summary>The warnings that make a pass suspicious, one <c>file:line:col: warning KFnnnn: …</c> line each.</summary>
+    public static void AppendCoverageWarnings(StringBuilder builder, CheckResult result)
+    {
+        foreach (var warning in result.CoverageWarnings)
+        {
+            builder.AppendLine(warning.ToString());
+        }
+    }
+
+    /// <summary><c>check --coverage</c>: every statement never reached (and every wait that only timed out), by position.</summary>
+    public static void AppendCoverageNotes(StringBuilder builder, CheckResult result)
+    {
+        if (result.Coverage is not { } coverage)
+        {
+            return;
+        }
+        if (!coverage.Exhaustive)
+        {
+            builder.AppendLine(CultureInfo.InvariantCulture, $"coverage of \"{result.Program.ScenarioName}\" is partial: the search stopped before exploring every state");
+        }
+        foreach (var note in coverage.Notes)
+        {
+            builder.AppendLine(note.ToString());
+        }
     }
 
     public static void AppendCounterexample(StringBuilder builder, CounterexampleView view)

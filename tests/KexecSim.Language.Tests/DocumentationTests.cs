@@ -11,7 +11,7 @@ public sealed class DocumentationTests
         var text = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "docs", "diagnostics.md"));
         foreach (var code in Enum.GetValues<DiagnosticCode>())
         {
-            var severity = code.DefaultSeverity() == DiagnosticSeverity.Error ? "error" : "warning";
+            var severity = code.DefaultSeverity().Keyword();
             Assert.Contains($"| {code.Format()} | {severity} |", text);
         }
     }

@@ -34,9 +34,10 @@ public static class CheckCommand
             }
         });
         var traceOut = new Option<string?>("--trace") { HelpName = "OUT.json", Description = "Write the counterexample as a trace file (with several scenarios: OUT-<scenario>.json each)." };
+        var coverage = new Option<bool>("--coverage") { Description = "List every statement no run reached (file:line:col notes; in JSON: coverage.neverReached)." };
         var command = new Command("check", "Check scenarios: every interleaving explored; a proof, or a shortest counterexample.")
         {
-            files, scenario, modelPath, defines, cpus, maxStates, timeLimit, memoryLimit, format, traceOut,
+            files, scenario, modelPath, defines, cpus, maxStates, timeLimit, memoryLimit, format, traceOut, coverage,
         };
         command.SetAction((result, cancel) =>
         {
@@ -96,7 +97,7 @@ public static class CheckCommand
                 Progress = ProgressReporter.For(stderr),
             };
             var run = new CheckRun(loaded, checkOptions, result.GetValue(format)!, result.GetValue(traceOut), values, result.GetValue(cpus),
-                result.GetValue(modelPath) ?? [], detailed: !catalog && loaded.Count == 1);
+                result.GetValue(modelPath) ?? [], detailed: !catalog && loaded.Count == 1) { Coverage = result.GetValue(coverage) };
             return Task.FromResult(run.Execute(stdout, stderr));
         });
         return command;
@@ -174,6 +175,9 @@ internal sealed class CheckRun(
     IReadOnlyList<string> modelPath,
     bool detailed)
 {
+    /// <summary><c>--coverage</c>: print (and put in JSON) every statement never reached.</summary>
+    public bool Coverage { get; init; }
+
     public int Execute(TextWriter stdout, TextWriter stderr)
     {
         var width = Math.Max(8, scenarios.Max(s => s.Program.ScenarioName.Length));
@@ -206,12 +210,13 @@ internal sealed class CheckRun(
             }
             else if (json)
             {
-                infos.Add(JsonReport.Describe(result, scenario.File));
+                infos.Add(JsonReport.Describe(result, scenario.File, Coverage));
             }
             else if (detailed)
             {
                 var view = result.Trace is null ? null : CounterexampleView.Build(scenario.Program, result.Trace);
                 stdout.Write(TextReport.Full(result, view));
+                WriteCoverageNotes(stdout, result);
             }
             else
             {
@@ -227,6 +232,10 @@ internal sealed class CheckRun(
                 {
                     stdout.WriteLine($"      stopped: {limit}");
                 }
+                var warnings = new System.Text.StringBuilder();
+                TextReport.AppendCoverageWarnings(warnings, result);
+                stdout.Write(warnings.ToString());
+                WriteCoverageNotes(stdout, result);
             }
             if (options.Cancellation.IsCancellationRequested)
             {
@@ -247,6 +256,16 @@ internal sealed class CheckRun(
             written &= WriteTrace(scenario, result, stderr);
         }
         return !written ? ExitCodes.BadInput : anyFailed ? ExitCodes.Violation : anyLimit ? ExitCodes.LimitReached : ExitCodes.Success;
+    }
+
+    private void WriteCoverageNotes(TextWriter stdout, CheckResult result)
+    {
+        if (Coverage)
+        {
+            var notes = new System.Text.StringBuilder();
+            TextReport.AppendCoverageNotes(notes, result);
+            stdout.Write(notes.ToString());
+        }
     }
 
     /// <summary>Where the trace of <paramref name="scenario"/> goes: OUT.json, or OUT-scenario.json for one of several.</summary>

@@ -18,6 +18,10 @@ public sealed class CompiledFunction
     public required DebugSpan[] Spans { get; init; }
     public required int[][] BranchTables { get; init; }
 
+    /// <summary>The function's statements in emission order, each with its first instruction (the line
+    /// table's statement entries, as DWARF's is_stmt): what coverage reports as reached or not.</summary>
+    public IReadOnlyList<StatementEntry> Statements { get; init; } = [];
+
     /// <summary>The line the code lives in, per CPU (differs only for code in a percpu region).</summary>
     public required int[] HomeLinePerCpu { get; init; }
     public required DebugSpan Declaration { get; init; }
@@ -32,6 +36,9 @@ public sealed class CompiledFunction
 
     public override string ToString() => Name;
 }
+
+/// <summary>A statement of a compiled function: its first instruction and its source span.</summary>
+public readonly record struct StatementEntry(int FirstInstruction, DebugSpan Span);
 
 /// <summary>A region laid out: its lines in for_each_line order (a percpu region: CPU 0's lines first).</summary>
 public sealed class CompiledRegion

@@ -12,6 +12,7 @@ public sealed partial class ProgramCompiler
         public readonly List<Instruction> Code = [];
         public readonly List<DebugSpan> Spans = [];
         public readonly List<int[]> BranchTables = [];
+        public readonly List<StatementEntry> Statements = [];
         public readonly Dictionary<LocalSymbol, int> Slots = new(ReferenceEqualityComparer.Instance);
         public readonly List<LoopContext> Loops = [];
         public readonly List<List<LocalSymbol>> Scopes = [];
@@ -64,6 +65,7 @@ public sealed partial class ProgramCompiler
             Code = code,
             Spans = _e.Spans.ToArray(),
             BranchTables = _e.BranchTables.ToArray(),
+            Statements = _e.Statements.ToArray(),
             HomeLinePerCpu = HomeLines(function),
             Declaration = SourceSpans.Of(function.Source, function.Span),
             Handler = function.Handler,
@@ -96,6 +98,24 @@ public sealed partial class ProgramCompiler
     // ───────────────────────────── Statements ─────────────────────────────
 
     private void EmitStatement(BoundStatement statement)
+    {
+        // The line table's statement entries (DWARF's is_stmt): a statement starts at its first
+        // instruction; blocks are only containers, and a statement that emits nothing has no entry.
+        var entry = -1;
+        var first = Here;
+        if (statement is not (BoundBlock or BoundNop))
+        {
+            entry = _e.Statements.Count;
+            _e.Statements.Add(new StatementEntry(first, new DebugSpan(_e.Source, statement.Span)));
+        }
+        EmitStatementCode(statement);
+        if (entry >= 0 && Here == first)
+        {
+            _e.Statements.RemoveAt(entry);
+        }
+    }
+
+    private void EmitStatementCode(BoundStatement statement)
     {
         switch (statement)
         {

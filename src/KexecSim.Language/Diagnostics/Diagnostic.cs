@@ -15,7 +15,7 @@ public sealed record Diagnostic(DiagnosticCode Code, DiagnosticSeverity Severity
     /// <summary>The kernel-style line: <c>file:line:col: error KFnnnn: message</c>, always one line.</summary>
     public override string ToString()
     {
-        var severity = Severity == DiagnosticSeverity.Error ? "error" : "warning";
+        var severity = Severity.Keyword();
         if (Source is null)
         {
             return $"kexecsim: {severity} {Code.Format()}: {Message}";

@@ -4,7 +4,8 @@ namespace KexecSim.Language.Diagnostics;
 /// Every diagnostic the front end can report, with its stable number (KFnnnn).
 /// Numbers are never reused or renumbered: a retired code keeps its slot.
 /// 0xxx lexical, 1xxx syntax, 2xxx names and types, 3xxx scenarios and static checks,
-/// 4xxx loading, 9xxx limits; warnings are in 8xxx.
+/// 4xxx loading, 90x limits; warnings are in 8xxx; 95x is coverage after an exhaustive check (notes and
+/// warnings about what the run reached, not about the text).
 /// </summary>
 public enum DiagnosticCode
 {
@@ -98,18 +99,39 @@ public enum DiagnosticCode
     NestingTooDeep = 901,
     TooManyErrors = 902,
     ExpressionTooComplex = 903,
+
+    // Coverage after an exhaustive check (KF095x): what the explored runs never reached
+    NeverReached = 950,
+    HandlerNeverRan = 951,
+    StatementsNeverReached = 952,
+    WaitNeverCompleted = 953,
+    WaitNeverHeld = 954,
 }
 
 public enum DiagnosticSeverity
 {
     Warning,
     Error,
+    /// <summary>Information that never fails a run (coverage listings).</summary>
+    Note,
 }
 
 public static class DiagnosticCodeExtensions
 {
     public static string Format(this DiagnosticCode code) => $"KF{(int)code:D4}";
 
-    public static DiagnosticSeverity DefaultSeverity(this DiagnosticCode code) =>
-        (int)code is >= 800 and < 900 ? DiagnosticSeverity.Warning : DiagnosticSeverity.Error;
+    public static DiagnosticSeverity DefaultSeverity(this DiagnosticCode code) => code switch
+    {
+        DiagnosticCode.NeverReached or DiagnosticCode.WaitNeverHeld => DiagnosticSeverity.Note,
+        DiagnosticCode.HandlerNeverRan or DiagnosticCode.StatementsNeverReached or DiagnosticCode.WaitNeverCompleted => DiagnosticSeverity.Warning,
+        _ => (int)code is >= 800 and < 900 ? DiagnosticSeverity.Warning : DiagnosticSeverity.Error,
+    };
+
+    /// <summary>The word printed before the code: <c>error</c>, <c>warning</c> or <c>note</c>.</summary>
+    public static string Keyword(this DiagnosticSeverity severity) => severity switch
+    {
+        DiagnosticSeverity.Error => "error",
+        DiagnosticSeverity.Note => "note",
+        _ => "warning",
+    };
 }
