@@ -149,6 +149,15 @@ public sealed class HostileInputTests : IDisposable
     }
 
     [Fact]
+    public void An_empty_or_invalid_file_name_is_a_diagnostic()
+    {
+        // 'kexecsim lint ""' threw from Path.GetFullPath.
+        Assert.Equal(["kexecsim: error KF0402: \"\": no such file (the file name is empty)"], FrontEnd.Load("").Diagnostics.Select(d => d.ToString()));
+        Assert.Equal(["kexecsim: error KF0402: a\\x00b: no such file (a file name cannot hold a NUL character)"],
+            FrontEnd.Load("a\0b").Diagnostics.Select(d => d.ToString()));
+    }
+
+    [Fact]
     public void A_directory_given_as_a_model_says_it_is_a_directory()
     {
         var result = FrontEnd.Load(_directory);
