@@ -198,6 +198,21 @@ public sealed class HostileInputTests : IDisposable
     }
 
     [Fact]
+    public void File_kinds_are_found_without_opening_the_file()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+        Assert.Equal(Loading.FileKind.CharacterDevice, Loading.InputFile.KindOf("/dev/zero"));
+        Assert.Equal(Loading.FileKind.Directory, Loading.InputFile.KindOf(_directory));
+        var file = Path.Combine(_directory, "plain.kflow");
+        File.WriteAllText(file, "fn f() { }\n");
+        Assert.Equal(Loading.FileKind.RegularFile, Loading.InputFile.KindOf(file));
+        Assert.Null(Loading.InputFile.KindOf(Path.Combine(_directory, "absent")));
+    }
+
+    [Fact]
     public void A_file_that_reports_no_size_is_read_through_the_byte_budget()
     {
         if (!OperatingSystem.IsLinux())
