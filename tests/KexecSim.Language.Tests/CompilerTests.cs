@@ -176,6 +176,21 @@ public sealed class CompilerTests
     }
 
     [Fact]
+    public void A_home_in_an_alias_left_without_lines_is_reported_once_not_a_crash()
+    {
+        // r13, r13b: the alias's only part was not a region; homes in it indexed an empty line array.
+        const string text = """
+            const C = 1;
+            region r = C;
+            shared int v in r[0];
+            fn f() in r[0] { done(); }
+            scenario "s" { cpu 0 runs f(); }
+            """;
+        var result = FrontEnd.LoadText("t.kflow", text);
+        Assert.Equal(["t.kflow:2:12: error KF0212: 'C' is a constant, not a region"], result.Diagnostics.Select(d => d.ToString()));
+    }
+
+    [Fact]
     public void A_percpu_region_size_that_overflows_when_multiplied_by_the_cpus_is_a_size_error()
     {
         // r01: 0x4000000000000000 * 4 wrapped to 0 and passed the check.

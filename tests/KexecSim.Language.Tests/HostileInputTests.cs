@@ -149,6 +149,15 @@ public sealed class HostileInputTests : IDisposable
     }
 
     [Fact]
+    public void An_empty_or_invalid_file_name_is_a_diagnostic()
+    {
+        // 'kexecsim lint ""' threw from Path.GetFullPath.
+        Assert.Equal(["kexecsim: error KF0402: \"\": no such file (the file name is empty)"], FrontEnd.Load("").Diagnostics.Select(d => d.ToString()));
+        Assert.Equal(["kexecsim: error KF0402: a\\x00b: no such file (a file name cannot hold a NUL character)"],
+            FrontEnd.Load("a\0b").Diagnostics.Select(d => d.ToString()));
+    }
+
+    [Fact]
     public void A_directory_given_as_a_model_says_it_is_a_directory()
     {
         var result = FrontEnd.Load(_directory);
@@ -186,6 +195,21 @@ public sealed class HostileInputTests : IDisposable
         var diagnostic = Single(result, DiagnosticCode.NotARegularFile);
         Assert.Equal((1, 8), diagnostic.Position);
         Assert.EndsWith($"error KF0405: {Loading.ModelLoader.Display(fifo)}: is a FIFO (named pipe), not a regular file", diagnostic.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void File_kinds_are_found_without_opening_the_file()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+        Assert.Equal(Loading.FileKind.CharacterDevice, Loading.InputFile.KindOf("/dev/zero"));
+        Assert.Equal(Loading.FileKind.Directory, Loading.InputFile.KindOf(_directory));
+        var file = Path.Combine(_directory, "plain.kflow");
+        File.WriteAllText(file, "fn f() { }\n");
+        Assert.Equal(Loading.FileKind.RegularFile, Loading.InputFile.KindOf(file));
+        Assert.Null(Loading.InputFile.KindOf(Path.Combine(_directory, "absent")));
     }
 
     [Fact]

@@ -23,6 +23,18 @@ public enum InputFileProblem
     Unreadable,
 }
 
+/// <summary>What a path names (the file type bits of <c>st_mode</c>).</summary>
+public enum FileKind
+{
+    RegularFile,
+    Directory,
+    CharacterDevice,
+    BlockDevice,
+    Fifo,
+    Socket,
+    Other,
+}
+
 /// <summary>The bytes of an input file, or why there are none.</summary>
 public sealed record InputFileResult(byte[]? Bytes, InputFileProblem Problem, string Message)
 {
@@ -51,9 +63,9 @@ public static class InputFile
             {
                 return Fail(InputFileProblem.NotFound, $"{displayPath}: no such file");
             }
-            if (KindOf(path) is { } kind and not "regular file")
+            if (KindOf(path) is { } kind and not FileKind.RegularFile)
             {
-                return Fail(InputFileProblem.NotRegularFile, $"{displayPath}: is a {kind}, not a regular file");
+                return Fail(InputFileProblem.NotRegularFile, $"{displayPath}: is a {Describe(kind)}, not a regular file");
             }
             var info = new FileInfo(path);
             if (info.Length > maxBytes)
@@ -87,11 +99,13 @@ public static class InputFile
     private static InputFileResult Fail(InputFileProblem problem, string message) => new(null, problem, message);
 
     /// <summary>
-    /// What the path names after following links ("regular file", "character device", "FIFO" …), without
-    /// opening it (opening a FIFO blocks until a writer comes). Null where the platform cannot say.
+    /// What the path names after following links, found without opening it (opening a FIFO blocks until
+    /// a writer comes). Null where the platform cannot say (not Linux, or no statx): callers then rely
+    /// on the byte budget alone. Public so that every reader and writer of the tool asks the same way.
     /// </summary>
-    internal static string? KindOf(string path)
+    public static FileKind? KindOf(string path)
     {
+        ArgumentNullException.ThrowIfNull(path);
         if (!OperatingSystem.IsLinux())
         {
             return null;
@@ -104,16 +118,15 @@ public static class InputFile
             {
                 return null;
             }
-            var mode = BitConverter.ToUInt16(buffer, 28) & 0xF000;
-            return mode switch
+            return (BitConverter.ToUInt16(buffer, 28) & 0xF000) switch
             {
-                0x8000 => "regular file",
-                0x4000 => "directory",
-                0x2000 => "character device",
-                0x6000 => "block device",
-                0x1000 => "FIFO (named pipe)",
-                0xC000 => "socket",
-                _ => "special file",
+                0x8000 => FileKind.RegularFile,
+                0x4000 => FileKind.Directory,
+                0x2000 => FileKind.CharacterDevice,
+                0x6000 => FileKind.BlockDevice,
+                0x1000 => FileKind.Fifo,
+                0xC000 => FileKind.Socket,
+                _ => FileKind.Other,
             };
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
@@ -121,6 +134,18 @@ public static class InputFile
             return null;
         }
     }
+
+    /// <summary>The kind in words, as a message names it ("character device", "FIFO (named pipe)").</summary>
+    public static string Describe(FileKind kind) => kind switch
+    {
+        FileKind.RegularFile => "regular file",
+        FileKind.Directory => "directory",
+        FileKind.CharacterDevice => "character device",
+        FileKind.BlockDevice => "block device",
+        FileKind.Fifo => "FIFO (named pipe)",
+        FileKind.Socket => "socket",
+        _ => "special file",
+    };
 
     private const int AtFdCwd = -100;
     private const uint StatxType = 0x1;

@@ -32,8 +32,19 @@ public sealed class ModelLoader
     /// <summary>Loads a file named on the command line (shown to the user as given).</summary>
     public void LoadRoot(string path)
     {
-        var full = Path.GetFullPath(path);
-        Load(full, path, null, default);
+        ArgumentNullException.ThrowIfNull(path);
+        // Path.GetFullPath throws on these: they are the user's input, so a diagnostic.
+        if (path.Length == 0)
+        {
+            _diagnostics.Report(DiagnosticCode.FileNotFound, null, default, "\"\": no such file (the file name is empty)");
+            return;
+        }
+        if (path.Contains('\0', StringComparison.Ordinal))
+        {
+            _diagnostics.Report(DiagnosticCode.FileNotFound, null, default, $"{path}: no such file (a file name cannot hold a NUL character)");
+            return;
+        }
+        Load(Path.GetFullPath(path), path, null, default);
     }
 
     /// <summary>Loads text that does not come from a file (tests, the language server of the future).</summary>
@@ -73,8 +84,13 @@ public sealed class ModelLoader
         foreach (var import in unit.Declarations.OfType<ImportDeclaration>())
         {
             var relative = import.Path.Text;
-            if (import.Path.IsMissing || relative.Length == 0)
+            if (import.Path.IsMissing)
             {
+                continue;
+            }
+            if (relative.Length == 0)
+            {
+                _diagnostics.Report(DiagnosticCode.FileNotFound, unit.Source, import.Path.Span, "import \"\" names no file");
                 continue;
             }
             var resolved = Resolve(relative, directory);
