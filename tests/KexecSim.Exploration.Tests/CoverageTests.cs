@@ -101,6 +101,24 @@ public sealed class CoverageTests
     }
 
     [Fact]
+    public void A_deadlock_names_an_NMI_held_back_by_the_NMI_handler_that_never_returns()
+    {
+        const string model = """
+            shared bool taken;
+            shared bool never;
+            handler nmi { taken = true; loop { hlt(); } }
+            fn cpu0() { send_nmi(1); wait_until(taken); send_nmi(1); wait_until(never); }
+            fn cpu1() { loop { hlt(); } }
+            scenario "s" { platform { cpus 2; } cpu 0 runs cpu0(); cpu 1 runs cpu1(); expect DEADLOCK; }
+            """;
+        var result = Check(model, "s");
+        Assert.Equal(ViolationCode.Deadlock, result.Violation!.Code);
+        Assert.Equal(
+            "no CPU can move and the run has not finished: CPU 0 waits at e.kflow:4:58; CPU 1 is halted at e.kflow:3:29 with an NMI pending, blocked until the NMI handler returns",
+            result.Violation.Message);
+    }
+
+    [Fact]
     public void A_wait_that_never_ends_while_the_run_finishes_warns_and_so_do_the_statements_after_it()
     {
         const string model = """
