@@ -27,8 +27,8 @@ public sealed class Coverage
     /// <summary>Whether the search explored every state (warnings are only given then).</summary>
     public required bool Exhaustive { get; init; }
 
-    /// <summary>Statements of the scenario's code (reachable from a <c>runs</c> entry, a scenario block or a
-    /// handler that ran) that some run can reach as far as the code alone tells.</summary>
+    /// <summary>Live statements (reachable as far as the code alone tells) of the scenario's code: every function
+    /// a <c>runs</c> entry, a scenario block, or a handler that ran or whose event was raised can call.</summary>
     public required int Statements { get; init; }
 
     /// <summary>Of <see cref="Statements"/>, those some explored run reached.</summary>

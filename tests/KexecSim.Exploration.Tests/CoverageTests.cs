@@ -1,6 +1,7 @@
 using KexecSim.Exploration;
 using KexecSim.Language;
 using KexecSim.Language.Compilation;
+using KexecSim.Language.Diagnostics;
 
 namespace KexecSim.Exploration.Tests;
 
@@ -100,6 +101,24 @@ public sealed class CoverageTests
     }
 
     [Fact]
+    public void A_deadlock_names_an_NMI_held_back_by_the_NMI_handler_that_never_returns()
+    {
+        const string model = """
+            shared bool taken;
+            shared bool never;
+            handler nmi { taken = true; loop { hlt(); } }
+            fn cpu0() { send_nmi(1); wait_until(taken); send_nmi(1); wait_until(never); }
+            fn cpu1() { loop { hlt(); } }
+            scenario "s" { platform { cpus 2; } cpu 0 runs cpu0(); cpu 1 runs cpu1(); expect DEADLOCK; }
+            """;
+        var result = Check(model, "s");
+        Assert.Equal(ViolationCode.Deadlock, result.Violation!.Code);
+        Assert.Equal(
+            "no CPU can move and the run has not finished: CPU 0 waits at e.kflow:4:58; CPU 1 is halted at e.kflow:3:29 with an NMI pending, blocked until the NMI handler returns",
+            result.Violation.Message);
+    }
+
+    [Fact]
     public void A_wait_that_never_ends_while_the_run_finishes_warns_and_so_do_the_statements_after_it()
     {
         const string model = """
@@ -165,6 +184,32 @@ public sealed class CoverageTests
         var result = Check(model, "s");
         Assert.Empty(result.CoverageWarnings);
         Assert.Equal(["e.kflow:1:15: note KF0950: never reached in scenario \"s\""], result.Coverage!.Notes.Select(n => n.ToString()));
+    }
+
+    /// <summary>The catalog passes that warn, each for a real reason (docs/coverage.md, "The catalog").</summary>
+    public static TheoryData<string, string, string> CatalogWarnings() => new()
+    {
+        { "seed001-tdx-incoherent-flag.kflow", "tdx-flag-before-seamcall", "tdx.kflow:141:9: KF0952: kernel_kexec_tdx(): 1 of 9 statements never reached" },
+        { "seed001-tdx-incoherent-flag.kflow", "tdx-syscore-flush", "tdx.kflow:141:9: KF0952: kernel_kexec_tdx(): 1 of 10 statements never reached" },
+        { "seed001-tdx.kflow", "tdx-erratum-reset-pamt-no-guests", "tdx.kflow:141:9: KF0952: kernel_kexec_tdx(): 1 of 10 statements never reached" },
+        { "seed001-tdx.kflow", "tdx-erratum-refuse", "" },
+        { "seed002-parked-cpus.kflow", "parked-init-xapic-skip-invalid-ids", "parked.kflow:157:9: KF0952: kexec_after_cpus_parked(): 1 of 3 statements never reached" },
+        { "seed003-snp-kdump.kflow", "snp-kdump-meet-all-answer", "crash.kflow:38:9: KF0952: handler nmi: 1 of 10 statements never reached" },
+        { "seed004-sme.kflow", "sme-relocate-wbinvd", "" },
+    };
+
+    [Theory]
+    [MemberData(nameof(CatalogWarnings))]
+    public void Catalog_passes_warn_only_for_real_reasons(string file, string scenario, string expected)
+    {
+        var models = TestPaths.Models;
+        var loaded = FrontEnd.Load(Path.Combine(models, "catalog", file), new LoadOptions { ModelPath = [models] });
+        var result = new BreadthFirstExplorer(loaded.Scenarios.Single(s => s.ScenarioName == scenario)).Run();
+        Assert.Equal(Verdict.Pass, result.Verdict);
+        var warnings = result.CoverageWarnings.Select(w =>
+            $"{Path.GetFileName(w.Location.Source.Path)}:{w.Location.Position.Line}:{w.Location.Position.Column}: {w.Code.Format()}: "
+            + w.Message.Replace($" in scenario \"{scenario}\"", string.Empty, StringComparison.Ordinal));
+        Assert.Equal(expected.Length == 0 ? [] : [expected], warnings);
     }
 
     [Fact]
