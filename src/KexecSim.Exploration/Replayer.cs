@@ -49,6 +49,8 @@ public sealed class Replayer
         }
         var transitions = new List<Transition>();
         var messages = new List<string>();
+        var scratch = _machine.NewState();
+        var cycleFinished = false;
         for (var i = 0; i < trace.Steps.Count; i++)
         {
             var step = trace.Steps[i];
@@ -61,8 +63,13 @@ public sealed class Replayer
             var location = cpu >= 0 ? _machine.LocationOf(state, cpu) : null;
             var function = cpu >= 0 ? _machine.FunctionName(state, cpu) : string.Empty;
             var description = Describe(step.Transition, state);
+            if (CheckChoices(state, step, scratch) is { } wrongChoice)
+            {
+                return new ReplayResult(false, i, null, $"step {i + 1} diverges: {wrongChoice}");
+            }
             messages.Clear();
             var outcome = _machine.Apply(state, step.Transition, step.Choices, messages);
+            cycleFinished |= trace.CycleStart is { } from && i >= from && state.Finished;
             onStep?.Invoke(new ReplayedStep(i + 1, step, cpu, location, function, description, messages.ToList()), state);
             switch (outcome)
             {
@@ -80,14 +87,13 @@ public sealed class Replayer
         }
         if (trace.CycleStart is { } cycleStart)
         {
-            return ConfirmCycle(trace, state, cycleStart);
+            return ConfirmCycle(trace, state, cycleStart, cycleFinished);
         }
         var terminal = _machine.CheckSettled(state);
         if (terminal is null)
         {
             _machine.EnumerateTransitions(state, transitions);
             var any = false;
-            var scratch = _machine.NewState();
             foreach (var t in transitions)
             {
                 scratch.CopyFrom(state);
@@ -105,9 +111,60 @@ public sealed class Replayer
         return Compare(trace, terminal, trace.Steps.Count, null);
     }
 
-    /// <summary>A LIVELOCK replays when the state after the cycle is the state where it began, unfinished.</summary>
-    private ReplayResult ConfirmCycle(Trace trace, MachineState end, int cycleStart)
+    /// <summary>The LIVELOCK of a lasso whose cycle starts at <paramref name="cycleStart"/>, in words: which CPUs move, and where.</summary>
+    internal static Violation LivelockViolation(Machine.Machine machine, IReadOnlyList<TraceStep> steps, int cycleStart, MachineState end)
     {
+        var moving = steps.Skip(cycleStart).Select(s => s.Transition).Where(t => t.Kind == TransitionKind.Step).Select(t => t.Cpu).Distinct().Order().ToList();
+        var where = string.Join("; ", moving.Select(c => $"CPU {c} at {machine.LocationOf(end, c)}"));
+        return new Violation(ViolationCode.Livelock, moving.Count > 0 ? moving[0] : -1,
+            $"the run never finishes: a cycle of {steps.Count - cycleStart} step(s) repeats forever ({(where.Length > 0 ? where : "no CPU moves")})", null);
+    }
+
+    /// <summary>
+    /// Why the recorded choices of <paramref name="step"/> are not the choices it makes in
+    /// <paramref name="state"/>, or null when they are: the step is re-run on a copy with each prefix of
+    /// its choices, so each choice is checked against the options the model offers there, and a step
+    /// that finishes before using them all has choices left over. (The machine itself takes a choice
+    /// on trust: the explorer only ever gives it values it offered.)
+    /// </summary>
+    private string? CheckChoices(MachineState state, TraceStep step, MachineState scratch)
+    {
+        var choices = step.Choices;
+        for (var k = 0; k < choices.Length; k++)
+        {
+            scratch.CopyFrom(state);
+            if (_machine.Apply(scratch, step.Transition, choices.AsMemory(0, k)) != Outcome.NeedChoice)
+            {
+                return $"it makes {k} choice{(k == 1 ? string.Empty : "s")}, the trace records {choices.Length}";
+            }
+            var options = _machine.ChoiceCount;
+            if (choices[k] < 0 || choices[k] >= options)
+            {
+                return $"recorded choice {k + 1} is {choices[k]}, but the step's choice there has {options} option{(options == 1 ? string.Empty : "s")} (0 to {options - 1})";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// A LIVELOCK replays when the trace records one, its cycle has steps, the state after the cycle is
+    /// the state where it began, and the run finishes nowhere on it. (Fairness is a property of the
+    /// explored component the cycle was drawn from, which a replay does not rebuild.)
+    /// </summary>
+    private ReplayResult ConfirmCycle(Trace trace, MachineState end, int cycleStart, bool finishedOnCycle)
+    {
+        if (trace.Violation?.Code != ViolationCode.Livelock)
+        {
+            return new ReplayResult(false, trace.Steps.Count, null, $"diverges: the trace records a cycle but {(trace.Violation is { } v ? v.Code.Name() : "no violation")}, not LIVELOCK");
+        }
+        if (cycleStart >= trace.Steps.Count)
+        {
+            return new ReplayResult(false, trace.Steps.Count, null, "diverges: the cycle has no steps");
+        }
+        if (finishedOnCycle)
+        {
+            return new ReplayResult(false, trace.Steps.Count, null, "diverges: the run finishes on the cycle, so it is no livelock");
+        }
         var start = StateAfter(trace.Steps.Take(cycleStart).ToList());
         var a = new StateBuffer();
         var b = new StateBuffer();
@@ -121,7 +178,8 @@ public sealed class Replayer
         {
             return new ReplayResult(false, trace.Steps.Count, null, "diverges: the run has finished, so the cycle is no livelock");
         }
-        return new ReplayResult(true, trace.Steps.Count, trace.Violation,
+        // The violation said from what was replayed, not copied from the file.
+        return new ReplayResult(true, trace.Steps.Count, LivelockViolation(_machine, trace.Steps, cycleStart, end),
             $"confirmed: LIVELOCK: steps {cycleStart + 1} to {trace.Steps.Count} return to the state after step {cycleStart}");
     }
 
