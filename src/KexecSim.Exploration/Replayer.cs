@@ -133,9 +133,14 @@ public sealed class Replayer
         for (var k = 0; k < choices.Length; k++)
         {
             scratch.CopyFrom(state);
-            if (_machine.Apply(scratch, step.Transition, choices.AsMemory(0, k)) != Outcome.NeedChoice)
+            switch (_machine.Apply(scratch, step.Transition, choices.AsMemory(0, k)))
             {
-                return $"it makes {k} choice{(k == 1 ? string.Empty : "s")}, the trace records {choices.Length}";
+                case Outcome.NeedChoice:
+                    break;
+                case Outcome.Disabled:
+                    return null; // the step itself is blocked: the replay says so
+                default:
+                    return $"it makes {k} choice{(k == 1 ? string.Empty : "s")}, the trace records {choices.Length}";
             }
             var options = _machine.ChoiceCount;
             if (choices[k] < 0 || choices[k] >= options)
