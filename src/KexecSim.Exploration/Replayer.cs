@@ -111,6 +111,94 @@ public sealed class Replayer
         return Compare(trace, terminal, trace.Steps.Count, null);
     }
 
+    /// <summary>The most states a replay explores to re-check a LIVELOCK's fairness.</summary>
+    public const int MaxFairnessStates = 200_000;
+
+    /// <summary>
+    /// Whether <paramref name="start"/> lies in a fair component of unfinished states (SEMANTICS.md
+    /// section 7), by the explorer's own test (<see cref="LivelockDetector"/>) on the graph reachable from
+    /// it, built the way the explorer builds it; null when that graph has more than
+    /// <see cref="MaxFairnessStates"/> states. The component of a state is the same in that graph as in
+    /// the whole one: its members are the states it reaches that reach it back, with all their edges.
+    /// </summary>
+    private bool? OnFairCycle(MachineState start)
+    {
+        var ids = new Dictionary<ulong, int>();
+        var encodings = new List<long[]>();
+        var finished = new List<bool>();
+        var edgeStart = new List<int>();
+        var targets = new List<int>();
+        var labels = new List<int>();
+        var labelIds = new Dictionary<Transition, int>();
+        var buffer = new StateBuffer();
+        int NodeOf(MachineState state)
+        {
+            state.Encode(buffer);
+            var fingerprint = MachineState.Fingerprint(buffer.Span);
+            if (!ids.TryGetValue(fingerprint, out var id))
+            {
+                id = encodings.Count;
+                ids[fingerprint] = id;
+                encodings.Add(buffer.Span.ToArray());
+                finished.Add(state.Finished);
+            }
+            return id;
+        }
+        NodeOf(start);
+        var state = _machine.NewState();
+        var work = _machine.NewState();
+        var transitions = new List<Transition>();
+        var pending = new Stack<int[]>();
+        for (var node = 0; node < encodings.Count; node++)
+        {
+            if (encodings.Count > MaxFairnessStates)
+            {
+                return null;
+            }
+            edgeStart.Add(targets.Count);
+            if (finished[node])
+            {
+                continue; // no finished state is on a livelock: its edges do not matter
+            }
+            state.Decode(encodings[node]);
+            _machine.EnumerateTransitions(state, transitions);
+            foreach (var transition in transitions)
+            {
+                pending.Push([]);
+                while (pending.Count > 0)
+                {
+                    var choices = pending.Pop();
+                    work.CopyFrom(state);
+                    var outcome = _machine.Apply(work, transition, choices);
+                    if (outcome == Outcome.NeedChoice)
+                    {
+                        for (var k = _machine.ChoiceCount - 1; k >= 0; k--)
+                        {
+                            pending.Push([.. choices, k]);
+                        }
+                        continue;
+                    }
+                    if (outcome == Outcome.Disabled)
+                    {
+                        continue;
+                    }
+                    if (!labelIds.TryGetValue(transition, out var label))
+                    {
+                        label = labelIds.Count;
+                        labelIds[transition] = label;
+                    }
+                    var violated = outcome == Outcome.Violation || _machine.CheckSettled(work) is not null;
+                    targets.Add(violated ? -1 : NodeOf(work));
+                    labels.Add(label);
+                }
+            }
+        }
+        edgeStart.Add(targets.Count);
+        var deliveries = labelIds.Where(l => l.Key.Kind == TransitionKind.Deliver).Select(l => l.Value).ToHashSet();
+        var detector = new LivelockDetector(encodings.Count, [.. edgeStart], targets, labels, n => finished[n], deliveries.Contains);
+        return detector.FairComponents().Any(component => component.Contains(0));
+    }
+
     /// <summary>The LIVELOCK of a lasso whose cycle starts at <paramref name="cycleStart"/>, in words: which CPUs move, and where.</summary>
     internal static Violation LivelockViolation(Machine.Machine machine, IReadOnlyList<TraceStep> steps, int cycleStart, MachineState end)
     {
@@ -183,9 +271,15 @@ public sealed class Replayer
         {
             return new ReplayResult(false, trace.Steps.Count, null, "diverges: the run has finished, so the cycle is no livelock");
         }
+        var steps = $"steps {cycleStart + 1} to {trace.Steps.Count} return to the state after step {cycleStart}";
+        var fair = OnFairCycle(start);
+        if (fair == false)
+        {
+            return new ReplayResult(false, trace.Steps.Count, null, $"diverges: {steps}, but no fair cycle runs through it (a fair scheduler leaves it): no LIVELOCK");
+        }
         // The violation said from what was replayed, not copied from the file.
         return new ReplayResult(true, trace.Steps.Count, LivelockViolation(_machine, trace.Steps, cycleStart, end),
-            $"confirmed: LIVELOCK: steps {cycleStart + 1} to {trace.Steps.Count} return to the state after step {cycleStart}");
+            $"confirmed: LIVELOCK: {steps}{(fair is null ? $" (fairness not re-checked: more than {MaxFairnessStates} states from there)" : string.Empty)}");
     }
 
     private static ReplayResult Compare(Trace trace, Violation? found, int steps, string? context)

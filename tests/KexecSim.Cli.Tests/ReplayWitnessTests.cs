@@ -176,6 +176,60 @@ public sealed class ReplayWitnessTests : CliFixture
     }
 
     [Fact]
+    public void A_livelock_with_interrupts_and_injected_faults_written_by_check_replays()
+    {
+        // Its fairness is re-checked on the states reachable from the cycle (deliveries strongly fair).
+        var model = Write("irq.kflow", """
+            enum V { KICK = 0x40 }
+            shared bool kicked;
+            shared int n;
+            handler vector KICK { n = 1; }
+            handler nmi { n = 2; }
+            fn boss() { send_ipi(1, KICK); wait_until(kicked); done(); }
+            fn toggler() { loop { local_irq_disable(); udelay(1); local_irq_enable(); udelay(2); } }
+            fn spin() { loop { udelay(1); } }
+            scenario "s" { platform { cpus 3; evictions on; } cpu 0 runs boss(); cpu 1 runs toggler(); cpu 2 runs spin(); inject nmi 1 on 2; timeouts off; expect LIVELOCK; }
+            """);
+        var trace = Path.Combine(Scratch, "irq.json");
+        Assert.Equal(ExitCodes.Success, Run("check", model, "--trace", trace).Exit);
+        var (exit, stdout, _) = Run("replay", trace);
+        Assert.Equal(ExitCodes.Success, exit);
+        Assert.Contains("replay: confirmed: LIVELOCK: steps 10 to 10 return to the state after step 9\n", stdout);
+    }
+
+    [Fact]
+    public void An_unfair_cycle_is_no_livelock()
+    {
+        // CPU 0 spins until CPU 1 sets the flag: check proves it (a fair scheduler runs CPU 1), and a
+        // forged trace of CPU 0 spinning alone returns to its state but is no LIVELOCK.
+        var model = Write("unfair.kflow", """
+            shared bool flag;
+            fn spin() { loop { if (flag) { done(); } } }
+            fn setter() { flag = true; loop { hlt(); } }
+            scenario "s" { platform { cpus 2; } cpu 0 runs spin(); cpu 1 runs setter(); expect pass; }
+            """);
+        Assert.Equal(ExitCodes.Success, Run("check", model).Exit);
+        var step = new JsonObject { ["number"] = 1, ["kind"] = "Step", ["cpu"] = 0, ["arg"] = 0, ["tag"] = 0, ["choices"] = new JsonArray(), ["description"] = "" };
+        var trace = new JsonObject
+        {
+            ["format"] = "kexecsim-trace",
+            ["version"] = 1,
+            ["tool"] = new JsonObject { ["name"] = "kexecsim", ["version"] = "0.1.0" },
+            ["model"] = new JsonObject { ["root"] = "unfair.kflow", ["sha256"] = "forged", ["files"] = new JsonArray("unfair.kflow") },
+            ["scenario"] = "s",
+            ["options"] = new JsonObject { ["defines"] = new JsonObject(), ["cpus"] = null, ["modelPath"] = new JsonArray() },
+            ["violation"] = new JsonObject { ["code"] = "LIVELOCK", ["cpu"] = 0, ["message"] = "forged", ["location"] = null },
+            ["violationIsTerminal"] = true,
+            ["cycleStart"] = 1,
+            ["steps"] = new JsonArray(step.DeepClone(), step.DeepClone(), step.DeepClone()),
+        };
+        var path = Write("forged.json", trace.ToJsonString());
+        var (exit, stdout, _) = Run("replay", path);
+        Assert.Equal(ExitCodes.Violation, exit);
+        Assert.Equal("scenario \"s\": 3 steps\nreplay: diverges: steps 2 to 3 return to the state after step 1, but no fair cycle runs through it (a fair scheduler leaves it): no LIVELOCK\n", stdout);
+    }
+
+    [Fact]
     public void A_recorded_violation_the_model_does_not_commit_diverges()
     {
         var trace = Checked("r06-choices.kflow", "choices");
