@@ -186,7 +186,9 @@ public static class KexecSimCli
             var name = equals < 0 ? define : define[..equals];
             var text = equals < 0 ? string.Empty : define[(equals + 1)..].Replace("_", string.Empty, StringComparison.Ordinal);
             long value = 0;
-            var ok = equals > 0;
+            // As in a model (KF0008): `_` separates digits, so it neither starts nor ends the number.
+            var raw = equals < 0 ? string.Empty : define[(equals + 1)..].TrimStart('-', '+');
+            var ok = equals > 0 && !raw.StartsWith('_') && !raw.EndsWith('_');
             if (ok)
             {
                 if (text is "true" or "false")

@@ -69,6 +69,19 @@ public sealed class CliTests : CliFixture
         Assert.Equal("kexecsim: error KF0312: -D N=two: expected NAME=VALUE with an integer or true/false value\n", stderr);
     }
 
+    [Theory]
+    [InlineData("N=1_")]
+    [InlineData("N=_1")]
+    [InlineData("N=-_1")]
+    public void Define_with_a_stray_digit_separator_is_bad_input_as_in_a_model(string define)
+    {
+        var file = Write("ok.kflow", "const N = 1;\nfn f() { done(); }\n");
+        var (exit, _, stderr) = Run("lint", "-D", define, file);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal($"kexecsim: error KF0312: -D {define}: expected NAME=VALUE with an integer or true/false value\n", stderr);
+        Assert.Equal(ExitCodes.Success, Run("lint", "-D", "N=1_000", file).Exit);
+    }
+
     [Fact]
     public void Define_of_an_unknown_constant_is_bad_input()
     {
