@@ -269,6 +269,17 @@ public sealed class ReplayWitnessTests : CliFixture
     }
 
     [Fact]
+    public void Truncated_json_is_one_line()
+    {
+        var trace = Checked("r06-choices.kflow", "choices");
+        var text = File.ReadAllText(trace);
+        File.WriteAllText(trace, text[..(text.Length / 2)]);
+        var (exit, _, stderr) = Run("replay", trace);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Matches(@"^kexecsim: .*: not a trace file: malformed JSON at line \d+, column \d+\n$", stderr);
+    }
+
+    [Fact]
     public void An_empty_file_is_one_line()
     {
         var trace = Write("t.json", "");
@@ -284,7 +295,7 @@ public sealed class ReplayWitnessTests : CliFixture
         Edit(trace, n => n["steps"]![0]!["cpu"] = "zero");
         var (exit, _, stderr) = Run("replay", trace);
         Assert.Equal(ExitCodes.BadInput, exit);
-        Assert.Matches(@"^kexecsim: .*: not a trace file: malformed JSON at line \d+, column \d+ \(\$\.steps\[0\]\.cpu\)\n$", stderr);
+        Assert.Matches(@"^kexecsim: .*: not a trace file: \$\.steps\[0\]\.cpu has a value of the wrong type \(line \d+, column \d+\)\n$", stderr);
     }
 
     [Fact]

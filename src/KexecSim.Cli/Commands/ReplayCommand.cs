@@ -60,34 +60,7 @@ public static class ReplayCommand
     /// <summary>Reads a trace file and compiles the scenario it was recorded against.</summary>
     private static (TraceFile File, CompiledProgram Program, Trace Trace)? Load(string path, TextWriter stderr)
     {
-        TraceFile? ReadTrace(string path)
-        {
-            var (text, problem) = ReadText(path);
-            if (problem is null)
-            {
-                try
-                {
-                    return TraceFile.Parse(text!);
-                }
-                catch (InvalidDataException e)
-                {
-                    problem = e.Message; // TraceFile's own words, naming the field
-                }
-                catch (System.Text.Json.JsonException e)
-                {
-                    var where = e.Path is null or "$" ? string.Empty : $" ({e.Path})";
-                    problem = $"not a trace file: malformed JSON at line {e.LineNumber + 1}, column {e.BytePositionInLine + 1}{where}";
-                }
-                catch (Exception e) when (e is NotSupportedException or ArgumentException or InvalidOperationException or FormatException or OverflowException)
-                {
-                    problem = "not a trace file: a value has the wrong form";
-                }
-            }
-            stderr.WriteLine($"kexecsim: {path}: {problem}");
-            return null;
-        }
-
-        if (ReadTrace(path) is not { } file)
+        if (ReadTrace(path, stderr) is not { } file)
         {
             return null;
         }
@@ -118,6 +91,38 @@ public static class ReplayCommand
             stderr.WriteLine($"kexecsim: warning: the model changed since the trace was written (sha256 differs); replaying anyway");
         }
         return (file, program, file.ToTrace());
+    }
+
+    /// <summary>A trace file parsed, or null with one line on <paramref name="stderr"/> naming the file and what is wrong.</summary>
+    private static TraceFile? ReadTrace(string path, TextWriter stderr)
+    {
+        var (text, problem) = ReadText(path);
+        if (problem is null)
+        {
+            try
+            {
+                return TraceFile.Parse(text!);
+            }
+            catch (InvalidDataException e)
+            {
+                problem = e.Message; // TraceFile's own words, naming the field
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                // The serializer wraps the reader's errors (bad syntax); one of its own is a value the
+                // trace's shape does not allow ("cpu": "zero"), at a JSON path.
+                var at = $"line {e.LineNumber + 1}, column {e.BytePositionInLine + 1}";
+                problem = e.InnerException is not System.Text.Json.JsonException && e.Path is { } field
+                    ? $"not a trace file: {field} has a value of the wrong type ({at})"
+                    : $"not a trace file: malformed JSON at {at}";
+            }
+            catch (Exception e) when (e is NotSupportedException or ArgumentException or InvalidOperationException or FormatException or OverflowException)
+            {
+                problem = "not a trace file: a value has the wrong form";
+            }
+        }
+        stderr.WriteLine($"kexecsim: {path}: {problem}");
+        return null;
     }
 
     /// <summary>
