@@ -62,7 +62,8 @@ public sealed record TraceFile(
     public static TraceFile Create(CompiledProgram program, Trace trace, string root, IReadOnlyList<CompilationUnit> units,
         IReadOnlyDictionary<string, long> defines, int? cpus, IReadOnlyList<string> modelPath)
     {
-        var replayer = new Replayer(program);
+        // Only the steps in words: the explorer's own trace needs no second fairness search.
+        var replayer = new Replayer(program) { CheckFairness = false };
         var descriptions = new List<string>();
         replayer.Replay(trace, (step, _) => descriptions.Add(step.Description));
         var steps = trace.Steps.Select((s, i) => new StepInfo(i + 1, s.Transition.Kind.ToString(), s.Transition.Cpu, s.Transition.Arg, s.Transition.Tag,
