@@ -152,10 +152,10 @@ internal static class OutputFile
 
     /// <summary>
     /// True when the path exists and is neither a regular file nor a directory (a device, FIFO or
-    /// socket): it cannot be replaced by a rename, only written. (KexecSim.Language's input reader asks
+    /// socket): it cannot be replaced by a rename, only written; and it is no input to read. (KexecSim.Language's input reader asks
     /// the same question of its inputs.)
     /// </summary>
-    private static bool IsDevice(string path)
+    public static bool IsDevice(string path)
     {
         if (!OperatingSystem.IsLinux() || !File.Exists(path))
         {

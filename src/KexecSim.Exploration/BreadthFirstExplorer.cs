@@ -309,11 +309,7 @@ public sealed class BreadthFirstExplorer
             }
             steps.Add(step);
         }
-        var state = replayer.StateAfter(steps);
-        var moving = steps.Skip(cycleStart).Select(s => s.Transition).Where(t => t.Kind == TransitionKind.Step).Select(t => t.Cpu).Distinct().Order().ToList();
-        var where = string.Join("; ", moving.Select(c => $"CPU {c} at {_machine.LocationOf(state!, c)}"));
-        var violation = new Violation(ViolationCode.Livelock, moving.Count > 0 ? moving[0] : -1,
-            $"the run never finishes: a cycle of {steps.Count - cycleStart} step(s) repeats forever ({(where.Length > 0 ? where : "no CPU moves")})", null);
+        var violation = Replayer.LivelockViolation(_machine, steps, cycleStart, replayer.StateAfter(steps)!);
         return new Trace(steps, violation, violationIsTerminal: true) { CycleStart = cycleStart };
     }
 

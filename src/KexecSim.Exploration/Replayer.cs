@@ -29,6 +29,12 @@ public sealed class Replayer
 
     public Machine.Machine Machine => _machine;
 
+    /// <summary>
+    /// Whether a LIVELOCK's fairness is re-checked (exploring from its cycle): true for a verdict, false
+    /// where a replay only describes the steps of a trace the explorer itself just found.
+    /// </summary>
+    public bool CheckFairness { get; init; } = true;
+
     /// <summary>The state after applying <paramref name="steps"/> from the initial state (null if they do not apply).</summary>
     public MachineState? StateAfter(IReadOnlyList<TraceStep> steps)
     {
@@ -63,6 +69,8 @@ public sealed class Replayer
     {
         var transitions = new List<Transition>();
         var messages = new List<string>();
+        var scratch = _machine.NewState();
+        var cycleFinished = false;
         for (var i = 0; i < trace.Steps.Count; i++)
         {
             var step = trace.Steps[i];
@@ -76,8 +84,13 @@ public sealed class Replayer
             var function = cpu >= 0 ? _machine.FunctionName(state, cpu) : string.Empty;
             var description = Describe(step.Transition, state);
             var backEdge = step.Transition.Kind == TransitionKind.Step && _machine.AtBackEdge(state, cpu);
+            if (CheckChoices(state, step, scratch) is { } wrongChoice)
+            {
+                return new ReplayResult(false, i, null, $"step {i + 1} diverges: {wrongChoice}");
+            }
             messages.Clear();
             var outcome = _machine.Apply(state, step.Transition, step.Choices, messages);
+            cycleFinished |= trace.CycleStart is { } from && i >= from && state.Finished;
             onStep?.Invoke(new ReplayedStep(i + 1, step, cpu, location, function, description, messages.ToList()) { AtBackEdge = backEdge }, state);
             switch (outcome)
             {
@@ -95,14 +108,13 @@ public sealed class Replayer
         }
         if (trace.CycleStart is { } cycleStart)
         {
-            return ConfirmCycle(trace, state, cycleStart);
+            return ConfirmCycle(trace, state, cycleStart, cycleFinished);
         }
         var terminal = _machine.CheckSettled(state);
         if (terminal is null)
         {
             _machine.EnumerateTransitions(state, transitions);
             var any = false;
-            var scratch = _machine.NewState();
             foreach (var t in transitions)
             {
                 scratch.CopyFrom(state);
@@ -120,9 +132,153 @@ public sealed class Replayer
         return Compare(trace, terminal, trace.Steps.Count, null);
     }
 
-    /// <summary>A LIVELOCK replays when the state after the cycle is the state where it began, unfinished.</summary>
-    private ReplayResult ConfirmCycle(Trace trace, MachineState end, int cycleStart)
+    /// <summary>The most states a replay explores to re-check a LIVELOCK's fairness.</summary>
+    public const int MaxFairnessStates = 200_000;
+
+    /// <summary>
+    /// Whether <paramref name="start"/> lies in a fair component of unfinished states (SEMANTICS.md
+    /// section 7), by the explorer's own test (<see cref="LivelockDetector"/>) on the graph reachable from
+    /// it, built the way the explorer builds it; null when that graph has more than
+    /// <see cref="MaxFairnessStates"/> states. The component of a state is the same in that graph as in
+    /// the whole one: its members are the states it reaches that reach it back, with all their edges.
+    /// </summary>
+    private bool? OnFairCycle(MachineState start)
     {
+        var ids = new Dictionary<ulong, int>();
+        var encodings = new List<long[]>();
+        var finished = new List<bool>();
+        var edgeStart = new List<int>();
+        var targets = new List<int>();
+        var labels = new List<int>();
+        var labelIds = new Dictionary<Transition, int>();
+        var buffer = new StateBuffer();
+        int NodeOf(MachineState state)
+        {
+            state.Encode(buffer);
+            var fingerprint = MachineState.Fingerprint(buffer.Span);
+            if (!ids.TryGetValue(fingerprint, out var id))
+            {
+                id = encodings.Count;
+                ids[fingerprint] = id;
+                encodings.Add(buffer.Span.ToArray());
+                finished.Add(state.Finished);
+            }
+            return id;
+        }
+        NodeOf(start);
+        var state = _machine.NewState();
+        var work = _machine.NewState();
+        var transitions = new List<Transition>();
+        var pending = new Stack<int[]>();
+        for (var node = 0; node < encodings.Count; node++)
+        {
+            if (encodings.Count > MaxFairnessStates)
+            {
+                return null;
+            }
+            edgeStart.Add(targets.Count);
+            if (finished[node])
+            {
+                continue; // no finished state is on a livelock: its edges do not matter
+            }
+            state.Decode(encodings[node]);
+            _machine.EnumerateTransitions(state, transitions);
+            foreach (var transition in transitions)
+            {
+                pending.Push([]);
+                while (pending.Count > 0)
+                {
+                    var choices = pending.Pop();
+                    work.CopyFrom(state);
+                    var outcome = _machine.Apply(work, transition, choices);
+                    if (outcome == Outcome.NeedChoice)
+                    {
+                        for (var k = _machine.ChoiceCount - 1; k >= 0; k--)
+                        {
+                            pending.Push([.. choices, k]);
+                        }
+                        continue;
+                    }
+                    if (outcome == Outcome.Disabled)
+                    {
+                        continue;
+                    }
+                    if (!labelIds.TryGetValue(transition, out var label))
+                    {
+                        label = labelIds.Count;
+                        labelIds[transition] = label;
+                    }
+                    var violated = outcome == Outcome.Violation || _machine.CheckSettled(work) is not null;
+                    targets.Add(violated ? -1 : NodeOf(work));
+                    labels.Add(label);
+                }
+            }
+        }
+        edgeStart.Add(targets.Count);
+        var deliveries = labelIds.Where(l => l.Key.Kind == TransitionKind.Deliver).Select(l => l.Value).ToHashSet();
+        var detector = new LivelockDetector(encodings.Count, [.. edgeStart], targets, labels, n => finished[n], deliveries.Contains);
+        return detector.FairComponents().Any(component => component.Contains(0));
+    }
+
+    /// <summary>The LIVELOCK of a lasso whose cycle starts at <paramref name="cycleStart"/>, in words: which CPUs move, and where.</summary>
+    internal static Violation LivelockViolation(Machine.Machine machine, IReadOnlyList<TraceStep> steps, int cycleStart, MachineState end)
+    {
+        var moving = steps.Skip(cycleStart).Select(s => s.Transition).Where(t => t.Kind == TransitionKind.Step).Select(t => t.Cpu).Distinct().Order().ToList();
+        var where = string.Join("; ", moving.Select(c => $"CPU {c} at {machine.LocationOf(end, c)}"));
+        return new Violation(ViolationCode.Livelock, moving.Count > 0 ? moving[0] : -1,
+            $"the run never finishes: a cycle of {steps.Count - cycleStart} step(s) repeats forever ({(where.Length > 0 ? where : "no CPU moves")})", null);
+    }
+
+    /// <summary>
+    /// Why the recorded choices of <paramref name="step"/> are not the choices it makes in
+    /// <paramref name="state"/>, or null when they are: the step is re-run on a copy with each prefix of
+    /// its choices, so each choice is checked against the options the model offers there, and a step
+    /// that finishes before using them all has choices left over. (The machine itself takes a choice
+    /// on trust: the explorer only ever gives it values it offered.)
+    /// </summary>
+    private string? CheckChoices(MachineState state, TraceStep step, MachineState scratch)
+    {
+        var choices = step.Choices;
+        for (var k = 0; k < choices.Length; k++)
+        {
+            scratch.CopyFrom(state);
+            switch (_machine.Apply(scratch, step.Transition, choices.AsMemory(0, k)))
+            {
+                case Outcome.NeedChoice:
+                    break;
+                case Outcome.Disabled:
+                    return null; // the step itself is blocked: the replay says so
+                default:
+                    return $"it makes {k} choice{(k == 1 ? string.Empty : "s")}, the trace records {choices.Length}";
+            }
+            var options = _machine.ChoiceCount;
+            if (choices[k] < 0 || choices[k] >= options)
+            {
+                return $"recorded choice {k + 1} is {choices[k]}, but the step's choice there has {options} option{(options == 1 ? string.Empty : "s")} (0 to {options - 1})";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// A LIVELOCK replays when the trace records one, its cycle has steps, the state after the cycle is
+    /// the state where it began, and the run finishes nowhere on it. (Fairness is a property of the
+    /// explored component the cycle was drawn from, which a replay does not rebuild.)
+    /// </summary>
+    private ReplayResult ConfirmCycle(Trace trace, MachineState end, int cycleStart, bool finishedOnCycle)
+    {
+        if (trace.Violation?.Code != ViolationCode.Livelock)
+        {
+            return new ReplayResult(false, trace.Steps.Count, null, $"diverges: the trace records a cycle but {(trace.Violation is { } v ? v.Code.Name() : "no violation")}, not LIVELOCK");
+        }
+        if (cycleStart >= trace.Steps.Count)
+        {
+            return new ReplayResult(false, trace.Steps.Count, null, "diverges: the cycle has no steps");
+        }
+        if (finishedOnCycle)
+        {
+            return new ReplayResult(false, trace.Steps.Count, null, "diverges: the run finishes on the cycle, so it is no livelock");
+        }
         var start = StateAfter(trace.Steps.Take(cycleStart).ToList());
         var a = new StateBuffer();
         var b = new StateBuffer();
@@ -136,8 +292,15 @@ public sealed class Replayer
         {
             return new ReplayResult(false, trace.Steps.Count, null, "diverges: the run has finished, so the cycle is no livelock");
         }
-        return new ReplayResult(true, trace.Steps.Count, trace.Violation,
-            $"confirmed: LIVELOCK: steps {cycleStart + 1} to {trace.Steps.Count} return to the state after step {cycleStart}");
+        var steps = $"steps {cycleStart + 1} to {trace.Steps.Count} return to the state after step {cycleStart}";
+        var fair = CheckFairness ? OnFairCycle(start) : null;
+        if (fair == false)
+        {
+            return new ReplayResult(false, trace.Steps.Count, null, $"diverges: {steps}, but no fair cycle runs through it (a fair scheduler leaves it): no LIVELOCK");
+        }
+        // The violation said from what was replayed, not copied from the file.
+        return new ReplayResult(true, trace.Steps.Count, LivelockViolation(_machine, trace.Steps, cycleStart, end),
+            $"confirmed: LIVELOCK: {steps}{(fair is not null ? string.Empty : CheckFairness ? $" (fairness not re-checked: more than {MaxFairnessStates} states from there)" : " (fairness not re-checked)")}");
     }
 
     private static ReplayResult Compare(Trace trace, Violation? found, int steps, string? context)

@@ -11,7 +11,8 @@ public sealed record StepRow(int Number, int Cpu, string Action, string? Source,
 public sealed class CounterexampleView
 {
     public required IReadOnlyList<StepRow> Rows { get; init; }
-    public required Violation Violation { get; init; }
+    /// <summary>The violation replayed (else the one recorded); null for a trace that records none and commits none.</summary>
+    public required Violation? Violation { get; init; }
     public required string Rule { get; init; }
     public required ReplayResult Replay { get; init; }
     public required int Cpus { get; init; }
@@ -39,9 +40,9 @@ public sealed class CounterexampleView
                 }
             }
         });
-        var violation = replay.Violation ?? trace.Violation!;
-        var rule = violation.Message;
-        if (violation.Line >= 0 && clobberedAt.TryGetValue(violation.Line, out var at)
+        var violation = replay.Violation ?? trace.Violation;
+        var rule = violation?.Message ?? string.Empty;
+        if (violation is not null && violation.Line >= 0 && clobberedAt.TryGetValue(violation.Line, out var at)
             && violation.Code is ViolationCode.ExecClobbered or ViolationCode.DataClobbered)
         {
             rule += $" at step {at}";

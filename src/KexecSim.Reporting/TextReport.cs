@@ -123,8 +123,15 @@ public static class TextReport
         }
         var v = view.Violation;
         builder.AppendLine();
-        builder.AppendLine(CultureInfo.InvariantCulture, $"violation: {v.Code.Name()}{(v.Cpu >= 0 ? $" on CPU {v.Cpu}" : string.Empty)}: {view.Rule}");
-        if (v.Location is { } at)
+        if (v is null)
+        {
+            builder.AppendLine("violation: none");
+        }
+        else
+        {
+            builder.AppendLine(CultureInfo.InvariantCulture, $"violation: {v.Code.Name()}{(v.Cpu >= 0 ? $" on CPU {v.Cpu}" : string.Empty)}: {view.Rule}");
+        }
+        if (v?.Location is { } at)
         {
             builder.AppendLine(CultureInfo.InvariantCulture, $"  at {at}: {at.Source.GetLine(at.Position.Line).Trim()}");
         }

@@ -65,7 +65,8 @@ public sealed record TraceFile(
     public static TraceFile Create(CompiledProgram program, Trace trace, string root, IReadOnlyList<CompilationUnit> units,
         IReadOnlyDictionary<string, long> defines, int? cpus, IReadOnlyList<string> modelPath)
     {
-        var replayer = new Replayer(program);
+        // Only the steps in words: the explorer's own trace needs no second fairness search.
+        var replayer = new Replayer(program) { CheckFairness = false };
         var replayed = new List<ReplayedStep>();
         var replay = replayer.Replay(trace, (step, _) => replayed.Add(step));
         var steps = trace.Steps.Select((s, i) => new StepInfo(i + 1, s.Transition.Kind.ToString(), s.Transition.Cpu, s.Transition.Arg, s.Transition.Tag,
@@ -104,10 +105,54 @@ public sealed record TraceFile(
         {
             throw new InvalidDataException("the trace has no \"options\" with \"defines\" and \"modelPath\"");
         }
+        // Paths go to the file system: one that cannot name a file is the trace's fault, said here.
+        if (file.Model.Root.Length == 0)
+        {
+            throw new InvalidDataException("\"model.root\" is empty");
+        }
+        if (file.Model.Root.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new InvalidDataException("\"model.root\" contains a NUL character");
+        }
+        for (var i = 0; i < file.Options.ModelPath.Count; i++)
+        {
+            if (file.Options.ModelPath[i] is not { Length: > 0 } directory || directory.Contains('\0', StringComparison.Ordinal))
+            {
+                throw new InvalidDataException($"\"options.modelPath\" entry {i + 1} {(file.Options.ModelPath[i] is { Length: > 0 } ? "contains a NUL character" : "is empty")}");
+            }
+        }
         var trace = file.ToTrace();
         if (file.CycleStart is { } start && (start < 0 || start > trace.Steps.Count))
         {
             throw new InvalidDataException($"\"cycleStart\" {start} is outside the trace's {trace.Steps.Count} steps");
+        }
+        // The recorded verdict must be one this kexecsim knows, and a cycle must be a LIVELOCK's (and a
+        // LIVELOCK must have its cycle): otherwise replay would confirm a claim it never checked.
+        if (file.Violation is { } recorded)
+        {
+            if (recorded.Code is null)
+            {
+                throw new InvalidDataException("\"violation\" has no \"code\"");
+            }
+            if (!ViolationCodes.TryParse(recorded.Code, out _))
+            {
+                throw new InvalidDataException($"\"violation.code\" '{recorded.Code}' is not a violation code");
+            }
+        }
+        if (file.CycleStart is { } cycleStart)
+        {
+            if (trace.Violation?.Code != ViolationCode.Livelock)
+            {
+                throw new InvalidDataException($"\"cycleStart\" is set, so \"violation\" must be a LIVELOCK, not {file.Violation?.Code ?? "null"}");
+            }
+            if (cycleStart == trace.Steps.Count)
+            {
+                throw new InvalidDataException($"\"cycleStart\" {cycleStart} leaves no step in the cycle (the trace has {trace.Steps.Count} steps)");
+            }
+        }
+        else if (trace.Violation?.Code == ViolationCode.Livelock)
+        {
+            throw new InvalidDataException("\"violation\" is a LIVELOCK, so \"cycleStart\" must say where its cycle starts");
         }
         return file;
     }
@@ -131,9 +176,9 @@ public sealed record TraceFile(
             steps.Add(new TraceStep(new Transition(Enum.Parse<TransitionKind>(s.Kind), s.Cpu, s.Arg, s.Tag), s.Choices ?? []));
         }
         Violation? violation = null;
-        if (Violation is { } v && ViolationCodes.TryParse(v.Code, out var code))
+        if (Violation is { Code: not null } v && ViolationCodes.TryParse(v.Code, out var code))
         {
-            violation = new Violation(code, v.Cpu, v.Message, null);
+            violation = new Violation(code, v.Cpu, v.Message ?? string.Empty, null);
         }
         return new Trace(steps, violation, ViolationIsTerminal) { CycleStart = CycleStart };
     }

@@ -82,6 +82,20 @@ public sealed class CliTests : CliFixture
         Assert.Equal("kexecsim: error KF0312: -D N: expected NAME=VALUE, VALUE being an integer, true, false, or the name of a const or enum value\n", stderr);
     }
 
+    [Theory]
+    [InlineData("N=1_", "kexecsim: error KF0008: -D N=1_: invalid integer literal '1_'")]
+    [InlineData("N=_1", "kexecsim: error KF0312: -D N=_1: '_1' is not a const or enum value of the model")]
+    [InlineData("N=-_1", "kexecsim: error KF0312: -D N=-_1: VALUE must be an integer, true, false, or the name of a const or enum value")]
+    public void Define_with_a_stray_digit_separator_is_bad_input_as_in_a_model(string define, string expected)
+    {
+        // As in a model: `1_` is a bad literal (KF0008), `_1` a name the model lacks.
+        var file = Write("ok.kflow", "const N = 1;\nfn f() { done(); }\nscenario \"s\" { cpu 0 runs f(); expect pass; }\n");
+        var (exit, stdout, stderr) = Run("check", "-D", define, file);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal(expected + "\n", stderr + stdout);
+        Assert.Equal(ExitCodes.Success, Run("check", "-D", "N=1_000", file).Exit);
+    }
+
     [Fact]
     public void Define_of_an_unknown_constant_is_bad_input()
     {

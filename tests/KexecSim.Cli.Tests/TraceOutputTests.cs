@@ -46,6 +46,16 @@ public sealed class TraceOutputTests : CliFixture
     }
 
     [Fact]
+    public void Trace_onto_a_directory_is_refused_with_several_scenarios_too()
+    {
+        var path = Directory.CreateDirectory(Path.Combine(Scratch, "out")).FullName + "/";
+        var (exit, stdout, stderr) = Run("check", ModelFile, "--trace", path);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal(string.Empty, stdout);
+        Assert.Equal($"kexecsim: --trace {path}: is a directory\n", stderr);
+    }
+
+    [Fact]
     public void Trace_onto_an_empty_path_is_refused_before_the_search()
     {
         var (exit, stdout, stderr) = Run("check", ModelFile, "--scenario", "choices", "--trace", "");

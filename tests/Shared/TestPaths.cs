@@ -25,6 +25,19 @@ public static class TestPaths
         }
     }
 
+    /// <summary>
+    /// The contract's robustness reproducers: <c>../shared/cases/robustness</c> beside the checkout, otherwise
+    /// the copy of those the tests use, kept in <c>tests/fixtures/robustness</c>.
+    /// </summary>
+    public static string RobustnessCases
+    {
+        get
+        {
+            var beside = Path.Combine(Shared, "cases", "robustness");
+            return Directory.Exists(beside) ? beside : Path.Combine(RepositoryRoot, "tests", "fixtures", "robustness");
+        }
+    }
+
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

@@ -79,7 +79,8 @@ public static class CheckCommand
             // A trace that could not be written would lose the search's work: say so before it starts.
             if (result.GetValue(traceOut) is { } trace)
             {
-                foreach (var path in loaded.Select(s => CheckRun.TracePath(trace, s, loaded.Count)).Distinct(StringComparer.Ordinal))
+                // OUT.json itself first: a directory is refused even where several scenarios would name files beside it.
+                foreach (var path in loaded.Select(s => CheckRun.TracePath(trace, s, loaded.Count)).Prepend(trace).Distinct(StringComparer.Ordinal))
                 {
                     if (OutputFile.Problem(path) is { } problem)
                     {

@@ -54,17 +54,14 @@ public static class ReplayCommand
         return command;
     }
 
+    /// <summary>The most a trace file may hold: far beyond any trace check writes, far below a machine's memory.</summary>
+    internal const int MaxTraceBytes = 256 * 1024 * 1024;
+
     /// <summary>Reads a trace file and compiles the scenario it was recorded against.</summary>
     private static (TraceFile File, CompiledProgram Program, Trace Trace)? Load(string path, TextWriter stderr)
     {
-        TraceFile file;
-        try
+        if (ReadTrace(path, stderr) is not { } file)
         {
-            file = TraceFile.Parse(File.ReadAllText(path));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or System.Text.Json.JsonException)
-        {
-            stderr.WriteLine($"kexecsim: {path}: {e.Message}");
             return null;
         }
         var root = file.Model.Root;
@@ -94,5 +91,87 @@ public static class ReplayCommand
             stderr.WriteLine($"kexecsim: warning: the model changed since the trace was written (sha256 differs); replaying anyway");
         }
         return (file, program, file.ToTrace());
+    }
+
+    /// <summary>A trace file parsed, or null with one line on <paramref name="stderr"/> naming the file and what is wrong.</summary>
+    private static TraceFile? ReadTrace(string path, TextWriter stderr)
+    {
+        var (text, problem) = ReadText(path);
+        if (problem is null)
+        {
+            try
+            {
+                return TraceFile.Parse(text!);
+            }
+            catch (InvalidDataException e)
+            {
+                problem = e.Message; // TraceFile's own words, naming the field
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                // The serializer wraps the reader's errors (bad syntax); one of its own is a value the
+                // trace's shape does not allow ("cpu": "zero"), at a JSON path.
+                var at = $"line {e.LineNumber + 1}, column {e.BytePositionInLine + 1}";
+                problem = e.InnerException is not System.Text.Json.JsonException && e.Path is { } field
+                    ? $"not a trace file: {field} has a value of the wrong type ({at})"
+                    : $"not a trace file: malformed JSON at {at}";
+            }
+            catch (Exception e) when (e is NotSupportedException or ArgumentException or InvalidOperationException or FormatException or OverflowException)
+            {
+                problem = "not a trace file: a value has the wrong form";
+            }
+        }
+        stderr.WriteLine($"kexecsim: {path}: {problem}");
+        return null;
+    }
+
+    /// <summary>
+    /// The text of a trace file, or why there is none (one line): only a regular file is read (never a
+    /// device such as /dev/zero, or a FIFO that blocks), and through a byte budget (procfs files lie
+    /// about their size).
+    /// </summary>
+    private static (string? Text, string? Problem) ReadText(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path))
+            {
+                return (null, "is a directory, not a trace file");
+            }
+            if (!File.Exists(path))
+            {
+                return (null, "no such file");
+            }
+            if (OutputFile.IsDevice(path))
+            {
+                return (null, "is not a regular file, not a trace file");
+            }
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            var buffer = new MemoryStream();
+            var chunk = new byte[81920];
+            int read;
+            while ((read = stream.Read(chunk, 0, chunk.Length)) > 0)
+            {
+                buffer.Write(chunk, 0, read);
+                if (buffer.Length > MaxTraceBytes)
+                {
+                    return (null, $"is larger than {MaxTraceBytes / (1024 * 1024)} MB, not a trace file");
+                }
+            }
+            var text = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+            if (text.StartsWith('\uFEFF'))
+            {
+                text = text[1..];
+            }
+            return string.IsNullOrWhiteSpace(text) ? (null, "not a trace file: it is empty") : (text, null);
+        }
+        catch (DecoderFallbackException)
+        {
+            return (null, "not a trace file: it is not UTF-8 text");
+        }
+        catch (Exception e) when (OutputFile.IsIoFailure(e))
+        {
+            return (null, $"cannot read: {OutputFile.Describe(e)}");
+        }
     }
 }
