@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using KexecSim.Language.Loading;
 
 namespace KexecSim.Cli;
 
@@ -155,32 +155,6 @@ internal static class OutputFile
     /// socket): it cannot be replaced by a rename, only written; and it is no input to read. (KexecSim.Language's input reader asks
     /// the same question of its inputs.)
     /// </summary>
-    public static bool IsDevice(string path)
-    {
-        if (!OperatingSystem.IsLinux() || !File.Exists(path))
-        {
-            return false;
-        }
-        try
-        {
-            // struct statx has the same layout on every Linux architecture: stx_mode is a u16 at offset 28.
-            var buffer = new byte[256];
-            if (Statx(AtFdCwd, path, 0, StatxType, buffer) != 0)
-            {
-                return false;
-            }
-            var type = BitConverter.ToUInt16(buffer, 28) & 0xF000;
-            return type is not (0x8000 or 0x4000);
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            return false;
-        }
-    }
-
-    private const int AtFdCwd = -100;
-    private const uint StatxType = 0x1;
-
-    [DllImport("libc", EntryPoint = "statx", SetLastError = true, CharSet = CharSet.Ansi, BestFitMapping = false, ThrowOnUnmappableChar = true)]
-    private static extern int Statx(int dirfd, string path, int flags, uint mask, [Out] byte[] buffer);
+    public static bool IsDevice(string path) =>
+        File.Exists(path) && InputFile.KindOf(path) is { } kind && kind is not (FileKind.RegularFile or FileKind.Directory);
 }

@@ -338,29 +338,24 @@ public sealed class BreadthFirstExplorer
         var pending = new Stack<int[]>();
         foreach (var transition in transitions)
         {
-            pending.Push([]);
-            while (pending.Count > 0)
+            TraceStep? found = null;
+            Successors.ForEach(_machine, from, transition, work, pending, (outcome, choices) =>
             {
-                var choices = pending.Pop();
-                work.CopyFrom(from);
-                var outcome = _machine.Apply(work, transition, choices);
-                if (outcome == Outcome.NeedChoice)
-                {
-                    for (var k = _machine.ChoiceCount - 1; k >= 0; k--)
-                    {
-                        pending.Push([.. choices, k]);
-                    }
-                    continue;
-                }
                 if (outcome != Outcome.Ok)
                 {
-                    continue;
+                    return true;
                 }
                 work.Encode(buffer);
                 if (buffer.Span.SequenceEqual(wanted))
                 {
-                    return new TraceStep(transition, choices);
+                    found = new TraceStep(transition, choices);
+                    return false;
                 }
+                return true;
+            });
+            if (found is not null)
+            {
+                return found;
             }
         }
         return null;

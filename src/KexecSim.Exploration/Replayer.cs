@@ -185,24 +185,8 @@ public sealed class Replayer
             _machine.EnumerateTransitions(state, transitions);
             foreach (var transition in transitions)
             {
-                pending.Push([]);
-                while (pending.Count > 0)
+                Successors.ForEach(_machine, state, transition, work, pending, (outcome, _) =>
                 {
-                    var choices = pending.Pop();
-                    work.CopyFrom(state);
-                    var outcome = _machine.Apply(work, transition, choices);
-                    if (outcome == Outcome.NeedChoice)
-                    {
-                        for (var k = _machine.ChoiceCount - 1; k >= 0; k--)
-                        {
-                            pending.Push([.. choices, k]);
-                        }
-                        continue;
-                    }
-                    if (outcome == Outcome.Disabled)
-                    {
-                        continue;
-                    }
                     if (!labelIds.TryGetValue(transition, out var label))
                     {
                         label = labelIds.Count;
@@ -211,7 +195,8 @@ public sealed class Replayer
                     var violated = outcome == Outcome.Violation || _machine.CheckSettled(work) is not null;
                     targets.Add(violated ? -1 : NodeOf(work));
                     labels.Add(label);
-                }
+                    return true;
+                });
             }
         }
         edgeStart.Add(targets.Count);

@@ -4,6 +4,7 @@ using KexecSim.Exploration;
 using KexecSim.Language;
 using KexecSim.Language.Compilation;
 using KexecSim.Reporting;
+using KexecSim.Language.Loading;
 
 namespace KexecSim.Cli.Commands;
 
@@ -132,33 +133,21 @@ public static class ReplayCommand
     /// </summary>
     private static (string? Text, string? Problem) ReadText(string path)
     {
+        var read = InputFile.Read(path, path, MaxTraceBytes);
+        if (!read.Succeeded)
+        {
+            return (null, read.Problem switch
+            {
+                InputFileProblem.Directory => "is a directory, not a trace file",
+                InputFileProblem.NotFound => "no such file",
+                InputFileProblem.NotRegularFile => "is not a regular file, not a trace file",
+                InputFileProblem.TooLarge => $"is larger than {MaxTraceBytes / (1024 * 1024)} MB, not a trace file",
+                _ => read.Message.StartsWith(path + ": ", StringComparison.Ordinal) ? read.Message[(path.Length + 2)..] : read.Message,
+            });
+        }
         try
         {
-            if (Directory.Exists(path))
-            {
-                return (null, "is a directory, not a trace file");
-            }
-            if (!File.Exists(path))
-            {
-                return (null, "no such file");
-            }
-            if (OutputFile.IsDevice(path))
-            {
-                return (null, "is not a regular file, not a trace file");
-            }
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            var buffer = new MemoryStream();
-            var chunk = new byte[81920];
-            int read;
-            while ((read = stream.Read(chunk, 0, chunk.Length)) > 0)
-            {
-                buffer.Write(chunk, 0, read);
-                if (buffer.Length > MaxTraceBytes)
-                {
-                    return (null, $"is larger than {MaxTraceBytes / (1024 * 1024)} MB, not a trace file");
-                }
-            }
-            var text = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+            var text = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(read.Bytes!);
             if (text.StartsWith('\uFEFF'))
             {
                 text = text[1..];
@@ -168,10 +157,6 @@ public static class ReplayCommand
         catch (DecoderFallbackException)
         {
             return (null, "not a trace file: it is not UTF-8 text");
-        }
-        catch (Exception e) when (OutputFile.IsIoFailure(e))
-        {
-            return (null, $"cannot read: {OutputFile.Describe(e)}");
         }
     }
 }
