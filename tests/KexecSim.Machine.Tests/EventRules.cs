@@ -162,6 +162,8 @@ public sealed class EventRules
         var check = RuleHarness.Check(model);
         Assert.Equal("PLATFORM_RESET", check.Outcome);
         Assert.Equal(1, check.Steps);
+        // At the send_init itself, not the statement after it (issue 7, item 6).
+        Assert.Equal((1, 14), check.Where);
     }
 
     [Fact]

@@ -77,19 +77,6 @@ public sealed class TraceRecordRules
     }
 
     [Fact]
-    public void Platform_reset_by_send_init_points_at_the_send_init()
-    {
-        const string model = """
-            fn crash() { send_init(0); done(); }
-            fn bsp() { loop { hlt(); } }
-            scenario "s" { platform { cpus 2; bsp 0; } cpu 0 runs bsp(); cpu 1 runs crash(); expect PLATFORM_RESET; }
-            """;
-        var check = RuleHarness.Check(model);
-        Assert.Equal("PLATFORM_RESET", check.Outcome);
-        Assert.Equal((1, 14), check.Where);
-    }
-
-    [Fact]
     public void A_violation_in_the_first_local_steps_is_not_blamed_on_init_blocks()
     {
         const string model = """
