@@ -200,10 +200,10 @@ public sealed class Coverage
 
     private static string WhyNotDelivered(CompiledProgram program, CompiledFunction handler) => handler.Handler switch
     {
-        HandlerKind.Nmi => "an NMI was sent but never taken (a CPU takes no NMI while its NMI handler runs, nor in wait-for-SIPI or WBINVD)",
+        HandlerKind.Nmi => "an NMI was sent but never taken (a CPU takes no NMI while its NMI handler runs, while GIF = 0, nor in wait-for-SIPI or WBINVD)",
         HandlerKind.Mce => "a machine check was raised but never taken",
-        _ => $"{VectorName(handler)} was sent but never delivered: a CPU takes a maskable interrupt only with IF = 1, "
-            + "and every CPU starts with IF = 0 (call local_irq_enable())",
+        _ => $"{VectorName(handler)} was sent but never delivered: a CPU takes a maskable interrupt only with IF = 1 and GIF = 1, "
+            + "and every CPU starts with IF = 0 (call local_irq_enable()); clgi() clears GIF until stgi()",
     };
 }
 

@@ -288,6 +288,8 @@ public sealed class Replayer
             $"confirmed: LIVELOCK: {steps}{(fair is not null ? string.Empty : CheckFairness ? $" (fairness not re-checked: more than {MaxFairnessStates} states from there)" : " (fairness not re-checked)")}");
     }
 
+    private static string OnCpu(int cpu) => cpu >= 0 ? $"on CPU {cpu}" : "on no CPU (memory or the machine)";
+
     private static ReplayResult Compare(Trace trace, Violation? found, int steps, string? context)
     {
         var expected = trace.Violation;
@@ -304,6 +306,11 @@ public sealed class Replayer
         if (found.Code != expected.Code)
         {
             return new ReplayResult(false, steps, found, $"diverges: step {steps} commits {found.Code.Name()}, the trace records {expected.Code.Name()}");
+        }
+        if (found.Cpu != expected.Cpu)
+        {
+            return new ReplayResult(false, steps, found,
+                $"diverges: step {steps} commits {found.Code.Name()} {OnCpu(found.Cpu)}, the trace records it {OnCpu(expected.Cpu)}");
         }
         return new ReplayResult(true, steps, found, $"confirmed: {found.Code.Name()} at step {steps}{(context is null ? string.Empty : $" ({context})")}");
     }

@@ -235,7 +235,8 @@ public sealed partial class Machine
             return string.Empty;
         }
         var parts = new List<string>();
-        if (cpu.PendingVectors != 0 && !cpu.Has(CpuFlags.InterruptsEnabled))
+        var gifClear = cpu.Has(CpuFlags.GifClear);
+        if (cpu.PendingVectors != 0 && (!cpu.Has(CpuFlags.InterruptsEnabled) || gifClear))
         {
             var names = new List<string>();
             var pending = cpu.PendingVectors;
@@ -245,11 +246,20 @@ public sealed partial class Machine
                 pending &= pending - 1;
                 names.Add(VectorName(index));
             }
-            parts.Add($"{string.Join(", ", names)} pending and IF = 0");
+            var masks = cpu.Has(CpuFlags.InterruptsEnabled) ? "GIF = 0" : gifClear ? "IF = 0 and GIF = 0" : "IF = 0";
+            parts.Add($"{string.Join(", ", names)} pending and {masks}");
         }
         if (cpu.Has(CpuFlags.PendingNmi) && cpu.Has(CpuFlags.NmiBlocked))
         {
             parts.Add("an NMI pending, blocked until the NMI handler returns");
+        }
+        else if (cpu.Has(CpuFlags.PendingNmi) && gifClear)
+        {
+            parts.Add("an NMI pending and GIF = 0");
+        }
+        if (cpu.Has(CpuFlags.PendingSmi) && gifClear)
+        {
+            parts.Add("an SMI pending and GIF = 0");
         }
         if (cpu.Has(CpuFlags.PendingInit) && InitBlocked(cpu))
         {

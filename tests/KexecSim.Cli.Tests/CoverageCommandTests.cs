@@ -24,7 +24,7 @@ public sealed class CoverageCommandTests : CliFixture
 
     private static string Warning(string path) =>
         $"{path}:3:1: warning KF0951: handler vector REBOOT_VECTOR never ran in scenario \"if-zero\": REBOOT_VECTOR was sent but never "
-        + "delivered: a CPU takes a maskable interrupt only with IF = 1, and every CPU starts with IF = 0 (call local_irq_enable())";
+        + "delivered: a CPU takes a maskable interrupt only with IF = 1 and GIF = 1, and every CPU starts with IF = 0 (call local_irq_enable()); clgi() clears GIF until stgi()";
 
     private static string[] Notes(string path) =>
     [

@@ -240,6 +240,17 @@ public sealed class ReplayWitnessTests : CliFixture
     }
 
     [Fact]
+    public void A_recorded_violation_on_another_cpu_diverges()
+    {
+        // The replay re-derives the CPU that commits the violation as well as its code.
+        var trace = Checked("r06-choices.kflow", "choices");
+        Edit(trace, n => n["violation"]!["cpu"] = 5);
+        var (exit, stdout, _) = Run("replay", trace);
+        Assert.Equal(ExitCodes.Violation, exit);
+        Assert.Contains("replay: diverges: step 5 commits ASSERTION on CPU 0, the trace records it on CPU 5\n", stdout);
+    }
+
+    [Fact]
     public void Explain_of_a_trace_that_records_no_violation_does_not_throw()
     {
         var trace = Checked("r06-choices.kflow", "choices");

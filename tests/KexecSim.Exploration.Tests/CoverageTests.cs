@@ -49,7 +49,7 @@ public sealed class CoverageTests
         Assert.True(result.ExpectationMet);
         Assert.Equal(
             ["e.kflow:3:1: warning KF0951: handler vector REBOOT_VECTOR never ran in scenario \"if-zero\": REBOOT_VECTOR was sent but never "
-                + "delivered: a CPU takes a maskable interrupt only with IF = 1, and every CPU starts with IF = 0 (call local_irq_enable())"],
+                + "delivered: a CPU takes a maskable interrupt only with IF = 1 and GIF = 1, and every CPU starts with IF = 0 (call local_irq_enable()); clgi() clears GIF until stgi()"],
             result.CoverageWarnings.Select(w => w.ToString()));
         Assert.Equal(8, result.Coverage!.Statements);
         Assert.Equal(5, result.Coverage.Reached);
@@ -98,6 +98,45 @@ public sealed class CoverageTests
         // Not a pass: the search stopped at the violation, so nothing is warned about.
         Assert.False(result.Coverage!.Exhaustive);
         Assert.Empty(result.CoverageWarnings);
+    }
+
+    [Theory]
+    [InlineData("send_ipi(1, KICK);", "KICK pending and GIF = 0")]
+    [InlineData("send_nmi(1);", "an NMI pending and GIF = 0")]
+    public void A_deadlock_names_an_event_held_back_by_gif_0(string send, string held)
+    {
+        // IF = 1, but GIF = 0 holds maskable interrupts and NMIs as well (SEMANTICS.md section 4).
+        var model = $$"""
+            enum V { KICK = 0xf8 }
+            shared bool woke;
+            handler vector KICK { woke = true; }
+            handler nmi { woke = true; }
+            fn cpu0() { {{send}} wait_until(woke); done(); }
+            fn cpu1() { local_irq_enable(); clgi(); loop { hlt(); } }
+            scenario "s" { platform { vendor amd; cpus 2; } timeouts off; cpu 0 runs cpu0(); cpu 1 runs cpu1(); expect DEADLOCK; }
+            """;
+        var result = Check(model, "s");
+        Assert.Equal(ViolationCode.Deadlock, result.Violation!.Code);
+        Assert.EndsWith($"CPU 1 is halted at e.kflow:6:41 with {held}", result.Violation.Message);
+    }
+
+    [Fact]
+    public void A_handler_held_back_by_gif_0_names_gif_in_its_warning()
+    {
+        const string model = """
+            enum V { KICK = 0xf8 }
+            shared bool kicked;
+            shared bool ready;
+            handler vector KICK { kicked = true; }
+            fn cpu0() { wait_until(ready); send_ipi(1, KICK); done(); }
+            fn cpu1() { local_irq_enable(); clgi(); ready = true; loop { hlt(); } }
+            scenario "s" { platform { vendor amd; cpus 2; } timeouts off; cpu 0 runs cpu0(); cpu 1 runs cpu1(); expect pass; }
+            """;
+        var result = Check(model, "s");
+        Assert.Equal(Verdict.Pass, result.Verdict);
+        Assert.Contains(result.CoverageWarnings, w => w.Message.EndsWith(
+            "KICK was sent but never delivered: a CPU takes a maskable interrupt only with IF = 1 and GIF = 1, and every CPU starts with IF = 0 (call local_irq_enable()); clgi() clears GIF until stgi()",
+            StringComparison.Ordinal));
     }
 
     [Fact]
