@@ -91,18 +91,33 @@ public static class KexecSimCli
 
     // ───────────────────────────── Shared options ─────────────────────────────
 
-    internal static Option<string[]> ModelPathOption() => new("--model-path")
+    internal static Option<string[]> ModelPathOption()
     {
-        HelpName = "DIR",
-        Description = "A directory searched for imports (after the importing file's own); the built-in models/ is always searched last.",
-        Arity = ArgumentArity.ZeroOrMore,
-    };
+        var option = new Option<string[]>("--model-path")
+        {
+            HelpName = "DIR",
+            Description = "A directory searched for imports (after the importing file's own); the built-in models/ is always searched last.",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        // A mistyped directory would only show up later as an import not found, or not at all.
+        option.Validators.Add(result =>
+        {
+            foreach (var directory in result.GetValueOrDefault<string[]>() ?? [])
+            {
+                if (!Directory.Exists(directory))
+                {
+                    result.AddError($"--model-path {DiagnosticText.Escape(directory)}: no such directory");
+                }
+            }
+        });
+        return option;
+    }
 
     internal static Option<string[]> DefineOption() => new("-D", "--define")
     {
         HelpName = "NAME=VALUE",
         Description = "Override a constant of the model: -D NAME=VALUE (after the scenario's own defines).",
-        Arity = ArgumentArity.ZeroOrMore,
+        Arity = ArgumentArity.OneOrMore,
     };
 
     internal static Option<int?> CpusOption() => new("--cpus")

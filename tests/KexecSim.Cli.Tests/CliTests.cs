@@ -70,6 +70,26 @@ public sealed class CliTests : CliFixture
     }
 
     [Fact]
+    public void A_define_without_a_value_is_bad_input_not_ignored()
+    {
+        var file = Write("ok.kflow", "const N = 1;\nfn f() { done(); }\n");
+        var (exit, _, stderr) = Run("lint", file, "-D");
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.StartsWith("kexecsim: Required argument missing for option: '-D'.", stderr);
+    }
+
+    [Fact]
+    public void A_model_path_that_is_no_directory_is_bad_input()
+    {
+        var file = Write("ok.kflow", "fn f() { done(); }\n");
+        var missing = Path.Combine(Scratch, "no-such-dir");
+        var (exit, _, stderr) = Run("lint", file, "--model-path", missing);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal($"kexecsim: --model-path {missing}: no such directory\n", stderr);
+        Assert.Equal(ExitCodes.Success, Run("lint", file, "--model-path", Scratch).Exit);
+    }
+
+    [Fact]
     public void Malformed_define_is_bad_input()
     {
         var file = Write("ok.kflow", "const N = 1;\nfn f() { done(); }\n");
