@@ -105,6 +105,11 @@ public sealed record TraceFile(
         {
             throw new InvalidDataException("the trace has no \"options\" with \"defines\" and \"modelPath\"");
         }
+        // The trace's own field, named as such (not as a --cpus the user never passed).
+        if (file.Options.Cpus is { } cpus && (cpus < 1 || cpus > Limits.MaxCpus))
+        {
+            throw new InvalidDataException($"\"options.cpus\" {cpus} is not between 1 and {Limits.MaxCpus}");
+        }
         // Paths go to the file system: one that cannot name a file is the trace's fault, said here.
         if (file.Model.Root.Length == 0)
         {

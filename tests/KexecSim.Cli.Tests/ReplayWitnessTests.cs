@@ -251,6 +251,16 @@ public sealed class ReplayWitnessTests : CliFixture
     }
 
     [Fact]
+    public void A_cpu_count_out_of_range_is_the_trace_s_input_error()
+    {
+        var trace = Checked("r06-choices.kflow", "choices");
+        Edit(trace, n => n["options"]!["cpus"] = 100000);
+        var (exit, _, stderr) = Run("replay", trace);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal($"kexecsim: {trace}: \"options.cpus\" 100000 is not between 1 and 1024\n", stderr);
+    }
+
+    [Fact]
     public void Explain_of_a_trace_that_records_no_violation_does_not_throw()
     {
         var trace = Checked("r06-choices.kflow", "choices");
