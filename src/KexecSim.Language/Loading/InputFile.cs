@@ -140,6 +140,14 @@ public static class InputFile
         {
             return "not a path this system can open";
         }
+        if (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return "no such file (it went away while being read)";
+        }
+        if (e is PathTooLongException)
+        {
+            return "the path is too long";
+        }
         // On Unix, .NET puts the errno in an IOException's HResult; elsewhere it is an HRESULT.
         var errno = e.HResult;
         if (OperatingSystem.IsWindows() || errno <= 0)
