@@ -16,6 +16,20 @@ public sealed class CliTests : CliFixture
     }
 
     [Fact]
+    public void Lint_of_a_huge_procfs_file_stops_at_the_byte_budget_and_exits_2()
+    {
+        if (!File.Exists("/proc/self/pagemap"))
+        {
+            return; // Linux only
+        }
+        // It used to print .NET's text: "cannot read: Invalid argument : '/proc/self/pagemap'".
+        var (exit, stdout, stderr) = Run("lint", "/proc/self/pagemap");
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal("kexecsim: error KF0403: /proc/self/pagemap: file is more than 67108864 bytes; the limit is 67108864 bytes\n1 error, 0 warnings\n", stdout);
+        Assert.Equal(string.Empty, stderr);
+    }
+
+    [Fact]
     public void Lint_prints_every_error_and_exits_2()
     {
         var file = Write("bad.kflow", "fn f() {\n    x = 1;\n    y = 2;\n}\n");

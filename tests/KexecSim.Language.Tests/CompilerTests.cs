@@ -152,6 +152,79 @@ public sealed class CompilerTests
     }
 
     [Fact]
+    public void Division_or_modulo_by_zero_in_a_constant_is_KF0222_at_the_division()
+    {
+        // Used to be accepted silently, the const then being 0.
+        const string text = """
+            const A = 1 / 0;
+            const B = A / 0;
+            const C = 1 / (1 - 1);
+            const D = 7 % (2 - 2);
+            const E = A + 1;
+            const OK = 0 && 1 / 0;
+            enum phase { P = 4 % 0 };
+            fn f() { done(); }
+            scenario "s" { cpu 0 runs f(); expect pass; }
+            """;
+        var result = FrontEnd.LoadText("t.kflow", text);
+        Assert.Equal(
+            [
+                "t.kflow:1:11: error KF0222: division by zero in a constant",
+                "t.kflow:2:11: error KF0222: division by zero in a constant",
+                "t.kflow:3:11: error KF0222: division by zero in a constant",
+                "t.kflow:4:11: error KF0222: modulo by zero in a constant",
+                "t.kflow:7:18: error KF0222: modulo by zero in a constant",
+            ],
+            result.Diagnostics.Select(d => d.ToString()));
+        Assert.Empty(result.Scenarios);
+    }
+
+    [Fact]
+    public void A_define_that_makes_a_constant_divide_by_zero_is_KF0222_naming_the_scenario()
+    {
+        const string text = """
+            const N = 2;
+            const PER = 64 / N;
+            fn f() { done(); }
+            scenario "zero" { define N = 0; cpu 0 runs f(); expect pass; }
+            scenario "bad" { define N = 1 / (N - 2); cpu 0 runs f(); expect pass; }
+            scenario "fine" { define N = 4; cpu 0 runs f(); expect pass; }
+            """;
+        var result = FrontEnd.LoadText("t.kflow", text);
+        Assert.Equal(
+            [
+                "t.kflow:2:13: error KF0222: division by zero in a constant in scenario \"zero\"",
+                "t.kflow:5:29: error KF0222: division by zero in a constant",
+            ],
+            result.Diagnostics.Select(d => d.ToString()));
+
+        var dashD = FrontEnd.LoadText("t.kflow", text, new LoadOptions
+        {
+            Scenario = "fine",
+            Compile = new CompileOptions { CommandLineDefines = new Dictionary<string, string> { ["N"] = "0" } },
+        });
+        Assert.Equal(["t.kflow:2:13: error KF0222: division by zero in a constant in scenario \"fine\""], dashD.Diagnostics.Select(d => d.ToString()));
+    }
+
+    [Fact]
+    public void A_long_chain_of_constants_is_followed_in_either_order()
+    {
+        // The evaluator used to give up 200 levels down (about 100 consts) and the const was then 0.
+        static string Chain(int count, bool reversed)
+        {
+            var lines = Enumerable.Range(1, count - 1).Select(i => $"const C{i} = C{i - 1} + 1;").Prepend("const C0 = 0;");
+            return string.Join("\n", reversed ? lines.Reverse() : lines)
+                + $"\nconst LAST = C{count - 1} % (C{count - 1} - {count - 2});\nfn f() {{ done(); }}\nscenario \"s\" {{ define C0 = 1; cpu 0 runs f(); expect pass; }}\n";
+        }
+        foreach (var reversed in new[] { false, true })
+        {
+            var program = CompileSingle(Chain(3000, reversed));
+            Assert.Equal(3000, program.Constants["C2999"]);
+            Assert.Equal(0, program.Constants["LAST"]);
+        }
+    }
+
+    [Fact]
     public void An_alias_used_twice_is_flattened_once_and_a_too_large_alias_is_a_size_error()
     {
         const string text = """

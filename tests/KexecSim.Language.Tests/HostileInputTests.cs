@@ -231,6 +231,41 @@ public sealed class HostileInputTests : IDisposable
     }
 
     [Fact]
+    public void A_file_whose_read_fails_says_so_in_our_words()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+        // /proc/self/mem is a regular file whose read at offset 0 fails (EIO: nothing is mapped there).
+        // The message used to end in .NET's own text, naming the path a second time.
+        var result = FrontEnd.Load("/proc/self/mem");
+        var diagnostic = Assert.Single(result.Diagnostics);
+        Assert.Equal("kexecsim: error KF0404: /proc/self/mem: cannot read: an I/O error (EIO)", diagnostic.ToString());
+    }
+
+    [Fact]
+    public void A_huge_file_that_reports_no_size_stops_at_the_byte_budget()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+        // /proc/self/pagemap reports size 0 and holds 8 bytes per page of the address space. It used to
+        // be read into a doubling buffer (162 MB resident) and then fail on a 1-byte read (EINVAL).
+        const long budget = Loading.ModelLoader.MaxFileBytes;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var read = Loading.InputFile.Read("/proc/self/pagemap", "pagemap", budget);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(Loading.InputFileProblem.TooLarge, read.Problem);
+        Assert.InRange(allocated, budget, budget + (4 << 20));
+
+        var result = FrontEnd.Load("/proc/self/pagemap");
+        var diagnostic = Assert.Single(result.Diagnostics);
+        Assert.Equal("kexecsim: error KF0403: /proc/self/pagemap: file is more than 67108864 bytes; the limit is 67108864 bytes", diagnostic.ToString());
+    }
+
+    [Fact]
     public void A_large_generated_model_loads_without_errors()
     {
         // About 4 MB: 20,000 functions and as many variables.

@@ -181,6 +181,7 @@ public sealed partial class Binder
         return new BoundProgram
         {
             Constants = _constants,
+            ConstantsByDependency = _constantOrder,
             Enums = _enums,
             Regions = _regions,
             Variables = _variables,
@@ -354,6 +355,12 @@ public sealed partial class Binder
 
     private readonly Dictionary<ConstSymbol, bool> _constantState = new(ReferenceEqualityComparer.Instance);
 
+    /// <summary>The consts' values at their declarations, as each is bound (for the checks).</summary>
+    private readonly Dictionary<ConstSymbol, long> _declaredValues = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>The consts as their binding ends: each after those it uses.</summary>
+    private readonly List<ConstSymbol> _constantOrder = [];
+
     /// <summary>Binds a constant the first time it is needed (constants may be used before they are
     /// declared); a constant that needs itself is reported once.</summary>
     private void EnsureConstantBound(ConstSymbol symbol)
@@ -379,13 +386,28 @@ public sealed partial class Binder
             Report(DiagnosticCode.TypeMismatch, symbol.Declaration.Value.Span, $"a constant must be an int, a bool or a key, not {value.Type}");
             value = new BoundErrorExpression(value.Span);
         }
-        RequireConstant(value);
+        var constant = RequireConstant(value);
         if (symbol.Value is null)
         {
             symbol.Type = value.Type.Kind == TypeKind.Enum ? KType.Int : value.Type;
             symbol.Value = value;
+            if (constant)
+            {
+                // At the declared values: 'const A = 1 / 0;' is wrong whatever a scenario defines. A
+                // fault inside another const is reported with that const.
+                // The consts it uses were bound, and their values kept, first: no chain is followed twice.
+                if (ConstantEvaluator.TryEvaluate(value, _declaredValues, out var declared, out var error))
+                {
+                    _declaredValues[symbol] = declared;
+                }
+                else if (error is { Constant: null })
+                {
+                    Report(error.Code, error.Span, error.Message);
+                }
+            }
         }
         _constantState[symbol] = true;
+        _constantOrder.Add(symbol);
         (_source, _function, _scope) = (source, function, scope);
     }
 
@@ -407,10 +429,10 @@ public sealed partial class Binder
         {
             return null;
         }
-        var result = ConstantEvaluator.TryEvaluate(expression, null, out var value, out var error);
-        if (!result && error is not null)
+        var result = ConstantEvaluator.TryEvaluate(expression, _declaredValues, out var value, out var error);
+        if (error is not null)
         {
-            Report(DiagnosticCode.DivisionByZeroInConstant, expression.Span, error);
+            Report(error.SourceOr(_source)!, error.Code, error.Span, error.Message);
         }
         return result ? value : null;
     }

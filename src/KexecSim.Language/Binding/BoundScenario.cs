@@ -86,6 +86,10 @@ public sealed class BoundScenario(string name, SourceText source, ScenarioDeclar
 public sealed class BoundProgram
 {
     public required IReadOnlyList<ConstSymbol> Constants { get; init; }
+
+    /// <summary>The consts again, each after the consts its value uses (so that values are found in one pass).</summary>
+    public IReadOnlyList<ConstSymbol> ConstantsByDependency { get; init; } = [];
+
     public required IReadOnlyList<EnumSymbol> Enums { get; init; }
     public required IReadOnlyList<RegionSymbol> Regions { get; init; }
     public required IReadOnlyList<GlobalVariableSymbol> Variables { get; init; }

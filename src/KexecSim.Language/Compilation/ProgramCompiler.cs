@@ -307,27 +307,55 @@ public sealed partial class ProgramCompiler
                 }
                 else if (error is not null && report)
                 {
-                    Report(_scenario.Source, DiagnosticCode.DivisionByZeroInConstant, define.Value.Span, error);
+                    Report(error.SourceOr(_scenario.Source), error.Code, error.Span, error.Message);
                 }
             }
         }
         var constants = new Dictionary<ConstSymbol, long>(ReferenceEqualityComparer.Instance);
-        foreach (var constant in _program.Constants)
+        // The overrides and the values found so far, so that a chain of consts is followed once.
+        var known = new Dictionary<ConstSymbol, long>(overrides, ReferenceEqualityComparer.Instance);
+        foreach (var constant in _program.ConstantsByDependency.Concat(_program.Constants))
         {
+            if (constants.ContainsKey(constant))
+            {
+                continue;
+            }
+            ConstantError? error = null;
             if (overrides.TryGetValue(constant, out var value))
             {
                 constants[constant] = value;
             }
-            else if (constant.Value is not null && ConstantEvaluator.TryEvaluate(constant.Value, overrides, out value, out _))
+            else if (constant.Value is not null && ConstantEvaluator.TryEvaluate(constant.Value, known, out value, out error))
             {
                 constants[constant] = value;
+                known[constant] = value;
             }
             else
             {
                 constants[constant] = 0;
+                if (report && error is not null)
+                {
+                    ReportConstantError(constant, error, overrides.Count > 0);
+                }
             }
         }
         return constants;
+    }
+
+    /// <summary>
+    /// A const with no value in this instance. A fault that its declared values have too was reported
+    /// by the binder (the same line again would only repeat it); one that the scenario's defines or the
+    /// -D values bring about names them.
+    /// </summary>
+    private void ReportConstantError(ConstSymbol constant, ConstantError error, bool overridden)
+    {
+        ConstantEvaluator.TryEvaluate(constant.Value!, null, out _, out var declared);
+        var message = error.Message;
+        if (overridden && !Equals(declared, error))
+        {
+            message += _scenario is null ? " (with the -D values)" : $" in scenario \"{_scenario.Name}\"";
+        }
+        Report(error.SourceOr(constant.Source), error.Code, error.Span, message);
     }
 
     /// <summary>A constant expression's value under this instance's constants.</summary>
@@ -339,7 +367,7 @@ public sealed partial class ProgramCompiler
         }
         if (error is not null)
         {
-            Report(source, DiagnosticCode.DivisionByZeroInConstant, expression.Span, error);
+            Report(error.SourceOr(source), error.Code, error.Span, error.Message);
         }
         return 0;
     }

@@ -73,27 +73,98 @@ public static class InputFile
                 return Fail(InputFileProblem.TooLarge, $"{displayPath}: file is {info.Length} bytes; the limit is {maxBytes} bytes");
             }
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1, FileOptions.SequentialScan);
-            var buffer = new MemoryStream();
-            var chunk = new byte[81920];
-            while (true)
-            {
-                var read = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, maxBytes + 1 - buffer.Length));
-                if (read == 0)
-                {
-                    break;
-                }
-                buffer.Write(chunk, 0, read);
-                if (buffer.Length > maxBytes)
-                {
-                    return Fail(InputFileProblem.TooLarge, $"{displayPath}: file is more than {maxBytes} bytes; the limit is {maxBytes} bytes");
-                }
-            }
-            return new InputFileResult(buffer.ToArray(), InputFileProblem.None, string.Empty);
+            return ReadThroughBudget(stream, info.Length, displayPath, maxBytes);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
-            return Fail(InputFileProblem.Unreadable, $"{displayPath}: cannot read: {e.Message}");
+            // Our words, never the exception's: its text repeats the path and varies with the runtime.
+            return Fail(InputFileProblem.Unreadable, $"{displayPath}: cannot read: {Reason(e)}");
         }
+    }
+
+    /// <summary>Past the first piece (the size the file reports), a read goes on in pieces of this size.</summary>
+    private const int PieceBytes = 1 << 20;
+
+    /// <summary>
+    /// Reads to the end in pieces, and gives up as soon as more than <paramref name="maxBytes"/> came:
+    /// at most the budget and one piece are ever held (no buffer that doubles past the budget). The
+    /// first piece is the reported size and one byte (to see the end); a file that reports no size
+    /// (procfs) starts with 64 KiB. Pieces are multiples of 8 bytes past that, as /proc/self/pagemap
+    /// needs (it refuses other sizes).
+    /// </summary>
+    private static InputFileResult ReadThroughBudget(Stream stream, long reportedLength, string displayPath, long maxBytes)
+    {
+        var pieces = new List<byte[]>();
+        var piece = new byte[(int)Math.Min(Math.Min(maxBytes + 1, Array.MaxLength), Math.Max(reportedLength + 1, 64 * 1024))];
+        var filled = 0;
+        long total = 0;
+        while (true)
+        {
+            if (filled == piece.Length)
+            {
+                pieces.Add(piece);
+                piece = new byte[PieceBytes];
+                filled = 0;
+            }
+            var read = stream.Read(piece, filled, piece.Length - filled);
+            if (read == 0)
+            {
+                break;
+            }
+            filled += read;
+            total += read;
+            if (total > maxBytes)
+            {
+                return Fail(InputFileProblem.TooLarge, $"{displayPath}: file is more than {maxBytes} bytes; the limit is {maxBytes} bytes");
+            }
+        }
+        var bytes = new byte[total];
+        var at = 0;
+        foreach (var full in pieces)
+        {
+            full.CopyTo(bytes, at);
+            at += full.Length;
+        }
+        Array.Copy(piece, 0, bytes, at, filled);
+        return new InputFileResult(bytes, InputFileProblem.None, string.Empty);
+    }
+
+    /// <summary>Why a read failed, in a few words: the errno where the system gives one (Linux, macOS).</summary>
+    private static string Reason(Exception e)
+    {
+        if (e is UnauthorizedAccessException)
+        {
+            return "permission denied";
+        }
+        if (e is NotSupportedException or ArgumentException)
+        {
+            return "not a path this system can open";
+        }
+        if (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return "no such file (it went away while being read)";
+        }
+        if (e is PathTooLongException)
+        {
+            return "the path is too long";
+        }
+        // On Unix, .NET puts the errno in an IOException's HResult; elsewhere it is an HRESULT.
+        var errno = e.HResult;
+        if (OperatingSystem.IsWindows() || errno <= 0)
+        {
+            return "an I/O error";
+        }
+        return errno switch
+        {
+            1 => "operation not permitted (EPERM)",
+            5 => "an I/O error (EIO)",
+            6 => "no such device or address (ENXIO)",
+            12 => "out of memory (ENOMEM)",
+            13 => "permission denied (EACCES)",
+            21 => "is a directory (EISDIR)",
+            22 => "the system refused the read (EINVAL)",
+            _ => $"an I/O error (errno {errno})",
+        };
     }
 
     private static InputFileResult Fail(InputFileProblem problem, string message) => new(null, problem, message);
