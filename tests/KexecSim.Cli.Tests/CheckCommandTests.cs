@@ -180,6 +180,14 @@ public sealed class CheckCommandTests : CliFixture
     }
 
     [Fact]
+    public void Check_over_the_catalog_names_the_model_a_define_value_does_not_fit()
+    {
+        var (exit, _, stderr) = Run("check", "-D", "KICK_TRIES=NOT_A_CONST");
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.StartsWith("kexecsim: error KF0312: -D KICK_TRIES=NOT_A_CONST: 'NOT_A_CONST' is not a const or enum value of the model seed002-parked-cpus.kflow\n", stderr);
+    }
+
+    [Fact]
     public void A_define_by_name_is_recorded_in_the_trace_as_its_value_and_replays()
     {
         const string model = """

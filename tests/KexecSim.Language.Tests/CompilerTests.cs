@@ -353,12 +353,12 @@ public sealed class CompilerTests
     [InlineData("N", "99999999999999999999", "kexecsim: error KF0005: -D N=99999999999999999999: integer literal '99999999999999999999' does not fit in a signed 64-bit value")]
     [InlineData("N", "1+2", "kexecsim: error KF0312: -D N=1+2: VALUE must be an integer, true, false, or the name of a const or enum value")]
     [InlineData("N", "", "kexecsim: error KF0312: -D N=: VALUE must be an integer, true, false, or the name of a const or enum value")]
-    [InlineData("N", "OTHR", "kexecsim: error KF0312: -D N=OTHR: 'OTHR' is not a const or enum value of the model; did you mean 'OTHER'?")]
+    [InlineData("N", "OTHR", "kexecsim: error KF0312: -D N=OTHR: 'OTHR' is not a const or enum value of the model t.kflow; did you mean 'OTHER'?")]
     [InlineData("N", "f", "kexecsim: error KF0312: -D N=f: 'f' is a function, not a const or enum value")]
     [InlineData("N", "true", "kexecsim: error KF0203: -D N=true: 'N' is int, not bool")]
     [InlineData("K", "5", "kexecsim: error KF0203: -D K=5: 'K' is key, not int")]
     [InlineData("B", "2", "kexecsim: error KF0203: -D B=2: 'B' is bool, not int")]
-    [InlineData("NN", "1", "kexecsim: error KF0312: -D NN=1: the model has no constant 'NN'")]
+    [InlineData("NN", "1", "kexecsim: error KF0312: -D NN=1: the model t.kflow has no constant 'NN'")]
     public void Command_line_define_value_is_refused_as_the_same_value_would_be_in_a_model(string name, string value, string expected)
     {
         var result = FrontEnd.LoadText("t.kflow", TypedConstants,
@@ -473,7 +473,7 @@ public sealed class CompilerTests
         var result = FrontEnd.LoadText("t.kflow", "const NR = 1;\nfn f() { done(); }\nscenario \"s\" { cpu 0 runs f(); }\n",
             new LoadOptions { Compile = new CompileOptions { Defines = new Dictionary<string, long> { ["NRR"] = 3 } } });
         var error = Assert.Single(result.Diagnostics);
-        Assert.Equal("kexecsim: error KF0312: -D NRR=3: the model has no constant 'NRR'; did you mean 'NR'?", error.ToString());
+        Assert.Equal("kexecsim: error KF0312: -D NRR=3: the model t.kflow has no constant 'NRR'; did you mean 'NR'?", error.ToString());
     }
 
     [Fact]

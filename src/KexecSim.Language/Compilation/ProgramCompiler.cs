@@ -53,6 +53,10 @@ public sealed partial class ProgramCompiler
 
     private SourceText? ScenarioSource => _scenario?.Source;
 
+    /// <summary>The model in words for a command-line diagnostic, which has no span of its own: over the
+    /// catalog, it says which model a -D did not fit.</summary>
+    private string ModelName => ScenarioSource?.Path is { Length: > 0 } path ? $"the model {DiagnosticText.Escape(Path.GetFileName(path))}" : "the model";
+
     private CompiledProgram? Run()
     {
         _errorsAtStart = ErrorCount;
@@ -189,7 +193,7 @@ public sealed partial class ProgramCompiler
             else if (!_options.SkipDefinesOfMissingConstants)
             {
                 Report(null, DiagnosticCode.InvalidCommandLineDefine, default,
-                    $"-D {name}={value}: the model has no constant '{name}'{Spelling.DidYouMean(name, _program.Constants.Select(c => c.Name))}");
+                    $"-D {name}={value}: {ModelName} has no constant '{name}'{Spelling.DidYouMean(name, _program.Constants.Select(c => c.Name))}");
             }
         }
         var byName = ResolveCommandLineDefines(commandLine);
@@ -225,7 +229,7 @@ public sealed partial class ProgramCompiler
                 if (!_options.SkipDefinesOfMissingConstants)
                 {
                     Report(null, DiagnosticCode.InvalidCommandLineDefine, default,
-                        $"{define}: the model has no constant '{name}'{Spelling.DidYouMean(name, _program.Constants.Select(c => c.Name))}");
+                        $"{define}: {ModelName} has no constant '{name}'{Spelling.DidYouMean(name, _program.Constants.Select(c => c.Name))}");
                 }
                 continue;
             }
@@ -261,7 +265,7 @@ public sealed partial class ProgramCompiler
                             literal = builtin.Value;
                             break;
                         default:
-                            var what = named is null ? "not a const or enum value of the model" : $"a {named.KindName}, not a const or enum value";
+                            var what = named is null ? $"not a const or enum value of {ModelName}" : $"a {named.KindName}, not a const or enum value";
                             var candidates = _program.Constants.Select(c => c.Name).Concat(_program.Enums.SelectMany(e => e.Members).Select(m => m.Name));
                             Report(null, DiagnosticCode.InvalidCommandLineDefine, default,
                                 $"{define}: '{value.Name}' is {what}{Spelling.DidYouMean(value.Name, candidates)}");
