@@ -1,0 +1,84 @@
+using System.Globalization;
+using System.Text;
+using KexecSim.Language;
+
+namespace KexecSim.Exploration.Tests;
+
+/// <summary>
+/// The safety net of the engine rebuild (issue 8): every scenario of the catalog, the corpus and the
+/// contract's examples, with its verdict, state count, transition count, depth and counterexample
+/// length, as the engine gives them today, pinned in <c>tests/golden/explore.tsv</c>. A change that
+/// moves any figure fails here with the rows that moved; a change meant to move them regenerates the
+/// table (<c>KEXECSIM_UPDATE_GOLDEN=1 dotnet test --filter GoldenTable</c>) and says why in its commit.
+/// </summary>
+public sealed class GoldenTableTests
+{
+    private const string Header = "file\tscenario\texpected\toutcome\tstates\ttransitions\tdepth\tsteps";
+
+    /// <summary>Scenarios larger than this are pinned as "limit" (none is today).</summary>
+    private const long MaxStates = 2_000_000;
+
+    private static string GoldenPath => Path.Combine(TestPaths.RepositoryRoot, "tests", "golden", "explore.tsv");
+
+    /// <summary>Every model with scenarios, by a path relative to the repository (or "examples/" for the contract's).</summary>
+    private static IEnumerable<(string Name, string Path)> Models()
+    {
+        var root = TestPaths.RepositoryRoot;
+        foreach (var folder in new[] { Path.Combine("models", "catalog"), Path.Combine("tests", "corpus", "clean"), Path.Combine("tests", "corpus", "warnings") })
+        {
+            foreach (var file in Directory.GetFiles(Path.Combine(root, folder), "*.kflow").Order(StringComparer.Ordinal))
+            {
+                yield return (Path.GetRelativePath(root, file).Replace('\\', '/'), file);
+            }
+        }
+        foreach (var file in Directory.GetFiles(TestPaths.SharedExamples, "*.kflow").Order(StringComparer.Ordinal))
+        {
+            yield return ($"examples/{Path.GetFileName(file)}", file);
+        }
+    }
+
+    private static string Table()
+    {
+        var table = new StringBuilder(Header).Append('\n');
+        foreach (var (name, path) in Models())
+        {
+            var loaded = FrontEnd.Load(path, new LoadOptions { ModelPath = [TestPaths.Models] });
+            foreach (var program in loaded.Scenarios)
+            {
+                var result = new BreadthFirstExplorer(program, new CheckOptions { MaxStates = MaxStates }).Run();
+                var s = result.Statistics;
+                table.Append(CultureInfo.InvariantCulture,
+                    $"{name}\t{program.ScenarioName}\t{program.Expect}\t{result.Outcome}\t{s.States}\t{s.Transitions}\t{s.Depth}\t{result.Trace?.Steps.Count.ToString(CultureInfo.InvariantCulture) ?? "-"}\n");
+            }
+        }
+        return table.ToString();
+    }
+
+    [Fact]
+    public void Every_scenario_gives_the_pinned_verdict_states_and_trace_length()
+    {
+        var actual = Table();
+        if (Environment.GetEnvironmentVariable("KEXECSIM_UPDATE_GOLDEN") == "1")
+        {
+            File.WriteAllText(GoldenPath, actual);
+        }
+        var expected = File.ReadAllText(GoldenPath).ReplaceLineEndings("\n");
+        var moved = actual.Split('\n').Except(expected.Split('\n')).ToList();
+        var gone = expected.Split('\n').Except(actual.Split('\n')).ToList();
+        Assert.True(moved.Count == 0 && gone.Count == 0,
+            $"rows that moved (now):\n{string.Join('\n', moved)}\nwere:\n{string.Join('\n', gone)}");
+        Assert.Equal(expected, actual);
+    }
+
+    [Fact]
+    public void The_table_covers_every_catalog_scenario()
+    {
+        var rows = File.ReadAllLines(GoldenPath).Skip(1).Select(l => l.Split('\t')).ToList();
+        Assert.All(rows, r => Assert.Equal(8, r.Length));
+        foreach (var row in CatalogTests.Scenarios())
+        {
+            var (file, scenario) = ((string)row[0], (string)row[1]);
+            Assert.Contains(rows, r => r[0] == $"models/catalog/{file}" && r[1] == scenario);
+        }
+    }
+}
