@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
-using KexecSim.Language;
 using KexecSim.Language.Compilation;
+using KexecSim.Language;
 using KexecSim.Machine;
 
 namespace KexecSim.Benchmarks;

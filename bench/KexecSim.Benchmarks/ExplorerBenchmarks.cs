@@ -1,7 +1,8 @@
 using BenchmarkDotNet.Attributes;
 using KexecSim.Exploration;
-using KexecSim.Language;
 using KexecSim.Language.Compilation;
+using KexecSim.Language;
+using KexecSim.Program;
 
 namespace KexecSim.Benchmarks;
 

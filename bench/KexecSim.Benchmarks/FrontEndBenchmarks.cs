@@ -1,9 +1,9 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
-using KexecSim.Language;
 using KexecSim.Language.Diagnostics;
 using KexecSim.Language.Syntax;
-using KexecSim.Language.Text;
+using KexecSim.Language;
+using KexecSim.Program;
 
 namespace KexecSim.Benchmarks;
 

@@ -1,9 +1,10 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
-using KexecSim.Language;
 using KexecSim.Language.Compilation;
 using KexecSim.Language.Diagnostics;
+using KexecSim.Language;
+using KexecSim.Program;
 
 namespace KexecSim.Cli;
 

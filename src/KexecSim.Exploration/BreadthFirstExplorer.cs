@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using KexecSim.Language.Compilation;
 using KexecSim.Machine;
+using KexecSim.Program;
 
 namespace KexecSim.Exploration;
 

@@ -1,6 +1,5 @@
-using KexecSim.Language.Binding;
-using KexecSim.Language.Compilation;
 using KexecSim.Machine;
+using KexecSim.Program;
 
 namespace KexecSim.Exploration;
 

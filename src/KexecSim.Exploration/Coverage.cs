@@ -1,15 +1,44 @@
-using KexecSim.Language.Binding;
-using KexecSim.Language.Compilation;
-using KexecSim.Language.Diagnostics;
-using KexecSim.Language.Syntax;
 using KexecSim.Machine;
+using KexecSim.Program;
 
 namespace KexecSim.Exploration;
 
-/// <summary>One line of a coverage report: <c>file:line:col: note KFnnnn: message</c> (or warning).</summary>
-public sealed record CoverageItem(DiagnosticCode Code, DebugSpan Location, string Function, string Message)
+/// <summary>
+/// The codes of coverage findings: the front end's KF0950–KF0954 (the same numbers as its
+/// <c>DiagnosticCode</c>, which the explorer does not reference; a test keeps the two in step).
+/// </summary>
+public enum CoverageCode
 {
-    public DiagnosticSeverity Severity => Code.DefaultSeverity();
+    NeverReached = 950,
+    HandlerNeverRan = 951,
+    StatementsNeverReached = 952,
+    WaitNeverCompleted = 953,
+    WaitNeverHeld = 954,
+}
+
+/// <summary>How a coverage finding is printed: a warning makes a pass suspicious, a note only informs.</summary>
+public enum CoverageSeverity
+{
+    Warning,
+    Note,
+}
+
+public static class CoverageCodes
+{
+    /// <summary>The code as printed: <c>KFnnnn</c>.</summary>
+    public static string Format(this CoverageCode code) => $"KF{(int)code:D4}";
+
+    public static CoverageSeverity Severity(this CoverageCode code) =>
+        code is CoverageCode.NeverReached or CoverageCode.WaitNeverHeld ? CoverageSeverity.Note : CoverageSeverity.Warning;
+
+    /// <summary>The word printed before the code: <c>warning</c> or <c>note</c>.</summary>
+    public static string Keyword(this CoverageSeverity severity) => severity == CoverageSeverity.Note ? "note" : "warning";
+}
+
+/// <summary>One line of a coverage report: <c>file:line:col: note KFnnnn: message</c> (or warning).</summary>
+public sealed record CoverageItem(CoverageCode Code, DebugSpan Location, string Function, string Message)
+{
+    public CoverageSeverity Severity => Code.Severity();
 
     public override string ToString() => $"{Location}: {Severity.Keyword()} {Code.Format()}: {Message}";
 }
@@ -82,7 +111,7 @@ public sealed class Coverage
             if (!ran && raised)
             {
                 handlerRelevant[function.Id] = true;
-                warnings.Add(new CoverageItem(DiagnosticCode.HandlerNeverRan, function.Declaration, function.Name,
+                warnings.Add(new CoverageItem(CoverageCode.HandlerNeverRan, function.Declaration, function.Name,
                     $"{function.Name} never ran in scenario \"{scenario}\": {WhyNotDelivered(program, function)}"));
             }
         }
@@ -108,7 +137,7 @@ public sealed class Coverage
                 var hit = marks.Get(function.Id, statement.FirstInstruction) != 0;
                 if (!hit)
                 {
-                    notes.Add(new CoverageItem(DiagnosticCode.NeverReached, statement.Span, function.Name, $"never reached in scenario \"{scenario}\""));
+                    notes.Add(new CoverageItem(CoverageCode.NeverReached, statement.Span, function.Name, $"never reached in scenario \"{scenario}\""));
                 }
                 if (!inScenario[function.Id] || !live[function.Id][statement.FirstInstruction])
                 {
@@ -128,7 +157,7 @@ public sealed class Coverage
             if (unreached.Count > 0 && warned[function.Id] && !handlerRelevant[function.Id])
             {
                 var first = unreached.MinBy(s => s.Span.Span.Start);
-                warnings.Add(new CoverageItem(DiagnosticCode.StatementsNeverReached, first.Span, function.Name,
+                warnings.Add(new CoverageItem(CoverageCode.StatementsNeverReached, first.Span, function.Name,
                     $"{Describe(function)}: {unreached.Count} of {counted} statement{(counted == 1 ? "" : "s")} never reached in scenario \"{scenario}\""));
             }
             for (var pc = 0; pc < function.Code.Length; pc++)
@@ -141,12 +170,12 @@ public sealed class Coverage
                 var timedOut = marks.Has(function.Id, pc, ExecutionMarks.WaitTimedOut);
                 if (!held && !timedOut && inScenario[function.Id])
                 {
-                    warnings.Add(new CoverageItem(DiagnosticCode.WaitNeverCompleted, function.Spans[pc], function.Name,
+                    warnings.Add(new CoverageItem(CoverageCode.WaitNeverCompleted, function.Spans[pc], function.Name,
                         $"wait_until never returned true and never timed out in scenario \"{scenario}\""));
                 }
                 else if (!held && timedOut)
                 {
-                    notes.Add(new CoverageItem(DiagnosticCode.WaitNeverHeld, function.Spans[pc], function.Name,
+                    notes.Add(new CoverageItem(CoverageCode.WaitNeverHeld, function.Spans[pc], function.Name,
                         $"wait_until never returned true in scenario \"{scenario}\": it only timed out"));
                 }
             }
@@ -480,7 +509,7 @@ internal static class StaticAnalysis
                     && instruction.B == 1 && Before(pc, depth + 1) is { } which:
                     {
                         // Features and bugs are the platform's: fixed for the scenario.
-                        var names = (IntrinsicId)instruction.A == IntrinsicId.CpuHas ? Intrinsics.Features : _program.BugNames;
+                        var names = (IntrinsicId)instruction.A == IntrinsicId.CpuHas ? CpuFeatures.Names : _program.BugNames;
                         var set = (IntrinsicId)instruction.A == IntrinsicId.CpuHas ? _program.Platform.Features : _program.Platform.Bugs;
                         return which >= 0 && which < names.Count ? (set.Contains(names[(int)which]) ? 1 : 0) : null;
                     }

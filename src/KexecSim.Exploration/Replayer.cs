@@ -1,5 +1,5 @@
-using KexecSim.Language.Compilation;
 using KexecSim.Machine;
+using KexecSim.Program;
 
 namespace KexecSim.Exploration;
 
@@ -371,6 +371,6 @@ public sealed class Replayer
     private static string Entry(MachineLayout layout, long tag)
     {
         var entry = new CacheEntry { Tag = tag };
-        return $"{layout.LineName(entry.Line)} ({Language.Binding.BuiltinValues.FormatKey(entry.Key)})";
+        return $"{layout.LineName(entry.Line)} ({BuiltinValues.FormatKey(entry.Key)})";
     }
 }

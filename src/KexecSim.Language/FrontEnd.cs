@@ -3,6 +3,7 @@ using KexecSim.Language.Compilation;
 using KexecSim.Language.Diagnostics;
 using KexecSim.Language.Loading;
 using KexecSim.Language.Syntax;
+using KexecSim.Program;
 
 namespace KexecSim.Language;
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
-using KexecSim.Language.Binding;
-using KexecSim.Language.Compilation;
+using KexecSim.Program;
 
 namespace KexecSim.Machine;
 

@@ -1,5 +1,4 @@
-using KexecSim.Language.Binding;
-using KexecSim.Language.Compilation;
+using KexecSim.Program;
 
 namespace KexecSim.Machine;
 

@@ -1,5 +1,4 @@
-using KexecSim.Language.Binding;
-using KexecSim.Language.Compilation;
+using KexecSim.Program;
 
 namespace KexecSim.Machine;
 
@@ -30,7 +29,7 @@ public sealed class MachineLayout
         VectorValues = vectors.ToArray();
         VectorHandlerByIndex = vectors.Select(v => program.VectorHandlers[v]).ToArray();
         BugPresent = program.BugNames.Select(program.Platform.Bugs.Contains).ToArray();
-        FeaturePresent = Intrinsics.Features.Select(program.Platform.HasFeature).ToArray();
+        FeaturePresent = CpuFeatures.Names.Select(program.Platform.HasFeature).ToArray();
         InGuest = program.Platform.HasFeature("HYPERVISOR");
         OldKernelKey = program.Platform.SmeActive ? BuiltinValues.KeySme : BuiltinValues.KeyNone;
         NextKernelKey = program.Platform.NextSmeActive ? BuiltinValues.KeySme : BuiltinValues.KeyNone;

@@ -1,4 +1,4 @@
-using KexecSim.Language.Compilation;
+using KexecSim.Program;
 
 namespace KexecSim.Machine;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Xml.Linq;
 using KexecSim.Exploration;
-using KexecSim.Language.Compilation;
+using KexecSim.Program;
 
 namespace KexecSim.Reporting;
 

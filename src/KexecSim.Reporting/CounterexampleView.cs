@@ -1,6 +1,6 @@
 using KexecSim.Exploration;
-using KexecSim.Language.Compilation;
 using KexecSim.Machine;
+using KexecSim.Program;
 
 namespace KexecSim.Reporting;
 

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using KexecSim.Exploration;
-using KexecSim.Language.Compilation;
-using KexecSim.Language.Diagnostics;
+using KexecSim.Program;
 
 namespace KexecSim.Reporting;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using KexecSim.Exploration;
-using KexecSim.Language.Compilation;
+using KexecSim.Program;
 
 namespace KexecSim.Reporting;
 

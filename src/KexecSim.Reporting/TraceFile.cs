@@ -3,9 +3,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using KexecSim.Exploration;
-using KexecSim.Language.Compilation;
-using KexecSim.Language.Syntax;
 using KexecSim.Machine;
+using KexecSim.Program;
 
 namespace KexecSim.Reporting;
 
@@ -52,17 +51,18 @@ public sealed record TraceFile(
     public static string ToolVersion => typeof(TraceFile).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
     /// <summary>SHA-256 over every file of the model (path and text), in path order.</summary>
-    public static string HashModel(IEnumerable<CompilationUnit> units)
+    public static string HashModel(IEnumerable<SourceText> sources)
     {
         var builder = new StringBuilder();
-        foreach (var unit in units.OrderBy(u => Path.GetFileName(u.Source.Path), StringComparer.Ordinal).ThenBy(u => u.Source.Text, StringComparer.Ordinal))
+        foreach (var source in sources.OrderBy(s => Path.GetFileName(s.Path), StringComparer.Ordinal).ThenBy(s => s.Text, StringComparer.Ordinal))
         {
-            builder.Append(Path.GetFileName(unit.Source.Path)).Append('\0').Append(unit.Source.Text).Append('\0');
+            builder.Append(Path.GetFileName(source.Path)).Append('\0').Append(source.Text).Append('\0');
         }
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(builder.ToString())));
     }
 
-    public static TraceFile Create(CompiledProgram program, Trace trace, string root, IReadOnlyList<CompilationUnit> units,
+    /// <param name="sources">The model's files (the front end's compilation units' sources).</param>
+    public static TraceFile Create(CompiledProgram program, Trace trace, string root, IReadOnlyList<SourceText> sources,
         IReadOnlyDictionary<string, long> defines, int? cpus, IReadOnlyList<string> modelPath)
     {
         // Only the steps in words: the explorer's own trace needs no second fairness search.
@@ -73,7 +73,7 @@ public sealed record TraceFile(
             s.Choices, i < replayed.Count ? replayed[i].Description : string.Empty, i < replayed.Count ? replayed[i].Messages : [])).ToList();
         var violation = trace.Violation is { } v ? new ViolationInfo(v.Code.Name(), v.Cpu, v.Message, v.Location?.ToString()) : null;
         return new TraceFile(FormatName, CurrentVersion, new ToolInfo("kexecsim", ToolVersion),
-            new ModelInfo(root, HashModel(units), units.Select(u => u.Source.Path).ToList()),
+            new ModelInfo(root, HashModel(sources), sources.Select(s => s.Path).ToList()),
             program.ScenarioName,
             new OptionsInfo(new SortedDictionary<string, long>(defines.ToDictionary(), StringComparer.Ordinal), cpus, modelPath),
             violation, trace.ViolationIsTerminal, trace.CycleStart, replay.InitialMessages, steps);

@@ -1,7 +1,7 @@
 using KexecSim.Exploration;
-using KexecSim.Language;
-using KexecSim.Language.Compilation;
 using KexecSim.Language.Diagnostics;
+using KexecSim.Language;
+using KexecSim.Program;
 
 namespace KexecSim.Exploration.Tests;
 

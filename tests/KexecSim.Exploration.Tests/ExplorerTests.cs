@@ -1,7 +1,7 @@
 using KexecSim.Exploration;
 using KexecSim.Language;
-using KexecSim.Language.Compilation;
 using KexecSim.Machine;
+using KexecSim.Program;
 using KexecSim.Reporting;
 
 namespace KexecSim.Exploration.Tests;
@@ -56,7 +56,7 @@ public sealed class ExplorerTests
             var loaded = FrontEnd.LoadText("first.kflow", First);
             var program = loaded.Scenarios.Single(s => s.ScenarioName == "nmi-then-jump-stray-smi");
             var result = new BreadthFirstExplorer(program).Run();
-            var trace = TraceFile.Create(program, result.Trace!, "first.kflow", loaded.Units, new Dictionary<string, long>(), null, []).ToJson();
+            var trace = TraceFile.Create(program, result.Trace!, "first.kflow", loaded.Units.Select(u => u.Source).ToList(), new Dictionary<string, long>(), null, []).ToJson();
             var report = System.Text.RegularExpressions.Regex.Replace(TextReport.Full(result, CounterexampleView.Build(program, result.Trace!)),
                 @"[0-9.,]+ s, [0-9,]+ states/s", "<time>");
             return (trace, report);
@@ -71,11 +71,11 @@ public sealed class ExplorerTests
         var loaded = FrontEnd.LoadText("first.kflow", First);
         var program = loaded.Scenarios.Single(s => s.ScenarioName == "nmi-then-jump-stray-smi");
         var result = new BreadthFirstExplorer(program).Run();
-        var json = TraceFile.Create(program, result.Trace!, "first.kflow", loaded.Units, new Dictionary<string, long>(), null, []).ToJson();
+        var json = TraceFile.Create(program, result.Trace!, "first.kflow", loaded.Units.Select(u => u.Source).ToList(), new Dictionary<string, long>(), null, []).ToJson();
         var parsed = TraceFile.Parse(json);
         Assert.Equal("kexecsim-trace", parsed.Format);
         Assert.Equal("nmi-then-jump-stray-smi", parsed.Scenario);
-        Assert.Equal(TraceFile.HashModel(loaded.Units), parsed.Model.Sha256);
+        Assert.Equal(TraceFile.HashModel(loaded.Units.Select(u => u.Source)), parsed.Model.Sha256);
         Assert.Equal(7, parsed.Steps.Count);
         Assert.Equal("a stray SMI arrives for CPU 1", parsed.Steps[5].Description);
         var replay = new Replayer(program).Replay(parsed.ToTrace());

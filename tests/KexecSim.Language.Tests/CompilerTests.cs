@@ -1,5 +1,6 @@
 using KexecSim.Language.Compilation;
 using KexecSim.Language.Diagnostics;
+using KexecSim.Program;
 
 namespace KexecSim.Language.Tests;
 
@@ -319,7 +320,7 @@ public sealed class CompilerTests
     {
         // LANGUAGE.md §6: int, bool, key, an enum. 'define K = tdx_key(2);' was KF0203.
         var program = CompileSingle(TypedConstants.Replace("define OTHER = 9;", "define K = tdx_key(2); define MODE = OFF; define B = true; define N = 3;", StringComparison.Ordinal));
-        Assert.Equal(KexecSim.Language.Binding.BuiltinValues.TdxKey(2), program.Constants["K"]);
+        Assert.Equal(KexecSim.Program.BuiltinValues.TdxKey(2), program.Constants["K"]);
         Assert.Equal(0, program.Constants["MODE"]);
         Assert.Equal(1, program.Constants["B"]);
         Assert.Equal(4, program.Constants["M"]);
@@ -338,7 +339,7 @@ public sealed class CompilerTests
         // OTHER as this scenario has it (its define applied), and M follows N.
         Assert.Equal(9, program.Constants["N"]);
         Assert.Equal(10, program.Constants["M"]);
-        Assert.Equal(KexecSim.Language.Binding.BuiltinValues.KeySme, program.Constants["K"]);
+        Assert.Equal(KexecSim.Program.BuiltinValues.KeySme, program.Constants["K"]);
         Assert.Equal(0, program.Constants["MODE"]);
         Assert.Equal(1, program.Constants["B"]);
 
@@ -495,7 +496,7 @@ public sealed class CompilerTests
             """;
         var program = CompileSingle(text);
         var platform = program.Platform;
-        Assert.Equal(Binding.Vendor.Amd, platform.Vendor);
+        Assert.Equal(Vendor.Amd, platform.Vendor);
         Assert.Equal(3, platform.Cpus);
         Assert.Equal(1, platform.Bsp);
         Assert.Equal(["SEV_SNP", "SME"], platform.Features);
@@ -503,14 +504,14 @@ public sealed class CompilerTests
         Assert.Equal(0x8000001fL, platform.Cpuid[0x80000000L]);
         Assert.True(platform.SmeActive);
         Assert.False(platform.NextSmeActive);
-        Assert.Equal(Binding.CacheTopology.Package, platform.Cache);
+        Assert.Equal(CacheTopology.Package, platform.Cache);
         Assert.False(platform.Evictions);
         Assert.Equal(2, platform.SnpGuests);
         Assert.Equal(700, platform.WbinvdMicroseconds);
         Assert.False(program.Timeouts);
         Assert.Equal(ViolationCode.Panic, program.Expect.Code);
         // Lines of the old kernel hold its content under its key: C=1 with SME active.
-        Assert.All(program.Lines, l => Assert.Equal(Binding.BuiltinValues.KeySme, l.InitialKey));
+        Assert.All(program.Lines, l => Assert.Equal(BuiltinValues.KeySme, l.InitialKey));
     }
 
     [Fact]

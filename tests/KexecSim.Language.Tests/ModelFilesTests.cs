@@ -1,3 +1,5 @@
+using KexecSim.Program;
+
 namespace KexecSim.Language.Tests;
 
 /// <summary>Every model the project ships, and every example of the contract, loads without errors.</summary>
@@ -34,7 +36,7 @@ public sealed class ModelFilesTests
         Assert.Empty(result.Diagnostics);
         Assert.Equal(["nmi-then-jump", "nmi-then-jump-stray-smi"], result.Scenarios.Select(s => s.ScenarioName));
         Assert.True(result.Scenarios[0].Expect.IsPass);
-        Assert.Equal(Compilation.ViolationCode.ExecClobbered, result.Scenarios[1].Expect.Code);
-        Assert.Equal(1, result.Scenarios[1].Faults.Single(f => f.Fault == Binding.FaultKind.Smi).Budget);
+        Assert.Equal(ViolationCode.ExecClobbered, result.Scenarios[1].Expect.Code);
+        Assert.Equal(1, result.Scenarios[1].Faults.Single(f => f.Fault == FaultKind.Smi).Budget);
     }
 }

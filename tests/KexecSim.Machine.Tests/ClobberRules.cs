@@ -1,3 +1,5 @@
+using KexecSim.Program;
+
 namespace KexecSim.Machine.Tests;
 
 /// <summary>SEMANTICS.md section 5: clobbering, the fetch rule, the next kernel, CORRUPTION.</summary>
@@ -320,6 +322,6 @@ public sealed class DeferredFetchRules
         // The handler's udelay runs and it returns; CPU 1 then resumes in text[0]: its next step fetches it.
         Assert.Equal(Outcome.Ok, machine.Apply(state, Transition.Step(1), Array.Empty<int>()));
         Assert.Equal(Outcome.Violation, machine.Apply(state, Transition.Step(1), Array.Empty<int>()));
-        Assert.Equal(Language.Compilation.ViolationCode.ExecClobbered, machine.LastViolation!.Code);
+        Assert.Equal(ViolationCode.ExecClobbered, machine.LastViolation!.Code);
     }
 }

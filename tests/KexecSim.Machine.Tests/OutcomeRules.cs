@@ -1,3 +1,5 @@
+using KexecSim.Program;
+
 namespace KexecSim.Machine.Tests;
 
 /// <summary>LANGUAGE.md section 6, `expect CODE`: when CODE is never committed, the violation that was
@@ -34,7 +36,7 @@ public sealed class OutcomeRules
         Assert.Equal("BUG", check.Outcome);
         Assert.Equal(2, check.Steps);
         var other = Assert.Single(check.Result.OtherViolations);
-        Assert.Equal(Language.Compilation.ViolationCode.Panic, other.Violation.Code);
+        Assert.Equal(ViolationCode.Panic, other.Violation.Code);
     }
 
     [Fact]
@@ -52,7 +54,7 @@ public sealed class OutcomeRules
         var check = RuleHarness.Check(model);
         Assert.Equal("MODEL_ERROR", check.Outcome);
         Assert.False(check.Result.ExpectationMet);
-        Assert.Equal(Language.Compilation.ViolationCode.Bug, Assert.Single(check.Result.OtherViolations).Violation.Code);
+        Assert.Equal(ViolationCode.Bug, Assert.Single(check.Result.OtherViolations).Violation.Code);
     }
 }
 

@@ -1,6 +1,6 @@
 using KexecSim.Exploration;
 using KexecSim.Language;
-using KexecSim.Language.Compilation;
+using KexecSim.Program;
 using KexecSim.Reporting;
 
 namespace KexecSim.Machine.Tests;

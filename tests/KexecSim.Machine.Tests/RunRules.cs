@@ -1,4 +1,5 @@
 using KexecSim.Exploration;
+using KexecSim.Program;
 
 namespace KexecSim.Machine.Tests;
 
@@ -158,7 +159,7 @@ public sealed class RunRules
         Assert.Equal("BUG", check.Outcome);
         Assert.True(check.Result.ExpectationMet);
         var other = Assert.Single(check.Result.OtherViolations);
-        Assert.Equal(Language.Compilation.ViolationCode.Panic, other.Violation.Code);
+        Assert.Equal(ViolationCode.Panic, other.Violation.Code);
     }
 
     [Fact]

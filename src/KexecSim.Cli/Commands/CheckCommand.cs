@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using KexecSim.Exploration;
-using KexecSim.Language;
-using KexecSim.Language.Compilation;
 using KexecSim.Language.Diagnostics;
+using KexecSim.Language;
+using KexecSim.Program;
 using KexecSim.Reporting;
 
 namespace KexecSim.Cli.Commands;
@@ -292,7 +292,7 @@ internal sealed class CheckRun(
         // The trace records the value each -D gave its const in this model (a name resolved), so that
         // replay needs no model-dependent reading.
         var values = defines.Keys.Where(scenario.Program.Constants.ContainsKey).ToDictionary(name => name, name => scenario.Program.Constants[name]);
-        var file = TraceFile.Create(scenario.Program, result.Trace, scenario.File, scenario.Model.Units, values, cpus, modelPath);
+        var file = TraceFile.Create(scenario.Program, result.Trace, scenario.File, scenario.Model.Units.Select(u => u.Source).ToList(), values, cpus, modelPath);
         try
         {
             OutputFile.WriteAtomically(path, file.ToJson());

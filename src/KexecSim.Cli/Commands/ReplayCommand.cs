@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Text;
 using KexecSim.Exploration;
-using KexecSim.Language;
-using KexecSim.Language.Compilation;
-using KexecSim.Reporting;
 using KexecSim.Language.Loading;
+using KexecSim.Language;
+using KexecSim.Program;
+using KexecSim.Reporting;
 
 namespace KexecSim.Cli.Commands;
 
@@ -87,7 +87,7 @@ public static class ReplayCommand
             stderr.WriteLine($"kexecsim: {root} has no scenario \"{file.Scenario}\" any more");
             return null;
         }
-        if (TraceFile.HashModel(loaded.Units) != file.Model.Sha256)
+        if (TraceFile.HashModel(loaded.Units.Select(u => u.Source)) != file.Model.Sha256)
         {
             stderr.WriteLine($"kexecsim: warning: the model changed since the trace was written (sha256 differs); replaying anyway");
         }

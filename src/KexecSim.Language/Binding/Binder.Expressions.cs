@@ -1,6 +1,6 @@
 using KexecSim.Language.Diagnostics;
 using KexecSim.Language.Syntax;
-using KexecSim.Language.Text;
+using KexecSim.Program;
 
 namespace KexecSim.Language.Binding;
 

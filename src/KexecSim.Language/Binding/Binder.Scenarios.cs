@@ -1,7 +1,7 @@
 using KexecSim.Language.Compilation;
 using KexecSim.Language.Diagnostics;
 using KexecSim.Language.Syntax;
-using KexecSim.Language.Text;
+using KexecSim.Program;
 
 namespace KexecSim.Language.Binding;
 

@@ -1,7 +1,7 @@
 using KexecSim.Language.Compilation;
 using KexecSim.Language.Diagnostics;
 using KexecSim.Language.Syntax;
-using KexecSim.Language.Text;
+using KexecSim.Program;
 
 namespace KexecSim.Language.Binding;
 
@@ -68,7 +68,7 @@ public sealed partial class Binder
 
     private BoundProgram BindProgram(IReadOnlyList<CompilationUnit> units)
     {
-        foreach (var builtin in BuiltinValues.Constants)
+        foreach (var builtin in BuiltinConstants.All)
         {
             _globals[builtin.Name] = builtin;
         }
@@ -266,7 +266,7 @@ public sealed partial class Binder
             return false;
         }
         if (_globals.TryGetValue(name.Text, out var existing) && existing is BuiltinConstantSymbol builtin
-            && BuiltinValues.ProjectNames.Contains(builtin.Name))
+            && BuiltinConstants.ProjectNames.Contains(builtin.Name))
         {
             // The names the project added beyond LANGUAGE.md may be taken by a model for its own
             // constants: its declaration wins, with a warning. The contract's own names stay reserved.

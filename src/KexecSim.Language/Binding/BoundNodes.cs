@@ -1,5 +1,5 @@
 using KexecSim.Language.Syntax;
-using KexecSim.Language.Text;
+using KexecSim.Program;
 
 namespace KexecSim.Language.Binding;
 
@@ -56,35 +56,6 @@ public sealed class BoundAllCpusMask(TextSpan span) : BoundExpression(span, KTyp
 public sealed class BoundFunctionReference(TextSpan span, FunctionSymbol function) : BoundExpression(span, KType.Void)
 {
     public FunctionSymbol Function { get; } = function;
-}
-
-public enum UnaryOp
-{
-    Negate,
-    LogicalNot,
-    BitwiseNot,
-}
-
-public enum BinaryOp
-{
-    Add,
-    Subtract,
-    Multiply,
-    Divide,
-    Modulo,
-    BitAnd,
-    BitOr,
-    BitXor,
-    ShiftLeft,
-    ShiftRight,
-    Equal,
-    NotEqual,
-    Less,
-    LessOrEqual,
-    Greater,
-    GreaterOrEqual,
-    LogicalAnd,
-    LogicalOr,
 }
 
 public sealed class BoundUnary(TextSpan span, UnaryOp op, BoundExpression operand, KType type) : BoundExpression(span, type)

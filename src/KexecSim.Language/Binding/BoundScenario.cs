@@ -1,6 +1,5 @@
-using KexecSim.Language.Compilation;
 using KexecSim.Language.Syntax;
-using KexecSim.Language.Text;
+using KexecSim.Program;
 
 namespace KexecSim.Language.Binding;
 
@@ -11,39 +10,9 @@ public sealed record BoundRuns(TextSpan Span, IReadOnlyList<BoundCpuRange> Cpus,
 
 public sealed record BoundInitCpu(TextSpan Span, IReadOnlyList<BoundCpuRange> Cpus, FunctionSymbol Body);
 
-public enum FaultKind
-{
-    Nmi,
-    Smi,
-    Mce,
-}
-
 public sealed record BoundInject(TextSpan Span, FaultKind Fault, BoundExpression Budget, IReadOnlyList<BoundCpuRange>? Cpus);
 
 public sealed record BoundDefine(TextSpan Span, ConstSymbol Constant, BoundExpression Value);
-
-/// <summary>What a scenario expects: nothing stated, <c>pass</c>, or a violation code.</summary>
-public readonly record struct Expectation(bool IsStated, ViolationCode? Code)
-{
-    public static readonly Expectation None = new(false, null);
-    public static readonly Expectation Pass = new(true, null);
-
-    public bool IsPass => IsStated && Code is null;
-
-    public override string ToString() => !IsStated ? "-" : Code is { } c ? c.Name() : "pass";
-}
-
-public enum Vendor
-{
-    Intel,
-    Amd,
-}
-
-public enum CacheTopology
-{
-    Private,
-    Package,
-}
 
 /// <summary>The platform block as bound expressions; values are fixed when the scenario is instantiated.</summary>
 public sealed class BoundPlatform

@@ -1,3 +1,5 @@
+using KexecSim.Program;
+
 namespace KexecSim.Language.Binding;
 
 /// <summary>How an intrinsic argument is checked and passed.</summary>
@@ -28,22 +30,6 @@ public enum ParamKind
     Condition,
     /// <summary>A value of the type of the variable given as the first argument (cmpxchg, xchg, atomic_set).</summary>
     VariableValue,
-}
-
-public enum IntrinsicId
-{
-    ThisCpu, NrCpus, CpuHas, CpuHasBug, Cpuid, KernelKey,
-    LocalIrqDisable, LocalIrqEnable,
-    SendIpi, SendIpiMask, SendIpiAllButSelf, SendNmi, SendNmiMask, SendNmiAllButSelf, SendInit,
-    Hlt, Monitor, Mwait, Vmxon, Vmxoff, Clgi, Stgi,
-    Load, Store, Movnti, Movdir64b, Clflush, Wbinvd, Wbnoinvd, TdxKey, SevKey,
-    CpumaskSetCpu, CpumaskClearCpu, CpumaskTestCpu, CpumaskEmpty, CpumaskWeight, CpumaskCopy, CpumaskAndNot,
-    CpumaskClear, CpumaskFirst,
-    AtomicRead, AtomicSet, AtomicInc, AtomicDec, AtomicIncReturn, AtomicDecReturn, Cmpxchg, Xchg,
-    Udelay, WaitUntil,
-    SevCmd, SnpState, TdxState,
-    BootNextKernel, DmaWrite, Vmrun, PlatformReset, Done,
-    Panic, PrErr, PrWarn, WarnOn, BugOn, Choose, Assert,
 }
 
 /// <summary>The signature and step class of one intrinsic of LANGUAGE.md section 5.</summary>
@@ -168,55 +154,30 @@ public static class Intrinsics
     }.ToDictionary(i => i.Name, StringComparer.Ordinal);
 
     /// <summary>CPU feature names of <c>cpu_has</c> and the platform's <c>features</c> list.</summary>
-    public static readonly IReadOnlyList<string> Features =
-        ["HYPERVISOR", "SME", "SEV", "SEV_ES", "SEV_SNP", "TDX_HOST_PLATFORM", "TDX_GUEST"];
+    public static readonly IReadOnlyList<string> Features = CpuFeatures.Names;
 
     /// <summary>Bug names known without a platform declaring them.</summary>
     public static readonly IReadOnlyList<string> KnownBugs = ["TDX_PW_MCE"];
 }
 
-/// <summary>Built-in value names and their encodings (shared by the compiler and the machine).</summary>
-public static class BuiltinValues
+/// <summary>The built-in constants a model may name, with their types (values from <see cref="BuiltinValues"/>).</summary>
+public static class BuiltinConstants
 {
-    /// <summary>The initial value token of every line.</summary>
-    public const long OldContent = unchecked((long)0x8000_0000_0000_0001UL);
-
-    /// <summary>What a read with the wrong key returns.</summary>
-    public const long Garbage = unchecked((long)0x8000_0000_0000_0002UL);
-
-    // Keys: 0 = no encryption, 1 = the SME C-bit, TDX KeyIDs and SEV ASIDs in their own ranges.
-    public const long KeyNone = 0;
-    public const long KeySme = 1;
-    public const long TdxKeyBase = 0x1_0000;
-    public const long SevKeyBase = 0x2_0000;
-    public const long KeyIndexMask = 0xFFFF;
-
-    // SEV firmware commands and status words (status values follow the PSP's SEV_RET_* codes).
-    public const long SnpInit = 1;
-    public const long SnpDecommission = 2;
-    public const long SnpDfFlush = 3;
-    public const long SnpShutdownEx = 4;
-    public const long SevOk = 0;
-    public const long InvalidPlatformState = 0x1;
-    public const long InvalidGuestState = 0x2;
-    public const long WbinvdRequired = 0xE;
-    public const long DfflushRequired = 0xF;
-
-    public static readonly IReadOnlyList<BuiltinConstantSymbol> Constants =
+    public static readonly IReadOnlyList<BuiltinConstantSymbol> All =
     [
-        new("OLD_CONTENT", KType.Int, OldContent),
-        new("GARBAGE", KType.Int, Garbage),
-        new("KEY_NONE", KType.Key, KeyNone),
-        new("KEY_SME", KType.Key, KeySme),
-        new("SNP_INIT", KType.Int, SnpInit),
-        new("SNP_DECOMMISSION", KType.Int, SnpDecommission),
-        new("SNP_DF_FLUSH", KType.Int, SnpDfFlush),
-        new("SNP_SHUTDOWN_EX", KType.Int, SnpShutdownEx),
-        new("SEV_OK", KType.Int, SevOk),
-        new("WBINVD_REQUIRED", KType.Int, WbinvdRequired),
-        new("DFFLUSH_REQUIRED", KType.Int, DfflushRequired),
-        new("INVALID_GUEST_STATE", KType.Int, InvalidGuestState),
-        new("INVALID_PLATFORM_STATE", KType.Int, InvalidPlatformState),
+        new("OLD_CONTENT", KType.Int, BuiltinValues.OldContent),
+        new("GARBAGE", KType.Int, BuiltinValues.Garbage),
+        new("KEY_NONE", KType.Key, BuiltinValues.KeyNone),
+        new("KEY_SME", KType.Key, BuiltinValues.KeySme),
+        new("SNP_INIT", KType.Int, BuiltinValues.SnpInit),
+        new("SNP_DECOMMISSION", KType.Int, BuiltinValues.SnpDecommission),
+        new("SNP_DF_FLUSH", KType.Int, BuiltinValues.SnpDfFlush),
+        new("SNP_SHUTDOWN_EX", KType.Int, BuiltinValues.SnpShutdownEx),
+        new("SEV_OK", KType.Int, BuiltinValues.SevOk),
+        new("WBINVD_REQUIRED", KType.Int, BuiltinValues.WbinvdRequired),
+        new("DFFLUSH_REQUIRED", KType.Int, BuiltinValues.DfflushRequired),
+        new("INVALID_GUEST_STATE", KType.Int, BuiltinValues.InvalidGuestState),
+        new("INVALID_PLATFORM_STATE", KType.Int, BuiltinValues.InvalidPlatformState),
         new("SNP_STATE_UNINIT", KType.Int, 0),
         new("SNP_STATE_INIT", KType.Int, 1),
         new("TDX_STATE_UNINIT", KType.Int, 0),
@@ -225,27 +186,4 @@ public static class BuiltinValues
 
     /// <summary>Built-in names this project added beyond LANGUAGE.md: a model may reuse them.</summary>
     public static readonly IReadOnlySet<string> ProjectNames = new HashSet<string>(StringComparer.Ordinal) { "TDX_STATE_UNINIT", "TDX_STATE_INIT" };
-
-    public static long TdxKey(long keyId) => TdxKeyBase | (keyId & KeyIndexMask);
-
-    public static long SevKey(long asid) => SevKeyBase | (asid & KeyIndexMask);
-
-    /// <summary>A value token as a reader wants to see it.</summary>
-    public static string FormatValue(long value) => value switch
-    {
-        OldContent => "OLD_CONTENT",
-        Garbage => "GARBAGE",
-        // Kernel habit: magic values (0xDEADBEEF, an image token) read better in hex.
-        >= 0x10000 or <= -0x10000 => "0x" + value.ToString("x", System.Globalization.CultureInfo.InvariantCulture),
-        _ => value.ToString(System.Globalization.CultureInfo.InvariantCulture),
-    };
-
-    public static string FormatKey(long key) => key switch
-    {
-        KeyNone => "KEY_NONE",
-        KeySme => "KEY_SME",
-        _ when (key & ~KeyIndexMask) == TdxKeyBase => $"tdx_key({key & KeyIndexMask})",
-        _ when (key & ~KeyIndexMask) == SevKeyBase => $"sev_key({key & KeyIndexMask})",
-        _ => $"key({key})",
-    };
 }

@@ -1,5 +1,5 @@
 using KexecSim.Language.Syntax;
-using KexecSim.Language.Text;
+using KexecSim.Program;
 
 namespace KexecSim.Language.Binding;
 

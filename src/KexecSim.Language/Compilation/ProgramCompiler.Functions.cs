@@ -1,6 +1,6 @@
 using KexecSim.Language.Binding;
 using KexecSim.Language.Diagnostics;
-using KexecSim.Language.Text;
+using KexecSim.Program;
 
 namespace KexecSim.Language.Compilation;
 

@@ -1,6 +1,6 @@
 using KexecSim.Language.Binding;
 using KexecSim.Language.Diagnostics;
-using KexecSim.Language.Text;
+using KexecSim.Program;
 
 namespace KexecSim.Language.Compilation;
 
@@ -83,7 +83,7 @@ public sealed partial class ProgramCompiler
                     if (!broken)
                     {
                         Report(source, DiagnosticCode.SymmetricComparesCpuId, span,
-                            $"'symmetric {list}' is not true: '{text}' at {new SourceSpan(function.Source, comparison.Span)} compares a CPU id with a constant");
+                            $"'symmetric {list}' is not true: '{text}' at {new SourceSpan(function.Source!, comparison.Span)} compares a CPU id with a constant");
                     }
                     broken = true;
                 }
@@ -129,7 +129,7 @@ public sealed partial class ProgramCompiler
         string Ignore(FunctionSymbol function, TextSpan at, string why)
         {
             var text = function.Source!.Excerpt(at);
-            var reason = $"'{text}' at {new SourceSpan(function.Source, at)}: {why}";
+            var reason = $"'{text}' at {new SourceSpan(function.Source!, at)}: {why}";
             Report(source, DiagnosticCode.SymmetryIgnored, span, $"'symmetric {list}' is not used: {reason}");
             return reason;
         }

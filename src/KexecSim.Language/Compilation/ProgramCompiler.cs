@@ -1,6 +1,6 @@
 using KexecSim.Language.Binding;
 using KexecSim.Language.Diagnostics;
-using KexecSim.Language.Text;
+using KexecSim.Program;
 
 namespace KexecSim.Language.Compilation;
 
@@ -115,9 +115,9 @@ public sealed partial class ProgramCompiler
             var id = _functionIds[handler];
             switch (handler.Handler)
             {
-                case Syntax.HandlerKind.Nmi: nmi = id; break;
-                case Syntax.HandlerKind.Mce: mce = id; break;
-                case Syntax.HandlerKind.Vector when handler.Vector is not null:
+                case HandlerKind.Nmi: nmi = id; break;
+                case HandlerKind.Mce: mce = id; break;
+                case HandlerKind.Vector when handler.Vector is not null:
                     vectors[Evaluate(handler.Vector, handler.Source)] = id;
                     break;
             }
@@ -693,7 +693,8 @@ public sealed partial class ProgramCompiler
             {
                 Id = variable.Ordinal,
                 Name = variable.Name,
-                Type = variable.Type,
+                TypeName = variable.Type.Name,
+                IsMask = variable.Type.Kind == TypeKind.Cpumask,
                 IsPercpu = variable.IsPercpu,
                 InitialValue = initial,
                 HomeLinePerCpu = perCpu,

@@ -1,4 +1,4 @@
-using KexecSim.Language.Text;
+using KexecSim.Program;
 
 namespace KexecSim.Language.Diagnostics;
 

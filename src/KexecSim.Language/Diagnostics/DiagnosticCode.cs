@@ -100,7 +100,9 @@ public enum DiagnosticCode
     TooManyErrors = 902,
     ExpressionTooComplex = 903,
 
-    // Coverage after an exhaustive check (KF095x): what the explored runs never reached
+    // Coverage after an exhaustive check (KF095x): what the explored runs never reached. The explorer
+    // prints these with its own CoverageCode (it does not reference the front end); ArchitectureTests
+    // keeps the numbers and severities the same.
     NeverReached = 950,
     HandlerNeverRan = 951,
     StatementsNeverReached = 952,

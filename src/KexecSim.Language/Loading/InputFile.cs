@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using KexecSim.Program;
 
 namespace KexecSim.Language.Loading;
 

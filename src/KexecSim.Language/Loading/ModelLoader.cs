@@ -1,7 +1,7 @@
 using System.Text;
 using KexecSim.Language.Diagnostics;
 using KexecSim.Language.Syntax;
-using KexecSim.Language.Text;
+using KexecSim.Program;
 
 namespace KexecSim.Language.Loading;
 

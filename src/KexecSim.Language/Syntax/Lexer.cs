@@ -1,6 +1,6 @@
 using System.Text;
 using KexecSim.Language.Diagnostics;
-using KexecSim.Language.Text;
+using KexecSim.Program;
 
 namespace KexecSim.Language.Syntax;
 

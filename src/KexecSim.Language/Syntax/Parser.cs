@@ -1,5 +1,5 @@
 using KexecSim.Language.Diagnostics;
-using KexecSim.Language.Text;
+using KexecSim.Program;
 
 namespace KexecSim.Language.Syntax;
 

@@ -1,4 +1,4 @@
-using KexecSim.Language.Text;
+using KexecSim.Program;
 
 namespace KexecSim.Language.Syntax;
 
@@ -253,13 +253,6 @@ public sealed class FunctionDeclaration(TextSpan span, Token name, IReadOnlyList
     public BlockStatement Body { get; } = body;
 }
 
-public enum HandlerKind
-{
-    Vector,
-    Nmi,
-    Mce,
-}
-
 public sealed class HandlerDeclaration(TextSpan span, Token keyword, HandlerKind kind, ExpressionSyntax? vector, HomeClause? home, BlockStatement body)
     : DeclarationSyntax(span)
 {
@@ -357,7 +350,7 @@ public sealed class ExpectItem(TextSpan span, Token keyword, Token outcome) : Sc
 
 // ───────────────────────────── File ─────────────────────────────
 
-public sealed class CompilationUnit(Text.SourceText source, IReadOnlyList<DeclarationSyntax> declarations) : SyntaxNode(new TextSpan(0, source.Length))
+public sealed class CompilationUnit(SourceText source, IReadOnlyList<DeclarationSyntax> declarations) : SyntaxNode(new TextSpan(0, source.Length))
 {
     public SourceText Source { get; } = source;
     public IReadOnlyList<DeclarationSyntax> Declarations { get; } = declarations;

@@ -1,6 +1,6 @@
 using System.Reflection;
 using System.Text;
-using KexecSim.Language.Text;
+using KexecSim.Program;
 
 namespace KexecSim.Language.Syntax;
 

@@ -1,4 +1,4 @@
-namespace KexecSim.Language.Compilation;
+namespace KexecSim.Program;
 
 /// <summary>The stable violation codes of SEMANTICS.md section 7 (the words of <c>expect</c>).</summary>
 public enum ViolationCode

@@ -1,4 +1,4 @@
-namespace KexecSim.Language.Text;
+namespace KexecSim.Program;
 
 /// <summary>The text of one .kflow file with a line table for positions.</summary>
 public sealed class SourceText
@@ -54,36 +54,6 @@ public sealed class SourceText
     }
 
     public string ToString(TextSpan span) => Text.Substring(span.Start, span.Length);
-
-    /// <summary>
-    /// The text of a span as a diagnostic quotes it: on one line (every run of white space, line breaks
-    /// included, is one space) and at most <see cref="Diagnostics.DiagnosticText.MaxTokenLength"/> characters.
-    /// </summary>
-    public string Excerpt(TextSpan span)
-    {
-        var text = ToString(span);
-        var builder = new System.Text.StringBuilder(Math.Min(text.Length, 2 * Diagnostics.DiagnosticText.MaxTokenLength));
-        var space = false;
-        foreach (var c in text)
-        {
-            if (char.IsWhiteSpace(c))
-            {
-                space = builder.Length > 0;
-                continue;
-            }
-            if (space)
-            {
-                builder.Append(' ');
-                space = false;
-            }
-            builder.Append(c);
-            if (builder.Length > Diagnostics.DiagnosticText.MaxTokenLength)
-            {
-                break;
-            }
-        }
-        return Diagnostics.DiagnosticText.Token(builder.ToString());
-    }
 }
 
 /// <summary>A range of characters in one source file.</summary>
@@ -96,16 +66,4 @@ public readonly record struct TextSpan(int Start, int Length)
     public TextSpan Cover(TextSpan other) => FromBounds(Math.Min(Start, other.Start), Math.Max(End, other.End));
 
     public override string ToString() => $"[{Start}..{End})";
-}
-
-/// <summary>A span together with the file it belongs to.</summary>
-public readonly record struct SourceSpan(SourceText Source, TextSpan Span)
-{
-    public (int Line, int Column) Start => Source.GetLineColumn(Span.Start);
-
-    public override string ToString()
-    {
-        var (line, column) = Start;
-        return $"{Diagnostics.DiagnosticText.Escape(Source.Path)}:{line}:{column}";
-    }
 }

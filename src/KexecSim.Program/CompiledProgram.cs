@@ -1,8 +1,4 @@
-using KexecSim.Language.Binding;
-using KexecSim.Language.Syntax;
-using KexecSim.Language.Text;
-
-namespace KexecSim.Language.Compilation;
+namespace KexecSim.Program;
 
 /// <summary>One function's code: instructions with visible-action boundaries marked, and debug spans.</summary>
 public sealed class CompiledFunction
@@ -66,7 +62,8 @@ public sealed class CompiledVariable
 {
     public required int Id { get; init; }
     public required string Name { get; init; }
-    public required KType Type { get; init; }
+    /// <summary>The kflow type's name (int, bool, cpumask, key, line, or the enum's name).</summary>
+    public required string TypeName { get; init; }
     public required bool IsPercpu { get; init; }
     public required long InitialValue { get; init; }
 
@@ -74,9 +71,22 @@ public sealed class CompiledVariable
     public required int[] HomeLinePerCpu { get; init; }
     public required DebugSpan Declaration { get; init; }
 
-    public bool IsMask => Type.Kind == TypeKind.Cpumask;
+    /// <summary>A cpumask variable (its value spans CpumaskWords slots).</summary>
+    public required bool IsMask { get; init; }
 
     public int HomeLine(int cpu) => IsPercpu ? HomeLinePerCpu[cpu] : HomeLinePerCpu[0];
+}
+
+public enum Vendor
+{
+    Intel,
+    Amd,
+}
+
+public enum CacheTopology
+{
+    Private,
+    Package,
 }
 
 /// <summary>The platform block with every value fixed.</summary>
@@ -86,7 +96,7 @@ public sealed class PlatformSpec
     public required int Cpus { get; init; }
     public required int Bsp { get; init; }
 
-    /// <summary>Feature names of <see cref="Intrinsics.Features"/> present on the platform.</summary>
+    /// <summary>Feature names of <see cref="CpuFeatures.Names"/> present on the platform.</summary>
     public required IReadOnlySet<string> Features { get; init; }
     public required IReadOnlySet<string> Bugs { get; init; }
     public required IReadOnlyDictionary<long, long> Cpuid { get; init; }
@@ -104,7 +114,25 @@ public sealed record EntryPoint(int Function, long[] Arguments);
 
 public sealed record InitBlock(IReadOnlyList<int> Cpus, int Function);
 
+public enum FaultKind
+{
+    Nmi,
+    Smi,
+    Mce,
+}
+
 public sealed record FaultBudget(FaultKind Fault, int Budget, IReadOnlyList<int> Cpus);
+
+/// <summary>What a scenario expects: nothing stated, <c>pass</c>, or a violation code.</summary>
+public readonly record struct Expectation(bool IsStated, ViolationCode? Code)
+{
+    public static readonly Expectation None = new(false, null);
+    public static readonly Expectation Pass = new(true, null);
+
+    public bool IsPass => IsStated && Code is null;
+
+    public override string ToString() => !IsStated ? "-" : Code is { } c ? c.Name() : "pass";
+}
 
 /// <summary>A scenario instance compiled against the model: everything the machine needs, nothing of the syntax.</summary>
 public sealed class CompiledProgram
@@ -166,31 +194,6 @@ public sealed class CompiledProgram
     }
 }
 
-public sealed record CompileOptions
-{
-    /// <summary>
-    /// Values that override consts as they are, without a type check: the values a trace file recorded
-    /// (the command line's <c>-D</c> goes through <see cref="CommandLineDefines"/>).
-    /// </summary>
-    public IReadOnlyDictionary<string, long> Defines { get; init; } = new Dictionary<string, long>();
-
-    /// <summary>
-    /// <c>-D NAME=VALUE</c> as written: VALUE an integer, true/false, or the name of a const or enum value
-    /// (resolved in each model), type-checked against the const like a scenario's <c>define</c>. They
-    /// override the declaration and the scenario's <c>define</c>.
-    /// </summary>
-    public IReadOnlyDictionary<string, string> CommandLineDefines { get; init; } = new Dictionary<string, string>();
-
-    /// <summary>Skip (instead of reporting) a <c>-D</c> of a const the model lacks: <c>check</c> over the
-    /// catalog applies each <c>-D</c> to the models that have the const and names the others itself.</summary>
-    public bool SkipDefinesOfMissingConstants { get; init; }
-
-    /// <summary><c>--cpus N</c>: stretch or shrink CPU ranges that end at the last CPU.</summary>
-    public int? Cpus { get; init; }
-
-    public static readonly CompileOptions Default = new();
-}
-
 /// <summary>The largest machine a scenario may describe.</summary>
 public static class Limits
 {
@@ -198,9 +201,3 @@ public static class Limits
     public const int MaxLines = 1 << 20;
 }
 
-internal static class SourceSpans
-{
-    public static DebugSpan Of(SourceText? source, TextSpan span) => new(source ?? Empty, span);
-
-    public static readonly SourceText Empty = new("<built-in>", string.Empty);
-}

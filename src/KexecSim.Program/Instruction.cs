@@ -1,6 +1,4 @@
-using KexecSim.Language.Text;
-
-namespace KexecSim.Language.Compilation;
+namespace KexecSim.Program;
 
 /// <summary>The compiled program's instruction set: a small stack machine whose operand stack holds
 /// exactly the live temporaries of the current statement (so it is canonical between steps).</summary>
@@ -31,9 +29,9 @@ public enum OpCode : byte
     PushLocalRef,
     /// <summary>Push the place reference of cpu_all_mask.</summary>
     PushAllMask,
-    /// <summary>Pop one, push op A (a <see cref="Binding.UnaryOp"/>).</summary>
+    /// <summary>Pop one, push op A (a <see cref="UnaryOp"/>).</summary>
     Unary,
-    /// <summary>Pop right then left, push op A (a <see cref="Binding.BinaryOp"/>); division by zero is MODEL_ERROR.</summary>
+    /// <summary>Pop right then left, push op A (a <see cref="BinaryOp"/>); division by zero is MODEL_ERROR.</summary>
     Binary,
     Dup,
     Pop,
@@ -55,7 +53,7 @@ public enum OpCode : byte
     Call,
     /// <summary>Return; A = 1 when a value is on the stack.</summary>
     Return,
-    /// <summary>Intrinsic A (an <see cref="Binding.IntrinsicId"/>) with B arguments popped.</summary>
+    /// <summary>Intrinsic A (an <see cref="IntrinsicId"/>) with B arguments popped.</summary>
     Intrinsic,
     /// <summary>Nondeterministic jump to one of the B targets of branch table A.</summary>
     Either,
@@ -98,9 +96,9 @@ public readonly record struct Instruction(OpCode Op, InstructionFlags Flags, int
         return Op switch
         {
             OpCode.PushConst => $"{Op} {B}{flags}",
-            OpCode.Intrinsic => $"{Op} {(Binding.IntrinsicId)A}/{B}{flags}",
-            OpCode.Unary => $"{Op} {(Binding.UnaryOp)A}{flags}",
-            OpCode.Binary => $"{Op} {(Binding.BinaryOp)A}{flags}",
+            OpCode.Intrinsic => $"{Op} {(IntrinsicId)A}/{B}{flags}",
+            OpCode.Unary => $"{Op} {(UnaryOp)A}{flags}",
+            OpCode.Binary => $"{Op} {(BinaryOp)A}{flags}",
             OpCode.Call or OpCode.Either or OpCode.ClearLocals => $"{Op} {A} {B}{flags}",
             OpCode.Nop or OpCode.Dup or OpCode.Pop or OpCode.PushAllMask or OpCode.AtomicBegin or OpCode.AtomicEnd or OpCode.End => $"{Op}{flags}",
             _ => $"{Op} {A}{flags}",
