@@ -62,6 +62,19 @@ public sealed class ArchitectureTests
     }
 
     [Fact]
+    public void Every_file_docs_architecture_names_exists()
+    {
+        // docs/architecture.md tells a reader where each rule lives; a file moved or renamed without
+        // it would send them nowhere.
+        var doc = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "docs", "architecture.md"));
+        var named = System.Text.RegularExpressions.Regex.Matches(doc, "`((?:src|tests)/[^`]+)`").Select(m => m.Groups[1].Value).Distinct().ToList();
+        Assert.True(named.Count >= 15, $"the table names {named.Count} files");
+        Assert.All(named, path => Assert.True(
+            File.Exists(Path.Combine(TestPaths.RepositoryRoot, path)) || Directory.Exists(Path.Combine(TestPaths.RepositoryRoot, path)),
+            $"docs/architecture.md names {path}, which does not exist"));
+    }
+
+    [Fact]
     public void Every_source_project_has_a_place_in_the_layering()
     {
         var projects = Directory.GetDirectories(Source).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
