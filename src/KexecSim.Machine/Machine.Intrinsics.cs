@@ -353,7 +353,7 @@ public sealed partial class Machine
             case IntrinsicId.SnpState:
                 return Result(_state.SnpInitialized ? 1 : 0);
             case IntrinsicId.TdxState:
-                return Result(Layout.HasFeature("TDX_HOST_PLATFORM") ? 1 : 0);
+                return Result(Layout.HasFeature(PlatformFeatures.TdxHostPlatform) ? 1 : 0);
 
             // ── kexec and the next kernel
             case IntrinsicId.BootNextKernel:
@@ -491,9 +491,9 @@ public sealed partial class Machine
 
     private Status StartWbinvd(bool invalidate)
     {
-        if (Layout.InGuest && (Layout.HasFeature("TDX_GUEST") || Layout.HasFeature("SEV_ES") || Layout.HasFeature("SEV_SNP")))
+        if (Layout.InGuest && Layout.HasFeature(PlatformFeatures.TdxGuest | PlatformFeatures.SevEs | PlatformFeatures.SevSnp))
         {
-            var exception = Layout.HasFeature("TDX_GUEST") ? "#VE" : "#VC";
+            var exception = Layout.HasFeature(PlatformFeatures.TdxGuest) ? "#VE" : "#VC";
             Fail(ViolationCode.GuestException, $"CPU {_cpuId} executed {(invalidate ? "WBINVD" : "WBNOINVD")} in a confidential guest: {exception}");
             return Status.Violation;
         }

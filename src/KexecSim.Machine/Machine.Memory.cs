@@ -293,7 +293,7 @@ public sealed partial class Machine
         }
         FlushEverywhere(CacheEntry.MakeTag(line, key), writeBack: true);
         ref var state = ref _state.Lines[line];
-        var erratum = _program.Platform.Bugs.Contains("TDX_PW_MCE");
+        var erratum = Layout.TdxPartialWriteErratum;
         if (erratum && (state.Flags & LineFlags.TdOwned) != 0 && key != state.Key)
         {
             state.Flags |= LineFlags.Poisoned;

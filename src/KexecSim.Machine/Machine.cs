@@ -316,7 +316,7 @@ public sealed partial class Machine
         }
         state.Finished = false;
         state.PoweredOff = false;
-        state.SnpInitialized = platform.SnpGuests > 0 || (platform.HasFeature("SEV_SNP") && !platform.HasFeature("HYPERVISOR"));
+        state.SnpInitialized = platform.SnpGuests > 0 || (Layout.HasFeature(PlatformFeatures.SevSnp) && !Layout.InGuest);
         state.NeedsDfFlush = false;
         Array.Clear(state.NeedsWbinvd);
         for (var g = 1; g < state.GuestStates.Length; g++)

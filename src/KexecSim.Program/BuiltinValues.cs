@@ -56,4 +56,41 @@ public static class CpuFeatures
 {
     public static readonly IReadOnlyList<string> Names =
         ["HYPERVISOR", "SME", "SEV", "SEV_ES", "SEV_SNP", "TDX_HOST_PLATFORM", "TDX_GUEST"];
+
+    /// <summary>The bug the machine itself models (SEMANTICS.md section 3, partial writes).</summary>
+    public const string TdxPartialWriteBug = "TDX_PW_MCE";
+
+    /// <summary>The flag of a feature name of <see cref="Names"/> (bit i for name i).</summary>
+    public static PlatformFeatures FlagOf(string name)
+    {
+        var index = IndexOf(name);
+        return index < 0 ? PlatformFeatures.None : (PlatformFeatures)(1 << index);
+    }
+
+    private static int IndexOf(string name)
+    {
+        for (var i = 0; i < Names.Count; i++)
+        {
+            if (Names[i] == name)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+}
+
+/// <summary>The platform's features as a bit set, in the order of <see cref="CpuFeatures.Names"/>:
+/// what the machine tests in its hot path, never a string.</summary>
+[Flags]
+public enum PlatformFeatures : byte
+{
+    None = 0,
+    Hypervisor = 1 << 0,
+    Sme = 1 << 1,
+    Sev = 1 << 2,
+    SevEs = 1 << 3,
+    SevSnp = 1 << 4,
+    TdxHostPlatform = 1 << 5,
+    TdxGuest = 1 << 6,
 }

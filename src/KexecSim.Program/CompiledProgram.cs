@@ -108,6 +108,11 @@ public sealed class PlatformSpec
     public required long WbinvdMicroseconds { get; init; }
 
     public bool HasFeature(string name) => Features.Contains(name);
+
+    /// <summary>The features as bits (built once: the set is fixed).</summary>
+    public PlatformFeatures FeatureFlags => _flags ??= Features.Aggregate(PlatformFeatures.None, (all, name) => all | CpuFeatures.FlagOf(name));
+
+    private PlatformFeatures? _flags;
 }
 
 public sealed record EntryPoint(int Function, long[] Arguments);

@@ -94,3 +94,26 @@ public sealed class StateRules
         Assert.Equal(7, check.Result.Statistics.States);
     }
 }
+
+/// <summary>The platform as the machine tests it: features as bits, one per name of the language.</summary>
+public sealed class PlatformFeatureRules
+{
+    [Fact]
+    public void Platform_features_are_bits_in_the_order_of_their_names()
+    {
+        var names = KexecSim.Program.CpuFeatures.Names;
+        Assert.Equal(names.Count, Enum.GetValues<KexecSim.Program.PlatformFeatures>().Length - 1);
+        for (var i = 0; i < names.Count; i++)
+        {
+            var flag = KexecSim.Program.CpuFeatures.FlagOf(names[i]);
+            Assert.Equal(1 << i, (int)flag);
+            Assert.Equal(names[i].Replace("_", string.Empty, StringComparison.Ordinal), flag.ToString().ToUpperInvariant());
+        }
+        Assert.Equal(KexecSim.Program.PlatformFeatures.None, KexecSim.Program.CpuFeatures.FlagOf("NOT_A_FEATURE"));
+        var program = RuleHarness.Compile("""
+            fn f() { done(); }
+            scenario "s" { platform { vendor amd; features SEV_SNP, HYPERVISOR; } cpu 0 runs f(); expect pass; }
+            """);
+        Assert.Equal(KexecSim.Program.PlatformFeatures.SevSnp | KexecSim.Program.PlatformFeatures.Hypervisor, program.Platform.FeatureFlags);
+    }
+}

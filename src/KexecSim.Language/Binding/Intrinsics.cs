@@ -157,7 +157,7 @@ public static class Intrinsics
     public static readonly IReadOnlyList<string> Features = CpuFeatures.Names;
 
     /// <summary>Bug names known without a platform declaring them.</summary>
-    public static readonly IReadOnlyList<string> KnownBugs = ["TDX_PW_MCE"];
+    public static readonly IReadOnlyList<string> KnownBugs = [CpuFeatures.TdxPartialWriteBug];
 }
 
 /// <summary>The built-in constants a model may name, with their types (values from <see cref="BuiltinValues"/>).</summary>
