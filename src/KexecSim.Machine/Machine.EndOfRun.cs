@@ -149,16 +149,14 @@ public sealed partial class Machine
     }
 
     /// <summary>An event is pending for the CPU, or a stray fault may still be injected into it.</summary>
-    private bool EventMayCome(MachineState state, int c)
+    private bool EventMayCome(MachineState state, int c) => HasPendingEvent(state.Cpus[c]) || FaultMayHit(state, c);
+
+    /// <summary>A stray fault (of <paramref name="kind"/>, or any) is still within budget for CPU <paramref name="c"/>.</summary>
+    private bool FaultMayHit(MachineState state, int c, FaultKind? kind = null)
     {
-        var cpu = state.Cpus[c];
-        if (HasPendingEvent(cpu))
-        {
-            return true;
-        }
         foreach (var fault in _program.Faults)
         {
-            if (state.Budgets[(int)fault.Fault] > 0 && fault.Cpus.Contains(c))
+            if ((kind is null || fault.Fault == kind) && state.Budgets[(int)fault.Fault] > 0 && fault.Cpus.Contains(c))
             {
                 return true;
             }
@@ -179,30 +177,17 @@ public sealed partial class Machine
         {
             var index = System.Numerics.BitOperations.TrailingZeroCount(pending);
             pending &= pending - 1;
-            if (index < Layout.VectorHandlerByIndex.Length && Layout.VectorHandlerByIndex[index] is var h and >= 0 && !_quiet.QuietFrom(h, 0))
+            if (index < Layout.VectorHandlerByIndex.Length && Acts(Layout.VectorHandlerByIndex[index]))
             {
                 return true;
             }
         }
-        bool Acts(int handler) => handler >= 0 && !_quiet.QuietFrom(handler, 0);
-        bool MayCome(CpuFlags latch, FaultKind kind)
-        {
-            if (cpu.Has(latch))
-            {
-                return true;
-            }
-            foreach (var fault in _program.Faults)
-            {
-                if (fault.Fault == kind && state.Budgets[(int)kind] > 0 && fault.Cpus.Contains(c))
-                {
-                    return true;
-                }
-            }
-            return false;
-        }
-        return (Acts(_program.NmiHandler) && MayCome(CpuFlags.PendingNmi, FaultKind.Nmi))
-            || (Acts(_program.MceHandler) && MayCome(CpuFlags.PendingMce, FaultKind.Mce));
+        return (Acts(_program.NmiHandler) && (cpu.Has(CpuFlags.PendingNmi) || FaultMayHit(state, c, FaultKind.Nmi)))
+            || (Acts(_program.MceHandler) && (cpu.Has(CpuFlags.PendingMce) || FaultMayHit(state, c, FaultKind.Mce)));
     }
+
+    /// <summary>A declared handler whose code is not quiet.</summary>
+    private bool Acts(int handler) => handler >= 0 && !_quiet.QuietFrom(handler, 0);
 
     private Violation? RunFinal(MachineState state)
     {
@@ -262,7 +247,7 @@ public sealed partial class Machine
         }
         if (cpu.Has(CpuFlags.PendingInit) && InitBlocked(cpu))
         {
-            parts.Add($"INIT pending, blocked by {(cpu.Has(CpuFlags.VmxRoot) ? "VMX root operation" : "GIF = 0")}");
+            parts.Add($"INIT pending, blocked by {InitBlockedBy(cpu)}");
         }
         return parts.Count == 0 ? string.Empty : " with " + string.Join("; and ", parts);
     }

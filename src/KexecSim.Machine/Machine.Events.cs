@@ -90,7 +90,15 @@ public sealed partial class Machine
         return target == _cpuId ? Status.Stopped : Status.Continue;
     }
 
-    /// <summary>Whether a pending non-maskable event can be taken now (SEMANTICS.md section 4).</summary>
+    /// <summary>Whether the pending maskable vectors can be taken now: IF = 1, GIF = 1, and the CPU runs,
+    /// halts or sleeps in MWAIT (SEMANTICS.md section 4).</summary>
+    private static bool VectorsDeliverable(CpuState cpu) =>
+        cpu.PendingVectors != 0 && cpu.Has(CpuFlags.InterruptsEnabled) && !cpu.Has(CpuFlags.GifClear)
+        && cpu.Mode is CpuMode.Running or CpuMode.Halted or CpuMode.Mwait;
+
+    /// <summary>Whether a pending non-maskable event can be taken now (SEMANTICS.md section 4; GIF = 0,
+    /// AMD APM vol. 2 "Global Interrupt Flag", holds NMI and SMI but not a machine check). The one
+    /// statement of deliverability: the transitions, the VMEXIT and the reports all ask here.</summary>
     private static bool Deliverable(CpuState cpu, EventKind kind) => kind switch
     {
         EventKind.Nmi => cpu.Has(CpuFlags.PendingNmi) && !cpu.Has(CpuFlags.NmiBlocked) && !cpu.Has(CpuFlags.GifClear) && cpu.Mode is not (CpuMode.WaitForSipi or CpuMode.InWbinvd),
@@ -109,10 +117,7 @@ public sealed partial class Machine
         {
             return;
         }
-        var mode = cpu.Mode;
-        // GIF = 0 holds maskable interrupts, NMI and SMI (AMD APM vol. 2, "Global Interrupt Flag"); not MCE.
-        var gif = !cpu.Has(CpuFlags.GifClear);
-        if (gif && cpu.PendingVectors != 0 && cpu.Has(CpuFlags.InterruptsEnabled) && mode is CpuMode.Running or CpuMode.Halted or CpuMode.Mwait)
+        if (VectorsDeliverable(cpu))
         {
             var pending = cpu.PendingVectors;
             while (pending != 0)
@@ -122,18 +127,12 @@ public sealed partial class Machine
                 transitions.Add(new Transition(TransitionKind.Deliver, c, (int)EventKind.Vector, index));
             }
         }
-        var notBlockedMode = gif && mode is not (CpuMode.WaitForSipi or CpuMode.InWbinvd);
-        if (cpu.Has(CpuFlags.PendingNmi) && !cpu.Has(CpuFlags.NmiBlocked) && notBlockedMode)
+        foreach (var kind in (ReadOnlySpan<EventKind>)[EventKind.Nmi, EventKind.Smi, EventKind.Mce])
         {
-            transitions.Add(new Transition(TransitionKind.Deliver, c, (int)EventKind.Nmi, 0));
-        }
-        if (cpu.Has(CpuFlags.PendingSmi) && notBlockedMode)
-        {
-            transitions.Add(new Transition(TransitionKind.Deliver, c, (int)EventKind.Smi, 0));
-        }
-        if (cpu.Has(CpuFlags.PendingMce) && mode != CpuMode.InWbinvd)
-        {
-            transitions.Add(new Transition(TransitionKind.Deliver, c, (int)EventKind.Mce, 0));
+            if (Deliverable(cpu, kind))
+            {
+                transitions.Add(new Transition(TransitionKind.Deliver, c, (int)kind, 0));
+            }
         }
     }
 
