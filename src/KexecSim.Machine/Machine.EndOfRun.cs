@@ -138,9 +138,9 @@ public sealed partial class Machine
     {
         for (var depth = 0; depth < cpu.Depth; depth++)
         {
-            var at = cpu.FrameBases[depth];
-            var function = (int)(cpu.Frames[at] & 0xFFFF_FFFF);
-            if (!_quiet.QuietFrom(function, (int)cpu.Frames[at + 1]))
+            var at = cpu.FrameBase(depth);
+            var function = (int)(cpu.Frame(at) & 0xFFFF_FFFF);
+            if (!_quiet.QuietFrom(function, (int)cpu.Frame(at + 1)))
             {
                 return false;
             }
@@ -197,7 +197,7 @@ public sealed partial class Machine
         // The final block observes the machine: memory and dirty lines, not a CPU's stale clean copies.
         foreach (var cache in _scratch.Caches)
         {
-            cache.RemoveAll(entry => !entry.Dirty);
+            cache.RemoveClean();
         }
         _state = _scratch;
         _log = null;

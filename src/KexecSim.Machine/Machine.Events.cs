@@ -76,10 +76,7 @@ public sealed partial class Machine
         }
         var cpu = _state.Cpus[target];
         cpu.Flags &= ~(CpuFlags.PendingInit | CpuFlags.MonitorArmed | CpuFlags.MonitorTriggered | CpuFlags.NmiBlocked | CpuFlags.InMce | CpuFlags.InterruptsEnabled);
-        cpu.Frames.Clear();
-        cpu.FrameBases.Clear();
-        cpu.Operands.Clear();
-        cpu.PendingFetches.Clear();
+        cpu.ClearStack();
         cpu.MonitorLine = -1;
         cpu.GuestAsid = 0;
         cpu.Mode = CpuMode.WaitForSipi;
@@ -329,7 +326,7 @@ public sealed partial class Machine
                         }
                     }
                     _state.GuestStates[asid] = MachineState.GuestDecommissioned;
-                    Array.Fill(_state.NeedsWbinvd, true);
+                    _state.NeedsWbinvd.Fill(1);
                     _state.NeedsDfFlush = true;
                     status = BuiltinValues.SevOk;
                     break;
@@ -339,7 +336,7 @@ public sealed partial class Machine
                 {
                     status = BuiltinValues.InvalidPlatformState;
                 }
-                else if (Array.IndexOf(_state.NeedsWbinvd, true) >= 0)
+                else if (_state.NeedsWbinvd.IndexOf(1) >= 0)
                 {
                     status = BuiltinValues.WbinvdRequired;
                 }
@@ -354,7 +351,7 @@ public sealed partial class Machine
                 {
                     status = BuiltinValues.InvalidPlatformState;
                 }
-                else if (_state.NeedsDfFlush || Array.IndexOf(_state.GuestStates, MachineState.GuestActive) >= 0)
+                else if (_state.NeedsDfFlush || _state.GuestStates.IndexOf(MachineState.GuestActive) >= 0)
                 {
                     status = BuiltinValues.DfflushRequired;
                 }

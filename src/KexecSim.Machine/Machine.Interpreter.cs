@@ -113,18 +113,19 @@ public sealed partial class Machine
 
     private Outcome? CheckPendingFetches()
     {
-        if (_cpu.PendingFetches.Count == 0)
+        var count = _cpu.FetchCount;
+        if (count == 0)
         {
             return null;
         }
-        foreach (var line in _cpu.PendingFetches)
+        for (var i = 0; i < count; i++)
         {
-            if (FetchViolation(line) is { } violation)
+            if (FetchViolation(_cpu.PendingFetch(i)) is { } violation)
             {
                 return violation;
             }
         }
-        _cpu.PendingFetches.Clear();
+        _cpu.ClearPendingFetches();
         return null;
     }
 
@@ -156,10 +157,7 @@ public sealed partial class Machine
         {
             return FetchViolation(line) is null ? Status.Continue : Status.Violation;
         }
-        if (!_cpu.PendingFetches.Contains(line))
-        {
-            _cpu.PendingFetches.Add(line);
-        }
+        _cpu.AddPendingFetch(line);
         return Status.Continue;
     }
 
@@ -229,15 +227,9 @@ public sealed partial class Machine
 
     // ───────────────────────────── Frames and operands ─────────────────────────────
 
-    private void Push(long value) => _cpu.Operands.Add(value);
+    private void Push(long value) => _cpu.PushOperand(value);
 
-    private long Pop()
-    {
-        var operands = _cpu.Operands;
-        var value = operands[^1];
-        operands.RemoveAt(operands.Count - 1);
-        return value;
-    }
+    private long Pop() => _cpu.PopOperand();
 
     /// <summary>
     /// A handler interrupts code whose deferred fetches belong to its resumption: they move into the
@@ -246,13 +238,14 @@ public sealed partial class Machine
     private void SavePendingFetches()
     {
         long packed = 0;
-        var count = Math.Min(3, _cpu.PendingFetches.Count);
+        var total = _cpu.FetchCount;
+        var count = Math.Min(3, total);
         for (var i = 0; i < count; i++)
         {
-            packed |= (long)(_cpu.PendingFetches[_cpu.PendingFetches.Count - count + i] + 1) << (21 * i);
+            packed |= (long)(_cpu.PendingFetch(total - count + i) + 1) << (21 * i);
         }
-        _cpu.Frames[_cpu.TopBase + 2] = packed;
-        _cpu.PendingFetches.Clear();
+        _cpu.Frame(_cpu.TopBase + 2) = packed;
+        _cpu.ClearPendingFetches();
     }
 
     private void RestorePendingFetches(long packed)
@@ -260,9 +253,9 @@ public sealed partial class Machine
         for (var i = 0; i < 3; i++)
         {
             var line = (int)((packed >> (21 * i)) & 0x1F_FFFF) - 1;
-            if (line >= 0 && !_cpu.PendingFetches.Contains(line))
+            if (line >= 0)
             {
-                _cpu.PendingFetches.Add(line);
+                _cpu.AddPendingFetch(line);
             }
         }
     }
@@ -271,21 +264,12 @@ public sealed partial class Machine
     {
         var compiled = _functions[function];
         Mark(function, 0, ExecutionMarks.Entered);
-        _cpu.FrameBases.Add(_cpu.Frames.Count);
-        _cpu.Frames.Add((uint)function | ((long)kind << 32) | (savedInterrupts ? 1L << 40 : 0));
-        _cpu.Frames.Add(0);
-        _cpu.Frames.Add(0);
-        for (var i = 0; i < compiled.SlotCount; i++)
-        {
-            _cpu.Frames.Add(0);
-        }
+        _cpu.PushFrame((uint)function | ((long)kind << 32) | (savedInterrupts ? 1L << 40 : 0), FrameHeaderWords, compiled.SlotCount);
     }
 
     private void PopFrame()
     {
-        var start = _cpu.TopBase;
-        _cpu.Frames.RemoveRange(start, _cpu.Frames.Count - start);
-        _cpu.FrameBases.RemoveAt(_cpu.FrameBases.Count - 1);
+        _cpu.PopFrame();
     }
 
     private int SlotIndex(int slot) => _cpu.TopBase + FrameHeaderWords + slot;
@@ -313,13 +297,12 @@ public sealed partial class Machine
         var argumentCount = (int)instruction.B;
         _cpu.Pc++;
         PushFrame(function, FrameKind.Call, savedInterrupts: false);
-        var operands = _cpu.Operands;
-        var first = operands.Count - argumentCount;
+        var first = _cpu.OperandCount - argumentCount;
         for (var i = 0; i < argumentCount; i++)
         {
-            _cpu.Frames[SlotIndex(i)] = operands[first + i];
+            _cpu.Frame(SlotIndex(i)) = _cpu.Operand(first + i);
         }
-        operands.RemoveRange(first, argumentCount);
+        _cpu.RemoveOperands(first, argumentCount);
         if (instruction.IsVisible && TouchStack() == Status.Violation)
         {
             return Status.Violation;
@@ -332,8 +315,8 @@ public sealed partial class Machine
         var returnsValue = _functions[_cpu.Function].ReturnsValue;
         long value = hasValue ? Pop() : 0;
         var kind = _cpu.TopKind;
-        var savedInterrupts = (_cpu.Frames[_cpu.TopBase] & (1L << 40)) != 0;
-        var savedFetches = _cpu.Frames[_cpu.TopBase + 2];
+        var savedInterrupts = (_cpu.Frame(_cpu.TopBase) & (1L << 40)) != 0;
+        var savedFetches = _cpu.Frame(_cpu.TopBase + 2);
         if (instruction.IsVisible && TouchStack() == Status.Violation)
         {
             return Status.Violation;
@@ -349,7 +332,7 @@ public sealed partial class Machine
                 break;
             case FrameKind.Entry:
                 _cpu.Mode = CpuMode.Finished;
-                _cpu.Operands.Clear();
+                _cpu.ClearOperands();
                 return Status.Stopped;
             case FrameKind.VectorHandler:
                 _cpu.Set(CpuFlags.InterruptsEnabled, savedInterrupts);
@@ -378,7 +361,6 @@ public sealed partial class Machine
 
     private Status Execute(Instruction instruction)
     {
-        var frames = _cpu.Frames;
         if (_markFlags is { } marks)
         {
             marks[_markBases[_cpu.Function] + _cpu.Pc] |= ExecutionMarks.Executed;
@@ -393,17 +375,20 @@ public sealed partial class Machine
                 _cpu.Pc++;
                 return Status.Continue;
             case OpCode.LoadLocal:
-                Push(frames[SlotIndex(instruction.A)]);
+                Push(_cpu.Frame(SlotIndex(instruction.A)));
                 _cpu.Pc++;
                 return Status.Continue;
             case OpCode.StoreLocal:
-                frames[SlotIndex(instruction.A)] = Pop();
+                {
+                    var value = Pop();
+                    _cpu.Frame(SlotIndex(instruction.A)) = value;
+                }
                 _cpu.Pc++;
                 return Status.Continue;
             case OpCode.ClearLocals:
                 for (var i = 0; i < instruction.B; i++)
                 {
-                    frames[SlotIndex(instruction.A + i)] = 0;
+                    _cpu.Frame(SlotIndex(instruction.A + i)) = 0;
                 }
                 _cpu.Pc++;
                 return Status.Continue;
@@ -477,7 +462,7 @@ public sealed partial class Machine
                     return Status.Continue;
                 }
             case OpCode.Dup:
-                Push(_cpu.Operands[^1]);
+                Push(_cpu.TopOperand);
                 _cpu.Pc++;
                 return Status.Continue;
             case OpCode.Pop:
@@ -557,7 +542,7 @@ public sealed partial class Machine
                 {
                     var place = Pop();
                     var slot = SlotIndex(instruction.A);
-                    var current = frames[slot];
+                    var current = _cpu.Frame(slot);
                     var status = ReadMask(place, out var mask);
                     if (status != Status.Continue)
                     {
@@ -574,7 +559,7 @@ public sealed partial class Machine
                     }
                     if (next >= 0)
                     {
-                        frames[slot] = next;
+                        _cpu.Frame(slot) = next;
                     }
                     Push(next >= 0 ? 1 : 0);
                     _cpu.Pc++;

@@ -510,7 +510,7 @@ public sealed partial class Machine
         if (invalidate)
         {
             _state.Caches[Layout.CacheOf(_cpuId)].Clear();
-            _state.NeedsWbinvd[_cpuId] = false;
+            _state.NeedsWbinvd[_cpuId] = 0;
         }
         _cpu.Set(CpuFlags.NoInvalidate, false);
         _cpu.Mode = CpuMode.Running;
@@ -557,10 +557,7 @@ public sealed partial class Machine
 
     private void BootNextKernel(int function)
     {
-        _cpu.Frames.Clear();
-        _cpu.FrameBases.Clear();
-        _cpu.Operands.Clear();
-        _cpu.PendingFetches.Clear();
+        _cpu.ClearStack();
         _cpu.PendingVectors = 0;
         // Its APIC is reset: pending events are gone; virtualization state is the hardware's.
         var keep = _cpu.Flags & (CpuFlags.VmxRoot | CpuFlags.GifClear);

@@ -11,13 +11,13 @@ public sealed partial class Machine
     // ───────────────────────────── Cache primitives ─────────────────────────────
 
     /// <summary>Index of the entry with this tag, or the bitwise complement of where it would go.</summary>
-    private static int FindEntry(List<CacheEntry> cache, long tag)
+    private static int FindEntry(Cache cache, long tag)
     {
         int low = 0, high = cache.Count - 1;
         while (low <= high)
         {
             var mid = (low + high) >> 1;
-            var t = cache[mid].Tag;
+            var t = cache.TagAt(mid);
             if (t == tag)
             {
                 return mid;
@@ -34,7 +34,7 @@ public sealed partial class Machine
         return ~low;
     }
 
-    private static void Put(List<CacheEntry> cache, long tag, long value, bool dirty)
+    private static void Put(Cache cache, long tag, long value, bool dirty)
     {
         var index = FindEntry(cache, tag);
         var entry = new CacheEntry { Tag = tag, Value = value, Dirty = dirty };
@@ -49,7 +49,7 @@ public sealed partial class Machine
     }
 
     /// <summary>A write-back of a dirty entry: memory takes its value and key (SEMANTICS.md section 3).</summary>
-    private void WriteBack(List<CacheEntry> cache, int index, bool drop)
+    private void WriteBack(Cache cache, int index, bool drop)
     {
         var entry = cache[index];
         ref var line = ref _state.Lines[entry.Line];
@@ -199,10 +199,7 @@ public sealed partial class Machine
                 if (cpu.Depth > 0)
                 {
                     var line = _functions[cpu.Function].HomeLine(c);
-                    if (!cpu.PendingFetches.Contains(line))
-                    {
-                        cpu.PendingFetches.Add(line);
-                    }
+                    cpu.AddPendingFetch(line);
                 }
                 if (c != _cpuId && NormalizeOther(c) == Outcome.Violation)
                 {
@@ -379,12 +376,11 @@ public sealed partial class Machine
             case PlaceRef.GlobalKind:
                 variable = PlaceRef.Index(place);
                 cpu = PlaceRef.Cpu(place);
-                return _state.Variables.AsSpan(Layout.VariableSlot(variable, cpu), words);
+                return _state.Variables.Slice(Layout.VariableSlot(variable, cpu), words);
             case PlaceRef.LocalKind:
                 {
-                    var frame = _cpu.FrameBases[PlaceRef.FrameDepth(place)];
-                    var start = frame + FrameHeaderWords + PlaceRef.Index(place);
-                    return System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_cpu.Frames).Slice(start, words);
+                    var frame = _cpu.FrameBase(PlaceRef.FrameDepth(place));
+                    return _cpu.FrameSpan(frame + FrameHeaderWords + PlaceRef.Index(place), words);
                 }
             default:
                 {

@@ -274,6 +274,7 @@ public sealed partial class Machine
         LastViolation = null;
         _choices = ReadOnlyMemory<int>.Empty;
         var platform = _program.Platform;
+        state.Clear();
         for (var i = 0; i < _program.Lines.Count; i++)
         {
             var line = _program.Lines[i];
@@ -296,7 +297,7 @@ public sealed partial class Machine
                 {
                     if (variable.InitialValue != 0)
                     {
-                        FillAllCpus(state.Variables.AsSpan(slot, Layout.CpumaskWords));
+                        FillAllCpus(state.Variables.Slice(slot, Layout.CpumaskWords));
                     }
                 }
                 else
@@ -304,10 +305,6 @@ public sealed partial class Machine
                     state.Variables[slot] = variable.InitialValue;
                 }
             }
-        }
-        foreach (var cache in state.Caches)
-        {
-            cache.Clear();
         }
         state.Budgets[0] = state.Budgets[1] = state.Budgets[2] = 0;
         foreach (var fault in _program.Faults)
@@ -318,7 +315,7 @@ public sealed partial class Machine
         state.PoweredOff = false;
         state.SnpInitialized = platform.SnpGuests > 0 || (Layout.HasFeature(PlatformFeatures.SevSnp) && !Layout.InGuest);
         state.NeedsDfFlush = false;
-        Array.Clear(state.NeedsWbinvd);
+        state.NeedsWbinvd.Clear();
         for (var g = 1; g < state.GuestStates.Length; g++)
         {
             state.GuestStates[g] = MachineState.GuestActive;
@@ -332,10 +329,7 @@ public sealed partial class Machine
             cpu.MonitorLine = -1;
             cpu.KernelKey = Layout.OldKernelKey;
             cpu.GuestAsid = 0;
-            cpu.Frames.Clear();
-            cpu.FrameBases.Clear();
-            cpu.Operands.Clear();
-            cpu.PendingFetches.Clear();
+            cpu.ClearStack();
         }
 
         // init runs atomically on CPU 0, then each 'init cpu' block on its CPUs in id order.
@@ -367,7 +361,7 @@ public sealed partial class Machine
             PushFrame(entry.Function, FrameKind.Entry, savedInterrupts: false);
             for (var i = 0; i < entry.Arguments.Length; i++)
             {
-                _cpu.Frames[_cpu.TopBase + FrameHeaderWords + i] = entry.Arguments[i];
+                _cpu.Frame(_cpu.TopBase + FrameHeaderWords + i) = entry.Arguments[i];
             }
             _localBudget = MaxLocalInstructions;
             if (Normalize() == Outcome.Violation)
@@ -408,11 +402,8 @@ public sealed partial class Machine
     private Outcome RunAtomically(int cpuId, int function)
     {
         Select(cpuId);
-        var saved = new CpuState();
-        saved.CopyFrom(_cpu);
-        _cpu.Frames.Clear();
-        _cpu.FrameBases.Clear();
-        _cpu.Operands.Clear();
+        var saved = _state.SaveCpu(cpuId);
+        _cpu.ClearStack();
         _cpu.Mode = CpuMode.Running;
         PushFrame(function, FrameKind.Entry, savedInterrupts: false);
         _atomicDepth = 1;
@@ -426,7 +417,7 @@ public sealed partial class Machine
         // Keep what the block did to this CPU's monitor, interrupt flag and virtualization state.
         var flags = _cpu.Flags;
         var monitor = _cpu.MonitorLine;
-        _cpu.CopyFrom(saved);
+        _state.RestoreCpu(cpuId, saved);
         _cpu.Flags = flags;
         _cpu.MonitorLine = monitor;
         return Outcome.Ok;
@@ -474,11 +465,11 @@ public sealed partial class Machine
         return Outcome.Ok;
     }
 
-    private static int FirstDirty(List<CacheEntry> cache)
+    private static int FirstDirty(Cache cache)
     {
         for (var i = 0; i < cache.Count; i++)
         {
-            if (cache[i].Dirty)
+            if (cache.DirtyAt(i))
             {
                 return i;
             }

@@ -35,7 +35,12 @@ public sealed class MachineLayout
         TdxPartialWriteErratum = program.Platform.Bugs.Contains(CpuFeatures.TdxPartialWriteBug);
         OldKernelKey = program.Platform.SmeActive ? BuiltinValues.KeySme : BuiltinValues.KeyNone;
         NextKernelKey = program.Platform.NextSmeActive ? BuiltinValues.KeySme : BuiltinValues.KeyNone;
+        State = new StateLayout(Cpus, CacheCount, program.Platform.SnpGuests, VariableWords, program.Lines.Count,
+            program.Variables.Select(v => (v.Name, VariableOffsets[v.Id], WordsPerInstance(v), v.IsPercpu)).ToList());
     }
+
+    /// <summary>The segments of the flat state vector.</summary>
+    public StateLayout State { get; }
 
     public CompiledProgram Program { get; }
 

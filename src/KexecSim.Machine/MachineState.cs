@@ -1,4 +1,5 @@
 using System.IO.Hashing;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace KexecSim.Machine;
@@ -46,7 +47,7 @@ public enum FrameKind
 }
 
 [Flags]
-public enum LineFlags
+public enum LineFlags : long
 {
     None = 0,
     /// <summary>Last written to memory with a TDX private key.</summary>
@@ -58,12 +59,16 @@ public enum LineFlags
     NewWritten = 8,
 }
 
-/// <summary>One memory line: value token, the key it was written with, and its marks.</summary>
+/// <summary>One memory line: value token, the key it was written with, and its marks. It is laid over
+/// <see cref="StateLayout.LineWords"/> words of the state vector.</summary>
+[StructLayout(LayoutKind.Sequential)]
 public struct LineState
 {
     public long Value;
     public long Key;
     public LineFlags Flags;
+
+    /// <summary>What the next kernel (or the image copy) wrote: zero until <see cref="LineFlags.NewWritten"/>.</summary>
     public long NewValue;
     public long NewKey;
 
@@ -88,32 +93,302 @@ public struct CacheEntry
     public readonly long Key => Tag & 0xFF_FFFF;
 }
 
-/// <summary>One CPU (SEMANTICS.md section 1).</summary>
+/// <summary>
+/// The whole machine state (SEMANTICS.md section 1) as one flat vector of machine words described by a
+/// <see cref="StateLayout"/>. The vector is its own canonical encoding (caches are kept sorted): a
+/// successor is a copy of the vector changed in place, with no objects decoded or encoded. Only the
+/// offsets of the variable-length segments (stacks and caches) are kept beside it, derived from it.
+/// </summary>
+/// <remarks>
+/// Words are inserted and removed inside the variable part by moving the tail; a reference or span into
+/// a CPU's stack or a cache is valid only until the next insertion or removal before it (stacks come
+/// before caches, so cache changes never move a stack).
+/// </remarks>
+public sealed class MachineState
+{
+    private const int DefaultSlack = 1024;
+
+    private long[] _words;
+    private int _length;
+
+    // The first word of each variable segment: CPU stacks 0..n-1, then caches 0..k-1.
+    private readonly int[] _starts;
+    private readonly int _cacheSegment;
+
+    public MachineState(MachineLayout layout)
+    {
+        Layout = layout;
+        Shape = layout.State;
+        _cacheSegment = Shape.Cpus;
+        _starts = new int[Shape.Cpus + Shape.CacheCount];
+        _words = new long[Shape.FixedWords + Shape.CacheCount + DefaultSlack];
+        _length = Shape.FixedWords + Shape.CacheCount;
+        RecomputeStarts();
+        Cpus = new CpuState[Shape.Cpus];
+        for (var i = 0; i < Cpus.Length; i++)
+        {
+            Cpus[i] = new CpuState(this, i);
+        }
+        Caches = new CacheSet(this);
+    }
+
+    public MachineLayout Layout { get; }
+
+    /// <summary>The segments of the vector.</summary>
+    public StateLayout Shape { get; }
+
+    /// <summary>One view per CPU over its header and stack.</summary>
+    public readonly CpuState[] Cpus;
+
+    /// <summary>The caches (one shared, or one per CPU).</summary>
+    public readonly CacheSet Caches;
+
+    /// <summary>The vector: the state's canonical encoding.</summary>
+    public ReadOnlySpan<long> Span => new(_words, 0, _length);
+
+    public int Length => _length;
+
+    internal long[] Words => _words;
+
+    public Span<long> Variables => new(_words, Shape.Variables, Shape.VariableWords);
+
+    public Span<LineState> Lines => MemoryMarshal.Cast<long, LineState>(new Span<long>(_words, Shape.Lines, Shape.LineCount * StateLayout.LineWords));
+
+    /// <summary>Faults left to inject: NMI, SMI, MCE.</summary>
+    public Span<long> Budgets => new(_words, StateLayout.BudgetWords, 3);
+
+    /// <summary>Per CPU: the SEV firmware's "needs WBINVD" mark (0 or 1).</summary>
+    public Span<long> NeedsWbinvd => new(_words, Shape.NeedsWbinvd, Shape.Cpus);
+
+    /// <summary>Per guest ASID (1..n): 1 active, 2 decommissioned.</summary>
+    public Span<long> GuestStates => new(_words, Shape.Guests, Shape.GuestWords);
+
+    public const long GuestActive = 1;
+    public const long GuestDecommissioned = 2;
+
+    private const long FinishedBit = 1, SnpInitializedBit = 2, NeedsDfFlushBit = 4, PoweredOffBit = 8;
+
+    /// <summary>done() or platform_reset() was called.</summary>
+    public bool Finished
+    {
+        get => (_words[StateLayout.MachineWord] & FinishedBit) != 0;
+        set => SetMachineBit(FinishedBit, value);
+    }
+
+    /// <summary>platform_reset() was called: the machine is off, nothing moves any more.</summary>
+    public bool PoweredOff
+    {
+        get => (_words[StateLayout.MachineWord] & PoweredOffBit) != 0;
+        set => SetMachineBit(PoweredOffBit, value);
+    }
+
+    public bool SnpInitialized
+    {
+        get => (_words[StateLayout.MachineWord] & SnpInitializedBit) != 0;
+        set => SetMachineBit(SnpInitializedBit, value);
+    }
+
+    public bool NeedsDfFlush
+    {
+        get => (_words[StateLayout.MachineWord] & NeedsDfFlushBit) != 0;
+        set => SetMachineBit(NeedsDfFlushBit, value);
+    }
+
+    private void SetMachineBit(long bit, bool on)
+    {
+        if (on)
+        {
+            _words[StateLayout.MachineWord] |= bit;
+        }
+        else
+        {
+            _words[StateLayout.MachineWord] &= ~bit;
+        }
+    }
+
+    /// <summary>Makes this state a copy of <paramref name="other"/> (PERF: two array copies).</summary>
+    public void CopyFrom(MachineState other)
+    {
+        if (_words.Length < other._length + DefaultSlack)
+        {
+            _words = new long[other._length + 2 * DefaultSlack];
+        }
+        Array.Copy(other._words, _words, other._length);
+        _length = other._length;
+        Array.Copy(other._starts, _starts, _starts.Length);
+    }
+
+    /// <summary>Resets every word to zero with empty stacks and caches.</summary>
+    public void Clear()
+    {
+        _length = Shape.FixedWords + Shape.CacheCount;
+        Array.Clear(_words, 0, _length);
+        RecomputeStarts();
+    }
+
+    // ───────────────────────────── Canonical encoding ─────────────────────────────
+
+    /// <summary>Writes the canonical encoding: the vector itself.</summary>
+    public void Encode(StateBuffer buffer)
+    {
+        buffer.Clear();
+        buffer.AddRange(Span);
+    }
+
+    /// <summary>Restores a state from its encoding.</summary>
+    public void Decode(ReadOnlySpan<long> data)
+    {
+        if (_words.Length < data.Length + DefaultSlack)
+        {
+            _words = new long[data.Length + DefaultSlack];
+        }
+        data.CopyTo(_words);
+        _length = data.Length;
+        RecomputeStarts();
+    }
+
+    /// <summary>The 64-bit fingerprint of an encoding (XXH3).</summary>
+    public static ulong Fingerprint(ReadOnlySpan<long> encoding) => XxHash3.HashToUInt64(MemoryMarshal.AsBytes(encoding));
+
+    // ───────────────────────────── Variable segments ─────────────────────────────
+
+    private void RecomputeStarts()
+    {
+        var p = Shape.FixedWords;
+        for (var c = 0; c < Shape.Cpus; c++)
+        {
+            _starts[c] = p;
+            var counts = _words[Shape.CpuHeader(c) + CpuState.CountsWord];
+            p += (int)((counts >> 16) & 0xFFFF) + (int)((counts >> 32) & 0xFFFF) + (int)((counts >> 48) & 0xFFFF);
+        }
+        for (var i = 0; i < Shape.CacheCount; i++)
+        {
+            _starts[_cacheSegment + i] = p;
+            p += 1 + 2 * (int)_words[p];
+        }
+    }
+
+    internal int StackStart(int cpu) => _starts[cpu];
+
+    internal int CacheStart(int cache) => _starts[_cacheSegment + cache];
+
+    /// <summary>Opens <paramref name="count"/> zero words at <paramref name="at"/> inside segment
+    /// <paramref name="segment"/>; the segments after it move up.</summary>
+    internal void InsertWords(int segment, int at, int count)
+    {
+        if (_length + count > _words.Length)
+        {
+            Array.Resize(ref _words, Math.Max(_words.Length * 2, _length + count + DefaultSlack));
+        }
+        Array.Copy(_words, at, _words, at + count, _length - at);
+        Array.Clear(_words, at, count);
+        _length += count;
+        for (var s = segment + 1; s < _starts.Length; s++)
+        {
+            _starts[s] += count;
+        }
+    }
+
+    /// <summary>Removes <paramref name="count"/> words at <paramref name="at"/> inside segment <paramref name="segment"/>.</summary>
+    internal void RemoveWords(int segment, int at, int count)
+    {
+        if (count == 0)
+        {
+            return;
+        }
+        Array.Copy(_words, at + count, _words, at, _length - at - count);
+        _length -= count;
+        Array.Clear(_words, _length, count);
+        for (var s = segment + 1; s < _starts.Length; s++)
+        {
+            _starts[s] -= count;
+        }
+    }
+
+    internal int CacheSegment(int cache) => _cacheSegment + cache;
+
+    /// <summary>A copy of one CPU's header and stack (scenario blocks borrow a CPU and give it back).</summary>
+    internal long[] SaveCpu(int cpu)
+    {
+        var header = Shape.CpuHeader(cpu);
+        var stack = _starts[cpu];
+        var stackWords = Cpus[cpu].StackWords;
+        var saved = new long[StateLayout.CpuHeaderWords + stackWords];
+        Array.Copy(_words, header, saved, 0, StateLayout.CpuHeaderWords);
+        Array.Copy(_words, stack, saved, StateLayout.CpuHeaderWords, stackWords);
+        return saved;
+    }
+
+    internal void RestoreCpu(int cpu, long[] saved)
+    {
+        RemoveWords(cpu, _starts[cpu], Cpus[cpu].StackWords);
+        var stackWords = saved.Length - StateLayout.CpuHeaderWords;
+        InsertWords(cpu, _starts[cpu], stackWords);
+        Array.Copy(saved, StateLayout.CpuHeaderWords, _words, _starts[cpu], stackWords);
+        Array.Copy(saved, 0, _words, Shape.CpuHeader(cpu), StateLayout.CpuHeaderWords);
+    }
+}
+
+/// <summary>
+/// One CPU (SEMANTICS.md section 1): a view over its header and stack in a <see cref="MachineState"/>'s
+/// vector. The stack holds its frames back to back, then its operand stack (one per CPU: a handler's use
+/// of it is balanced), then the code lines fetched by local steps since its last visible one.
+/// </summary>
 public sealed class CpuState
 {
-    public CpuMode Mode;
-    public CpuFlags Flags;
+    internal const int HeadWord = 0, VectorsWord = 1, KeyWord = 2, CountsWord = 3, TopWord = 4;
+
+    private readonly MachineState _state;
+    private readonly int _header;
+
+    internal CpuState(MachineState state, int id)
+    {
+        _state = state;
+        Id = id;
+        _header = state.Shape.CpuHeader(id);
+    }
+
+    public int Id { get; }
+
+    private ref long Word(int word) => ref _state.Words[_header + word];
+
+    public CpuMode Mode
+    {
+        get => (CpuMode)(Word(HeadWord) & 0xFF);
+        set => Word(HeadWord) = (Word(HeadWord) & ~0xFFL) | (long)value;
+    }
+
+    public CpuFlags Flags
+    {
+        get => (CpuFlags)((Word(HeadWord) >> 8) & 0xFF_FFFF);
+        set => Word(HeadWord) = (Word(HeadWord) & ~(0xFF_FFFFL << 8)) | ((long)value << 8);
+    }
+
+    public int MonitorLine
+    {
+        get => (int)((Word(HeadWord) >> 32) & 0xFFFF_FFFF) - 1;
+        set => Word(HeadWord) = (Word(HeadWord) & 0xFFFF_FFFFL) | ((long)(value + 1) << 32);
+    }
 
     /// <summary>Pending maskable vectors, one bit per vector index of the machine.</summary>
-    public ulong PendingVectors;
-    public int MonitorLine = -1;
-    public long KernelKey;
+    public ulong PendingVectors
+    {
+        get => (ulong)Word(VectorsWord);
+        set => Word(VectorsWord) = (long)value;
+    }
+
+    public long KernelKey
+    {
+        get => Word(KeyWord) & 0xFFFF_FFFF;
+        set => Word(KeyWord) = (Word(KeyWord) & ~0xFFFF_FFFFL) | (value & 0xFFFF_FFFF);
+    }
 
     /// <summary>The guest ASID this CPU runs (vmrun) until the VMEXIT; 0: none.</summary>
-    public int GuestAsid;
-
-    /// <summary>Frames back to back: header (function | kind &lt;&lt; 32 | saved IF &lt;&lt; 40), pc, the interrupted
-    /// code's deferred fetches (handler frames only), then the slots.</summary>
-    public readonly List<long> Frames = [];
-
-    /// <summary>Where each frame starts in <see cref="Frames"/>.</summary>
-    public readonly List<int> FrameBases = [];
-
-    /// <summary>The operand stack (one per CPU: a handler's use of it is balanced).</summary>
-    public readonly List<long> Operands = [];
-
-    /// <summary>Code lines fetched by local steps since the last visible one, checked at the next step.</summary>
-    public readonly List<int> PendingFetches = [];
+    public int GuestAsid
+    {
+        get => (int)(Word(KeyWord) >> 32);
+        set => Word(KeyWord) = (Word(KeyWord) & 0xFFFF_FFFFL) | ((long)value << 32);
+    }
 
     public bool Has(CpuFlags flag) => (Flags & flag) != 0;
 
@@ -129,277 +404,275 @@ public sealed class CpuState
         }
     }
 
-    public int Depth => FrameBases.Count;
+    // ───────────────────────────── Counts ─────────────────────────────
 
-    public int TopBase => FrameBases[^1];
+    private long Counts => Word(CountsWord);
 
-    public int Function => (int)(Frames[TopBase] & 0xFFFF_FFFF);
+    public int Depth => (int)(Counts & 0xFFFF);
 
-    public FrameKind TopKind => (FrameKind)((Frames[TopBase] >> 32) & 0xF);
+    public int FrameWords => (int)((Counts >> 16) & 0xFFFF);
+
+    public int OperandCount => (int)((Counts >> 32) & 0xFFFF);
+
+    public int FetchCount => (int)((Counts >> 48) & 0xFFFF);
+
+    internal int StackWords => FrameWords + OperandCount + FetchCount;
+
+    private void SetCounts(int depth, int frameWords, int operands, int fetches)
+    {
+        if (frameWords > 0xFFFF || operands > 0xFFFF || fetches > 0xFFFF)
+        {
+            throw new InvalidOperationException($"CPU {Id}'s stack passed 65,535 words");
+        }
+        Word(CountsWord) = (uint)depth | ((long)frameWords << 16) | ((long)operands << 32) | ((long)fetches << 48);
+    }
+
+    // ───────────────────────────── Frames ─────────────────────────────
+
+    /// <summary>Where the top frame starts, in words from the first frame.</summary>
+    public int TopBase => (int)Word(TopWord);
+
+    /// <summary>A word of the frames, counted from the first frame.</summary>
+    public ref long Frame(int index) => ref _state.Words[_state.StackStart(Id) + index];
+
+    /// <summary>Words of the frames, counted from the first frame.</summary>
+    public Span<long> FrameSpan(int index, int count) => new(_state.Words, _state.StackStart(Id) + index, count);
+
+    public int Function => (int)(Frame(TopBase) & 0xFFFF_FFFF);
+
+    public FrameKind TopKind => (FrameKind)((Frame(TopBase) >> 32) & 0xF);
 
     public int Pc
     {
-        get => (int)Frames[TopBase + 1];
-        set => Frames[TopBase + 1] = value;
+        get => (int)Frame(TopBase + 1);
+        set => Frame(TopBase + 1) = value;
     }
 
-    public void CopyFrom(CpuState other)
+    /// <summary>Where the frame at <paramref name="depth"/> (0: the bottom) starts.</summary>
+    public int FrameBase(int depth)
     {
-        Mode = other.Mode;
-        Flags = other.Flags;
-        PendingVectors = other.PendingVectors;
-        MonitorLine = other.MonitorLine;
-        KernelKey = other.KernelKey;
-        GuestAsid = other.GuestAsid;
-        ListCopy.Into(Frames, other.Frames);
-        ListCopy.Into(FrameBases, other.FrameBases);
-        ListCopy.Into(Operands, other.Operands);
-        ListCopy.Into(PendingFetches, other.PendingFetches);
+        var at = TopBase;
+        for (var d = Depth - 1; d > depth; d--)
+        {
+            at = (int)((Frame(at) >> 44) & 0xF_FFFF) - 1;
+        }
+        return at;
+    }
+
+    /// <summary>Pushes a frame: its header word (function, kind, saved IF), then pc, saved fetches and
+    /// <paramref name="slots"/> slots, all zero.</summary>
+    public void PushFrame(long header, int headerWords, int slots)
+    {
+        var words = FrameWords;
+        var size = headerWords + slots;
+        _state.InsertWords(Id, _state.StackStart(Id) + words, size);
+        var previous = Depth == 0 ? -1 : TopBase;
+        Frame(words) = header | ((long)(previous + 1) << 44);
+        SetCounts(Depth + 1, words + size, OperandCount, FetchCount);
+        Word(TopWord) = words;
+    }
+
+    public void PopFrame()
+    {
+        var top = TopBase;
+        var previous = (int)((Frame(top) >> 44) & 0xF_FFFF) - 1;
+        var words = FrameWords;
+        _state.RemoveWords(Id, _state.StackStart(Id) + top, words - top);
+        SetCounts(Depth - 1, top, OperandCount, FetchCount);
+        Word(TopWord) = Math.Max(previous, 0);
+    }
+
+    // ───────────────────────────── Operands ─────────────────────────────
+
+    private int OperandStart => _state.StackStart(Id) + FrameWords;
+
+    public void PushOperand(long value)
+    {
+        var count = OperandCount;
+        var at = OperandStart + count;
+        _state.InsertWords(Id, at, 1);
+        _state.Words[at] = value;
+        SetCounts(Depth, FrameWords, count + 1, FetchCount);
+    }
+
+    public long PopOperand()
+    {
+        var count = OperandCount;
+        var at = OperandStart + count - 1;
+        var value = _state.Words[at];
+        _state.RemoveWords(Id, at, 1);
+        SetCounts(Depth, FrameWords, count - 1, FetchCount);
+        return value;
+    }
+
+    /// <summary>An operand counted from the bottom of the operand stack.</summary>
+    public long Operand(int index) => _state.Words[OperandStart + index];
+
+    public long TopOperand => _state.Words[OperandStart + OperandCount - 1];
+
+    /// <summary>Removes <paramref name="count"/> operands starting at <paramref name="index"/>.</summary>
+    public void RemoveOperands(int index, int count)
+    {
+        _state.RemoveWords(Id, OperandStart + index, count);
+        SetCounts(Depth, FrameWords, OperandCount - count, FetchCount);
+    }
+
+    public void ClearOperands() => RemoveOperands(0, OperandCount);
+
+    // ───────────────────────────── Deferred fetches ─────────────────────────────
+
+    private int FetchStart => _state.StackStart(Id) + FrameWords + OperandCount;
+
+    public int PendingFetch(int index) => (int)_state.Words[FetchStart + index];
+
+    public bool HasPendingFetch(int line)
+    {
+        var start = FetchStart;
+        var count = FetchCount;
+        for (var i = 0; i < count; i++)
+        {
+            if (_state.Words[start + i] == line)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Adds a deferred fetch of <paramref name="line"/> unless it is already there.</summary>
+    public void AddPendingFetch(int line)
+    {
+        if (HasPendingFetch(line))
+        {
+            return;
+        }
+        var count = FetchCount;
+        var at = FetchStart + count;
+        _state.InsertWords(Id, at, 1);
+        _state.Words[at] = line;
+        SetCounts(Depth, FrameWords, OperandCount, count + 1);
+    }
+
+    public void ClearPendingFetches()
+    {
+        _state.RemoveWords(Id, FetchStart, FetchCount);
+        SetCounts(Depth, FrameWords, OperandCount, 0);
+    }
+
+    /// <summary>Empties frames, operands and deferred fetches (INIT, the next kernel's entry).</summary>
+    public void ClearStack()
+    {
+        _state.RemoveWords(Id, _state.StackStart(Id), StackWords);
+        SetCounts(0, 0, 0, 0);
+        Word(TopWord) = 0;
     }
 }
 
-/// <summary>
-/// The whole machine state (SEMANTICS.md section 1). Between steps it is encoded into a flat,
-/// canonical sequence of longs; the visited set keeps only a 64-bit fingerprint of that encoding.
-/// </summary>
-public sealed class MachineState
+/// <summary>The caches of a state: one shared, or one per CPU.</summary>
+public readonly struct CacheSet
 {
-    public MachineState(MachineLayout layout)
+    private readonly MachineState _state;
+
+    internal CacheSet(MachineState state) => _state = state;
+
+    public int Length => _state.Shape.CacheCount;
+
+    public Cache this[int index] => new(_state, index);
+
+    public Enumerator GetEnumerator() => new(_state);
+
+    public struct Enumerator(MachineState state)
     {
-        Layout = layout;
-        Cpus = new CpuState[layout.Cpus];
-        for (var i = 0; i < Cpus.Length; i++)
-        {
-            Cpus[i] = new CpuState();
-        }
-        Variables = new long[layout.VariableWords];
-        Lines = new LineState[layout.Program.Lines.Count];
-        Caches = new List<CacheEntry>[layout.CacheCount];
-        for (var i = 0; i < Caches.Length; i++)
-        {
-            Caches[i] = [];
-        }
-        NeedsWbinvd = new bool[layout.Cpus];
-        GuestStates = new byte[layout.Program.Platform.SnpGuests + 1];
-        Budgets = new int[3];
+        private int _index = -1;
+
+        public readonly Cache Current => new(state, _index);
+
+        public bool MoveNext() => ++_index < state.Shape.CacheCount;
     }
-
-    public MachineLayout Layout { get; }
-
-    public readonly CpuState[] Cpus;
-    public readonly long[] Variables;
-    public readonly LineState[] Lines;
-    public readonly List<CacheEntry>[] Caches;
-
-    /// <summary>Faults left to inject: NMI, SMI, MCE.</summary>
-    public readonly int[] Budgets;
-
-    /// <summary>done() or platform_reset() was called.</summary>
-    public bool Finished;
-
-    /// <summary>platform_reset() was called: the machine is off, nothing moves any more.</summary>
-    public bool PoweredOff;
-
-    public bool SnpInitialized;
-    public bool NeedsDfFlush;
-
-    /// <summary>Per CPU: the SEV firmware's "needs WBINVD" mark.</summary>
-    public readonly bool[] NeedsWbinvd;
-
-    /// <summary>Per guest ASID (1..n): 1 active, 2 decommissioned.</summary>
-    public readonly byte[] GuestStates;
-
-    public const byte GuestActive = 1;
-    public const byte GuestDecommissioned = 2;
-
-    public void CopyFrom(MachineState other)
-    {
-        for (var i = 0; i < Cpus.Length; i++)
-        {
-            Cpus[i].CopyFrom(other.Cpus[i]);
-        }
-        Array.Copy(other.Variables, Variables, Variables.Length);
-        Array.Copy(other.Lines, Lines, Lines.Length);
-        for (var i = 0; i < Caches.Length; i++)
-        {
-            ListCopy.Into(Caches[i], other.Caches[i]);
-        }
-        Array.Copy(other.Budgets, Budgets, Budgets.Length);
-        Finished = other.Finished;
-        PoweredOff = other.PoweredOff;
-        SnpInitialized = other.SnpInitialized;
-        NeedsDfFlush = other.NeedsDfFlush;
-        Array.Copy(other.NeedsWbinvd, NeedsWbinvd, NeedsWbinvd.Length);
-        Array.Copy(other.GuestStates, GuestStates, GuestStates.Length);
-    }
-
-    // ───────────────────────────── Canonical encoding ─────────────────────────────
-
-    /// <summary>Writes the canonical encoding (caches are kept sorted, so equal states encode equally).</summary>
-    public void Encode(StateBuffer buffer)
-    {
-        buffer.Clear();
-        buffer.Add((Finished ? 1L : 0L) | (SnpInitialized ? 2L : 0L) | (NeedsDfFlush ? 4L : 0L) | (PoweredOff ? 8L : 0L));
-        buffer.Add((uint)Budgets[0] | ((long)Budgets[1] << 16) | ((long)Budgets[2] << 32));
-        long marks = 0;
-        for (var i = 0; i < NeedsWbinvd.Length; i++)
-        {
-            if (NeedsWbinvd[i])
-            {
-                marks |= 1L << (i & 63);
-            }
-            if ((i & 63) == 63 || i == NeedsWbinvd.Length - 1)
-            {
-                buffer.Add(marks);
-                marks = 0;
-            }
-        }
-        for (var i = 1; i < GuestStates.Length; i++)
-        {
-            buffer.Add(GuestStates[i]);
-        }
-        buffer.AddRange(Variables);
-        for (var i = 0; i < Lines.Length; i++)
-        {
-            ref var line = ref Lines[i];
-            buffer.Add(line.Value);
-            buffer.Add(line.Key);
-            buffer.Add((long)line.Flags | ((long)(line.ClobberedBy + 1) << 8) | ((long)(line.ClobberedThrough + 1) << 32));
-            if ((line.Flags & LineFlags.NewWritten) != 0)
-            {
-                buffer.Add(line.NewValue);
-                buffer.Add(line.NewKey);
-            }
-        }
-        foreach (var cache in Caches)
-        {
-            buffer.Add(cache.Count);
-            foreach (var entry in cache)
-            {
-                buffer.Add(entry.Tag | (entry.Dirty ? 1L << 62 : 0));
-                buffer.Add(entry.Value);
-            }
-        }
-        foreach (var cpu in Cpus)
-        {
-            buffer.Add((long)cpu.Mode | ((long)cpu.Flags << 8) | ((long)(cpu.MonitorLine + 1) << 32));
-            buffer.Add((long)cpu.PendingVectors);
-            buffer.Add(cpu.KernelKey | ((long)cpu.GuestAsid << 32));
-            buffer.Add((uint)cpu.FrameBases.Count | ((long)cpu.Frames.Count << 16) | ((long)cpu.Operands.Count << 32) | ((long)cpu.PendingFetches.Count << 48));
-            buffer.AddRange(cpu.Frames);
-            buffer.AddRange(cpu.Operands);
-            foreach (var line in cpu.PendingFetches)
-            {
-                buffer.Add(line);
-            }
-        }
-    }
-
-    /// <summary>Restores a state from its encoding.</summary>
-    public void Decode(ReadOnlySpan<long> data)
-    {
-        var p = 0;
-        var flags = data[p++];
-        Finished = (flags & 1) != 0;
-        SnpInitialized = (flags & 2) != 0;
-        NeedsDfFlush = (flags & 4) != 0;
-        PoweredOff = (flags & 8) != 0;
-        var budgets = data[p++];
-        Budgets[0] = (int)(budgets & 0xFFFF);
-        Budgets[1] = (int)((budgets >> 16) & 0xFFFF);
-        Budgets[2] = (int)((budgets >> 32) & 0xFFFF);
-        for (var i = 0; i < NeedsWbinvd.Length; i += 64)
-        {
-            var marks = data[p++];
-            for (var j = i; j < Math.Min(i + 64, NeedsWbinvd.Length); j++)
-            {
-                NeedsWbinvd[j] = (marks & (1L << (j & 63))) != 0;
-            }
-        }
-        for (var i = 1; i < GuestStates.Length; i++)
-        {
-            GuestStates[i] = (byte)data[p++];
-        }
-        data.Slice(p, Variables.Length).CopyTo(Variables);
-        p += Variables.Length;
-        for (var i = 0; i < Lines.Length; i++)
-        {
-            ref var line = ref Lines[i];
-            line.Value = data[p++];
-            line.Key = data[p++];
-            var packed = data[p++];
-            line.Flags = (LineFlags)(packed & 0xFF);
-            line.ClobberedBy = (int)((packed >> 8) & 0xFFFF) - 1;
-            line.ClobberedThrough = (int)((packed >> 32) & 0xFFFF) - 1;
-            if ((line.Flags & LineFlags.NewWritten) != 0)
-            {
-                line.NewValue = data[p++];
-                line.NewKey = data[p++];
-            }
-            else
-            {
-                line.NewValue = 0;
-                line.NewKey = 0;
-            }
-        }
-        foreach (var cache in Caches)
-        {
-            var count = (int)data[p++];
-            cache.Clear();
-            for (var i = 0; i < count; i++)
-            {
-                var tag = data[p++];
-                cache.Add(new CacheEntry { Tag = tag & ~(1L << 62), Dirty = (tag & (1L << 62)) != 0, Value = data[p++] });
-            }
-        }
-        foreach (var cpu in Cpus)
-        {
-            var head = data[p++];
-            cpu.Mode = (CpuMode)(head & 0xFF);
-            cpu.Flags = (CpuFlags)((head >> 8) & 0xFF_FFFF);
-            cpu.MonitorLine = (int)((head >> 32) & 0xFFFF_FFFF) - 1;
-            cpu.PendingVectors = (ulong)data[p++];
-            var key = data[p++];
-            cpu.KernelKey = key & 0xFFFF_FFFF;
-            cpu.GuestAsid = (int)(key >> 32);
-            var counts = data[p++];
-            var frameCount = (int)(counts & 0xFFFF);
-            var frameWords = (int)((counts >> 16) & 0xFFFF);
-            var operands = (int)((counts >> 32) & 0xFFFF);
-            var fetches = (int)((counts >> 48) & 0xFFFF);
-            cpu.FrameBases.Clear();
-            ListCopy.Into(cpu.Frames, data.Slice(p, frameWords));
-            var at = 0;
-            for (var f = 0; f < frameCount; f++)
-            {
-                cpu.FrameBases.Add(at);
-                var function = (int)(cpu.Frames[at] & 0xFFFF_FFFF);
-                at += Machine.FrameHeaderWords + Layout.Program.Functions[function].SlotCount;
-            }
-            p += frameWords;
-            ListCopy.Into(cpu.Operands, data.Slice(p, operands));
-            p += operands;
-            cpu.PendingFetches.Clear();
-            for (var i = 0; i < fetches; i++)
-            {
-                cpu.PendingFetches.Add((int)data[p++]);
-            }
-        }
-    }
-
-    /// <summary>The 64-bit fingerprint of an encoding (XXH3).</summary>
-    public static ulong Fingerprint(ReadOnlySpan<long> encoding) => XxHash3.HashToUInt64(MemoryMarshal.AsBytes(encoding));
 }
 
-/// <summary>PERF: list copies as span copies (no interface dispatch, no allocation once grown).</summary>
-internal static class ListCopy
+/// <summary>One cache: its entries sorted by tag, two words each (tag | dirty &lt;&lt; 62, value).</summary>
+public readonly struct Cache
 {
-    public static void Into<T>(List<T> target, List<T> source) => Into(target, (ReadOnlySpan<T>)CollectionsMarshal.AsSpan(source));
+    private const long DirtyBit = 1L << 62;
 
-    public static void Into<T>(List<T> target, ReadOnlySpan<T> source)
+    private readonly MachineState _state;
+    private readonly int _index;
+
+    internal Cache(MachineState state, int index)
     {
-        CollectionsMarshal.SetCount(target, source.Length);
-        source.CopyTo(CollectionsMarshal.AsSpan(target));
+        _state = state;
+        _index = index;
+    }
+
+    private int Start => _state.CacheStart(_index);
+
+    public int Count => (int)_state.Words[Start];
+
+    public CacheEntry this[int i]
+    {
+        get
+        {
+            var at = Start + 1 + 2 * i;
+            var tag = _state.Words[at];
+            return new CacheEntry { Tag = tag & ~DirtyBit, Dirty = (tag & DirtyBit) != 0, Value = _state.Words[at + 1] };
+        }
+        set
+        {
+            var at = Start + 1 + 2 * i;
+            _state.Words[at] = value.Tag | (value.Dirty ? DirtyBit : 0);
+            _state.Words[at + 1] = value.Value;
+        }
+    }
+
+    /// <summary>The tag of entry <paramref name="i"/>.</summary>
+    public long TagAt(int i) => _state.Words[Start + 1 + 2 * i] & ~DirtyBit;
+
+    public bool DirtyAt(int i) => (_state.Words[Start + 1 + 2 * i] & DirtyBit) != 0;
+
+    public void Insert(int i, CacheEntry entry)
+    {
+        var start = Start;
+        _state.InsertWords(_state.CacheSegment(_index), start + 1 + 2 * i, 2);
+        _state.Words[start]++;
+        this[i] = entry;
+    }
+
+    public void RemoveAt(int i)
+    {
+        var start = Start;
+        _state.RemoveWords(_state.CacheSegment(_index), start + 1 + 2 * i, 2);
+        _state.Words[start]--;
+    }
+
+    public void Clear()
+    {
+        var start = Start;
+        _state.RemoveWords(_state.CacheSegment(_index), start + 1, 2 * Count);
+        _state.Words[start] = 0;
+    }
+
+    /// <summary>Drops every clean entry (the final block sees memory and dirty lines only).</summary>
+    public void RemoveClean()
+    {
+        for (var i = Count - 1; i >= 0; i--)
+        {
+            if (!DirtyAt(i))
+            {
+                RemoveAt(i);
+            }
+        }
+    }
+
+    public Enumerator GetEnumerator() => new(this);
+
+    public struct Enumerator(Cache cache)
+    {
+        private int _index = -1;
+
+        public readonly CacheEntry Current => cache[_index];
+
+        public bool MoveNext() => ++_index < cache.Count;
     }
 }
 
@@ -422,8 +695,6 @@ public sealed class StateBuffer
         }
         _data[Length++] = value;
     }
-
-    public void AddRange(List<long> values) => AddRange(CollectionsMarshal.AsSpan(values));
 
     public void AddRange(ReadOnlySpan<long> values)
     {
