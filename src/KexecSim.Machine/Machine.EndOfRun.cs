@@ -205,6 +205,7 @@ public sealed partial class Machine
         _choiceIndex = 0;
         LastViolation = null;
         var outcome = RunAtomically(0, _program.FinalFunction);
+        FlushOperands();
         return outcome == Outcome.Violation ? LastViolation : null;
     }
 

@@ -76,7 +76,7 @@ public sealed partial class Machine
         }
         var cpu = _state.Cpus[target];
         cpu.Flags &= ~(CpuFlags.PendingInit | CpuFlags.MonitorArmed | CpuFlags.MonitorTriggered | CpuFlags.NmiBlocked | CpuFlags.InMce | CpuFlags.InterruptsEnabled);
-        cpu.ClearStack();
+        ClearStack(cpu);
         cpu.MonitorLine = -1;
         cpu.GuestAsid = 0;
         cpu.Mode = CpuMode.WaitForSipi;

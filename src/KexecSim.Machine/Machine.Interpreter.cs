@@ -101,12 +101,12 @@ public sealed partial class Machine
     /// <summary>Normalises another CPU (woken by this step) without losing the selected one.</summary>
     private Outcome NormalizeOther(int cpu)
     {
-        var (savedCpu, savedId) = (_cpu, _cpuId);
+        var savedId = _cpuId;
         Select(cpu);
         var outcome = Normalize();
         if (outcome != Outcome.Violation)
         {
-            (_cpu, _cpuId) = (savedCpu, savedId);
+            Select(savedId);
         }
         return outcome;
     }
@@ -227,9 +227,16 @@ public sealed partial class Machine
 
     // ───────────────────────────── Frames and operands ─────────────────────────────
 
-    private void Push(long value) => _cpu.PushOperand(value);
+    private void Push(long value)
+    {
+        if (_operandCount == _operands.Length)
+        {
+            Array.Resize(ref _operands, _operands.Length * 2);
+        }
+        _operands[_operandCount++] = value;
+    }
 
-    private long Pop() => _cpu.PopOperand();
+    private long Pop() => _operands[--_operandCount];
 
     /// <summary>
     /// A handler interrupts code whose deferred fetches belong to its resumption: they move into the
@@ -297,12 +304,12 @@ public sealed partial class Machine
         var argumentCount = (int)instruction.B;
         _cpu.Pc++;
         PushFrame(function, FrameKind.Call, savedInterrupts: false);
-        var first = _cpu.OperandCount - argumentCount;
+        var first = _operandCount - argumentCount;
         for (var i = 0; i < argumentCount; i++)
         {
-            _cpu.Frame(SlotIndex(i)) = _cpu.Operand(first + i);
+            _cpu.Frame(SlotIndex(i)) = _operands[first + i];
         }
-        _cpu.RemoveOperands(first, argumentCount);
+        _operandCount = first;
         if (instruction.IsVisible && TouchStack() == Status.Violation)
         {
             return Status.Violation;
@@ -332,7 +339,7 @@ public sealed partial class Machine
                 break;
             case FrameKind.Entry:
                 _cpu.Mode = CpuMode.Finished;
-                _cpu.ClearOperands();
+                _operandCount = 0;
                 return Status.Stopped;
             case FrameKind.VectorHandler:
                 _cpu.Set(CpuFlags.InterruptsEnabled, savedInterrupts);
@@ -462,7 +469,7 @@ public sealed partial class Machine
                     return Status.Continue;
                 }
             case OpCode.Dup:
-                Push(_cpu.TopOperand);
+                Push(_operands[_operandCount - 1]);
                 _cpu.Pc++;
                 return Status.Continue;
             case OpCode.Pop:

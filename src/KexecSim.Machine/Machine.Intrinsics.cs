@@ -557,7 +557,7 @@ public sealed partial class Machine
 
     private void BootNextKernel(int function)
     {
-        _cpu.ClearStack();
+        ClearStack(_cpu);
         _cpu.PendingVectors = 0;
         // Its APIC is reset: pending events are gone; virtualization state is the hardware's.
         var keep = _cpu.Flags & (CpuFlags.VmxRoot | CpuFlags.GifClear);

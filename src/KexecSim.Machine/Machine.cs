@@ -176,6 +176,14 @@ public sealed partial class Machine
     /// <param name="log">When given, receives the step's messages (pr_err, warnings) for the trace.</param>
     public Outcome Apply(MachineState state, Transition transition, ReadOnlyMemory<int> choices, List<string>? log = null)
     {
+        _operandsOwner = -1;
+        var outcome = ApplyTransition(state, transition, choices, log);
+        FlushOperands();
+        return outcome;
+    }
+
+    private Outcome ApplyTransition(MachineState state, Transition transition, ReadOnlyMemory<int> choices, List<string>? log)
+    {
         _state = state;
         _choices = choices;
         _choiceIndex = 0;
@@ -221,8 +229,62 @@ public sealed partial class Machine
 
     private void Select(int cpu)
     {
+        if (_operandsOwner != cpu || !ReferenceEquals(_operandsState, _state))
+        {
+            FlushOperands();
+            LoadOperands(_state, cpu);
+        }
         _cpuId = cpu;
         _cpu = _state.Cpus[cpu];
+    }
+
+    // PERF: the selected CPU's operand stack lives here during a step (pushes and pops are array
+    // stores, not insertions into the state vector) and goes back into the vector when the step ends
+    // or another CPU is selected. While it is here, the vector holds none of that CPU's operands.
+    private long[] _operands = new long[64];
+    private int _operandCount;
+    private int _operandsOwner = -1;
+    private MachineState? _operandsState;
+
+    private void LoadOperands(MachineState state, int cpu)
+    {
+        var view = state.Cpus[cpu];
+        var count = view.OperandCount;
+        if (count > _operands.Length)
+        {
+            Array.Resize(ref _operands, Math.Max(count, _operands.Length * 2));
+        }
+        for (var i = 0; i < count; i++)
+        {
+            _operands[i] = view.Operand(i);
+        }
+        view.RemoveOperands(0, count);
+        _operandCount = count;
+        _operandsOwner = cpu;
+        _operandsState = state;
+    }
+
+    private void FlushOperands()
+    {
+        if (_operandsOwner < 0 || _operandsState is null)
+        {
+            _operandsOwner = -1;
+            return;
+        }
+        _operandsState.Cpus[_operandsOwner].AppendOperands(_operands.AsSpan(0, _operandCount));
+        _operandCount = 0;
+        _operandsOwner = -1;
+        _operandsState = null;
+    }
+
+    /// <summary>Empties a CPU's frames, operands and deferred fetches (INIT, the next kernel, scenario blocks).</summary>
+    private void ClearStack(CpuState cpu)
+    {
+        cpu.ClearStack();
+        if (cpu.Id == _operandsOwner && ReferenceEquals(_operandsState, _state))
+        {
+            _operandCount = 0;
+        }
     }
 
     private Outcome Fail(ViolationCode code, string message, DebugSpan? location = null, int line = -1)
@@ -268,12 +330,20 @@ public sealed partial class Machine
     /// print (pr_err, pr_warn), in order.</param>
     public Outcome CreateInitial(MachineState state, List<string>? log = null)
     {
+        var outcome = CreateInitialState(state, log);
+        FlushOperands();
+        return outcome;
+    }
+
+    private Outcome CreateInitialState(MachineState state, List<string>? log)
+    {
         _state = state;
         _log = log;
         InitialPhase = "the init blocks";
         LastViolation = null;
         _choices = ReadOnlyMemory<int>.Empty;
         var platform = _program.Platform;
+        _operandsOwner = -1;
         state.Clear();
         for (var i = 0; i < _program.Lines.Count; i++)
         {
@@ -402,8 +472,10 @@ public sealed partial class Machine
     private Outcome RunAtomically(int cpuId, int function)
     {
         Select(cpuId);
+        FlushOperands();
         var saved = _state.SaveCpu(cpuId);
         _cpu.ClearStack();
+        LoadOperands(_state, cpuId);
         _cpu.Mode = CpuMode.Running;
         PushFrame(function, FrameKind.Entry, savedInterrupts: false);
         _atomicDepth = 1;
@@ -417,6 +489,7 @@ public sealed partial class Machine
         // Keep what the block did to this CPU's monitor, interrupt flag and virtualization state.
         var flags = _cpu.Flags;
         var monitor = _cpu.MonitorLine;
+        FlushOperands();
         _state.RestoreCpu(cpuId, saved);
         _cpu.Flags = flags;
         _cpu.MonitorLine = monitor;

@@ -519,6 +519,20 @@ public sealed class CpuState
 
     public void ClearOperands() => RemoveOperands(0, OperandCount);
 
+    /// <summary>Puts operands back on top of the operand stack.</summary>
+    public void AppendOperands(ReadOnlySpan<long> values)
+    {
+        if (values.Length == 0)
+        {
+            return;
+        }
+        var count = OperandCount;
+        var at = OperandStart + count;
+        _state.InsertWords(Id, at, values.Length);
+        values.CopyTo(new Span<long>(_state.Words, at, values.Length));
+        SetCounts(Depth, FrameWords, count + values.Length, FetchCount);
+    }
+
     // ───────────────────────────── Deferred fetches ─────────────────────────────
 
     private int FetchStart => _state.StackStart(Id) + FrameWords + OperandCount;
