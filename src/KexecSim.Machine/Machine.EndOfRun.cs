@@ -62,9 +62,9 @@ public sealed partial class Machine
 
     private static bool HasDirtyCopy(MachineState state, int line)
     {
-        foreach (var cache in state.Caches)
+        for (var i = state.NextCacheHolding(line, 0); i >= 0; i = state.NextCacheHolding(line, i + 1))
         {
-            foreach (var entry in cache)
+            foreach (var entry in state.Caches[i])
             {
                 if (entry.Dirty && entry.Line == line)
                 {

@@ -72,7 +72,7 @@ public sealed partial class Machine
     {
         poisoned = false;
         var caches = _state.Caches;
-        for (var i = 0; i < caches.Length; i++)
+        for (var i = _state.NextCacheHolding(lineIndex, 0); i >= 0; i = _state.NextCacheHolding(lineIndex, i + 1))
         {
             if (i == cacheIndex)
             {
@@ -100,7 +100,7 @@ public sealed partial class Machine
         var tag = CacheEntry.MakeTag(lineIndex, key);
         var own = Layout.CacheOf(_cpuId);
         var caches = _state.Caches;
-        for (var i = 0; i < caches.Length; i++)
+        for (var i = _state.NextCacheHolding(lineIndex, 0); i >= 0; i = _state.NextCacheHolding(lineIndex, i + 1))
         {
             if (i == own)
             {
@@ -137,8 +137,10 @@ public sealed partial class Machine
     /// <summary>Writes back a dirty (line, key) from whichever cache holds it, and drops it everywhere.</summary>
     private void FlushEverywhere(long tag, bool writeBack)
     {
-        foreach (var cache in _state.Caches)
+        var line = CacheEntry.LineOf(tag);
+        for (var i = _state.NextCacheHolding(line, 0); i >= 0; i = _state.NextCacheHolding(line, i + 1))
         {
+            var cache = _state.Caches[i];
             var index = FindEntry(cache, tag);
             if (index < 0)
             {
@@ -183,7 +185,7 @@ public sealed partial class Machine
     private Status TriggerMonitors(int lineIndex)
     {
         var cpus = _state.Cpus;
-        for (var c = 0; c < cpus.Length; c++)
+        for (var c = _state.NextCpuMonitoring(lineIndex, 0); c >= 0; c = _state.NextCpuMonitoring(lineIndex, c + 1))
         {
             var cpu = cpus[c];
             if (!cpu.Has(CpuFlags.MonitorArmed) || cpu.MonitorLine != lineIndex)

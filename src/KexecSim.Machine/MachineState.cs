@@ -88,6 +88,8 @@ public struct CacheEntry
 
     public static long MakeTag(int line, long key) => ((long)line << 24) | (key & 0xFF_FFFF);
 
+    public static int LineOf(long tag) => (int)(tag >> 24);
+
     public readonly int Line => (int)(Tag >> 24);
 
     public readonly long Key => Tag & 0xFF_FFFF;
@@ -115,6 +117,14 @@ public sealed class MachineState
     private readonly int[] _starts;
     private readonly int _cacheSegment;
 
+    // Derived indexes (PERF: per access, only the caches and CPUs concerned are visited, as a
+    // directory-based coherence protocol does): per line, which caches hold an entry of it under any
+    // key, and which CPUs have their monitor on it; bit sets of _cacheWords and _cpuWords words.
+    private readonly ulong[] _lineCaches;
+    private readonly ulong[] _lineMonitors;
+    private readonly int _cacheWords;
+    private readonly int _cpuWords;
+
     public MachineState(MachineLayout layout)
     {
         Layout = layout;
@@ -123,13 +133,17 @@ public sealed class MachineState
         _starts = new int[Shape.Cpus + Shape.CacheCount];
         _words = new long[Shape.FixedWords + Shape.CacheCount + DefaultSlack];
         _length = Shape.FixedWords + Shape.CacheCount;
-        RecomputeStarts();
+        _cacheWords = (Shape.CacheCount + 63) >> 6;
+        _cpuWords = (Shape.Cpus + 63) >> 6;
+        _lineCaches = new ulong[Math.Max(1, Shape.LineCount * _cacheWords)];
+        _lineMonitors = new ulong[Math.Max(1, Shape.LineCount * _cpuWords)];
         Cpus = new CpuState[Shape.Cpus];
         for (var i = 0; i < Cpus.Length; i++)
         {
             Cpus[i] = new CpuState(this, i);
         }
         Caches = new CacheSet(this);
+        RecomputeStarts();
     }
 
     public MachineLayout Layout { get; }
@@ -216,6 +230,8 @@ public sealed class MachineState
         Array.Copy(other._words, _words, other._length);
         _length = other._length;
         Array.Copy(other._starts, _starts, _starts.Length);
+        Array.Copy(other._lineCaches, _lineCaches, _lineCaches.Length);
+        Array.Copy(other._lineMonitors, _lineMonitors, _lineMonitors.Length);
     }
 
     /// <summary>Resets every word to zero with empty stacks and caches.</summary>
@@ -266,6 +282,62 @@ public sealed class MachineState
             _starts[_cacheSegment + i] = p;
             p += 1 + 2 * (int)_words[p];
         }
+        Array.Clear(_lineCaches);
+        for (var i = 0; i < Shape.CacheCount; i++)
+        {
+            var cache = Caches[i];
+            for (var e = 0; e < cache.Count; e++)
+            {
+                NoteCached(CacheEntry.LineOf(cache.TagAt(e)), i, true);
+            }
+        }
+        Array.Clear(_lineMonitors);
+        for (var c = 0; c < Shape.Cpus; c++)
+        {
+            NoteMonitor(Cpus[c].MonitorLine, c, true);
+        }
+    }
+
+    // ───────────────────────────── Directory and monitor index ─────────────────────────────
+
+    internal void NoteCached(int line, int cache, bool on)
+    {
+        ref var word = ref _lineCaches[line * _cacheWords + (cache >> 6)];
+        word = on ? word | (1UL << (cache & 63)) : word & ~(1UL << (cache & 63));
+    }
+
+    internal void NoteMonitor(int line, int cpu, bool on)
+    {
+        if (line < 0)
+        {
+            return;
+        }
+        ref var word = ref _lineMonitors[line * _cpuWords + (cpu >> 6)];
+        word = on ? word | (1UL << (cpu & 63)) : word & ~(1UL << (cpu & 63));
+    }
+
+    /// <summary>The first cache at or after <paramref name="from"/> that holds an entry of <paramref name="line"/>
+    /// under some key (-1: none).</summary>
+    public int NextCacheHolding(int line, int from) => NextBit(_lineCaches, line * _cacheWords, _cacheWords, from);
+
+    /// <summary>The first CPU at or after <paramref name="from"/> whose monitor is on <paramref name="line"/> (-1: none).</summary>
+    public int NextCpuMonitoring(int line, int from) => NextBit(_lineMonitors, line * _cpuWords, _cpuWords, from);
+
+    private static int NextBit(ulong[] bits, int start, int words, int from)
+    {
+        for (var w = from >> 6; w < words; w++)
+        {
+            var word = bits[start + w];
+            if (w == from >> 6)
+            {
+                word &= ~0UL << (from & 63);
+            }
+            if (word != 0)
+            {
+                return (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(word);
+            }
+        }
+        return -1;
     }
 
     internal int StackStart(int cpu) => _starts[cpu];
@@ -325,7 +397,9 @@ public sealed class MachineState
         var stackWords = saved.Length - StateLayout.CpuHeaderWords;
         InsertWords(cpu, _starts[cpu], stackWords);
         Array.Copy(saved, StateLayout.CpuHeaderWords, _words, _starts[cpu], stackWords);
+        NoteMonitor(Cpus[cpu].MonitorLine, cpu, false);
         Array.Copy(saved, 0, _words, Shape.CpuHeader(cpu), StateLayout.CpuHeaderWords);
+        NoteMonitor(Cpus[cpu].MonitorLine, cpu, true);
     }
 }
 
@@ -367,7 +441,12 @@ public sealed class CpuState
     public int MonitorLine
     {
         get => (int)((Word(HeadWord) >> 32) & 0xFFFF_FFFF) - 1;
-        set => Word(HeadWord) = (Word(HeadWord) & 0xFFFF_FFFFL) | ((long)(value + 1) << 32);
+        set
+        {
+            _state.NoteMonitor(MonitorLine, Id, false);
+            Word(HeadWord) = (Word(HeadWord) & 0xFFFF_FFFFL) | ((long)(value + 1) << 32);
+            _state.NoteMonitor(value, Id, true);
+        }
     }
 
     /// <summary>Pending maskable vectors, one bit per vector index of the machine.</summary>
@@ -650,18 +729,30 @@ public readonly struct Cache
         _state.InsertWords(_state.CacheSegment(_index), start + 1 + 2 * i, 2);
         _state.Words[start]++;
         this[i] = entry;
+        _state.NoteCached(entry.Line, _index, true);
     }
 
     public void RemoveAt(int i)
     {
         var start = Start;
+        var line = CacheEntry.LineOf(TagAt(i));
         _state.RemoveWords(_state.CacheSegment(_index), start + 1 + 2 * i, 2);
         _state.Words[start]--;
+        // Entries of one line are adjacent (the tag is line, then key): is another key of it left?
+        var count = Count;
+        if (!(i > 0 && CacheEntry.LineOf(TagAt(i - 1)) == line) && !(i < count && CacheEntry.LineOf(TagAt(i)) == line))
+        {
+            _state.NoteCached(line, _index, false);
+        }
     }
 
     public void Clear()
     {
         var start = Start;
+        for (var i = 0; i < Count; i++)
+        {
+            _state.NoteCached(CacheEntry.LineOf(TagAt(i)), _index, false);
+        }
         _state.RemoveWords(_state.CacheSegment(_index), start + 1, 2 * Count);
         _state.Words[start] = 0;
     }

@@ -106,4 +106,30 @@ public sealed class StateVectorTests
         slot[0] = 77;
         Assert.Equal(77, cpu.Frame(cpu.TopBase));
     }
+
+    [Fact]
+    public void State_vector_directory_knows_which_caches_hold_a_line_under_any_key()
+    {
+        var (machine, state) = Initial();
+        var caches = state.Caches;
+        caches[0].Insert(0, new CacheEntry { Tag = CacheEntry.MakeTag(1, 0), Value = 1 });
+        caches[2].Insert(0, new CacheEntry { Tag = CacheEntry.MakeTag(1, 0) });
+        caches[2].Insert(1, new CacheEntry { Tag = CacheEntry.MakeTag(1, 1) });
+        Assert.Equal((0, 2, -1), (state.NextCacheHolding(1, 0), state.NextCacheHolding(1, 1), state.NextCacheHolding(1, 3)));
+        caches[2].RemoveAt(0);
+        Assert.Equal(2, state.NextCacheHolding(1, 1)); // the line is still cached under key 1
+        caches[2].RemoveAt(0);
+        Assert.Equal(-1, state.NextCacheHolding(1, 1));
+        caches[0].Clear();
+        Assert.Equal(-1, state.NextCacheHolding(1, 0));
+
+        state.Cpus[2].MonitorLine = 1;
+        state.Cpus[0].MonitorLine = 1;
+        state.Cpus[0].MonitorLine = 0;
+        Assert.Equal((2, 0), (state.NextCpuMonitoring(1, 0), state.NextCpuMonitoring(0, 0)));
+        // A decoded copy rebuilds the same indexes from the vector alone.
+        var copy = machine.NewState();
+        copy.Decode(state.Span);
+        Assert.Equal((2, 0, -1), (copy.NextCpuMonitoring(1, 0), copy.NextCpuMonitoring(0, 0), copy.NextCacheHolding(1, 0)));
+    }
 }
