@@ -146,11 +146,7 @@ public sealed class Replayer
     {
         var ids = new Dictionary<ulong, int>();
         var encodings = new List<long[]>();
-        var finished = new List<bool>();
-        var edgeStart = new List<int>();
-        var targets = new List<int>();
-        var labels = new List<int>();
-        var labelIds = new Dictionary<Transition, int>();
+        var graph = new LivelockGraph();
         var buffer = new StateBuffer();
         int NodeOf(MachineState state)
         {
@@ -161,7 +157,7 @@ public sealed class Replayer
                 id = encodings.Count;
                 ids[fingerprint] = id;
                 encodings.Add(buffer.Span.ToArray());
-                finished.Add(state.Finished);
+                graph.AddNode(state.Finished);
             }
             return id;
         }
@@ -176,8 +172,8 @@ public sealed class Replayer
             {
                 return null;
             }
-            edgeStart.Add(targets.Count);
-            if (finished[node])
+            graph.BeginEdges();
+            if (graph.Finished(node))
             {
                 continue; // no finished state is on a livelock: its edges do not matter
             }
@@ -187,22 +183,52 @@ public sealed class Replayer
             {
                 Successors.ForEach(_machine, state, transition, work, pending, (outcome, _) =>
                 {
-                    if (!labelIds.TryGetValue(transition, out var label))
-                    {
-                        label = labelIds.Count;
-                        labelIds[transition] = label;
-                    }
                     var violated = outcome == Outcome.Violation || _machine.CheckSettled(work) is not null;
-                    targets.Add(violated ? -1 : NodeOf(work));
-                    labels.Add(label);
+                    graph.AddEdge(violated ? -1 : NodeOf(work), transition);
                     return true;
                 });
             }
         }
-        edgeStart.Add(targets.Count);
-        var deliveries = labelIds.Where(l => l.Key.Kind == TransitionKind.Deliver).Select(l => l.Value).ToHashSet();
-        var detector = new LivelockDetector(encodings.Count, [.. edgeStart], targets, labels, n => finished[n], deliveries.Contains);
-        return detector.FairComponents().Any(component => component.Contains(0));
+        return new LivelockDetector(graph).FairComponents().Any(component => component.Contains(0));
+    }
+
+    /// <summary>
+    /// The step that leads from the state after <paramref name="prefix"/> to the state after
+    /// <paramref name="target"/> (both paths from the initial state), or null when none does.
+    /// </summary>
+    internal TraceStep? StepBetween(IReadOnlyList<TraceStep> prefix, IReadOnlyList<TraceStep> target)
+    {
+        var buffer = new StateBuffer();
+        StateAfter(target)!.Encode(buffer);
+        var wanted = buffer.Span.ToArray();
+        var from = StateAfter(prefix)!;
+        var work = _machine.NewState();
+        var transitions = new List<Transition>();
+        _machine.EnumerateTransitions(from, transitions);
+        var pending = new Stack<int[]>();
+        foreach (var transition in transitions)
+        {
+            TraceStep? found = null;
+            Successors.ForEach(_machine, from, transition, work, pending, (outcome, choices) =>
+            {
+                if (outcome != Outcome.Ok)
+                {
+                    return true;
+                }
+                work.Encode(buffer);
+                if (buffer.Span.SequenceEqual(wanted))
+                {
+                    found = new TraceStep(transition, choices);
+                    return false;
+                }
+                return true;
+            });
+            if (found is not null)
+            {
+                return found;
+            }
+        }
+        return null;
     }
 
     /// <summary>The LIVELOCK of a lasso whose cycle starts at <paramref name="cycleStart"/>, in words: which CPUs move, and where.</summary>
