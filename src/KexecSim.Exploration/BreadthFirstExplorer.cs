@@ -24,6 +24,7 @@ public sealed class BreadthFirstExplorer : ISearch
     private readonly FingerprintSet _visited = new();
     private readonly BreadthFirstFrontier _frontier = new();
     private readonly LivelockGraph _graph = new();
+    private readonly DepthFirstChooser _chooser = new();
     private readonly ExpectationPolicy _policy;
     private readonly SearchLimits _limits;
     private readonly Stopwatch _clock = new();
@@ -63,7 +64,6 @@ public sealed class BreadthFirstExplorer : ISearch
         _frontier.Start(buffer.Span, root);
 
         var transitions = new List<Transition>();
-        var pendingChoices = new Stack<int[]>();
         long lastCheck = 0;
         var lastProgress = _clock.Elapsed;
 
@@ -87,20 +87,12 @@ public sealed class BreadthFirstExplorer : ISearch
                     {
                         break;
                     }
-                    pendingChoices.Push([]);
-                    while (pendingChoices.Count > 0)
+                    // Each branch of the step's choices, in option order: a run from a fresh copy per branch.
+                    _chooser.Reset();
+                    do
                     {
-                        var choices = pendingChoices.Pop();
                         work.CopyFrom(parent);
-                        var outcome = _machine.Apply(work, transition, choices);
-                        if (outcome == Outcome.NeedChoice)
-                        {
-                            for (var k = _machine.ChoiceCount - 1; k >= 0; k--)
-                            {
-                                pendingChoices.Push([.. choices, k]);
-                            }
-                            continue;
-                        }
+                        var outcome = _machine.Apply(work, transition, _chooser);
                         if (outcome == Outcome.Disabled)
                         {
                             continue;
@@ -109,7 +101,6 @@ public sealed class BreadthFirstExplorer : ISearch
                         _transitions++;
                         if (found is not null)
                         {
-                            pendingChoices.Clear();
                             break;
                         }
                         var violation = outcome == Outcome.Violation ? _machine.LastViolation : _machine.CheckSettled(work);
@@ -118,36 +109,36 @@ public sealed class BreadthFirstExplorer : ISearch
                             _graph.AddEdge(-1, transition);
                             if (_policy.EndsSearch(violation.Code))
                             {
-                                pendingChoices.Clear();
-                                var trace = BuildTrace(node, transition, choices, violation, terminal: outcome != Outcome.Violation);
+                                var trace = BuildTrace(node, transition, _chooser.Choices, violation, terminal: outcome != Outcome.Violation);
                                 found = Result(Verdict.Violation, violation, trace, _policy.Others, depth + 1, null);
                                 break;
                             }
                             if (_policy.Keeps(violation.Code))
                             {
-                                _policy.Keep(violation, BuildTrace(node, transition, choices, violation, terminal: outcome != Outcome.Violation));
+                                _policy.Keep(violation, BuildTrace(node, transition, _chooser.Choices, violation, terminal: outcome != Outcome.Violation));
                             }
                             continue;
                         }
                         work.Encode(buffer);
                         if (_visited.TryAdd(MachineState.Fingerprint(buffer.Span), _nodes.Count, out var target))
                         {
-                            var added = _nodes.Add(node, transition, choices);
+                            var added = _nodes.Add(node, transition, _chooser.Choices);
                             _graph.AddNode(work.Finished);
                             _frontier.Push(buffer.Span, added);
                         }
                         _graph.AddEdge(target, transition);
                     }
+                    while (_chooser.Advance());
                 }
                 if (successors == 0 && _machine.CheckTerminal(parent) is { } terminal)
                 {
                     if (_policy.EndsSearch(terminal.Code))
                     {
-                        return Result(Verdict.Violation, terminal, BuildTrace(node, null, null, terminal, terminal: true), _policy.Others, depth, null);
+                        return Result(Verdict.Violation, terminal, BuildTrace(node, null, [], terminal, terminal: true), _policy.Others, depth, null);
                     }
                     if (_policy.Keeps(terminal.Code))
                     {
-                        _policy.Keep(terminal, BuildTrace(node, null, null, terminal, terminal: true));
+                        _policy.Keep(terminal, BuildTrace(node, null, [], terminal, terminal: true));
                     }
                 }
 
@@ -190,12 +181,12 @@ public sealed class BreadthFirstExplorer : ISearch
         return Result(verdict.Verdict, verdict.Violation, verdict.Trace, verdict.Others, levels, null);
     }
 
-    private Trace BuildTrace(int node, Transition? last, int[]? lastChoices, Violation violation, bool terminal)
+    private Trace BuildTrace(int node, Transition? last, ReadOnlySpan<int> lastChoices, Violation violation, bool terminal)
     {
         var steps = _nodes.PathTo(node);
         if (last is { } t)
         {
-            steps.Add(new TraceStep(t, lastChoices ?? []));
+            steps.Add(new TraceStep(t, lastChoices.ToArray()));
         }
         return new Trace(steps, violation, terminal);
     }

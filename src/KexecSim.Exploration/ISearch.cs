@@ -6,7 +6,8 @@ namespace KexecSim.Exploration;
 /// combines: the <see cref="NodeTable"/> (how each state was reached), the visited set
 /// (<see cref="FingerprintSet"/>), a frontier (<see cref="BreadthFirstFrontier"/> for
 /// <see cref="BreadthFirstExplorer"/>), the <see cref="ExpectationPolicy"/>, the
-/// <see cref="LivelockGraph"/> and the <see cref="SearchLimits"/>. Random walks, a parallel search and
+/// <see cref="LivelockGraph"/>, the <see cref="SearchLimits"/>, and a <see cref="Machine.IChooser"/>
+/// for the choices inside a step (<see cref="DepthFirstChooser"/> to enumerate them all). Random walks, a parallel search and
 /// checkpointed searches are further strategies.
 /// </summary>
 public interface ISearch
