@@ -30,6 +30,7 @@ public sealed class BreadthFirstExplorer : ISearch
     private readonly Stopwatch _clock = new();
     private long _transitions;
     private long _peakMemory;
+    private bool _started;
 
     public BreadthFirstExplorer(CompiledProgram program, CheckOptions? options = null)
     {
@@ -45,8 +46,14 @@ public sealed class BreadthFirstExplorer : ISearch
     /// <summary>The bytes the search's own structures hold: visited set, frontier, node table, LIVELOCK graph.</summary>
     private long MemoryBytes => _visited.MemoryBytes + _frontier.MemoryBytes + _nodes.MemoryBytes + _graph.MemoryBytes;
 
+    /// <summary>Searches until a verdict or a limit; once per explorer (its tables fill as it goes).</summary>
     public CheckResult Run()
     {
+        if (_started)
+        {
+            throw new InvalidOperationException("a breadth-first explorer runs once; make a new one for another search");
+        }
+        _started = true;
         _clock.Restart();
         var parent = _machine.NewState();
         var work = _machine.NewState();
@@ -93,6 +100,7 @@ public sealed class BreadthFirstExplorer : ISearch
                     {
                         work.CopyFrom(parent);
                         var outcome = _machine.Apply(work, transition, _chooser);
+                        Debug.Assert(outcome != Outcome.NeedChoice, "the depth-first chooser takes an option at every choice");
                         if (outcome == Outcome.Disabled)
                         {
                             continue;

@@ -174,6 +174,22 @@ public sealed class SearchPartsTests
     }
 
     [Fact]
+    public void Breadth_first_search_is_a_search_strategy_that_runs_once()
+    {
+        const string model = """
+            fn f() { either { bug_on(true); } or { done(); } }
+            scenario "s" { cpu 0 runs f(); expect BUG; }
+            """;
+        var loaded = Language.FrontEnd.LoadText("s.kflow", model);
+        ISearch search = new BreadthFirstExplorer(loaded.Scenarios.Single());
+        var result = search.Run();
+        Assert.Equal(ViolationCode.Bug, result.Violation!.Code);
+        // The either is one step (option 0: the bug_on branch), the bug_on the next.
+        Assert.Equal([[0], []], result.Trace!.Steps.Select(s => s.Choices).ToArray());
+        Assert.Throws<InvalidOperationException>(() => search.Run());
+    }
+
+    [Fact]
     public void The_livelock_graph_keeps_edges_by_node_and_finds_a_fair_cycle()
     {
         // 0 -> 1 -> 2 -> 1 (step of CPU 0 both ways), 0 -> violation; node 3 finished, reached from 2.
