@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using KexecSim.Exploration;
 using KexecSim.Language.Compilation;
 using KexecSim.Language;
 using KexecSim.Machine;
@@ -18,6 +19,10 @@ public class CoverageBenchmarks
     private Machine.Machine _machine = null!;
     private MachineState _parent = null!;
     private MachineState _work = null!;
+
+    // Up to four choices, each its first option (a step needing more ends with NeedChoice).
+    private readonly TraceChooser _chooser = new();
+    private readonly int[] _firstOptions = [0, 0, 0, 0];
 
     [Params(false, true)]
     public bool Marks { get; set; }
@@ -45,7 +50,8 @@ public class CoverageBenchmarks
             foreach (var transition in _transitions)
             {
                 _work.CopyFrom(_parent);
-                if (_machine.Apply(_work, transition, new[] { 0, 0, 0, 0 }) != Outcome.Ok)
+                _chooser.Start(_firstOptions);
+                if (_machine.Apply(_work, transition, _chooser) != Outcome.Ok)
                 {
                     continue;
                 }
@@ -64,7 +70,6 @@ public class CoverageBenchmarks
     public int ApplyAll()
     {
         var applied = 0;
-        ReadOnlyMemory<int> choices = new[] { 0, 0, 0, 0 };
         foreach (var state in _states)
         {
             _parent.Decode(state);
@@ -72,7 +77,8 @@ public class CoverageBenchmarks
             foreach (var transition in _transitions)
             {
                 _work.CopyFrom(_parent);
-                if (_machine.Apply(_work, transition, choices) == Outcome.Ok)
+                _chooser.Start(_firstOptions);
+                if (_machine.Apply(_work, transition, _chooser) == Outcome.Ok)
                 {
                     applied++;
                 }

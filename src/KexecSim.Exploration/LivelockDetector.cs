@@ -1,3 +1,5 @@
+using KexecSim.Machine;
+
 namespace KexecSim.Exploration;
 
 /// <summary>
@@ -11,27 +13,26 @@ namespace KexecSim.Exploration;
 /// </summary>
 public sealed class LivelockDetector
 {
+    private readonly LivelockGraph _graph;
     private readonly int _nodes;
-    private readonly int[] _edgeStart;
-    private readonly List<int> _targets;
-    private readonly List<int> _labels;
-    private readonly Func<int, bool> _finished;
 
-    private readonly Func<int, bool> _strongLabel;
-
-    /// <param name="strongLabel">Labels treated with strong fairness: taken if enabled anywhere on the cycle
-    /// (event deliveries: hardware takes a pending interrupt as soon as it is unmasked).</param>
-    public LivelockDetector(int nodes, int[] edgeStart, List<int> targets, List<int> labels, Func<int, bool> finished, Func<int, bool> strongLabel)
+    /// <param name="graph">A completely expanded graph. Event deliveries get strong fairness: taken if
+    /// enabled anywhere on the cycle (hardware takes a pending interrupt as soon as it is unmasked).</param>
+    public LivelockDetector(LivelockGraph graph)
     {
-        _nodes = nodes;
-        _edgeStart = edgeStart;
-        _targets = targets;
-        _labels = labels;
-        _finished = finished;
-        _strongLabel = strongLabel;
+        _graph = graph;
+        _nodes = graph.Nodes;
     }
 
-    private int EdgeEnd(int node) => _edgeStart[node + 1];
+    private int EdgeStart(int node) => _graph.EdgeStart(node);
+
+    private int EdgeEnd(int node) => _graph.EdgeEnd(node);
+
+    private int TargetOf(int edge) => _graph.Target(edge);
+
+    private bool Finished(int node) => _graph.Finished(node);
+
+    private static bool IsStrong(PackedTransition label) => label.Kind == TransitionKind.Deliver;
 
     /// <summary>The fair livelock components, each as its node ids, smallest first node first.</summary>
     public IEnumerable<List<int>> FairComponents()
@@ -52,9 +53,9 @@ public sealed class LivelockDetector
             return true;
         }
         var node = component[0];
-        for (var e = _edgeStart[node]; e < EdgeEnd(node); e++)
+        for (var e = EdgeStart(node); e < EdgeEnd(node); e++)
         {
-            if (_targets[e] == node)
+            if (TargetOf(e) == node)
             {
                 return true;
             }
@@ -65,22 +66,23 @@ public sealed class LivelockDetector
     private bool IsFair(List<int> component)
     {
         var inside = new HashSet<int>(component);
-        HashSet<int>? enabledEverywhere = null;
-        var enabledSomewhere = new HashSet<int>();
-        var takenInside = new HashSet<int>();
+        HashSet<PackedTransition>? enabledEverywhere = null;
+        var enabledSomewhere = new HashSet<PackedTransition>();
+        var takenInside = new HashSet<PackedTransition>();
         foreach (var node in component)
         {
-            var enabled = new HashSet<int>();
-            for (var e = _edgeStart[node]; e < EdgeEnd(node); e++)
+            var enabled = new HashSet<PackedTransition>();
+            for (var e = EdgeStart(node); e < EdgeEnd(node); e++)
             {
-                enabled.Add(_labels[e]);
-                if (_strongLabel(_labels[e]))
+                var label = _graph.Label(e);
+                enabled.Add(label);
+                if (IsStrong(label))
                 {
-                    enabledSomewhere.Add(_labels[e]);
+                    enabledSomewhere.Add(label);
                 }
-                if (inside.Contains(_targets[e]))
+                if (inside.Contains(TargetOf(e)))
                 {
-                    takenInside.Add(_labels[e]);
+                    takenInside.Add(label);
                 }
             }
             if (enabledEverywhere is null)
@@ -108,11 +110,11 @@ public sealed class LivelockDetector
         var work = new Stack<(int Node, int Edge)>();
         for (var root = 0; root < _nodes; root++)
         {
-            if (index[root] >= 0 || _finished(root))
+            if (index[root] >= 0 || Finished(root))
             {
                 continue;
             }
-            work.Push((root, _edgeStart[root]));
+            work.Push((root, EdgeStart(root)));
             index[root] = low[root] = counter++;
             stack.Push(root);
             onStack[root] = true;
@@ -122,8 +124,8 @@ public sealed class LivelockDetector
                 var descended = false;
                 for (; edge < EdgeEnd(node); edge++)
                 {
-                    var target = _targets[edge];
-                    if (target < 0 || _finished(target))
+                    var target = TargetOf(edge);
+                    if (target < 0 || Finished(target))
                     {
                         continue;
                     }
@@ -133,7 +135,7 @@ public sealed class LivelockDetector
                         index[target] = low[target] = counter++;
                         stack.Push(target);
                         onStack[target] = true;
-                        work.Push((target, _edgeStart[target]));
+                        work.Push((target, EdgeStart(target)));
                         descended = true;
                         break;
                     }
@@ -190,9 +192,9 @@ public sealed class LivelockDetector
         // Breadth-first back to start, inside the component.
         var previous = new Dictionary<int, int>();
         var queue = new Queue<int>();
-        for (var e = _edgeStart[start]; e < EdgeEnd(start); e++)
+        for (var e = EdgeStart(start); e < EdgeEnd(start); e++)
         {
-            var target = _targets[e];
+            var target = TargetOf(e);
             if (target == start)
             {
                 return [e];
@@ -206,9 +208,9 @@ public sealed class LivelockDetector
         while (queue.Count > 0)
         {
             var node = queue.Dequeue();
-            for (var e = _edgeStart[node]; e < EdgeEnd(node); e++)
+            for (var e = EdgeStart(node); e < EdgeEnd(node); e++)
             {
-                var target = _targets[e];
+                var target = TargetOf(e);
                 if (target == start)
                 {
                     var path = new List<int> { e };
@@ -236,7 +238,7 @@ public sealed class LivelockDetector
         while (low < high)
         {
             var mid = (low + high + 1) >> 1;
-            if (_edgeStart[mid] <= edge)
+            if (EdgeStart(mid) <= edge)
             {
                 low = mid;
             }
@@ -246,12 +248,12 @@ public sealed class LivelockDetector
             }
         }
         // Skip nodes without edges that share the start offset.
-        while (low < _nodes - 1 && _edgeStart[low + 1] <= edge)
+        while (low < _nodes - 1 && EdgeStart(low + 1) <= edge)
         {
             low++;
         }
         return low;
     }
 
-    public int Target(int edge) => _targets[edge];
+    public int Target(int edge) => TargetOf(edge);
 }

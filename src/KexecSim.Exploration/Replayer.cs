@@ -22,6 +22,9 @@ public sealed class Replayer
 {
     private readonly Machine.Machine _machine;
 
+    // The trace's recorded choices, fed to the machine step by step.
+    private readonly TraceChooser _chooser = new();
+
     public Replayer(CompiledProgram program)
     {
         _machine = new Machine.Machine(program);
@@ -45,7 +48,8 @@ public sealed class Replayer
         }
         foreach (var step in steps)
         {
-            if (_machine.Apply(state, step.Transition, step.Choices) != Outcome.Ok)
+            _chooser.Start(step.Choices);
+            if (_machine.Apply(state, step.Transition, _chooser) != Outcome.Ok)
             {
                 return null;
             }
@@ -84,12 +88,13 @@ public sealed class Replayer
             var function = cpu >= 0 ? _machine.FunctionName(state, cpu) : string.Empty;
             var description = Describe(step.Transition, state);
             var backEdge = step.Transition.Kind == TransitionKind.Step && _machine.AtBackEdge(state, cpu);
-            if (CheckChoices(state, step, scratch) is { } wrongChoice)
+            messages.Clear();
+            _chooser.Start(step.Choices);
+            var outcome = _machine.Apply(state, step.Transition, _chooser, messages);
+            if (WrongChoices(outcome, step) is { } wrongChoice)
             {
                 return new ReplayResult(false, i, null, $"step {i + 1} diverges: {wrongChoice}");
             }
-            messages.Clear();
-            var outcome = _machine.Apply(state, step.Transition, step.Choices, messages);
             cycleFinished |= trace.CycleStart is { } from && i >= from && state.Finished;
             onStep?.Invoke(new ReplayedStep(i + 1, step, cpu, location, function, description, messages.ToList()) { AtBackEdge = backEdge }, state);
             switch (outcome)
@@ -118,7 +123,8 @@ public sealed class Replayer
             foreach (var t in transitions)
             {
                 scratch.CopyFrom(state);
-                if (_machine.Apply(scratch, t, Array.Empty<int>()) != Outcome.Disabled)
+                // A step that needs a choice counts as enabled without making it (chooser: none).
+                if (_machine.Apply(scratch, t, null) != Outcome.Disabled)
                 {
                     any = true;
                     break;
@@ -146,11 +152,7 @@ public sealed class Replayer
     {
         var ids = new Dictionary<ulong, int>();
         var encodings = new List<long[]>();
-        var finished = new List<bool>();
-        var edgeStart = new List<int>();
-        var targets = new List<int>();
-        var labels = new List<int>();
-        var labelIds = new Dictionary<Transition, int>();
+        var graph = new LivelockGraph();
         var buffer = new StateBuffer();
         int NodeOf(MachineState state)
         {
@@ -161,7 +163,7 @@ public sealed class Replayer
                 id = encodings.Count;
                 ids[fingerprint] = id;
                 encodings.Add(buffer.Span.ToArray());
-                finished.Add(state.Finished);
+                graph.AddNode(state.Finished);
             }
             return id;
         }
@@ -169,15 +171,15 @@ public sealed class Replayer
         var state = _machine.NewState();
         var work = _machine.NewState();
         var transitions = new List<Transition>();
-        var pending = new Stack<int[]>();
+        var chooser = new DepthFirstChooser();
         for (var node = 0; node < encodings.Count; node++)
         {
             if (encodings.Count > MaxFairnessStates)
             {
                 return null;
             }
-            edgeStart.Add(targets.Count);
-            if (finished[node])
+            graph.BeginEdges();
+            if (graph.Finished(node))
             {
                 continue; // no finished state is on a livelock: its edges do not matter
             }
@@ -185,24 +187,54 @@ public sealed class Replayer
             _machine.EnumerateTransitions(state, transitions);
             foreach (var transition in transitions)
             {
-                Successors.ForEach(_machine, state, transition, work, pending, (outcome, _) =>
+                Successors.ForEach(_machine, state, transition, work, chooser, outcome =>
                 {
-                    if (!labelIds.TryGetValue(transition, out var label))
-                    {
-                        label = labelIds.Count;
-                        labelIds[transition] = label;
-                    }
                     var violated = outcome == Outcome.Violation || _machine.CheckSettled(work) is not null;
-                    targets.Add(violated ? -1 : NodeOf(work));
-                    labels.Add(label);
+                    graph.AddEdge(violated ? -1 : NodeOf(work), transition);
                     return true;
                 });
             }
         }
-        edgeStart.Add(targets.Count);
-        var deliveries = labelIds.Where(l => l.Key.Kind == TransitionKind.Deliver).Select(l => l.Value).ToHashSet();
-        var detector = new LivelockDetector(encodings.Count, [.. edgeStart], targets, labels, n => finished[n], deliveries.Contains);
-        return detector.FairComponents().Any(component => component.Contains(0));
+        return new LivelockDetector(graph).FairComponents().Any(component => component.Contains(0));
+    }
+
+    /// <summary>
+    /// The step that leads from the state after <paramref name="prefix"/> to the state after
+    /// <paramref name="target"/> (both paths from the initial state), or null when none does.
+    /// </summary>
+    internal TraceStep? StepBetween(IReadOnlyList<TraceStep> prefix, IReadOnlyList<TraceStep> target)
+    {
+        var buffer = new StateBuffer();
+        StateAfter(target)!.Encode(buffer);
+        var wanted = buffer.Span.ToArray();
+        var from = StateAfter(prefix)!;
+        var work = _machine.NewState();
+        var transitions = new List<Transition>();
+        _machine.EnumerateTransitions(from, transitions);
+        var chooser = new DepthFirstChooser();
+        foreach (var transition in transitions)
+        {
+            TraceStep? found = null;
+            Successors.ForEach(_machine, from, transition, work, chooser, outcome =>
+            {
+                if (outcome != Outcome.Ok)
+                {
+                    return true;
+                }
+                work.Encode(buffer);
+                if (buffer.Span.SequenceEqual(wanted))
+                {
+                    found = new TraceStep(transition, chooser.Choices.ToArray());
+                    return false;
+                }
+                return true;
+            });
+            if (found is not null)
+            {
+                return found;
+            }
+        }
+        return null;
     }
 
     /// <summary>The LIVELOCK of a lasso whose cycle starts at <paramref name="cycleStart"/>, in words: which CPUs move, and where.</summary>
@@ -215,32 +247,21 @@ public sealed class Replayer
     }
 
     /// <summary>
-    /// Why the recorded choices of <paramref name="step"/> are not the choices it makes in
-    /// <paramref name="state"/>, or null when they are: the step is re-run on a copy with each prefix of
-    /// its choices, so each choice is checked against the options the model offers there, and a step
-    /// that finishes before using them all has choices left over. (The machine itself takes a choice
-    /// on trust: the explorer only ever gives it values it offered.)
+    /// Why the recorded choices of <paramref name="step"/> are not the choices it made, or null when they
+    /// are (or the step is blocked: the replay says so): a recorded choice not among the options the model
+    /// offers there, or a step that finished before using them all. (A step that asks for more choices
+    /// than recorded is reported once it has been shown.)
     /// </summary>
-    private string? CheckChoices(MachineState state, TraceStep step, MachineState scratch)
+    private string? WrongChoices(Outcome outcome, TraceStep step)
     {
-        var choices = step.Choices;
-        for (var k = 0; k < choices.Length; k++)
+        if (_chooser.WrongChoice is { } wrong)
         {
-            scratch.CopyFrom(state);
-            switch (_machine.Apply(scratch, step.Transition, choices.AsMemory(0, k)))
-            {
-                case Outcome.NeedChoice:
-                    break;
-                case Outcome.Disabled:
-                    return null; // the step itself is blocked: the replay says so
-                default:
-                    return $"it makes {k} choice{(k == 1 ? string.Empty : "s")}, the trace records {choices.Length}";
-            }
-            var options = _machine.ChoiceCount;
-            if (choices[k] < 0 || choices[k] >= options)
-            {
-                return $"recorded choice {k + 1} is {choices[k]}, but the step's choice there has {options} option{(options == 1 ? string.Empty : "s")} (0 to {options - 1})";
-            }
+            return wrong;
+        }
+        if (outcome is Outcome.Ok or Outcome.Violation && _chooser.Taken < step.Choices.Length)
+        {
+            var made = _chooser.Taken;
+            return $"it makes {made} choice{(made == 1 ? string.Empty : "s")}, the trace records {step.Choices.Length}";
         }
         return null;
     }

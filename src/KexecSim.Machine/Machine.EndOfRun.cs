@@ -201,8 +201,7 @@ public sealed partial class Machine
         }
         _state = _scratch;
         _log = null;
-        _choices = ReadOnlyMemory<int>.Empty;
-        _choiceIndex = 0;
+        _chooser = null;
         LastViolation = null;
         var outcome = RunAtomically(0, _program.FinalFunction);
         FlushOperands();

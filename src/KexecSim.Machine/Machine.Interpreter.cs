@@ -589,15 +589,14 @@ public sealed partial class Machine
         return false;
     }
 
+    /// <summary>Asks the step's chooser for one of <paramref name="options"/> options; false when it takes none.</summary>
     private bool TryChoose(int options, out int choice)
     {
-        if (_choiceIndex < _choices.Length)
+        choice = _chooser?.Choose(options) ?? -1;
+        if (choice >= options)
         {
-            choice = _choices.Span[_choiceIndex++];
-            return true;
+            throw new InvalidOperationException($"the chooser took option {choice} of {options}");
         }
-        ChoiceCount = options;
-        choice = 0;
-        return false;
+        return choice >= 0;
     }
 }

@@ -415,7 +415,6 @@ public sealed partial class Machine
                         Fail(ViolationCode.ModelError, $"choose({args[0]}): the number of options must be between 1 and 1000000");
                         return Status.Violation;
                     }
-                    // Keep the argument for a re-run of the step with the choice made.
                     if (!TryChoose((int)args[0], out var choice))
                     {
                         return Status.NeedChoice;

@@ -9,7 +9,7 @@ public enum Outcome
     Ok,
     /// <summary>The transition is not enabled in this state (a wait whose condition is false).</summary>
     Disabled,
-    /// <summary>The step reached a nondeterministic choice beyond the given choices: <see cref="Machine.ChoiceCount"/> options.</summary>
+    /// <summary>The step reached a nondeterministic choice its <see cref="IChooser"/> took no option of.</summary>
     NeedChoice,
     /// <summary>The transition commits a violation: <see cref="Machine.LastViolation"/>.</summary>
     Violation,
@@ -37,8 +37,7 @@ public sealed partial class Machine
     private MachineState _state = null!;
     private CpuState _cpu = null!;
     private int _cpuId;
-    private ReadOnlyMemory<int> _choices;
-    private int _choiceIndex;
+    private IChooser? _chooser;
     private List<string>? _log;
     private int _atomicDepth;
     private int _localBudget;
@@ -81,9 +80,6 @@ public sealed partial class Machine
     }
 
     public CompiledProgram Program => _program;
-
-    /// <summary>After <see cref="Outcome.NeedChoice"/>: how many options the next choice has.</summary>
-    public int ChoiceCount { get; private set; }
 
     /// <summary>After <see cref="Outcome.Violation"/>: what was violated.</summary>
     public Violation? LastViolation { get; private set; }
@@ -172,9 +168,10 @@ public sealed partial class Machine
     }
 
     /// <summary>Applies one transition to <paramref name="state"/> in place (the caller keeps a copy).</summary>
-    /// <param name="choices">Values for the step's nondeterministic choices, in order.</param>
+    /// <param name="chooser">Makes the step's nondeterministic choices, in order; null when it may make none
+    /// (a choice then ends the step with <see cref="Outcome.NeedChoice"/>).</param>
     /// <param name="log">When given, receives the step's messages (pr_err, warnings) for the trace.</param>
-    public Outcome Apply(MachineState state, Transition transition, ReadOnlyMemory<int> choices, List<string>? log = null)
+    public Outcome Apply(MachineState state, Transition transition, IChooser? chooser, List<string>? log = null)
     {
         _operandsOwner = -1;
         var outcome = ApplyTransition(state, transition, choices, log);
@@ -185,11 +182,9 @@ public sealed partial class Machine
     private Outcome ApplyTransition(MachineState state, Transition transition, ReadOnlyMemory<int> choices, List<string>? log)
     {
         _state = state;
-        _choices = choices;
-        _choiceIndex = 0;
+        _chooser = chooser;
         _log = log;
         LastViolation = null;
-        ChoiceCount = 0;
         _atomicDepth = 0;
         _localBudget = MaxLocalInstructions;
         switch (transition.Kind)
@@ -341,7 +336,7 @@ public sealed partial class Machine
         _log = log;
         InitialPhase = "the init blocks";
         LastViolation = null;
-        _choices = ReadOnlyMemory<int>.Empty;
+        _chooser = null;
         var platform = _program.Platform;
         _operandsOwner = -1;
         state.Clear();

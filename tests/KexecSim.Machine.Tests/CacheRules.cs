@@ -350,7 +350,7 @@ public sealed class SingleStepRules
         var machine = new Machine(RuleHarness.Compile(model));
         var state = machine.NewState();
         machine.CreateInitial(state);
-        Assert.Equal(Outcome.Ok, machine.Apply(state, Transition.Step(0), Array.Empty<int>()));
+        Assert.Equal(Outcome.Ok, machine.Apply(state, Transition.Step(0), null));
         Assert.Equal(CpuMode.WaitForSipi, state.Cpus[1].Mode);
         Assert.Equal(0, state.Cpus[1].Depth);
     }

@@ -295,7 +295,7 @@ public sealed class DeferredFetchRules
         ];
         foreach (var step in steps)
         {
-            Assert.Equal(Outcome.Ok, machine.Apply(state, step, Array.Empty<int>()));
+            Assert.Equal(Outcome.Ok, machine.Apply(state, step, null));
         }
         Assert.Equal(CpuMode.Halted, state.Cpus[1].Mode);
     }
@@ -315,13 +315,13 @@ public sealed class DeferredFetchRules
         var machine = new Machine(program);
         var state = machine.NewState();
         machine.CreateInitial(state);
-        Assert.Equal(Outcome.Ok, machine.Apply(state, Transition.Step(1), Array.Empty<int>()));
-        Assert.Equal(Outcome.Ok, machine.Apply(state, Transition.Step(0), Array.Empty<int>()));
-        Assert.Equal(Outcome.Ok, machine.Apply(state, new Transition(TransitionKind.Deliver, 1, (int)EventKind.Nmi, 0), Array.Empty<int>()));
-        Assert.Equal(Outcome.Ok, machine.Apply(state, Transition.Step(0), Array.Empty<int>()));
+        Assert.Equal(Outcome.Ok, machine.Apply(state, Transition.Step(1), null));
+        Assert.Equal(Outcome.Ok, machine.Apply(state, Transition.Step(0), null));
+        Assert.Equal(Outcome.Ok, machine.Apply(state, new Transition(TransitionKind.Deliver, 1, (int)EventKind.Nmi, 0), null));
+        Assert.Equal(Outcome.Ok, machine.Apply(state, Transition.Step(0), null));
         // The handler's udelay runs and it returns; CPU 1 then resumes in text[0]: its next step fetches it.
-        Assert.Equal(Outcome.Ok, machine.Apply(state, Transition.Step(1), Array.Empty<int>()));
-        Assert.Equal(Outcome.Violation, machine.Apply(state, Transition.Step(1), Array.Empty<int>()));
+        Assert.Equal(Outcome.Ok, machine.Apply(state, Transition.Step(1), null));
+        Assert.Equal(Outcome.Violation, machine.Apply(state, Transition.Step(1), null));
         Assert.Equal(ViolationCode.ExecClobbered, machine.LastViolation!.Code);
     }
 }

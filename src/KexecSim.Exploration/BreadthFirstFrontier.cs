@@ -1,0 +1,44 @@
+namespace KexecSim.Exploration;
+
+/// <summary>
+/// The breadth-first search's frontier: the level being expanded and the level being filled, each a
+/// <see cref="StateQueue"/> of encoded states with their node ids. A level is expanded in the order
+/// it was filled, so node ids are expanded in increasing order.
+/// </summary>
+public sealed class BreadthFirstFrontier
+{
+    private StateQueue _current = new();
+    private StateQueue _next = new();
+
+    /// <summary>The level being expanded: its states are <see cref="Depth"/> steps from the initial state.</summary>
+    public StateQueue Current => _current;
+
+    /// <summary>How many states the next level holds so far.</summary>
+    public int NextCount => _next.Count;
+
+    /// <summary>How many steps the current level's states are from the initial state.</summary>
+    public int Depth { get; private set; }
+
+    public long MemoryBytes => _current.MemoryBytes + _next.MemoryBytes;
+
+    /// <summary>Adds a state to the next level.</summary>
+    public void Push(ReadOnlySpan<long> encoding, int node) => _next.Add(encoding, node);
+
+    /// <summary>Makes the next level current (its chunks reused); false when it is empty.</summary>
+    public bool Advance()
+    {
+        (_current, _next) = (_next, _current);
+        _next.Clear();
+        Depth++;
+        return _current.Count > 0;
+    }
+
+    /// <summary>Starts the search's first level with the initial state.</summary>
+    public void Start(ReadOnlySpan<long> encoding, int node)
+    {
+        _current.Clear();
+        _next.Clear();
+        Depth = 0;
+        _current.Add(encoding, node);
+    }
+}

@@ -1,0 +1,100 @@
+using KexecSim.Machine;
+using KexecSim.Program;
+
+namespace KexecSim.Exploration;
+
+/// <summary>
+/// The explored graph a LIVELOCK is looked for in (SEMANTICS.md section 7): per node whether its run has
+/// finished and, for each expanded node, its edges (the successor's node id, -1 for a violation) with
+/// their transitions as labels. Nodes are added in id order and expanded in id order.
+/// PERF: flat arrays; a label is the packed transition itself (no interning dictionary per transition).
+/// </summary>
+public sealed class LivelockGraph
+{
+    private readonly List<bool> _finished = [];
+    private readonly List<int> _edgeStarts = [];
+    private readonly List<int> _targets = [];
+    private readonly List<int> _labelHeads = [];
+    private readonly List<long> _labelTags = [];
+
+    /// <summary>How many nodes were added.</summary>
+    public int Nodes => _finished.Count;
+
+    /// <summary>How many nodes were expanded (their edges recorded).</summary>
+    public int Expanded => _edgeStarts.Count;
+
+    public int Edges => _targets.Count;
+
+    /// <summary>Whether every node was expanded: only then is a cycle found in it a cycle of the whole graph.</summary>
+    public bool Complete => Expanded == Nodes;
+
+    public long MemoryBytes =>
+        (long)_finished.Capacity * sizeof(bool)
+        + ((long)_edgeStarts.Capacity + _targets.Capacity + _labelHeads.Capacity) * sizeof(int)
+        + (long)_labelTags.Capacity * sizeof(long);
+
+    /// <summary>Adds the next node (its id is <see cref="Nodes"/> before the call).</summary>
+    /// <param name="finished">Whether the node's run has finished (it is on no livelock).</param>
+    public void AddNode(bool finished) => _finished.Add(finished);
+
+    /// <summary>Starts the edges of the next node to expand (node <see cref="Expanded"/>).</summary>
+    public void BeginEdges() => _edgeStarts.Add(_targets.Count);
+
+    /// <summary>Adds an edge from the node being expanded.</summary>
+    /// <param name="target">The successor's node id, or -1 when the transition commits a violation.</param>
+    public void AddEdge(int target, Transition label)
+    {
+        var packed = PackedTransition.Pack(label);
+        _targets.Add(target);
+        _labelHeads.Add(packed.Head);
+        _labelTags.Add(packed.Tag);
+    }
+
+    public bool Finished(int node) => _finished[node];
+
+    /// <summary>The first edge of <paramref name="node"/> (an expanded node).</summary>
+    public int EdgeStart(int node) => _edgeStarts[node];
+
+    /// <summary>One past the last edge of <paramref name="node"/> (an expanded node).</summary>
+    public int EdgeEnd(int node) => node + 1 < _edgeStarts.Count ? _edgeStarts[node + 1] : _targets.Count;
+
+    public int Target(int edge) => _targets[edge];
+
+    public PackedTransition Label(int edge) => new(_labelHeads[edge], _labelTags[edge]);
+
+    /// <summary>
+    /// After a complete search (null otherwise): the first fair cycle of unfinished states, as a lasso
+    /// trace (the path to its first node, then the cycle), with the LIVELOCK it commits.
+    /// </summary>
+    /// <param name="nodes">How each node was reached.</param>
+    /// <param name="machine">A machine of the program, to describe where the CPUs cycle.</param>
+    public Trace? FindLivelock(NodeTable nodes, CompiledProgram program, Machine.Machine machine)
+    {
+        if (!Complete)
+        {
+            return null; // not every state was expanded
+        }
+        var detector = new LivelockDetector(this);
+        var component = detector.FairComponents().FirstOrDefault();
+        if (component is null)
+        {
+            return null;
+        }
+        var entry = component[0];
+        var cycle = detector.CycleFrom(entry, [.. component]);
+        var steps = nodes.PathTo(entry);
+        var cycleStart = steps.Count;
+        // Each cycle edge: find the transition (and choices) from its source's state that reaches its target.
+        var replayer = new Replayer(program);
+        foreach (var edge in cycle)
+        {
+            if (replayer.StepBetween(steps, nodes.PathTo(Target(edge))) is not { } step)
+            {
+                return null;
+            }
+            steps.Add(step);
+        }
+        var violation = Replayer.LivelockViolation(machine, steps, cycleStart, replayer.StateAfter(steps)!);
+        return new Trace(steps, violation, violationIsTerminal: true) { CycleStart = cycleStart };
+    }
+}

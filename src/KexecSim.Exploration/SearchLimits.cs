@@ -1,0 +1,52 @@
+namespace KexecSim.Exploration;
+
+/// <summary>
+/// When a search stops before its verdict (exit 3, with the statistics so far): interrupted, too many
+/// states, out of time, or past its memory (the search's own structures against <c>--memory-limit</c>,
+/// or, without one, the process past 70% of the machine's memory).
+/// </summary>
+public sealed class SearchLimits
+{
+    /// <summary>PERF: limits and progress are looked at every this many transitions (and at each level's first state), not per state.</summary>
+    public const int TransitionsBetweenChecks = 4096;
+
+    /// <summary>70% of the memory this process may use.</summary>
+    private static readonly long DefaultMemoryCeiling = (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * 0.7);
+
+    private readonly CheckOptions _options;
+
+    public SearchLimits(CheckOptions options)
+    {
+        _options = options;
+    }
+
+    /// <summary>Why the search must stop now, in words ("--max-states 50 reached"), or null to go on.</summary>
+    /// <param name="states">Distinct states found so far.</param>
+    /// <param name="memoryBytes">The bytes the search's own structures hold.</param>
+    /// <param name="elapsed">Time since the search started.</param>
+    public string? Reached(long states, long memoryBytes, TimeSpan elapsed)
+    {
+        if (_options.Cancellation.IsCancellationRequested)
+        {
+            return "interrupted";
+        }
+        if (states >= _options.MaxStates)
+        {
+            return $"--max-states {_options.MaxStates} reached";
+        }
+        if (_options.TimeLimit is { } limit && elapsed >= limit)
+        {
+            return $"--time-limit {limit.TotalSeconds:0.#} s reached";
+        }
+        if (_options.MemoryLimitBytes is { } bytes && memoryBytes >= bytes)
+        {
+            return $"--memory-limit {bytes / (1024 * 1024)} MB reached";
+        }
+        // Without a limit, stop well before the machine runs out (nothing is lost: exit 3 with statistics).
+        if (_options.MemoryLimitBytes is null && GC.GetTotalMemory(forceFullCollection: false) > DefaultMemoryCeiling)
+        {
+            return $"memory in use passed {DefaultMemoryCeiling / (1024 * 1024)} MB (70% of this machine's); set --memory-limit to choose";
+        }
+        return null;
+    }
+}

@@ -1,0 +1,240 @@
+using KexecSim.Exploration;
+using KexecSim.Machine;
+using KexecSim.Program;
+
+namespace KexecSim.Exploration.Tests;
+
+/// <summary>The parts a search is built from (<see cref="ISearch"/>), each on its own.</summary>
+public sealed class SearchPartsTests
+{
+    private static Violation Violation(ViolationCode code) => new(code, 0, code.Name(), null);
+
+    private static Trace TraceOf(int steps, Violation violation) =>
+        new(Enumerable.Range(0, steps).Select(i => new TraceStep(Transition.Step(i), [])).ToList(), violation, violationIsTerminal: false);
+
+    [Theory]
+    [InlineData(TransitionKind.Step, 0, 0, 0L)]
+    [InlineData(TransitionKind.Evict, -1, 1023, (123L << 24) | 0xFF_FFFF)]
+    [InlineData(TransitionKind.Deliver, 1023, (int)EventKind.Mce, 7L)]
+    [InlineData(TransitionKind.Timeout, PackedTransition.MaxCpu, PackedTransition.MaxArg, long.MaxValue)]
+    [InlineData(TransitionKind.Inject, 5, (int)EventKind.Smi, -1L)]
+    public void A_packed_transition_unpacks_to_itself(TransitionKind kind, int cpu, int arg, long tag)
+    {
+        var transition = new Transition(kind, cpu, arg, tag);
+        var packed = PackedTransition.Pack(transition);
+        Assert.Equal(transition, packed.Unpack());
+        Assert.Equal(kind, packed.Kind);
+        Assert.Equal(tag, packed.Tag);
+    }
+
+    [Fact]
+    public void A_transition_too_large_to_pack_is_refused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => PackedTransition.Pack(new Transition(TransitionKind.Step, PackedTransition.MaxCpu + 1, 0, 0)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => PackedTransition.Pack(new Transition(TransitionKind.Evict, -1, PackedTransition.MaxArg + 1, 0)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => PackedTransition.Pack(new Transition(TransitionKind.Step, -2, 0, 0)));
+    }
+
+    [Fact]
+    public void The_node_table_gives_back_each_node_parent_transition_and_choices()
+    {
+        var table = new NodeTable();
+        Assert.Equal(0, table.Add(-1, default, []));
+        Assert.Equal(1, table.Add(0, Transition.Step(1), [2, 0, 5]));
+        Assert.Equal(2, table.Add(1, new Transition(TransitionKind.WbinvdWriteBack, 3, 0, (9L << 24) | 4), []));
+        Assert.Equal(3, table.Add(2, new Transition(TransitionKind.Deliver, 0, (int)EventKind.Nmi, 0), [1]));
+        Assert.Equal(4, table.Count);
+
+        Assert.Equal(-1, table.Parent(0));
+        Assert.Equal(0, table.Parent(1));
+        Assert.Equal(2, table.Parent(3));
+        Assert.Equal(default, table.Transition(0));
+        Assert.Equal(Transition.Step(1), table.Transition(1));
+        Assert.Equal(new Transition(TransitionKind.WbinvdWriteBack, 3, 0, (9L << 24) | 4), table.Transition(2));
+        Assert.Equal(new Transition(TransitionKind.Deliver, 0, (int)EventKind.Nmi, 0), table.Transition(3));
+        Assert.Equal([], table.Choices(0).ToArray());
+        Assert.Equal([2, 0, 5], table.Choices(1).ToArray());
+        Assert.Equal([], table.Choices(2).ToArray());
+        Assert.Equal([1], table.Choices(3).ToArray());
+
+        var path = table.PathTo(3);
+        Assert.Equal(3, path.Count);
+        Assert.Equal(Transition.Step(1), path[0].Transition);
+        Assert.Equal([2, 0, 5], path[0].Choices);
+        Assert.Empty(path[1].Choices);
+        Assert.Equal([1], path[2].Choices);
+        Assert.Empty(table.PathTo(0));
+    }
+
+    [Fact]
+    public void The_frontier_expands_level_by_level_and_counts_the_depth()
+    {
+        var frontier = new BreadthFirstFrontier();
+        frontier.Start([10, 11], 0);
+        Assert.Equal(0, frontier.Depth);
+        Assert.Equal(1, frontier.Current.Count);
+        frontier.Push([20], 1);
+        frontier.Push([30, 31, 32], 2);
+        Assert.Equal(2, frontier.NextCount);
+        Assert.True(frontier.Advance());
+        Assert.Equal(1, frontier.Depth);
+        Assert.Equal(0, frontier.NextCount);
+        Assert.Equal([20L], frontier.Current.Get(0, out var first).ToArray());
+        Assert.Equal(1, first);
+        Assert.Equal([30L, 31, 32], frontier.Current.Get(1, out var second).ToArray());
+        Assert.Equal(2, second);
+        Assert.False(frontier.Advance());
+        Assert.Equal(2, frontier.Depth);
+    }
+
+    [Fact]
+    public void Expect_code_ends_the_search_on_that_code_only_and_keeps_the_first_of_each_other()
+    {
+        var policy = new ExpectationPolicy(new Expectation(true, ViolationCode.Bug));
+        Assert.True(policy.EndsSearch(ViolationCode.Bug));
+        Assert.False(policy.EndsSearch(ViolationCode.Deadlock));
+        Assert.False(policy.Keeps(ViolationCode.Bug));
+        Assert.True(policy.Keeps(ViolationCode.Deadlock));
+        var deadlock = Violation(ViolationCode.Deadlock);
+        policy.Keep(deadlock, TraceOf(3, deadlock));
+        Assert.False(policy.Keeps(ViolationCode.Deadlock));
+        policy.Keep(Violation(ViolationCode.Deadlock), TraceOf(1, deadlock));
+        Assert.Single(policy.Others);
+        Assert.Same(deadlock, policy.Others[0].Violation);
+        Assert.True(policy.LooksForLivelock);
+        var livelock = Violation(ViolationCode.Livelock);
+        policy.Keep(livelock, TraceOf(2, livelock));
+        Assert.False(policy.LooksForLivelock);
+    }
+
+    [Fact]
+    public void Without_expect_and_with_expect_pass_any_violation_ends_the_search()
+    {
+        foreach (var expectation in new[] { Expectation.None, Expectation.Pass })
+        {
+            var policy = new ExpectationPolicy(expectation);
+            Assert.True(policy.EndsSearch(ViolationCode.Bug));
+            Assert.True(policy.EndsSearch(ViolationCode.Livelock));
+            Assert.False(policy.Keeps(ViolationCode.Deadlock));
+            Assert.True(policy.LooksForLivelock);
+            var verdict = policy.Conclude();
+            Assert.Equal(Verdict.Pass, verdict.Verdict);
+            Assert.Null(verdict.Violation);
+            Assert.Empty(verdict.Others);
+        }
+    }
+
+    [Fact]
+    public void An_unmet_expectation_concludes_with_the_shortest_other_violation()
+    {
+        var policy = new ExpectationPolicy(new Expectation(true, ViolationCode.Corruption));
+        var deadlock = Violation(ViolationCode.Deadlock);
+        var bug = Violation(ViolationCode.Bug);
+        var assertion = Violation(ViolationCode.Assertion);
+        policy.Keep(deadlock, TraceOf(5, deadlock));
+        policy.Keep(bug, TraceOf(2, bug));
+        policy.Keep(assertion, TraceOf(2, assertion));
+        var verdict = policy.Conclude();
+        Assert.Equal(Verdict.Violation, verdict.Verdict);
+        Assert.Same(bug, verdict.Violation);
+        Assert.Equal(2, verdict.Trace!.Steps.Count);
+        Assert.Equal([ViolationCode.Deadlock, ViolationCode.Assertion], verdict.Others.Select(o => o.Violation.Code));
+    }
+
+    [Fact]
+    public void An_unmet_expectation_concludes_with_a_model_error_before_any_shorter_violation()
+    {
+        var policy = new ExpectationPolicy(new Expectation(true, ViolationCode.Corruption));
+        var bug = Violation(ViolationCode.Bug);
+        var modelError = Violation(ViolationCode.ModelError);
+        policy.Keep(bug, TraceOf(1, bug));
+        policy.Keep(modelError, TraceOf(9, modelError));
+        var verdict = policy.Conclude();
+        Assert.Same(modelError, verdict.Violation);
+        Assert.Equal([ViolationCode.Bug], verdict.Others.Select(o => o.Violation.Code));
+    }
+
+    [Fact]
+    public void Limits_name_the_one_reached_first_interruption_then_states_time_memory()
+    {
+        using var cancel = new CancellationTokenSource();
+        var limits = new SearchLimits(new CheckOptions
+        {
+            MaxStates = 100,
+            TimeLimit = TimeSpan.FromSeconds(2.5),
+            MemoryLimitBytes = 3L * 1024 * 1024,
+            Cancellation = cancel.Token,
+        });
+        Assert.Null(limits.Reached(99, 3L * 1024 * 1024 - 1, TimeSpan.FromSeconds(2.4)));
+        Assert.Equal("--memory-limit 3 MB reached", limits.Reached(99, 3L * 1024 * 1024, TimeSpan.Zero));
+        Assert.Equal("--time-limit 2.5 s reached", limits.Reached(99, 3L * 1024 * 1024, TimeSpan.FromSeconds(2.5)));
+        Assert.Equal("--max-states 100 reached", limits.Reached(100, 3L * 1024 * 1024, TimeSpan.FromSeconds(2.5)));
+        cancel.Cancel();
+        Assert.Equal("interrupted", limits.Reached(0, 0, TimeSpan.Zero));
+    }
+
+    [Fact]
+    public void Breadth_first_search_is_a_search_strategy_that_runs_once()
+    {
+        const string model = """
+            fn f() { either { bug_on(true); } or { done(); } }
+            scenario "s" { cpu 0 runs f(); expect BUG; }
+            """;
+        var loaded = Language.FrontEnd.LoadText("s.kflow", model);
+        ISearch search = new BreadthFirstExplorer(loaded.Scenarios.Single());
+        var result = search.Run();
+        Assert.Equal(ViolationCode.Bug, result.Violation!.Code);
+        // The either is one step (option 0: the bug_on branch), the bug_on the next.
+        Assert.Equal([[0], []], result.Trace!.Steps.Select(s => s.Choices).ToArray());
+        Assert.Throws<InvalidOperationException>(() => search.Run());
+    }
+
+    [Fact]
+    public void The_livelock_graph_keeps_edges_by_node_and_finds_a_fair_cycle()
+    {
+        // 0 -> 1 -> 2 -> 1 (step of CPU 0 both ways), 0 -> violation; node 3 finished, reached from 2.
+        var graph = new LivelockGraph();
+        for (var n = 0; n < 4; n++)
+        {
+            graph.AddNode(finished: n == 3);
+        }
+        Assert.False(graph.Complete);
+        graph.BeginEdges();
+        graph.AddEdge(1, Transition.Step(0));
+        graph.AddEdge(-1, Transition.Step(1));
+        graph.BeginEdges();
+        graph.AddEdge(2, Transition.Step(0));
+        graph.BeginEdges();
+        graph.AddEdge(1, Transition.Step(0));
+        graph.BeginEdges();
+        Assert.True(graph.Complete);
+        Assert.Equal(4, graph.Edges);
+        Assert.Equal((0, 2), (graph.EdgeStart(0), graph.EdgeEnd(0)));
+        Assert.Equal((4, 4), (graph.EdgeStart(3), graph.EdgeEnd(3)));
+        Assert.Equal(Transition.Step(1), graph.Label(1).Unpack());
+        Assert.Equal(-1, graph.Target(1));
+
+        var detector = new LivelockDetector(graph);
+        var component = Assert.Single(detector.FairComponents());
+        Assert.Equal([1, 2], component);
+        Assert.Equal([2, 3], detector.CycleFrom(1, [.. component]));
+    }
+
+    [Fact]
+    public void A_cycle_that_leaves_an_always_enabled_transition_untaken_is_not_fair()
+    {
+        // 0 <-> 1 by CPU 0's steps; CPU 1's step is enabled in both and leads out to finished node 2.
+        var graph = new LivelockGraph();
+        graph.AddNode(false);
+        graph.AddNode(false);
+        graph.AddNode(true);
+        graph.BeginEdges();
+        graph.AddEdge(1, Transition.Step(0));
+        graph.AddEdge(2, Transition.Step(1));
+        graph.BeginEdges();
+        graph.AddEdge(0, Transition.Step(0));
+        graph.AddEdge(2, Transition.Step(1));
+        graph.BeginEdges();
+        Assert.Empty(new LivelockDetector(graph).FairComponents());
+    }
+}
