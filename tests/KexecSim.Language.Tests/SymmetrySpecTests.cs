@@ -83,6 +83,34 @@ public sealed class SymmetrySpecTests
         // plain = 2: a constant, nothing to permute.
         var store = Pc(program, "worker", OpCode.StoreVar, 3);
         Assert.DoesNotContain(spec.Operands, o => o.Function == worker && o.Pc == store);
+
+        // The whole specification (operands by instruction: see the disassembly for the pcs).
+        const string expected = """
+            cpus: 1,2
+            usable: yes
+            machine: CpuStates, PrivateCaches, FirmwareWbinvdMarks, LineClobberedBy
+            var count:percpu,None
+            var owner:CpuId
+            var waiting:Cpumask
+            slot kick.target@0:CpuId
+            slot worker.me@0:CpuId
+            operand kick@1[0]:CpuId
+            operand kick@2[0]:CpuId
+            operand worker@1[0]:CpuId
+            operand worker@3[0]:PlaceReference
+            operand worker@4[0]:PlaceReference
+            operand worker@5[0]:PlaceReference
+            operand worker@6[0]:PlaceReference
+            operand worker@6[2]:CpuId
+            operand worker@7[0]:CpuId
+            operand worker@9[0]:CpuId
+            operand worker@10[0]:CpuId
+            operand worker@10[1]:PlaceReference
+            operand boss@2[0]:PlaceReference
+            operand boss@7[0]:CpuId
+
+            """;
+        Assert.Equal(expected.ReplaceLineEndings("\n"), spec.Describe(program).ReplaceLineEndings("\n"));
     }
 
     [Fact]
