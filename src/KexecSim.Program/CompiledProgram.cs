@@ -172,8 +172,13 @@ public sealed class CompiledProgram
     public required int FinalFunction { get; init; }
     public required IReadOnlyList<int> SymmetricCpus { get; init; }
 
-    /// <summary>Why the symmetry declaration is not used (null when it is usable or absent).</summary>
+    /// <summary>Why the symmetry declaration is not used, as the static check of LANGUAGE.md section 6 found
+    /// it and warned (null when it found nothing or nothing is declared). <see cref="Symmetry"/> may find
+    /// more: a reduction consults <see cref="SymmetrySpec.IsUsable"/>, never this alone.</summary>
     public required string? SymmetryIgnoredReason { get; init; }
+
+    /// <summary>Which CPUs are interchangeable and which places of the state a permutation of them rewrites.</summary>
+    public required SymmetrySpec Symmetry { get; init; }
     public required bool Timeouts { get; init; }
     public required IReadOnlyList<FaultBudget> Faults { get; init; }
     public required Expectation Expect { get; init; }

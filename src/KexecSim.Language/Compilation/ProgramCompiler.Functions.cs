@@ -55,6 +55,7 @@ public sealed partial class ProgramCompiler
         // Falling off the end returns: with a modelled stack that writes the stack line, as a return does.
         Emit(OpCode.End, end, VisibleIfStack(), 0, 0);
         var code = _e.Code.ToArray();
+        _slotMaps[function] = _e.Slots;
         return new CompiledFunction
         {
             Id = _functionIds[function],

@@ -96,6 +96,7 @@ public sealed partial class ProgramCompiler
             compiled.Add(CompileFunction(function));
         }
         MarkSpinningBackEdges(compiled);
+        _compiledFunctions = compiled;
 
         if (ErrorCount > _errorsAtStart)
         {
@@ -147,6 +148,7 @@ public sealed partial class ProgramCompiler
             FinalFunction = final,
             SymmetricCpus = symmetric,
             SymmetryIgnoredReason = symmetryReason,
+            Symmetry = BuildSymmetrySpec(symmetric, symmetryReason, entries, platform, faults),
             Timeouts = _scenario?.Timeouts ?? true,
             Faults = faults,
             Expect = _scenario?.Expect ?? Expectation.None,
