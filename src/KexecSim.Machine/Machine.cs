@@ -174,12 +174,12 @@ public sealed partial class Machine
     public Outcome Apply(MachineState state, Transition transition, IChooser? chooser, List<string>? log = null)
     {
         _operandsOwner = -1;
-        var outcome = ApplyTransition(state, transition, choices, log);
+        var outcome = ApplyTransition(state, transition, chooser, log);
         FlushOperands();
         return outcome;
     }
 
-    private Outcome ApplyTransition(MachineState state, Transition transition, ReadOnlyMemory<int> choices, List<string>? log)
+    private Outcome ApplyTransition(MachineState state, Transition transition, IChooser? chooser, List<string>? log)
     {
         _state = state;
         _chooser = chooser;
