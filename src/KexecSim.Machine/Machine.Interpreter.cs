@@ -81,7 +81,7 @@ public sealed partial class Machine
             }
             if (--_localBudget <= 0)
             {
-                return Fail(ViolationCode.ModelError, $"more than {MaxLocalInstructions} instructions without a visible action: a loop that never touches memory");
+                return Fail(ViolationCode.ModelError, ViolationReason.NoVisibleAction);
             }
             switch (Execute(instruction))
             {
@@ -131,6 +131,7 @@ public sealed partial class Machine
     /// <summary>The fetch rule of SEMANTICS.md section 5, checked now.</summary>
     private Outcome? FetchViolation(int line)
     {
+        _events?.Add(new LineFetched(_cpuId, line));
         if (_cpu.Has(CpuFlags.NextKernel))
         {
             return null;
@@ -140,13 +141,7 @@ public sealed partial class Machine
         {
             return null;
         }
-        return Fail(ViolationCode.ExecClobbered, $"CPU {_cpuId} fetched {Layout.LineName(line)} after {Clobberer(state)} overwrote it", line: line);
-    }
-
-    private string Clobberer(in LineState line)
-    {
-        var who = line.ClobberedBy >= 0 ? $"CPU {line.ClobberedBy}" : "a device";
-        return line.ClobberedThrough >= 0 ? $"{who} (through {Layout.RegionName(line.ClobberedThrough)})" : $"{who} (in the next kernel)";
+        return Fail(new Violation(ViolationCode.ExecClobbered, ViolationReason.FetchedClobbered, _cpuId, null) { Line = line, Other = state.ClobberedBy, Region = state.ClobberedThrough });
     }
 
     /// <summary>A fetch that happens now if the step is visible, else at the CPU's next step.</summary>
@@ -179,7 +174,7 @@ public sealed partial class Machine
             }
             if (--_localBudget <= 0)
             {
-                Fail(ViolationCode.ModelError, "an atomic block ran too long");
+                Fail(ViolationCode.ModelError, ViolationReason.AtomicTooLong);
                 return Status.Violation;
             }
             var status = Execute(_functions[_cpu.Function].Code[_cpu.Pc]);
@@ -205,7 +200,7 @@ public sealed partial class Machine
         {
             if (--_localBudget <= 0)
             {
-                Fail(ViolationCode.ModelError, "a wait condition ran too long");
+                Fail(ViolationCode.ModelError, ViolationReason.WaitTooLong);
                 return Status.Violation;
             }
             var status = Execute(_functions[_cpu.Function].Code[_cpu.Pc]);
@@ -306,7 +301,7 @@ public sealed partial class Machine
     {
         if (_cpu.Depth >= MaxFrames)
         {
-            Fail(ViolationCode.ModelError, $"call depth over {MaxFrames}: runaway recursion");
+            Fail(ViolationCode.ModelError, ViolationReason.CallTooDeep);
             return Status.Violation;
         }
         var function = instruction.A;
@@ -469,7 +464,7 @@ public sealed partial class Machine
                     var left = Pop();
                     if (!Arithmetic.TryApply((BinaryOp)instruction.A, left, right, out var result))
                     {
-                        Fail(ViolationCode.ModelError, "division by zero");
+                        Fail(ViolationCode.ModelError, ViolationReason.DivisionByZero);
                         return Status.Violation;
                     }
                     Push(result);
@@ -505,7 +500,7 @@ public sealed partial class Machine
                     }
                     if (index < 0 || index >= region.LinesPerInstance)
                     {
-                        Fail(ViolationCode.ModelError, $"{region.Name}[{index}] is out of range: '{region.Name}' has {region.LinesPerInstance} line(s)");
+                        Fail(new Violation(ViolationCode.ModelError, ViolationReason.LineIndexOutOfRange, _cpuId, null) { Region = instruction.A, Number = index });
                         return Status.Violation;
                     }
                     Push(LineValue(instruction.A, region.LineOf(cpu, (int)index)));
@@ -593,7 +588,7 @@ public sealed partial class Machine
         {
             return true;
         }
-        Fail(ViolationCode.ModelError, $"CPU {cpu} does not exist (CPUs 0..{Layout.Cpus - 1})");
+        Fail(new Violation(ViolationCode.ModelError, ViolationReason.NoSuchCpu, _cpuId, null) { Other = cpu });
         return false;
     }
 
@@ -602,6 +597,7 @@ public sealed partial class Machine
         if (_choiceIndex < _choices.Length)
         {
             choice = _choices.Span[_choiceIndex++];
+            _events?.Add(new ChoiceTaken(_cpuId, choice, options));
             return true;
         }
         ChoiceCount = options;

@@ -39,7 +39,7 @@ public sealed partial class Machine
     private int _cpuId;
     private ReadOnlyMemory<int> _choices;
     private int _choiceIndex;
-    private List<string>? _log;
+    private IStepEventSink? _events;
     private int _atomicDepth;
     private int _localBudget;
 
@@ -173,13 +173,13 @@ public sealed partial class Machine
 
     /// <summary>Applies one transition to <paramref name="state"/> in place (the caller keeps a copy).</summary>
     /// <param name="choices">Values for the step's nondeterministic choices, in order.</param>
-    /// <param name="log">When given, receives the step's messages (pr_err, warnings) for the trace.</param>
-    public Outcome Apply(MachineState state, Transition transition, ReadOnlyMemory<int> choices, List<string>? log = null)
+    /// <param name="events">When given, receives what the step does (<see cref="StepEvent"/>) for a report; null in the search.</param>
+    public Outcome Apply(MachineState state, Transition transition, ReadOnlyMemory<int> choices, IStepEventSink? events = null)
     {
         _state = state;
         _choices = choices;
         _choiceIndex = 0;
-        _log = log;
+        _events = events;
         LastViolation = null;
         ChoiceCount = 0;
         _atomicDepth = 0;
@@ -188,12 +188,14 @@ public sealed partial class Machine
         {
             case TransitionKind.Step:
                 Select(transition.Cpu);
+                _events?.Add(new CpuStepped(transition.Cpu, CurrentLocation()));
                 return StepCpu();
             case TransitionKind.Timeout:
                 Select(transition.Cpu);
                 return TimeOut();
             case TransitionKind.Deliver:
                 Select(transition.Cpu);
+                _events?.Add(new EventDelivered(transition.Cpu, (EventKind)transition.Arg, (EventKind)transition.Arg == EventKind.Vector ? (int)transition.Tag : -1));
                 return Deliver((EventKind)transition.Arg, (int)transition.Tag);
             case TransitionKind.WbinvdWriteBack:
                 {
@@ -213,6 +215,7 @@ public sealed partial class Machine
                 }
             case TransitionKind.Inject:
                 Select(transition.Cpu);
+                _events?.Add(new FaultInjected(transition.Cpu, (EventKind)transition.Arg));
                 return Inject((EventKind)transition.Arg);
             default:
                 throw new ArgumentOutOfRangeException(nameof(transition));
@@ -225,9 +228,12 @@ public sealed partial class Machine
         _cpu = _state.Cpus[cpu];
     }
 
-    private Outcome Fail(ViolationCode code, string message, DebugSpan? location = null, int line = -1)
+    private Outcome Fail(ViolationCode code, ViolationReason reason) => Fail(new Violation(code, reason, _cpuId, null));
+
+    /// <summary>Commits <paramref name="violation"/>, at the selected CPU's current instruction unless it says where.</summary>
+    private Outcome Fail(Violation violation)
     {
-        LastViolation = new Violation(code, _cpuId, message, location ?? CurrentLocation()) { Line = line };
+        LastViolation = violation.Location is null && CurrentLocation() is { } here ? violation with { Location = here } : violation;
         return Outcome.Violation;
     }
 
@@ -264,12 +270,12 @@ public sealed partial class Machine
     // ───────────────────────────── Initial state ─────────────────────────────
 
     /// <summary>The initial state of SEMANTICS.md section 1, after the scenario's init blocks.</summary>
-    /// <param name="log">When given, receives what the init blocks and each CPU's first local steps
-    /// print (pr_err, pr_warn), in order.</param>
-    public Outcome CreateInitial(MachineState state, List<string>? log = null)
+    /// <param name="events">When given, receives what the init blocks and each CPU's first local steps
+    /// do (<see cref="StepEvent"/>), in order.</param>
+    public Outcome CreateInitial(MachineState state, IStepEventSink? events = null)
     {
         _state = state;
-        _log = log;
+        _events = events;
         InitialPhase = "the init blocks";
         LastViolation = null;
         _choices = ReadOnlyMemory<int>.Empty;
@@ -375,7 +381,7 @@ public sealed partial class Machine
                 return Outcome.Violation;
             }
         }
-        _log = null;
+        _events = null;
         return Outcome.Ok;
     }
 
@@ -446,9 +452,9 @@ public sealed partial class Machine
                     return Outcome.Violation;
                 case Status.NeedChoice:
                     // Scenario blocks are deterministic: a choice takes its first option.
-                    return Fail(ViolationCode.ModelError, "init and final blocks cannot make nondeterministic choices");
+                    return Fail(ViolationCode.ModelError, ViolationReason.ChoiceInInitOrFinal);
                 case Status.Disabled:
-                    return Fail(ViolationCode.ModelError, "an init or final block waited for a condition that is false");
+                    return Fail(ViolationCode.ModelError, ViolationReason.WaitInInitOrFinal);
                 case Status.Stopped:
                     if (_cpu.Mode == CpuMode.InWbinvd)
                     {
@@ -466,7 +472,7 @@ public sealed partial class Machine
                     }
                     if (_cpu.Mode is CpuMode.Halted or CpuMode.Mwait)
                     {
-                        return Fail(ViolationCode.ModelError, "an init or final block cannot halt or wait");
+                        return Fail(ViolationCode.ModelError, ViolationReason.HaltInInitOrFinal);
                     }
                     return Outcome.Ok;
             }

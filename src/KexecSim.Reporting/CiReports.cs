@@ -94,7 +94,7 @@ public static class CiReports
         yield return $"{result.Program.ScenarioName} ({file}): expected {result.Expected}, outcome {result.Outcome}";
         if (result.Violation is { } v)
         {
-            yield return $"{v.Code.Name()}: {v.Message}";
+            yield return $"{v.Code.Name()}: {new Narration(result.Program).Text(v)}";
         }
         if (result.LimitReason is { } limit)
         {

@@ -18,11 +18,12 @@ public sealed class CounterexampleView
     public required int Cpus { get; init; }
 
     /// <summary>What was printed before step 1 (init blocks, the CPUs' first local steps).</summary>
-    public IReadOnlyList<string> InitialMessages => Replay.InitialMessages;
+    public required IReadOnlyList<string> InitialMessages { get; init; }
 
     public static CounterexampleView Build(CompiledProgram program, Trace trace)
     {
         var replayer = new Replayer(program);
+        var narration = new Narration(program);
         var rows = new List<StepRow>();
         var clobberedAt = new Dictionary<int, int>();
         var replay = replayer.Replay(trace, (step, state) =>
@@ -31,7 +32,7 @@ public sealed class CounterexampleView
             var source = step.Location is { } at ? (step.AtBackEdge ? $"loop back-edge ({where})" : Snippet(at)) : null;
             var action = step.Step.Transition.Kind == TransitionKind.Step && source is not null ? source : InColumn(step.Description, step.Cpu);
             rows.Add(new StepRow(step.Number, step.Step.Transition.Kind is TransitionKind.Evict ? -1 : step.Cpu, action,
-                step.Step.Transition.Kind == TransitionKind.Step ? null : source, where, step.Messages));
+                step.Step.Transition.Kind == TransitionKind.Step ? null : source, where, narration.Messages(step.Events)));
             for (var i = 0; i < state.Lines.Length; i++)
             {
                 if ((state.Lines[i].Flags & LineFlags.Clobbered) != 0 && !clobberedAt.ContainsKey(i))
@@ -41,7 +42,7 @@ public sealed class CounterexampleView
             }
         });
         var violation = replay.Violation ?? trace.Violation;
-        var rule = violation?.Message ?? string.Empty;
+        var rule = violation is null ? string.Empty : narration.Text(violation);
         if (violation is not null && violation.Line >= 0 && clobberedAt.TryGetValue(violation.Line, out var at)
             && violation.Code is ViolationCode.ExecClobbered or ViolationCode.DataClobbered)
         {
@@ -53,6 +54,7 @@ public sealed class CounterexampleView
             Violation = violation,
             Rule = rule,
             Replay = replay,
+            InitialMessages = narration.Messages(replay.InitialEvents),
             Cpus = program.Platform.Cpus,
         };
     }

@@ -45,12 +45,14 @@ public sealed record JsonReport(string Schema, int Version, ToolInfo Tool, IRead
         if (result.Trace is { } trace)
         {
             var replayer = new Replayer(result.Program);
+            var narration = new Narration(result.Program);
             var list = new List<StepInfo>();
             var replay = replayer.Replay(trace, (step, _) => list.Add(new StepInfo(step.Number, step.Step.Transition.Kind.ToString(), step.Cpu,
-                step.Step.Transition.Arg, step.Step.Transition.Tag, step.Step.Choices, step.Description, step.Messages)));
+                step.Step.Transition.Arg, step.Step.Transition.Tag, step.Step.Choices, step.Description, narration.Messages(step.Events))));
             steps = list;
-            initialMessages = replay.InitialMessages;
+            initialMessages = narration.Messages(replay.InitialEvents);
         }
+        var words = new Narration(result.Program);
         return new ScenarioInfo(
             result.Program.ScenarioName,
             file,
@@ -59,8 +61,8 @@ public sealed record JsonReport(string Schema, int Version, ToolInfo Tool, IRead
             result.ExpectationMet,
             result.LimitReason,
             new StatisticsInfo(s.States, s.Transitions, s.Depth, Math.Round(s.Seconds, 3), Math.Round(s.StatesPerSecond), s.PeakMemoryBytes),
-            result.Violation is { } v ? new ViolationInfo(v.Code.Name(), v.Cpu, v.Message, v.Location?.ToString()) : null,
-            result.OtherViolations.Select(o => new ViolationInfo(o.Violation.Code.Name(), o.Violation.Cpu, o.Violation.Message, o.Violation.Location?.ToString())).ToList(),
+            result.Violation is { } v ? new ViolationInfo(v.Code.Name(), v.Cpu, words.Text(v), v.Location?.ToString()) : null,
+            result.OtherViolations.Select(o => new ViolationInfo(o.Violation.Code.Name(), o.Violation.Cpu, words.Text(o.Violation), o.Violation.Location?.ToString())).ToList(),
             result.Program.FinalFunction >= 0 ? result.FinalEvaluated : null,
             result.Warnings,
             initialMessages,

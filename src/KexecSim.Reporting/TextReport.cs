@@ -42,7 +42,7 @@ public static class TextReport
             $"statistics: {s.States:N0} states, {s.Transitions:N0} transitions, depth {s.Depth}, {s.Seconds:0.00} s, {s.StatesPerSecond:N0} states/s");
         foreach (var (other, _) in result.OtherViolations)
         {
-            builder.AppendLine(CultureInfo.InvariantCulture, $"also found: {other.Code.Name()}: {other.Message}");
+            builder.AppendLine(CultureInfo.InvariantCulture, $"also found: {other.Code.Name()}: {new Narration(result.Program).Text(other)}");
         }
         foreach (var warning in result.Warnings)
         {

@@ -69,14 +69,15 @@ public sealed record TraceFile(
         var replayer = new Replayer(program) { CheckFairness = false };
         var replayed = new List<ReplayedStep>();
         var replay = replayer.Replay(trace, (step, _) => replayed.Add(step));
+        var narration = new Narration(program);
         var steps = trace.Steps.Select((s, i) => new StepInfo(i + 1, s.Transition.Kind.ToString(), s.Transition.Cpu, s.Transition.Arg, s.Transition.Tag,
-            s.Choices, i < replayed.Count ? replayed[i].Description : string.Empty, i < replayed.Count ? replayed[i].Messages : [])).ToList();
-        var violation = trace.Violation is { } v ? new ViolationInfo(v.Code.Name(), v.Cpu, v.Message, v.Location?.ToString()) : null;
+            s.Choices, i < replayed.Count ? replayed[i].Description : string.Empty, i < replayed.Count ? narration.Messages(replayed[i].Events) : [])).ToList();
+        var violation = trace.Violation is { } v ? new ViolationInfo(v.Code.Name(), v.Cpu, narration.Text(v), v.Location?.ToString()) : null;
         return new TraceFile(FormatName, CurrentVersion, new ToolInfo("kexecsim", ToolVersion),
             new ModelInfo(root, HashModel(sources), sources.Select(s => s.Path).ToList()),
             program.ScenarioName,
             new OptionsInfo(new SortedDictionary<string, long>(defines.ToDictionary(), StringComparer.Ordinal), cpus, modelPath),
-            violation, trace.ViolationIsTerminal, trace.CycleStart, replay.InitialMessages, steps);
+            violation, trace.ViolationIsTerminal, trace.CycleStart, narration.Messages(replay.InitialEvents), steps);
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, Json) + "\n";
@@ -183,7 +184,7 @@ public sealed record TraceFile(
         Violation? violation = null;
         if (Violation is { Code: not null } v && ViolationCodes.TryParse(v.Code, out var code))
         {
-            violation = new Violation(code, v.Cpu, v.Message ?? string.Empty, null);
+            violation = new Violation(code, ViolationReason.Recorded, v.Cpu, null) { Text = v.Message ?? string.Empty };
         }
         return new Trace(steps, violation, ViolationIsTerminal) { CycleStart = CycleStart };
     }

@@ -16,7 +16,7 @@ public static class RuleHarness
 
         public (int Line, int Column)? Where => Result.Violation?.Location?.Position;
 
-        public string Message => Result.Violation?.Message ?? string.Empty;
+        public string Message => Result.Violation is { } v ? new Narration(Result.Program).Text(v) : string.Empty;
     }
 
     public static CompiledProgram Compile(string model, string? scenario = null)

@@ -27,7 +27,7 @@ public static class ReplayCommand
             stdout.WriteLine($"replay: {replay.Message}");
             if (replay.Violation is { } v)
             {
-                stdout.WriteLine($"violation: {v}");
+                stdout.WriteLine($"violation: {new Narration(program).Line(v)}");
             }
             return replay.Confirmed ? ExitCodes.Success : ExitCodes.Violation;
         });
