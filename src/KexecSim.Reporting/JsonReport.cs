@@ -37,22 +37,18 @@ public sealed record JsonReport(string Schema, int Version, ToolInfo Tool, IRead
     public const string SchemaName = "kexecsim-report";
     public const int CurrentVersion = 1;
 
-    public static ScenarioInfo Describe(CheckResult result, string file, bool coverageNotes = false)
+    /// <summary>One scenario's entry; its trace is the scenario's report model (which a scenario with a trace must have).</summary>
+    public static ScenarioInfo Describe(CheckedScenario scenario, bool coverageNotes = false)
     {
+        var (result, file, model) = scenario;
         var s = result.Statistics;
-        IReadOnlyList<StepInfo>? steps = null;
-        IReadOnlyList<string>? initialMessages = null;
-        if (result.Trace is { } trace)
+        if (result.Trace is not null && model is null)
         {
-            var replayer = new Replayer(result.Program);
-            var narration = new Narration(result.Program);
-            var list = new List<StepInfo>();
-            var replay = replayer.Replay(trace, (step, _) => list.Add(new StepInfo(step.Number, step.Step.Transition.Kind.ToString(), step.Cpu,
-                step.Step.Transition.Arg, step.Step.Transition.Tag, step.Step.Choices, step.Description, narration.Messages(step.Events))));
-            steps = list;
-            initialMessages = narration.Messages(replay.InitialEvents);
+            throw new ArgumentException("a scenario with a trace is described from its report model", nameof(scenario));
         }
-        var words = new Narration(result.Program);
+        var steps = model?.Steps.Select(step => new StepInfo(step.Number, step.Kind.ToString(), step.Step.Transition.Cpu,
+            step.Step.Transition.Arg, step.Step.Transition.Tag, step.Step.Choices, step.Description, step.Messages)).ToList();
+        var words = scenario.Narration;
         return new ScenarioInfo(
             result.Program.ScenarioName,
             file,
@@ -65,7 +61,7 @@ public sealed record JsonReport(string Schema, int Version, ToolInfo Tool, IRead
             result.OtherViolations.Select(o => new ViolationInfo(o.Violation.Code.Name(), o.Violation.Cpu, words.Text(o.Violation), o.Violation.Location?.ToString())).ToList(),
             result.Program.FinalFunction >= 0 ? result.FinalEvaluated : null,
             result.Warnings,
-            initialMessages,
+            model?.InitialMessages,
             steps)
         {
             Coverage = result.Coverage is { } coverage

@@ -8,7 +8,7 @@ namespace KexecSim.Machine.Tests;
 /// <summary>Runs a small model's scenario through the checker, and every counterexample through replay.</summary>
 public static class RuleHarness
 {
-    public sealed record Checked(CheckResult Result, CounterexampleView? View)
+    public sealed record Checked(CheckResult Result, ReportModel? View)
     {
         public string Outcome => Result.Outcome;
 
@@ -31,10 +31,10 @@ public static class RuleHarness
     {
         var program = Compile(model, scenario);
         var result = new BreadthFirstExplorer(program, options).Run();
-        CounterexampleView? view = null;
+        ReportModel? view = null;
         if (result.Trace is { } trace)
         {
-            view = CounterexampleView.Build(program, trace);
+            view = ReportModel.Build(program, trace);
             Assert.True(view.Replay.Confirmed, view.Replay.Message);
             Assert.Equal(result.Violation!.Code, view.Replay.Violation!.Code);
             Assert.Equal(trace.Steps.Count, view.Replay.StepsReplayed);

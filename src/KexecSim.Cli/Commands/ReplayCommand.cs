@@ -45,7 +45,7 @@ public static class ReplayCommand
                 return ExitCodes.BadInput;
             }
             var (file, program, trace) = loaded;
-            var view = CounterexampleView.Build(program, trace);
+            var view = ReportModel.Build(program, trace);
             var builder = new StringBuilder();
             builder.AppendLine($"scenario \"{file.Scenario}\" ({program.ScenarioSpan})");
             TextReport.AppendCounterexample(builder, view);
