@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using KexecSim.Program;
 
 namespace KexecSim.Machine;
