@@ -6,12 +6,12 @@ namespace KexecSim.Exploration;
 /// <summary>What a replay found: the same violation at the same step, or where it diverged.</summary>
 public sealed record ReplayResult(bool Confirmed, int StepsReplayed, Violation? Violation, string Message)
 {
-    /// <summary>What the init blocks and the CPUs' first local steps printed, before step 1.</summary>
-    public IReadOnlyList<string> InitialMessages { get; init; } = [];
+    /// <summary>What the init blocks and the CPUs' first local steps did, before step 1.</summary>
+    public IReadOnlyList<StepEvent> InitialEvents { get; init; } = [];
 }
 
 /// <summary>One executed step of a trace, as a reader sees it.</summary>
-public sealed record ReplayedStep(int Number, TraceStep Step, int Cpu, DebugSpan? Location, string Function, string Description, IReadOnlyList<string> Messages)
+public sealed record ReplayedStep(int Number, TraceStep Step, int Cpu, DebugSpan? Location, string Function, string Description, IReadOnlyList<StepEvent> Events)
 {
     /// <summary>The step is a loop's back-edge (the CPU spins: a loop body with no visible action).</summary>
     public bool AtBackEdge { get; init; }
@@ -61,18 +61,18 @@ public sealed class Replayer
     public ReplayResult Replay(Trace trace, Action<ReplayedStep, MachineState>? onStep = null)
     {
         var state = _machine.NewState();
-        var initialMessages = new List<string>();
-        if (_machine.CreateInitial(state, initialMessages) == Outcome.Violation)
+        var initial = new StepEventRecorder();
+        if (_machine.CreateInitial(state, initial) == Outcome.Violation)
         {
-            return Compare(trace, _machine.LastViolation, 0, $"in {_machine.InitialPhase}") with { InitialMessages = initialMessages };
+            return Compare(trace, _machine.LastViolation, 0, $"in {_machine.InitialPhase}") with { InitialEvents = initial.Events };
         }
-        return ReplaySteps(trace, state, onStep) with { InitialMessages = initialMessages };
+        return ReplaySteps(trace, state, onStep) with { InitialEvents = initial.Events };
     }
 
     private ReplayResult ReplaySteps(Trace trace, MachineState state, Action<ReplayedStep, MachineState>? onStep)
     {
         var transitions = new List<Transition>();
-        var messages = new List<string>();
+        var events = new StepEventRecorder();
         var scratch = _machine.NewState();
         var cycleFinished = false;
         for (var i = 0; i < trace.Steps.Count; i++)
@@ -88,15 +88,15 @@ public sealed class Replayer
             var function = cpu >= 0 ? _machine.FunctionName(state, cpu) : string.Empty;
             var description = Describe(step.Transition, state);
             var backEdge = step.Transition.Kind == TransitionKind.Step && _machine.AtBackEdge(state, cpu);
-            messages.Clear();
+            events.Clear();
             _chooser.Start(step.Choices);
-            var outcome = _machine.Apply(state, step.Transition, _chooser, messages);
+            var outcome = _machine.Apply(state, step.Transition, _chooser, events);
             if (WrongChoices(outcome, step) is { } wrongChoice)
             {
                 return new ReplayResult(false, i, null, $"step {i + 1} diverges: {wrongChoice}");
             }
             cycleFinished |= trace.CycleStart is { } from && i >= from && state.Finished;
-            onStep?.Invoke(new ReplayedStep(i + 1, step, cpu, location, function, description, messages.ToList()) { AtBackEdge = backEdge }, state);
+            onStep?.Invoke(new ReplayedStep(i + 1, step, cpu, location, function, description, events.Events.ToList()) { AtBackEdge = backEdge }, state);
             switch (outcome)
             {
                 case Outcome.Violation:
@@ -237,13 +237,16 @@ public sealed class Replayer
         return null;
     }
 
-    /// <summary>The LIVELOCK of a lasso whose cycle starts at <paramref name="cycleStart"/>, in words: which CPUs move, and where.</summary>
+    /// <summary>The LIVELOCK of a lasso whose cycle starts at <paramref name="cycleStart"/>: how long the cycle is, which CPUs move, and where.</summary>
     internal static Violation LivelockViolation(Machine.Machine machine, IReadOnlyList<TraceStep> steps, int cycleStart, MachineState end)
     {
         var moving = steps.Skip(cycleStart).Select(s => s.Transition).Where(t => t.Kind == TransitionKind.Step).Select(t => t.Cpu).Distinct().Order().ToList();
-        var where = string.Join("; ", moving.Select(c => $"CPU {c} at {machine.LocationOf(end, c)}"));
-        return new Violation(ViolationCode.Livelock, moving.Count > 0 ? moving[0] : -1,
-            $"the run never finishes: a cycle of {steps.Count - cycleStart} step(s) repeats forever ({(where.Length > 0 ? where : "no CPU moves")})", null);
+        var situations = machine.Situations(end);
+        return new Violation(ViolationCode.Livelock, ViolationReason.CycleRepeats, moving.Count > 0 ? moving[0] : -1, null)
+        {
+            Number = steps.Count - cycleStart,
+            Cpus = moving.Select(c => situations[c]).ToList(),
+        };
     }
 
     /// <summary>

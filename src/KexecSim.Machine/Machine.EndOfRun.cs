@@ -50,15 +50,13 @@ public sealed partial class Machine
             {
                 continue;
             }
-            return new Violation(ViolationCode.Corruption, -1,
-                $"{Layout.LineName(i)} holds {Describe(line.Value, line.Key, line.Flags)} at the end of the run, but the next kernel's {BuiltinValues.FormatValue(line.NewValue)} "
-                + $"was written there with {BuiltinValues.FormatKey(line.NewKey)}: a stale line of the old kernel was written back over it", null) { Line = i };
+            return new Violation(ViolationCode.Corruption, ViolationReason.StaleAtEnd, -1, null)
+            {
+                Line = i, Value = line.Value, Key = line.Key, Flag = (line.Flags & LineFlags.Poisoned) != 0, ExpectedValue = line.NewValue, ExpectedKey = line.NewKey,
+            };
         }
         return null;
     }
-
-    private static string Describe(long value, long key, LineFlags flags) =>
-        (flags & LineFlags.Poisoned) != 0 ? "poison" : $"{BuiltinValues.FormatValue(value)} written with {BuiltinValues.FormatKey(key)}";
 
     private static bool HasDirtyCopy(MachineState state, int line)
     {
@@ -80,7 +78,7 @@ public sealed partial class Machine
     {
         if (!state.Finished)
         {
-            return new Violation(ViolationCode.Deadlock, -1, "no CPU can move and the run has not finished: " + DescribeCpus(state), null);
+            return new Violation(ViolationCode.Deadlock, ViolationReason.NoCpuCanMove, -1, null) { Cpus = Situations(state) };
         }
         if (CheckCorruption(state) is { } corruption)
         {
@@ -200,7 +198,7 @@ public sealed partial class Machine
             cache.RemoveClean();
         }
         _state = _scratch;
-        _log = null;
+        _events = null;
         _chooser = null;
         LastViolation = null;
         var outcome = RunAtomically(0, _program.FinalFunction);
@@ -208,82 +206,16 @@ public sealed partial class Machine
         return outcome == Outcome.Violation ? LastViolation : null;
     }
 
-    /// <summary>
-    /// The events a CPU holds pending but may not take, in words (" with REBOOT_VECTOR pending and IF = 0"):
-    /// a hang whose wake-up is masked (every CPU starts with IF = 0, SEMANTICS.md section 1).
-    /// </summary>
-    private string MaskedPending(CpuState cpu)
+    /// <summary>Where every CPU is and what it holds pending: for deadlock reports.</summary>
+    public IReadOnlyList<CpuSituation> Situations(MachineState state)
     {
-        if (cpu.Mode is CpuMode.Finished)
-        {
-            return string.Empty;
-        }
-        var parts = new List<string>();
-        var gifClear = cpu.Has(CpuFlags.GifClear);
-        if (cpu.PendingVectors != 0 && (!cpu.Has(CpuFlags.InterruptsEnabled) || gifClear))
-        {
-            var names = new List<string>();
-            var pending = cpu.PendingVectors;
-            while (pending != 0)
-            {
-                var index = System.Numerics.BitOperations.TrailingZeroCount(pending);
-                pending &= pending - 1;
-                names.Add(VectorName(index));
-            }
-            var masks = cpu.Has(CpuFlags.InterruptsEnabled) ? "GIF = 0" : gifClear ? "IF = 0 and GIF = 0" : "IF = 0";
-            parts.Add($"{string.Join(", ", names)} pending and {masks}");
-        }
-        if (cpu.Has(CpuFlags.PendingNmi) && cpu.Has(CpuFlags.NmiBlocked))
-        {
-            parts.Add("an NMI pending, blocked until the NMI handler returns");
-        }
-        else if (cpu.Has(CpuFlags.PendingNmi) && gifClear)
-        {
-            parts.Add("an NMI pending and GIF = 0");
-        }
-        if (cpu.Has(CpuFlags.PendingSmi) && gifClear)
-        {
-            parts.Add("an SMI pending and GIF = 0");
-        }
-        if (cpu.Has(CpuFlags.PendingInit) && InitBlocked(cpu))
-        {
-            parts.Add($"INIT pending, blocked by {InitBlockedBy(cpu)}");
-        }
-        return parts.Count == 0 ? string.Empty : " with " + string.Join("; and ", parts);
-    }
-
-    /// <summary>A pending-vector index in words: the vector of its handler's declaration.</summary>
-    public string VectorName(int index)
-    {
-        const string prefix = "handler vector ";
-        if (index < Layout.VectorHandlerByIndex.Length)
-        {
-            var name = _functions[Layout.VectorHandlerByIndex[index]].Name;
-            return name.StartsWith(prefix, StringComparison.Ordinal) ? name[prefix.Length..] : $"vector {Layout.VectorValues[index]}";
-        }
-        return "a vector with no handler";
-    }
-
-    /// <summary>Where every CPU is, in words: for deadlock reports.</summary>
-    public string DescribeCpus(MachineState state)
-    {
-        var parts = new List<string>();
+        var situations = new CpuSituation[state.Cpus.Length];
         for (var c = 0; c < state.Cpus.Length; c++)
         {
             var cpu = state.Cpus[c];
-            var where = LocationOf(state, c) is { } at ? $" at {at}" : string.Empty;
-            var what = cpu.Mode switch
-            {
-                CpuMode.Running when cpu.GuestAsid != 0 => $"runs guest ASID {cpu.GuestAsid}",
-                CpuMode.Running => "waits" + where,
-                CpuMode.Halted => "is halted" + where,
-                CpuMode.Mwait => "sleeps in MWAIT" + where,
-                CpuMode.WaitForSipi => "is in wait-for-SIPI",
-                CpuMode.InWbinvd => "is in WBINVD",
-                _ => "has finished",
-            };
-            parts.Add($"CPU {c} {what}{MaskedPending(cpu)}");
+            situations[c] = new CpuSituation(c, cpu.Mode, cpu.GuestAsid, LocationOf(state, c), cpu.PendingVectors, cpu.Flags,
+                cpu.Has(CpuFlags.PendingInit) && InitBlocked(cpu) ? InitBlockedBy(cpu) : null);
         }
-        return string.Join("; ", parts);
+        return situations;
     }
 }

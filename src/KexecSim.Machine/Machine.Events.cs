@@ -13,6 +13,7 @@ public sealed partial class Machine
             return; // the next kernel has reset its APIC
         }
         var index = Layout.VectorIndex(vector);
+        _events?.Add(new EventSent(_cpuId, target, SentEvent.Vector, index));
         cpu.PendingVectors |= 1UL << index;
         if (_marks is not null)
         {
@@ -25,6 +26,7 @@ public sealed partial class Machine
         var cpu = _state.Cpus[target];
         if (!cpu.Has(CpuFlags.NextKernel))
         {
+            _events?.Add(new EventSent(_cpuId, target, SentEvent.Nmi));
             cpu.Flags |= latch;
             MarkRaised(latch);
         }
@@ -34,8 +36,8 @@ public sealed partial class Machine
     /// (no event is delivered during WBINVD: the flush completes first).</summary>
     private static bool InitBlocked(CpuState cpu) => cpu.Has(CpuFlags.VmxRoot) || cpu.Has(CpuFlags.GifClear) || cpu.Mode == CpuMode.InWbinvd;
 
-    private static string InitBlockedBy(CpuState cpu) =>
-        cpu.Has(CpuFlags.VmxRoot) ? "VMX root operation" : cpu.Has(CpuFlags.GifClear) ? "GIF = 0" : "it is in WBINVD";
+    private static InitBlocker InitBlockedBy(CpuState cpu) =>
+        cpu.Has(CpuFlags.VmxRoot) ? InitBlocker.VmxRoot : cpu.Has(CpuFlags.GifClear) ? InitBlocker.GifClear : InitBlocker.Wbinvd;
 
     /// <summary>send_init: an unblocked INIT takes effect in this very step; a blocked one stays pending.</summary>
     private Status SendInit(int target, DebugSpan? at)
@@ -45,13 +47,11 @@ public sealed partial class Machine
         {
             return Status.Continue;
         }
+        _events?.Add(new EventSent(_cpuId, target, SentEvent.Init));
         if (InitBlocked(cpu))
         {
             cpu.Flags |= CpuFlags.PendingInit;
-            if (_log is not null)
-            {
-                Note($"CPU {_cpuId}: INIT to CPU {target} is held pending ({InitBlockedBy(cpu)})");
-            }
+            _events?.Add(new InitHeldPending(_cpuId, target, InitBlockedBy(cpu)));
             return Status.Continue;
         }
         return ApplyInit(target, at);
@@ -71,7 +71,7 @@ public sealed partial class Machine
     {
         if (target == _program.Platform.Bsp)
         {
-            Fail(ViolationCode.PlatformReset, $"INIT reached CPU {target}, the boot CPU: the whole platform resets", at);
+            Fail(new Violation(ViolationCode.PlatformReset, ViolationReason.InitReachedBootCpu, _cpuId, at) { Other = target });
             return Status.Violation;
         }
         var cpu = _state.Cpus[target];
@@ -80,10 +80,7 @@ public sealed partial class Machine
         cpu.MonitorLine = -1;
         cpu.GuestAsid = 0;
         cpu.Mode = CpuMode.WaitForSipi;
-        if (_log is not null)
-        {
-            Note($"CPU {_cpuId}: INIT puts CPU {target} into wait-for-SIPI");
-        }
+        _events?.Add(new InitApplied(_cpuId, target));
         return target == _cpuId ? Status.Stopped : Status.Continue;
     }
 
@@ -236,15 +233,15 @@ public sealed partial class Machine
                 _cpu.Flags &= ~CpuFlags.PendingMce;
                 if (_cpu.Mode == CpuMode.WaitForSipi)
                 {
-                    return Fail(ViolationCode.MachineCheck, $"a machine check reached CPU {_cpuId} in wait-for-SIPI: it is not contained and takes the machine down");
+                    return Fail(ViolationCode.MachineCheck, ViolationReason.MachineCheckInWaitForSipi);
                 }
                 if (_cpu.Has(CpuFlags.InMce))
                 {
-                    return Fail(ViolationCode.TripleFault, $"a machine check reached CPU {_cpuId} inside its machine-check handler: triple fault");
+                    return Fail(ViolationCode.TripleFault, ViolationReason.MachineCheckInHandler);
                 }
                 if (_program.MceHandler < 0)
                 {
-                    return Fail(ViolationCode.MachineCheck, $"a machine check reached CPU {_cpuId}, which has no handler mce: the machine goes down");
+                    return Fail(ViolationCode.MachineCheck, ViolationReason.MachineCheckUnhandled);
                 }
                 Wake();
                 PushFrame(_program.MceHandler, FrameKind.MceHandler, _cpu.Has(CpuFlags.InterruptsEnabled));
@@ -321,7 +318,7 @@ public sealed partial class Machine
                     {
                         if (_state.Cpus[c].GuestAsid == asid)
                         {
-                            Fail(ViolationCode.FirmwareRace, $"CPU {_cpuId} decommissioned ASID {asid} while CPU {c} was running that guest");
+                            Fail(new Violation(ViolationCode.FirmwareRace, ViolationReason.DecommissionedRunningGuest, _cpuId, null) { Number = asid, Other = c });
                             return Status.Violation;
                         }
                     }
@@ -362,9 +359,10 @@ public sealed partial class Machine
                 }
                 break;
             default:
-                Fail(ViolationCode.ModelError, $"sev_cmd({command}): not a firmware command (SNP_INIT, SNP_DECOMMISSION, SNP_DF_FLUSH, SNP_SHUTDOWN_EX)");
+                Fail(new Violation(ViolationCode.ModelError, ViolationReason.UnknownFirmwareCommand, _cpuId, null) { Number = command });
                 return Status.Violation;
         }
+        _events?.Add(new FirmwareCommandRun(_cpuId, command, argument, status));
         Push(status);
         return Status.Continue;
     }

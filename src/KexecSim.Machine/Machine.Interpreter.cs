@@ -81,7 +81,7 @@ public sealed partial class Machine
             }
             if (--_localBudget <= 0)
             {
-                return Fail(ViolationCode.ModelError, $"more than {MaxLocalInstructions} instructions without a visible action: a loop that never touches memory");
+                return Fail(ViolationCode.ModelError, ViolationReason.NoVisibleAction);
             }
             switch (Execute(instruction))
             {
@@ -132,6 +132,7 @@ public sealed partial class Machine
     /// <summary>The fetch rule of SEMANTICS.md section 5, checked now.</summary>
     private Outcome? FetchViolation(int line)
     {
+        _events?.Add(new LineFetched(_cpuId, line));
         if (_cpu.Has(CpuFlags.NextKernel))
         {
             return null;
@@ -141,13 +142,7 @@ public sealed partial class Machine
         {
             return null;
         }
-        return Fail(ViolationCode.ExecClobbered, $"CPU {_cpuId} fetched {Layout.LineName(line)} after {Clobberer(state)} overwrote it", line: line);
-    }
-
-    private string Clobberer(in LineState line)
-    {
-        var who = line.ClobberedBy >= 0 ? $"CPU {line.ClobberedBy}" : "a device";
-        return line.ClobberedThrough >= 0 ? $"{who} (through {Layout.RegionName(line.ClobberedThrough)})" : $"{who} (in the next kernel)";
+        return Fail(new Violation(ViolationCode.ExecClobbered, ViolationReason.FetchedClobbered, _cpuId, null) { Line = line, Other = state.ClobberedBy, Region = state.ClobberedThrough });
     }
 
     /// <summary>A fetch that happens now if the step is visible, else at the CPU's next step.</summary>
@@ -177,7 +172,7 @@ public sealed partial class Machine
             }
             if (--_localBudget <= 0)
             {
-                Fail(ViolationCode.ModelError, "an atomic block ran too long");
+                Fail(ViolationCode.ModelError, ViolationReason.AtomicTooLong);
                 return Status.Violation;
             }
             var status = Execute(_functions[_cpu.Function].Code[_cpu.Pc]);
@@ -203,7 +198,7 @@ public sealed partial class Machine
         {
             if (--_localBudget <= 0)
             {
-                Fail(ViolationCode.ModelError, "a wait condition ran too long");
+                Fail(ViolationCode.ModelError, ViolationReason.WaitTooLong);
                 return Status.Violation;
             }
             var status = Execute(_functions[_cpu.Function].Code[_cpu.Pc]);
@@ -297,7 +292,7 @@ public sealed partial class Machine
     {
         if (_cpu.Depth >= MaxFrames)
         {
-            Fail(ViolationCode.ModelError, $"call depth over {MaxFrames}: runaway recursion");
+            Fail(ViolationCode.ModelError, ViolationReason.CallTooDeep);
             return Status.Violation;
         }
         var function = instruction.A;
@@ -461,7 +456,7 @@ public sealed partial class Machine
                     var left = Pop();
                     if (!Arithmetic.TryApply((BinaryOp)instruction.A, left, right, out var result))
                     {
-                        Fail(ViolationCode.ModelError, "division by zero");
+                        Fail(ViolationCode.ModelError, ViolationReason.DivisionByZero);
                         return Status.Violation;
                     }
                     Push(result);
@@ -497,7 +492,7 @@ public sealed partial class Machine
                     }
                     if (index < 0 || index >= region.LinesPerInstance)
                     {
-                        Fail(ViolationCode.ModelError, $"{region.Name}[{index}] is out of range: '{region.Name}' has {region.LinesPerInstance} line(s)");
+                        Fail(new Violation(ViolationCode.ModelError, ViolationReason.LineIndexOutOfRange, _cpuId, null) { Region = instruction.A, Number = index });
                         return Status.Violation;
                     }
                     Push(LineValue(instruction.A, region.LineOf(cpu, (int)index)));
@@ -585,7 +580,7 @@ public sealed partial class Machine
         {
             return true;
         }
-        Fail(ViolationCode.ModelError, $"CPU {cpu} does not exist (CPUs 0..{Layout.Cpus - 1})");
+        Fail(new Violation(ViolationCode.ModelError, ViolationReason.NoSuchCpu, _cpuId, null) { Other = cpu });
         return false;
     }
 
@@ -597,6 +592,11 @@ public sealed partial class Machine
         {
             throw new InvalidOperationException($"the chooser took option {choice} of {options}");
         }
-        return choice >= 0;
+        if (choice < 0)
+        {
+            return false;
+        }
+        _events?.Add(new ChoiceTaken(_cpuId, choice, options));
+        return true;
     }
 }

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using KexecSim.Program;
 
 namespace KexecSim.Machine;
@@ -364,7 +362,7 @@ public sealed partial class Machine
                     var asid = args[0];
                     if (asid < 1 || asid > 0xFFFF)
                     {
-                        Fail(ViolationCode.ModelError, $"vmrun({asid}): an ASID is between 1 and 65535");
+                        Fail(new Violation(ViolationCode.ModelError, ViolationReason.InvalidAsid, _cpuId, null) { Number = asid });
                         return Status.Violation;
                     }
                     _cpu.Pc++;
@@ -377,34 +375,28 @@ public sealed partial class Machine
                 _cpu.Pc++;
                 _state.Finished = true;
                 _cpu.Mode = CpuMode.Finished;
-                if (_log is not null)
-                {
-                    Note($"CPU {_cpuId}: done()");
-                }
+                _events?.Add(new RunFinished(_cpuId, PlatformReset: false));
                 return Status.Stopped;
 
             // ── reporting
             case IntrinsicId.Panic:
-                Fail(ViolationCode.Panic, $"CPU {_cpuId} panicked: {Format(args)}");
+                Fail(new Violation(ViolationCode.Panic, ViolationReason.Panicked, _cpuId, null) { Text = _program.Strings[(int)args[0]], Values = args[1..].ToArray() });
                 return Status.Violation;
             case IntrinsicId.PrErr:
             case IntrinsicId.PrWarn:
-                // PERF: messages are only built when a trace is being rendered.
-                if (_log is not null)
-                {
-                    Note($"CPU {_cpuId}: {(id == IntrinsicId.PrErr ? "pr_err" : "pr_warn")}: {Format(args)}");
-                }
+                // PERF: the event (and its copy of the values) is only built when someone listens.
+                _events?.Add(new MessageLogged(_cpuId, id == IntrinsicId.PrErr ? LogLevel.Error : LogLevel.Warning, _program.Strings[(int)args[0]], args[1..].ToArray()));
                 return Done();
             case IntrinsicId.WarnOn:
-                if (args[0] != 0 && _log is not null)
+                if (args[0] != 0)
                 {
-                    Note($"CPU {_cpuId}: WARNING at {CurrentLocation()}");
+                    _events?.Add(new WarningHit(_cpuId, CurrentLocation()));
                 }
                 return Result(args[0] != 0 ? 1 : 0);
             case IntrinsicId.BugOn:
                 if (args[0] != 0)
                 {
-                    Fail(ViolationCode.Bug, $"CPU {_cpuId} hit BUG_ON");
+                    Fail(ViolationCode.Bug, ViolationReason.BugOn);
                     return Status.Violation;
                 }
                 return Done();
@@ -412,7 +404,7 @@ public sealed partial class Machine
                 {
                     if (args[0] <= 0 || args[0] > 1_000_000)
                     {
-                        Fail(ViolationCode.ModelError, $"choose({args[0]}): the number of options must be between 1 and 1000000");
+                        Fail(new Violation(ViolationCode.ModelError, ViolationReason.InvalidOptionCount, _cpuId, null) { Number = args[0] });
                         return Status.Violation;
                     }
                     if (!TryChoose((int)args[0], out var choice))
@@ -424,7 +416,7 @@ public sealed partial class Machine
             case IntrinsicId.Assert:
                 if (args[0] == 0)
                 {
-                    Fail(ViolationCode.Assertion, $"assertion failed: {_program.Strings[(int)args[1]]}");
+                    Fail(new Violation(ViolationCode.Assertion, ViolationReason.AssertionFailed, _cpuId, null) { Text = _program.Strings[(int)args[1]] });
                     return Status.Violation;
                 }
                 return Done();
@@ -446,54 +438,11 @@ public sealed partial class Machine
         return Status.Continue;
     }
 
-    private void Note(string message) => _log?.Add(message);
-
-    /// <summary>A message with its printf-style values (%d, %x, %u, %s, %llu…).</summary>
-    private string Format(ReadOnlySpan<long> args)
-    {
-        var template = _program.Strings[(int)args[0]];
-        var builder = new StringBuilder();
-        var next = 1;
-        for (var i = 0; i < template.Length; i++)
-        {
-            if (template[i] == '%' && i + 1 < template.Length)
-            {
-                var j = i + 1;
-                while (j < template.Length && "lhz".Contains(template[j], StringComparison.Ordinal))
-                {
-                    j++;
-                }
-                if (j < template.Length && "dxuis".Contains(template[j], StringComparison.Ordinal))
-                {
-                    if (next < args.Length)
-                    {
-                        var value = args[next++];
-                        builder.Append(template[j] == 'x' ? value.ToString("x", CultureInfo.InvariantCulture) : BuiltinValues.FormatValue(value));
-                    }
-                    i = j;
-                    continue;
-                }
-            }
-            builder.Append(template[i]);
-        }
-        // Values with no placeholder of their own are kept too, in order (nothing a model prints is lost).
-        for (var separator = " ["; next < args.Length; separator = ", ")
-        {
-            builder.Append(separator).Append(BuiltinValues.FormatValue(args[next++]));
-            if (next == args.Length)
-            {
-                builder.Append(']');
-            }
-        }
-        return builder.ToString();
-    }
-
     private Status StartWbinvd(bool invalidate)
     {
         if (Layout.InGuest && Layout.HasFeature(PlatformFeatures.TdxGuest | PlatformFeatures.SevEs | PlatformFeatures.SevSnp))
         {
-            var exception = Layout.HasFeature(PlatformFeatures.TdxGuest) ? "#VE" : "#VC";
-            Fail(ViolationCode.GuestException, $"CPU {_cpuId} executed {(invalidate ? "WBINVD" : "WBNOINVD")} in a confidential guest: {exception}");
+            Fail(new Violation(ViolationCode.GuestException, ViolationReason.WbinvdInGuest, _cpuId, null) { Flag = invalidate });
             return Status.Violation;
         }
         _cpu.Pc++;
@@ -536,7 +485,7 @@ public sealed partial class Machine
         {
             if (_state.Cpus[c].Mode == CpuMode.InWbinvd)
             {
-                Fail(ViolationCode.ResetHang, $"CPU {_cpuId} reset the platform while CPU {c} was still in WBINVD: the platform hangs");
+                Fail(new Violation(ViolationCode.ResetHang, ViolationReason.ResetDuringWbinvd, _cpuId, null) { Other = c });
                 return Status.Violation;
             }
         }
@@ -547,10 +496,7 @@ public sealed partial class Machine
         {
             cpu.Mode = CpuMode.Finished;
         }
-        if (_log is not null)
-        {
-            Note($"CPU {_cpuId}: platform_reset()");
-        }
+        _events?.Add(new RunFinished(_cpuId, PlatformReset: true));
         return Status.Stopped;
     }
 
@@ -566,9 +512,6 @@ public sealed partial class Machine
         _cpu.GuestAsid = 0;
         _atomicDepth = 0;
         PushFrame(function, FrameKind.Entry, savedInterrupts: false);
-        if (_log is not null)
-        {
-            Note($"CPU {_cpuId}: boots the next kernel at {_functions[function].Name}()");
-        }
+        _events?.Add(new NextKernelBooted(_cpuId, function));
     }
 }

@@ -52,6 +52,7 @@ public sealed partial class Machine
     private void WriteBack(Cache cache, int index, bool drop)
     {
         var entry = cache[index];
+        _events?.Add(new LineWrittenBack(cache.Index, entry.Line, entry.Key, entry.Value));
         ref var line = ref _state.Lines[entry.Line];
         line.Value = entry.Value;
         line.Key = entry.Key;
@@ -226,7 +227,7 @@ public sealed partial class Machine
         {
             return true;
         }
-        Fail(ViolationCode.ModelError, "not a line of any region");
+        Fail(ViolationCode.ModelError, ViolationReason.NotALine);
         return false;
     }
 
@@ -246,9 +247,10 @@ public sealed partial class Machine
         ref var state = ref _state.Lines[line];
         if (_cpu.Has(CpuFlags.NextKernel) && (state.Flags & LineFlags.NewWritten) != 0 && value != state.NewValue)
         {
-            Fail(ViolationCode.Corruption,
-                $"CPU {_cpuId} (next kernel) read {BuiltinValues.FormatValue(value)} from {Layout.LineName(line)} with {BuiltinValues.FormatKey(key)}, "
-                + $"but {BuiltinValues.FormatValue(state.NewValue)} was written there with {BuiltinValues.FormatKey(state.NewKey)}: a stale line of the old kernel was written back over it", line: line);
+            Fail(new Violation(ViolationCode.Corruption, ViolationReason.StaleRead, _cpuId, null)
+            {
+                Line = line, Value = value, Key = key, ExpectedValue = state.NewValue, ExpectedKey = state.NewKey,
+            });
             return Status.Violation;
         }
         return Status.Continue;
@@ -261,7 +263,7 @@ public sealed partial class Machine
         if (_program.MceHandler < 0 || _cpu.Has(CpuFlags.InMce))
         {
             var code = _cpu.Has(CpuFlags.InMce) ? ViolationCode.TripleFault : ViolationCode.MachineCheck;
-            Fail(code, $"CPU {_cpuId} read poisoned {Layout.LineName(line)}: machine check{(code == ViolationCode.TripleFault ? " inside the machine-check handler" : string.Empty)}");
+            Fail(new Violation(code, ViolationReason.PoisonRead, _cpuId, null) { Line = line });
             return Status.Violation;
         }
         // The handler runs; when it returns, the load has yielded GARBAGE.
@@ -332,9 +334,10 @@ public sealed partial class Machine
         {
             return Status.Continue;
         }
-        var name = _program.Variables[variable].IsPercpu ? $"{_program.Variables[variable].Name}[{cpu}]" : _program.Variables[variable].Name;
-        Fail(ViolationCode.DataClobbered,
-            $"CPU {_cpuId} used '{name}' on {Layout.LineName(line)} after {Clobberer(_state.Lines[line])} overwrote it", line: line);
+        Fail(new Violation(ViolationCode.DataClobbered, ViolationReason.UsedClobbered, _cpuId, null)
+        {
+            Line = line, Variable = variable, Number = cpu, Other = _state.Lines[line].ClobberedBy, Region = _state.Lines[line].ClobberedThrough,
+        });
         return Status.Violation;
     }
 

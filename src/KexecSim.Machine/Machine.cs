@@ -38,7 +38,7 @@ public sealed partial class Machine
     private CpuState _cpu = null!;
     private int _cpuId;
     private IChooser? _chooser;
-    private List<string>? _log;
+    private IStepEventSink? _events;
     private int _atomicDepth;
     private int _localBudget;
 
@@ -170,20 +170,20 @@ public sealed partial class Machine
     /// <summary>Applies one transition to <paramref name="state"/> in place (the caller keeps a copy).</summary>
     /// <param name="chooser">Makes the step's nondeterministic choices, in order; null when it may make none
     /// (a choice then ends the step with <see cref="Outcome.NeedChoice"/>).</param>
-    /// <param name="log">When given, receives the step's messages (pr_err, warnings) for the trace.</param>
-    public Outcome Apply(MachineState state, Transition transition, IChooser? chooser, List<string>? log = null)
+    /// <param name="events">When given, receives what the step does (<see cref="StepEvent"/>) for a report; null in the search.</param>
+    public Outcome Apply(MachineState state, Transition transition, IChooser? chooser, IStepEventSink? events = null)
     {
         _operandsOwner = -1;
-        var outcome = ApplyTransition(state, transition, chooser, log);
+        var outcome = ApplyTransition(state, transition, chooser, events);
         FlushOperands();
         return outcome;
     }
 
-    private Outcome ApplyTransition(MachineState state, Transition transition, IChooser? chooser, List<string>? log)
+    private Outcome ApplyTransition(MachineState state, Transition transition, IChooser? chooser, IStepEventSink? events)
     {
         _state = state;
         _chooser = chooser;
-        _log = log;
+        _events = events;
         LastViolation = null;
         _atomicDepth = 0;
         _localBudget = MaxLocalInstructions;
@@ -191,12 +191,14 @@ public sealed partial class Machine
         {
             case TransitionKind.Step:
                 Select(transition.Cpu);
+                _events?.Add(new CpuStepped(transition.Cpu, CurrentLocation()));
                 return StepCpu();
             case TransitionKind.Timeout:
                 Select(transition.Cpu);
                 return TimeOut();
             case TransitionKind.Deliver:
                 Select(transition.Cpu);
+                _events?.Add(new EventDelivered(transition.Cpu, (EventKind)transition.Arg, (EventKind)transition.Arg == EventKind.Vector ? (int)transition.Tag : -1));
                 return Deliver((EventKind)transition.Arg, (int)transition.Tag);
             case TransitionKind.WbinvdWriteBack:
                 {
@@ -216,6 +218,7 @@ public sealed partial class Machine
                 }
             case TransitionKind.Inject:
                 Select(transition.Cpu);
+                _events?.Add(new FaultInjected(transition.Cpu, (EventKind)transition.Arg));
                 return Inject((EventKind)transition.Arg);
             default:
                 throw new ArgumentOutOfRangeException(nameof(transition));
@@ -282,9 +285,12 @@ public sealed partial class Machine
         }
     }
 
-    private Outcome Fail(ViolationCode code, string message, DebugSpan? location = null, int line = -1)
+    private Outcome Fail(ViolationCode code, ViolationReason reason) => Fail(new Violation(code, reason, _cpuId, null));
+
+    /// <summary>Commits <paramref name="violation"/>, at the selected CPU's current instruction unless it says where.</summary>
+    private Outcome Fail(Violation violation)
     {
-        LastViolation = new Violation(code, _cpuId, message, location ?? CurrentLocation()) { Line = line };
+        LastViolation = violation.Location is null && CurrentLocation() is { } here ? violation with { Location = here } : violation;
         return Outcome.Violation;
     }
 
@@ -321,19 +327,19 @@ public sealed partial class Machine
     // ───────────────────────────── Initial state ─────────────────────────────
 
     /// <summary>The initial state of SEMANTICS.md section 1, after the scenario's init blocks.</summary>
-    /// <param name="log">When given, receives what the init blocks and each CPU's first local steps
-    /// print (pr_err, pr_warn), in order.</param>
-    public Outcome CreateInitial(MachineState state, List<string>? log = null)
+    /// <param name="events">When given, receives what the init blocks and each CPU's first local steps
+    /// do (<see cref="StepEvent"/>), in order.</param>
+    public Outcome CreateInitial(MachineState state, IStepEventSink? events = null)
     {
-        var outcome = CreateInitialState(state, log);
+        var outcome = CreateInitialState(state, events);
         FlushOperands();
         return outcome;
     }
 
-    private Outcome CreateInitialState(MachineState state, List<string>? log)
+    private Outcome CreateInitialState(MachineState state, IStepEventSink? events)
     {
         _state = state;
-        _log = log;
+        _events = events;
         InitialPhase = "the init blocks";
         LastViolation = null;
         _chooser = null;
@@ -434,7 +440,7 @@ public sealed partial class Machine
                 return Outcome.Violation;
             }
         }
-        _log = null;
+        _events = null;
         return Outcome.Ok;
     }
 
@@ -505,9 +511,9 @@ public sealed partial class Machine
                     return Outcome.Violation;
                 case Status.NeedChoice:
                     // Scenario blocks are deterministic: a choice takes its first option.
-                    return Fail(ViolationCode.ModelError, "init and final blocks cannot make nondeterministic choices");
+                    return Fail(ViolationCode.ModelError, ViolationReason.ChoiceInInitOrFinal);
                 case Status.Disabled:
-                    return Fail(ViolationCode.ModelError, "an init or final block waited for a condition that is false");
+                    return Fail(ViolationCode.ModelError, ViolationReason.WaitInInitOrFinal);
                 case Status.Stopped:
                     if (_cpu.Mode == CpuMode.InWbinvd)
                     {
@@ -525,7 +531,7 @@ public sealed partial class Machine
                     }
                     if (_cpu.Mode is CpuMode.Halted or CpuMode.Mwait)
                     {
-                        return Fail(ViolationCode.ModelError, "an init or final block cannot halt or wait");
+                        return Fail(ViolationCode.ModelError, ViolationReason.HaltInInitOrFinal);
                     }
                     return Outcome.Ok;
             }

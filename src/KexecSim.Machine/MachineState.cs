@@ -700,6 +700,9 @@ public readonly struct Cache
 
     private int Start => _state.CacheStart(_index);
 
+    /// <summary>Which cache this is (0: the shared one, or the CPU's own).</summary>
+    public int Index => _index;
+
     public int Count => (int)_state.Words[Start];
 
     public CacheEntry this[int i]

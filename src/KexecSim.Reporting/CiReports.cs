@@ -6,8 +6,12 @@ using KexecSim.Program;
 
 namespace KexecSim.Reporting;
 
-/// <summary>A checked scenario as the CI writers see it.</summary>
-public sealed record CheckedScenario(CheckResult Result, string File, CounterexampleView? View);
+/// <summary>A checked scenario as the writers see it: the search's result and, when it is to be shown, its counterexample's report model.</summary>
+public sealed record CheckedScenario(CheckResult Result, string File, ReportModel? Model)
+{
+    /// <summary>The narration table of the scenario's program.</summary>
+    public Narration Narration => Model?.Narration ?? new Narration(Result.Program);
+}
 
 /// <summary>
 /// KTAP (the kernel's test output format, Documentation/dev-tools/ktap.rst) and JUnit XML, for kernel
@@ -24,7 +28,7 @@ public static class CiReports
         {
             var (result, file, view) = scenarios[i];
             var name = result.Program.ScenarioName;
-            foreach (var line in Describe(result, file))
+            foreach (var line in Describe(scenarios[i]))
             {
                 builder.Append("# ").Append(line).Append('\n');
             }
@@ -54,13 +58,14 @@ public static class CiReports
             new XAttribute("failures", failures),
             new XAttribute("errors", errors),
             new XAttribute("time", Seconds(time)));
-        foreach (var (result, file, view) in scenarios)
+        foreach (var scenario in scenarios)
         {
+            var (result, file, view) = scenario;
             var testcase = new XElement("testcase",
                 new XAttribute("classname", file),
                 new XAttribute("name", result.Program.ScenarioName),
                 new XAttribute("time", Seconds(result.Statistics.Seconds)));
-            var text = string.Join("\n", Describe(result, file));
+            var text = string.Join("\n", Describe(scenario));
             if (result.Verdict == Verdict.LimitReached)
             {
                 testcase.Add(new XElement("error", new XAttribute("message", result.LimitReason ?? "limit reached"), text));
@@ -88,13 +93,14 @@ public static class CiReports
         return writer + "\n";
     }
 
-    private static IEnumerable<string> Describe(CheckResult result, string file)
+    private static IEnumerable<string> Describe(CheckedScenario scenario)
     {
+        var (result, file, _) = scenario;
         var s = result.Statistics;
         yield return $"{result.Program.ScenarioName} ({file}): expected {result.Expected}, outcome {result.Outcome}";
         if (result.Violation is { } v)
         {
-            yield return $"{v.Code.Name()}: {v.Message}";
+            yield return $"{v.Code.Name()}: {scenario.Narration.Text(v)}";
         }
         if (result.LimitReason is { } limit)
         {

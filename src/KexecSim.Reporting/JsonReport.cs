@@ -37,20 +37,18 @@ public sealed record JsonReport(string Schema, int Version, ToolInfo Tool, IRead
     public const string SchemaName = "kexecsim-report";
     public const int CurrentVersion = 1;
 
-    public static ScenarioInfo Describe(CheckResult result, string file, bool coverageNotes = false)
+    /// <summary>One scenario's entry; its trace is the scenario's report model (which a scenario with a trace must have).</summary>
+    public static ScenarioInfo Describe(CheckedScenario scenario, bool coverageNotes = false)
     {
+        var (result, file, model) = scenario;
         var s = result.Statistics;
-        IReadOnlyList<StepInfo>? steps = null;
-        IReadOnlyList<string>? initialMessages = null;
-        if (result.Trace is { } trace)
+        if (result.Trace is not null && model is null)
         {
-            var replayer = new Replayer(result.Program);
-            var list = new List<StepInfo>();
-            var replay = replayer.Replay(trace, (step, _) => list.Add(new StepInfo(step.Number, step.Step.Transition.Kind.ToString(), step.Cpu,
-                step.Step.Transition.Arg, step.Step.Transition.Tag, step.Step.Choices, step.Description, step.Messages)));
-            steps = list;
-            initialMessages = replay.InitialMessages;
+            throw new ArgumentException("a scenario with a trace is described from its report model", nameof(scenario));
         }
+        var steps = model?.Steps.Select(step => new StepInfo(step.Number, step.Kind.ToString(), step.Step.Transition.Cpu,
+            step.Step.Transition.Arg, step.Step.Transition.Tag, step.Step.Choices, step.Description, step.Messages)).ToList();
+        var words = scenario.Narration;
         return new ScenarioInfo(
             result.Program.ScenarioName,
             file,
@@ -59,11 +57,11 @@ public sealed record JsonReport(string Schema, int Version, ToolInfo Tool, IRead
             result.ExpectationMet,
             result.LimitReason,
             new StatisticsInfo(s.States, s.Transitions, s.Depth, Math.Round(s.Seconds, 3), Math.Round(s.StatesPerSecond), s.PeakMemoryBytes),
-            result.Violation is { } v ? new ViolationInfo(v.Code.Name(), v.Cpu, v.Message, v.Location?.ToString()) : null,
-            result.OtherViolations.Select(o => new ViolationInfo(o.Violation.Code.Name(), o.Violation.Cpu, o.Violation.Message, o.Violation.Location?.ToString())).ToList(),
+            result.Violation is { } v ? new ViolationInfo(v.Code.Name(), v.Cpu, words.Text(v), v.Location?.ToString()) : null,
+            result.OtherViolations.Select(o => new ViolationInfo(o.Violation.Code.Name(), o.Violation.Cpu, words.Text(o.Violation), o.Violation.Location?.ToString())).ToList(),
             result.Program.FinalFunction >= 0 ? result.FinalEvaluated : null,
             result.Warnings,
-            initialMessages,
+            model?.InitialMessages,
             steps)
         {
             Coverage = result.Coverage is { } coverage

@@ -22,7 +22,7 @@ public static class TextReport
         $"{"",-5} {"scenario".PadRight(nameWidth)}  {"expected",-15} {"outcome",-15} {"states",17} {"time",9}";
 
     /// <summary>The full report of one scenario: verdict, statistics, and the counterexample with a column per CPU.</summary>
-    public static string Full(CheckResult result, CounterexampleView? view)
+    public static string Full(CheckResult result, ReportModel? view)
     {
         var builder = new StringBuilder();
         var program = result.Program;
@@ -40,9 +40,10 @@ public static class TextReport
         }
         builder.AppendLine(CultureInfo.InvariantCulture,
             $"statistics: {s.States:N0} states, {s.Transitions:N0} transitions, depth {s.Depth}, {s.Seconds:0.00} s, {s.StatesPerSecond:N0} states/s");
+        var narration = view?.Narration ?? new Narration(result.Program);
         foreach (var (other, _) in result.OtherViolations)
         {
-            builder.AppendLine(CultureInfo.InvariantCulture, $"also found: {other.Code.Name()}: {other.Message}");
+            builder.AppendLine(CultureInfo.InvariantCulture, $"also found: {other.Code.Name()}: {narration.Text(other)}");
         }
         foreach (var warning in result.Warnings)
         {
@@ -87,9 +88,9 @@ public static class TextReport
         }
     }
 
-    public static void AppendCounterexample(StringBuilder builder, CounterexampleView view)
+    public static void AppendCounterexample(StringBuilder builder, ReportModel view)
     {
-        builder.AppendLine(CultureInfo.InvariantCulture, $"counterexample ({view.Rows.Count} steps):");
+        builder.AppendLine(CultureInfo.InvariantCulture, $"counterexample ({view.Steps.Count} steps):");
         var header = new StringBuilder("  step ");
         for (var c = 0; c < view.Cpus; c++)
         {
@@ -105,16 +106,16 @@ public static class TextReport
                 builder.AppendLine(CultureInfo.InvariantCulture, $"       | {message}");
             }
         }
-        foreach (var row in view.Rows)
+        foreach (var row in view.Steps)
         {
             var line = new StringBuilder();
             line.Append(CultureInfo.InvariantCulture, $"  {row.Number,4} ");
-            var environment = row.Cpu < 0 || IsEnvironment(row.Action);
+            var environment = row.Lane < 0;
             for (var c = 0; c < view.Cpus; c++)
             {
                 line.Append(Fit(!environment && c == row.Cpu ? row.Action : c == row.Cpu ? "*" : string.Empty, ColumnWidth)).Append(' ');
             }
-            line.Append(environment ? row.Action : row.Location ?? string.Empty);
+            line.Append(environment ? row.Action : row.Where ?? string.Empty);
             builder.AppendLine(line.ToString().TrimEnd());
             foreach (var message in row.Messages)
             {
@@ -137,9 +138,6 @@ public static class TextReport
         }
         builder.AppendLine(CultureInfo.InvariantCulture, $"replay: {view.Replay.Message}");
     }
-
-    private static bool IsEnvironment(string action) =>
-        action.StartsWith("cache ", StringComparison.Ordinal) || action.StartsWith("a stray ", StringComparison.Ordinal);
 
     private static string Fit(string text, int width) =>
         text.Length <= width ? text.PadRight(width) : text[..(width - 3)] + "...";

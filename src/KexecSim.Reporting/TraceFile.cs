@@ -66,17 +66,23 @@ public sealed record TraceFile(
         IReadOnlyDictionary<string, long> defines, int? cpus, IReadOnlyList<string> modelPath)
     {
         // Only the steps in words: the explorer's own trace needs no second fairness search.
-        var replayer = new Replayer(program) { CheckFairness = false };
-        var replayed = new List<ReplayedStep>();
-        var replay = replayer.Replay(trace, (step, _) => replayed.Add(step));
+        return Create(ReportModel.Build(program, trace, checkFairness: false), root, sources, defines, cpus, modelPath);
+    }
+
+    /// <summary>The trace file of a counterexample's report model: the recorded trace, with each replayed step in words.</summary>
+    /// <param name="sources">The model's files (the front end's compilation units' sources).</param>
+    public static TraceFile Create(ReportModel model, string root, IReadOnlyList<SourceText> sources,
+        IReadOnlyDictionary<string, long> defines, int? cpus, IReadOnlyList<string> modelPath)
+    {
+        var (program, trace, replayed) = (model.Program, model.Trace, model.Steps);
         var steps = trace.Steps.Select((s, i) => new StepInfo(i + 1, s.Transition.Kind.ToString(), s.Transition.Cpu, s.Transition.Arg, s.Transition.Tag,
             s.Choices, i < replayed.Count ? replayed[i].Description : string.Empty, i < replayed.Count ? replayed[i].Messages : [])).ToList();
-        var violation = trace.Violation is { } v ? new ViolationInfo(v.Code.Name(), v.Cpu, v.Message, v.Location?.ToString()) : null;
+        var violation = trace.Violation is { } v ? new ViolationInfo(v.Code.Name(), v.Cpu, model.Narration.Text(v), v.Location?.ToString()) : null;
         return new TraceFile(FormatName, CurrentVersion, new ToolInfo("kexecsim", ToolVersion),
             new ModelInfo(root, HashModel(sources), sources.Select(s => s.Path).ToList()),
             program.ScenarioName,
             new OptionsInfo(new SortedDictionary<string, long>(defines.ToDictionary(), StringComparer.Ordinal), cpus, modelPath),
-            violation, trace.ViolationIsTerminal, trace.CycleStart, replay.InitialMessages, steps);
+            violation, trace.ViolationIsTerminal, trace.CycleStart, model.InitialMessages, steps);
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, Json) + "\n";
@@ -183,7 +189,7 @@ public sealed record TraceFile(
         Violation? violation = null;
         if (Violation is { Code: not null } v && ViolationCodes.TryParse(v.Code, out var code))
         {
-            violation = new Violation(code, v.Cpu, v.Message ?? string.Empty, null);
+            violation = new Violation(code, ViolationReason.Recorded, v.Cpu, null) { Text = v.Message ?? string.Empty };
         }
         return new Trace(steps, violation, ViolationIsTerminal) { CycleStart = CycleStart };
     }

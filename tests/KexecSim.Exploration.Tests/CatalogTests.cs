@@ -34,7 +34,7 @@ public sealed class CatalogTests
         Assert.True(result.ExpectationMet, $"{scenario}: expected {program.Expect}, got {result.Outcome} {result.Violation}");
         if (result.Trace is { } trace)
         {
-            var view = CounterexampleView.Build(program, trace);
+            var view = ReportModel.Build(program, trace);
             Assert.True(view.Replay.Confirmed, view.Replay.Message);
             Assert.Equal(result.Violation!.Code, view.Replay.Violation!.Code);
         }

@@ -94,7 +94,7 @@ public sealed class CoverageTests
         Assert.Equal(ViolationCode.Deadlock, result.Violation!.Code);
         Assert.Equal(
             "no CPU can move and the run has not finished: CPU 0 waits at e.kflow:11:5; CPU 1 is halted at e.kflow:14:18 with REBOOT_VECTOR pending and IF = 0",
-            result.Violation.Message);
+            new KexecSim.Reporting.Narration(result.Program).Text(result.Violation));
         // Not a pass: the search stopped at the violation, so nothing is warned about.
         Assert.False(result.Coverage!.Exhaustive);
         Assert.Empty(result.CoverageWarnings);
@@ -117,7 +117,7 @@ public sealed class CoverageTests
             """;
         var result = Check(model, "s");
         Assert.Equal(ViolationCode.Deadlock, result.Violation!.Code);
-        Assert.EndsWith($"CPU 1 is halted at e.kflow:6:41 with {held}", result.Violation.Message);
+        Assert.EndsWith($"CPU 1 is halted at e.kflow:6:41 with {held}", new KexecSim.Reporting.Narration(result.Program).Text(result.Violation));
     }
 
     [Fact]
@@ -154,7 +154,7 @@ public sealed class CoverageTests
         Assert.Equal(ViolationCode.Deadlock, result.Violation!.Code);
         Assert.Equal(
             "no CPU can move and the run has not finished: CPU 0 waits at e.kflow:4:58; CPU 1 is halted at e.kflow:3:29 with an NMI pending, blocked until the NMI handler returns",
-            result.Violation.Message);
+            new KexecSim.Reporting.Narration(result.Program).Text(result.Violation));
     }
 
     [Fact]

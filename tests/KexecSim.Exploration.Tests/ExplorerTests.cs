@@ -57,7 +57,7 @@ public sealed class ExplorerTests
             var program = loaded.Scenarios.Single(s => s.ScenarioName == "nmi-then-jump-stray-smi");
             var result = new BreadthFirstExplorer(program).Run();
             var trace = TraceFile.Create(program, result.Trace!, "first.kflow", loaded.Units.Select(u => u.Source).ToList(), new Dictionary<string, long>(), null, []).ToJson();
-            var report = System.Text.RegularExpressions.Regex.Replace(TextReport.Full(result, CounterexampleView.Build(program, result.Trace!)),
+            var report = System.Text.RegularExpressions.Regex.Replace(TextReport.Full(result, ReportModel.Build(program, result.Trace!)),
                 @"[0-9.,]+ s, [0-9,]+ states/s", "<time>");
             return (trace, report);
         }).ToList();

@@ -63,7 +63,7 @@ public sealed partial class MutationTests
                 var result = new BreadthFirstExplorer(program, options).Run();
                 if (result.Trace is { } trace && result.Violation is { } violation)
                 {
-                    var view = CounterexampleView.Build(program, trace);
+                    var view = ReportModel.Build(program, trace);
                     Assert.True(view.Replay.Confirmed, $"{program.ScenarioName}: {view.Replay.Message}");
                     Assert.Equal(violation.Code, view.Replay.Violation!.Code);
                     Assert.Equal(trace.Steps.Count, view.Replay.StepsReplayed);

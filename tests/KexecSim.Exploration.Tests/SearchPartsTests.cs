@@ -7,7 +7,7 @@ namespace KexecSim.Exploration.Tests;
 /// <summary>The parts a search is built from (<see cref="ISearch"/>), each on its own.</summary>
 public sealed class SearchPartsTests
 {
-    private static Violation Violation(ViolationCode code) => new(code, 0, code.Name(), null);
+    private static Violation Violation(ViolationCode code) => new(code, ViolationReason.Recorded, 0, null) { Text = code.Name() };
 
     private static Trace TraceOf(int steps, Violation violation) =>
         new(Enumerable.Range(0, steps).Select(i => new TraceStep(Transition.Step(i), [])).ToList(), violation, violationIsTerminal: false);

@@ -57,7 +57,7 @@ public sealed class ClobberRules
         var model = Spinner.Replace("SPIN", "wait_until(go); wbinvd(); udelay(1);");
         var check = RuleHarness.Check(model);
         Assert.Equal("EXEC_CLOBBERED", check.Outcome);
-        Assert.Equal("WBINVD completes", check.View!.Rows[^1].Action);
+        Assert.Equal("WBINVD completes", check.View!.Steps[^1].Action);
     }
 
     [Fact]

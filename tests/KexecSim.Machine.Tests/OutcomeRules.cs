@@ -73,7 +73,7 @@ public sealed class TraceRecordRules
         var check = RuleHarness.Check(model);
         Assert.Equal("ASSERTION", check.Outcome);
         Assert.Equal(["CPU 0: pr_warn: init 2", "CPU 0: pr_err: early 7", "CPU 0: pr_warn: no placeholder [7, 9]"], check.View!.InitialMessages);
-        Assert.Equal(["CPU 0: pr_err: later 1 then 3"], check.View.Rows[1].Messages);
+        Assert.Equal(["CPU 0: pr_err: later 1 then 3"], check.View.Steps[1].Messages);
         var text = Reporting.TextReport.Full(check.Result, check.View);
         Assert.Contains("     0 the initial state\n       | CPU 0: pr_warn: init 2\n       | CPU 0: pr_err: early 7\n", text.ReplaceLineEndings("\n"), StringComparison.Ordinal);
     }
@@ -104,8 +104,8 @@ public sealed class TraceRecordRules
             """;
         var check = RuleHarness.Check(model);
         Assert.Equal("BUG", check.Outcome);
-        Assert.Equal(["loop back-edge (rule.kflow:3)", "loop back-edge (rule.kflow:3)", "bug_on(true)"], check.View!.Rows.Select(r => r.Action));
+        Assert.Equal(["loop back-edge (rule.kflow:3)", "loop back-edge (rule.kflow:3)", "bug_on(true)"], check.View!.Steps.Select(r => r.Action));
         Assert.Equal(["CPU 0: pr_err: i 0"], check.View.InitialMessages);
-        Assert.Equal(["CPU 0: pr_err: i 1"], check.View.Rows[0].Messages);
+        Assert.Equal(["CPU 0: pr_err: i 1"], check.View.Steps[0].Messages);
     }
 }

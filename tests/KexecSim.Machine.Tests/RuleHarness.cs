@@ -8,7 +8,7 @@ namespace KexecSim.Machine.Tests;
 /// <summary>Runs a small model's scenario through the checker, and every counterexample through replay.</summary>
 public static class RuleHarness
 {
-    public sealed record Checked(CheckResult Result, CounterexampleView? View)
+    public sealed record Checked(CheckResult Result, ReportModel? View)
     {
         public string Outcome => Result.Outcome;
 
@@ -16,7 +16,7 @@ public static class RuleHarness
 
         public (int Line, int Column)? Where => Result.Violation?.Location?.Position;
 
-        public string Message => Result.Violation?.Message ?? string.Empty;
+        public string Message => Result.Violation is { } v ? new Narration(Result.Program).Text(v) : string.Empty;
     }
 
     public static CompiledProgram Compile(string model, string? scenario = null)
@@ -31,10 +31,10 @@ public static class RuleHarness
     {
         var program = Compile(model, scenario);
         var result = new BreadthFirstExplorer(program, options).Run();
-        CounterexampleView? view = null;
+        ReportModel? view = null;
         if (result.Trace is { } trace)
         {
-            view = CounterexampleView.Build(program, trace);
+            view = ReportModel.Build(program, trace);
             Assert.True(view.Replay.Confirmed, view.Replay.Message);
             Assert.Equal(result.Violation!.Code, view.Replay.Violation!.Code);
             Assert.Equal(trace.Steps.Count, view.Replay.StepsReplayed);

@@ -52,7 +52,7 @@ public sealed class RunRules
         var check = RuleHarness.Check(model);
         Assert.Equal("PANIC", check.Outcome);
         Assert.Equal(2, check.Steps);
-        Assert.Equal("wait times out", check.View!.Rows[0].Action);
+        Assert.Equal("wait times out", check.View!.Steps[0].Action);
         Assert.Equal("pass", RuleHarness.Check(model.Replace("timeouts on; expect PANIC", "timeouts off; expect pass")).Outcome);
     }
 

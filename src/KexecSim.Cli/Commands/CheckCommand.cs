@@ -189,7 +189,7 @@ internal sealed class CheckRun(
         var anyFailed = false;
         var anyLimit = false;
         // Written after the report: a trace that fails to write (a full disk) cannot take the verdict with it.
-        var traces = new List<(LoadedScenario Scenario, CheckResult Result)>();
+        var traces = new List<(LoadedScenario Scenario, CheckResult Result, ReportModel? Model)>();
         if (!json && !ci && !detailed)
         {
             stdout.WriteLine(TextReport.Header(width));
@@ -200,33 +200,35 @@ internal sealed class CheckRun(
             ProgressReporter.Clear(stderr);
             anyFailed |= !result.ExpectationMet && result.Verdict != Verdict.LimitReached;
             anyLimit |= result.Verdict == Verdict.LimitReached;
+            // The counterexample is replayed once, into the report model every writer renders, and only
+            // when a writer shows it.
+            var shown = result.Trace is { } trace && (json || detailed || !result.ExpectationMet)
+                ? ReportModel.Build(scenario.Program, trace)
+                : null;
             if (traceOut is not null && (result.Trace is not null || scenarios.Count == 1))
             {
-                traces.Add((scenario, result));
+                traces.Add((scenario, result, shown));
             }
             if (ci)
             {
-                var view = result.Trace is null || result.ExpectationMet ? null : CounterexampleView.Build(scenario.Program, result.Trace);
-                checkedScenarios.Add(new CheckedScenario(result, scenario.File, view));
+                checkedScenarios.Add(new CheckedScenario(result, scenario.File, shown));
             }
             else if (json)
             {
-                infos.Add(JsonReport.Describe(result, scenario.File, Coverage));
+                infos.Add(JsonReport.Describe(new CheckedScenario(result, scenario.File, shown), Coverage));
             }
             else if (detailed)
             {
-                var view = result.Trace is null ? null : CounterexampleView.Build(scenario.Program, result.Trace);
-                stdout.Write(TextReport.Full(result, view));
+                stdout.Write(TextReport.Full(result, shown));
                 WriteCoverageNotes(stdout, result);
             }
             else
             {
                 stdout.WriteLine(TextReport.Row(result, width));
-                if (!result.ExpectationMet && result.Trace is not null)
+                if (shown is not null)
                 {
-                    var view = CounterexampleView.Build(scenario.Program, result.Trace);
                     var builder = new System.Text.StringBuilder();
-                    TextReport.AppendCounterexample(builder, view);
+                    TextReport.AppendCounterexample(builder, shown);
                     stdout.Write(builder.ToString());
                 }
                 else if (result.LimitReason is { } limit)
@@ -252,9 +254,9 @@ internal sealed class CheckRun(
             stdout.Write(format == "ktap" ? CiReports.Ktap(checkedScenarios) : CiReports.Junit(checkedScenarios));
         }
         var written = true;
-        foreach (var (scenario, result) in traces)
+        foreach (var (scenario, result, model) in traces)
         {
-            written &= WriteTrace(scenario, result, stderr);
+            written &= WriteTrace(scenario, result, model, stderr);
         }
         return !written ? ExitCodes.BadInput : anyFailed ? ExitCodes.Violation : anyLimit ? ExitCodes.LimitReached : ExitCodes.Success;
     }
@@ -281,7 +283,8 @@ internal sealed class CheckRun(
     }
 
     /// <summary>Writes one trace file; false (one line said) when it cannot be written.</summary>
-    private bool WriteTrace(LoadedScenario scenario, CheckResult result, TextWriter stderr)
+    /// <param name="model">The counterexample's report model when a report already replayed it, else null.</param>
+    private bool WriteTrace(LoadedScenario scenario, CheckResult result, ReportModel? model, TextWriter stderr)
     {
         if (result.Trace is null)
         {
@@ -292,7 +295,9 @@ internal sealed class CheckRun(
         // The trace records the value each -D gave its const in this model (a name resolved), so that
         // replay needs no model-dependent reading.
         var values = defines.Keys.Where(scenario.Program.Constants.ContainsKey).ToDictionary(name => name, name => scenario.Program.Constants[name]);
-        var file = TraceFile.Create(scenario.Program, result.Trace, scenario.File, scenario.Model.Units.Select(u => u.Source).ToList(), values, cpus, modelPath);
+        // Only the steps in words: the explorer's own trace needs no second fairness search.
+        model ??= ReportModel.Build(scenario.Program, result.Trace, checkFairness: false);
+        var file = TraceFile.Create(model, scenario.File, scenario.Model.Units.Select(u => u.Source).ToList(), values, cpus, modelPath);
         try
         {
             OutputFile.WriteAtomically(path, file.ToJson());

@@ -27,7 +27,7 @@ public static class ReplayCommand
             stdout.WriteLine($"replay: {replay.Message}");
             if (replay.Violation is { } v)
             {
-                stdout.WriteLine($"violation: {v}");
+                stdout.WriteLine($"violation: {new Narration(program).Line(v)}");
             }
             return replay.Confirmed ? ExitCodes.Success : ExitCodes.Violation;
         });
@@ -45,7 +45,7 @@ public static class ReplayCommand
                 return ExitCodes.BadInput;
             }
             var (file, program, trace) = loaded;
-            var view = CounterexampleView.Build(program, trace);
+            var view = ReportModel.Build(program, trace);
             var builder = new StringBuilder();
             builder.AppendLine($"scenario \"{file.Scenario}\" ({program.ScenarioSpan})");
             TextReport.AppendCounterexample(builder, view);

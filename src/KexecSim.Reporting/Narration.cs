@@ -1,0 +1,231 @@
+using System.Globalization;
+using System.Text;
+using KexecSim.Machine;
+using KexecSim.Program;
+
+namespace KexecSim.Reporting;
+
+/// <summary>
+/// The narration table: every sentence a report says about a violation (<see cref="Violation"/>, by its
+/// <see cref="ViolationReason"/>) or about what a step did (<see cref="StepEvent"/>). The machine and the
+/// explorer yield data only; the words live here, once, in the model's names.
+/// </summary>
+public sealed class Narration
+{
+    private readonly CompiledProgram _program;
+    private readonly MachineLayout _layout;
+
+    public Narration(CompiledProgram program)
+    {
+        _program = program;
+        _layout = new MachineLayout(program);
+    }
+
+    /// <summary>The rule a violation broke, in the user's words.</summary>
+    public string Text(Violation v) => v.Reason switch
+    {
+        ViolationReason.FetchedClobbered => $"CPU {v.Cpu} fetched {Line(v.Line)} after {Clobberer(v.Other, v.Region)} overwrote it",
+        ViolationReason.UsedClobbered => $"CPU {v.Cpu} used '{VariableName(v.Variable, v.Number)}' on {Line(v.Line)} after {Clobberer(v.Other, v.Region)} overwrote it",
+        ViolationReason.StaleRead =>
+            $"CPU {v.Cpu} (next kernel) read {BuiltinValues.FormatValue(v.Value)} from {Line(v.Line)} with {BuiltinValues.FormatKey(v.Key)}, "
+            + $"but {BuiltinValues.FormatValue(v.ExpectedValue)} was written there with {BuiltinValues.FormatKey(v.ExpectedKey)}: a stale line of the old kernel was written back over it",
+        ViolationReason.StaleAtEnd =>
+            $"{Line(v.Line)} holds {(v.Flag ? "poison" : $"{BuiltinValues.FormatValue(v.Value)} written with {BuiltinValues.FormatKey(v.Key)}")} at the end of the run, "
+            + $"but the next kernel's {BuiltinValues.FormatValue(v.ExpectedValue)} was written there with {BuiltinValues.FormatKey(v.ExpectedKey)}: a stale line of the old kernel was written back over it",
+        ViolationReason.PoisonRead => $"CPU {v.Cpu} read poisoned {Line(v.Line)}: machine check{(v.Code == ViolationCode.TripleFault ? " inside the machine-check handler" : string.Empty)}",
+        ViolationReason.MachineCheckInWaitForSipi => $"a machine check reached CPU {v.Cpu} in wait-for-SIPI: it is not contained and takes the machine down",
+        ViolationReason.MachineCheckInHandler => $"a machine check reached CPU {v.Cpu} inside its machine-check handler: triple fault",
+        ViolationReason.MachineCheckUnhandled => $"a machine check reached CPU {v.Cpu}, which has no handler mce: the machine goes down",
+        ViolationReason.WbinvdInGuest =>
+            $"CPU {v.Cpu} executed {(v.Flag ? "WBINVD" : "WBNOINVD")} in a confidential guest: {(_layout.HasFeature(PlatformFeatures.TdxGuest) ? "#VE" : "#VC")}",
+        ViolationReason.DecommissionedRunningGuest => $"CPU {v.Cpu} decommissioned ASID {v.Number} while CPU {v.Other} was running that guest",
+        ViolationReason.InitReachedBootCpu => $"INIT reached CPU {v.Other}, the boot CPU: the whole platform resets",
+        ViolationReason.ResetDuringWbinvd => $"CPU {v.Cpu} reset the platform while CPU {v.Other} was still in WBINVD: the platform hangs",
+        ViolationReason.Panicked => $"CPU {v.Cpu} panicked: {Format(v.Text, v.Values)}",
+        ViolationReason.BugOn => $"CPU {v.Cpu} hit BUG_ON",
+        ViolationReason.AssertionFailed => $"assertion failed: {v.Text}",
+        ViolationReason.NoCpuCanMove => "no CPU can move and the run has not finished: " + string.Join("; ", v.Cpus.Select(Situation)),
+        ViolationReason.CycleRepeats =>
+            $"the run never finishes: a cycle of {v.Number} step(s) repeats forever ({(v.Cpus.Count > 0 ? string.Join("; ", v.Cpus.Select(c => $"CPU {c.Cpu} at {c.Location}")) : "no CPU moves")})",
+        ViolationReason.NoVisibleAction => $"more than {Machine.Machine.MaxLocalInstructions} instructions without a visible action: a loop that never touches memory",
+        ViolationReason.AtomicTooLong => "an atomic block ran too long",
+        ViolationReason.WaitTooLong => "a wait condition ran too long",
+        ViolationReason.CallTooDeep => $"call depth over {Machine.Machine.MaxFrames}: runaway recursion",
+        ViolationReason.DivisionByZero => "division by zero",
+        ViolationReason.LineIndexOutOfRange => OutOfRange(_program.Regions[v.Region], v.Number),
+        ViolationReason.NoSuchCpu => $"CPU {v.Other} does not exist (CPUs 0..{_layout.Cpus - 1})",
+        ViolationReason.InvalidAsid => $"vmrun({v.Number}): an ASID is between 1 and 65535",
+        ViolationReason.InvalidOptionCount => $"choose({v.Number}): the number of options must be between 1 and 1000000",
+        ViolationReason.UnknownFirmwareCommand => $"sev_cmd({v.Number}): not a firmware command (SNP_INIT, SNP_DECOMMISSION, SNP_DF_FLUSH, SNP_SHUTDOWN_EX)",
+        ViolationReason.NotALine => "not a line of any region",
+        ViolationReason.ChoiceInInitOrFinal => "init and final blocks cannot make nondeterministic choices",
+        ViolationReason.WaitInInitOrFinal => "an init or final block waited for a condition that is false",
+        ViolationReason.HaltInInitOrFinal => "an init or final block cannot halt or wait",
+        ViolationReason.Recorded => v.Text,
+        _ => throw new ArgumentOutOfRangeException(nameof(v), v.Reason, "a violation reason with no sentence"),
+    };
+
+    /// <summary>A violation in one line: its code, CPU and place, then the rule ("EXEC_CLOBBERED on CPU 1 at m.kflow:3:5: …").</summary>
+    public string Line(Violation v) => v.Location is { } at ? $"{v.Code.Name()} on CPU {v.Cpu} at {at}: {Text(v)}" : $"{v.Code.Name()}: {Text(v)}";
+
+    /// <summary>The line a step's event prints in a trace (pr_err, warnings, INIT, the end of the run), or null for an event that prints nothing.</summary>
+    public string? Message(StepEvent stepEvent) => stepEvent switch
+    {
+        InitHeldPending e => $"CPU {e.Cpu}: INIT to CPU {e.Target} is held pending ({Blocker(e.Blocker)})",
+        InitApplied e => $"CPU {e.Cpu}: INIT puts CPU {e.Target} into wait-for-SIPI",
+        RunFinished e => e.PlatformReset ? $"CPU {e.Cpu}: platform_reset()" : $"CPU {e.Cpu}: done()",
+        MessageLogged e => $"CPU {e.Cpu}: {(e.Level == LogLevel.Error ? "pr_err" : "pr_warn")}: {Format(e.Template, e.Values)}",
+        WarningHit e => $"CPU {e.Cpu}: WARNING at {e.Location}",
+        NextKernelBooted e => $"CPU {e.Cpu}: boots the next kernel at {_program.Functions[e.Function].Name}()",
+        _ => null,
+    };
+
+    /// <summary>The lines a step's events print, in order.</summary>
+    public IReadOnlyList<string> Messages(IEnumerable<StepEvent> events)
+    {
+        var messages = new List<string>();
+        foreach (var stepEvent in events)
+        {
+            if (Message(stepEvent) is { } message)
+            {
+                messages.Add(message);
+            }
+        }
+        return messages;
+    }
+
+    /// <summary>A pending-vector index in words: the vector of its handler's declaration.</summary>
+    public string VectorName(int index)
+    {
+        const string prefix = "handler vector ";
+        if (index < _layout.VectorHandlerByIndex.Length)
+        {
+            var name = _program.Functions[_layout.VectorHandlerByIndex[index]].Name;
+            return name.StartsWith(prefix, StringComparison.Ordinal) ? name[prefix.Length..] : $"vector {_layout.VectorValues[index]}";
+        }
+        return "a vector with no handler";
+    }
+
+    /// <summary>A message with its printf-style values (%d, %x, %u, %s, %llu…).</summary>
+    public static string Format(string template, IReadOnlyList<long> values)
+    {
+        var builder = new StringBuilder();
+        var next = 0;
+        for (var i = 0; i < template.Length; i++)
+        {
+            if (template[i] == '%' && i + 1 < template.Length)
+            {
+                var j = i + 1;
+                while (j < template.Length && "lhz".Contains(template[j], StringComparison.Ordinal))
+                {
+                    j++;
+                }
+                if (j < template.Length && "dxuis".Contains(template[j], StringComparison.Ordinal))
+                {
+                    if (next < values.Count)
+                    {
+                        var value = values[next++];
+                        builder.Append(template[j] == 'x' ? value.ToString("x", CultureInfo.InvariantCulture) : BuiltinValues.FormatValue(value));
+                    }
+                    i = j;
+                    continue;
+                }
+            }
+            builder.Append(template[i]);
+        }
+        // Values with no placeholder of their own are kept too, in order (nothing a model prints is lost).
+        for (var separator = " ["; next < values.Count; separator = ", ")
+        {
+            builder.Append(separator).Append(BuiltinValues.FormatValue(values[next++]));
+            if (next == values.Count)
+            {
+                builder.Append(']');
+            }
+        }
+        return builder.ToString();
+    }
+
+    private string Line(int line) => _layout.LineName(line);
+
+    private string Clobberer(int cpu, int region)
+    {
+        var who = cpu >= 0 ? $"CPU {cpu}" : "a device";
+        return region >= 0 ? $"{who} (through {_layout.RegionName(region)})" : $"{who} (in the next kernel)";
+    }
+
+    private string VariableName(int variable, long cpu) =>
+        _program.Variables[variable].IsPercpu ? $"{_program.Variables[variable].Name}[{cpu}]" : _program.Variables[variable].Name;
+
+    private static string OutOfRange(CompiledRegion region, long index) =>
+        $"{region.Name}[{index}] is out of range: '{region.Name}' has {region.LinesPerInstance} line(s)";
+
+    private static string Blocker(InitBlocker blocker) => blocker switch
+    {
+        InitBlocker.VmxRoot => "VMX root operation",
+        InitBlocker.GifClear => "GIF = 0",
+        _ => "it is in WBINVD",
+    };
+
+    /// <summary>Where a CPU is, in words: for deadlock reports.</summary>
+    private string Situation(CpuSituation cpu)
+    {
+        var where = cpu.Location is { } at ? $" at {at}" : string.Empty;
+        var what = cpu.Mode switch
+        {
+            CpuMode.Running when cpu.GuestAsid != 0 => $"runs guest ASID {cpu.GuestAsid}",
+            CpuMode.Running => "waits" + where,
+            CpuMode.Halted => "is halted" + where,
+            CpuMode.Mwait => "sleeps in MWAIT" + where,
+            CpuMode.WaitForSipi => "is in wait-for-SIPI",
+            CpuMode.InWbinvd => "is in WBINVD",
+            _ => "has finished",
+        };
+        return $"CPU {cpu.Cpu} {what}{MaskedPending(cpu)}";
+    }
+
+    /// <summary>
+    /// The events a CPU holds pending but may not take, in words (" with REBOOT_VECTOR pending and IF = 0"):
+    /// a hang whose wake-up is masked (every CPU starts with IF = 0, SEMANTICS.md section 1).
+    /// </summary>
+    private string MaskedPending(CpuSituation cpu)
+    {
+        if (cpu.Mode is CpuMode.Finished)
+        {
+            return string.Empty;
+        }
+        var parts = new List<string>();
+        var gifClear = (cpu.Flags & CpuFlags.GifClear) != 0;
+        var interruptsEnabled = (cpu.Flags & CpuFlags.InterruptsEnabled) != 0;
+        var nmiPending = (cpu.Flags & CpuFlags.PendingNmi) != 0;
+        if (cpu.PendingVectors != 0 && (!interruptsEnabled || gifClear))
+        {
+            var names = new List<string>();
+            var pending = cpu.PendingVectors;
+            while (pending != 0)
+            {
+                var index = System.Numerics.BitOperations.TrailingZeroCount(pending);
+                pending &= pending - 1;
+                names.Add(VectorName(index));
+            }
+            var masks = interruptsEnabled ? "GIF = 0" : gifClear ? "IF = 0 and GIF = 0" : "IF = 0";
+            parts.Add($"{string.Join(", ", names)} pending and {masks}");
+        }
+        if (nmiPending && (cpu.Flags & CpuFlags.NmiBlocked) != 0)
+        {
+            parts.Add("an NMI pending, blocked until the NMI handler returns");
+        }
+        else if (nmiPending && gifClear)
+        {
+            parts.Add("an NMI pending and GIF = 0");
+        }
+        if ((cpu.Flags & CpuFlags.PendingSmi) != 0 && gifClear)
+        {
+            parts.Add("an SMI pending and GIF = 0");
+        }
+        if (cpu.InitBlockedBy is { } blocker)
+        {
+            parts.Add($"INIT pending, blocked by {Blocker(blocker)}");
+        }
+        return parts.Count == 0 ? string.Empty : " with " + string.Join("; and ", parts);
+    }
+}

@@ -1,0 +1,115 @@
+using KexecSim.Exploration;
+using KexecSim.Machine;
+using KexecSim.Program;
+
+namespace KexecSim.Reporting;
+
+/// <summary>
+/// A counterexample replayed once into what every writer renders (text, JSON, trace files; KTAP and JUnit
+/// through <see cref="CheckedScenario"/>): the steps with their lanes, spans and typed events, what the
+/// initial state printed, the violation and its rule in words, and the replay's verdict.
+/// </summary>
+public sealed class ReportModel
+{
+    /// <summary>The scenario's program.</summary>
+    public required CompiledProgram Program { get; init; }
+
+    /// <summary>The trace the model was replayed from.</summary>
+    public required Trace Trace { get; init; }
+
+    /// <summary>The steps replayed (all of them unless the replay diverged).</summary>
+    public required IReadOnlyList<ReportStep> Steps { get; init; }
+
+    /// <summary>The violation replayed (else the one recorded); null for a trace that records none and commits none.</summary>
+    public required Violation? Violation { get; init; }
+
+    /// <summary>The violation's rule in words, with the step that clobbered its line when there is one.</summary>
+    public required string Rule { get; init; }
+
+    public required ReplayResult Replay { get; init; }
+
+    /// <summary>How many CPU lanes the model has.</summary>
+    public required int Cpus { get; init; }
+
+    /// <summary>What the init blocks and the CPUs' first local steps did, before step 1.</summary>
+    public required IReadOnlyList<StepEvent> InitialEvents { get; init; }
+
+    /// <summary>What was printed before step 1 (init blocks, the CPUs' first local steps).</summary>
+    public required IReadOnlyList<string> InitialMessages { get; init; }
+
+    /// <summary>The narration table of the model's program.</summary>
+    public required Narration Narration { get; init; }
+
+    /// <summary>Replays <paramref name="trace"/> once and builds the model.</summary>
+    /// <param name="checkFairness">Whether a LIVELOCK's fairness is re-checked (see <see cref="Replayer.CheckFairness"/>).</param>
+    public static ReportModel Build(CompiledProgram program, Trace trace, bool checkFairness = true)
+    {
+        var replayer = new Replayer(program) { CheckFairness = checkFairness };
+        var narration = new Narration(program);
+        var steps = new List<ReportStep>();
+        var clobberedAt = new Dictionary<int, int>();
+        var replay = replayer.Replay(trace, (step, state) =>
+        {
+            var kind = step.Step.Transition.Kind;
+            var where = step.Location is { } l ? $"{Path.GetFileName(l.Source.Path)}:{l.Position.Line}" : null;
+            var source = step.Location is { } at ? (step.AtBackEdge ? $"loop back-edge ({where})" : Snippet(at)) : null;
+            var action = kind == TransitionKind.Step && source is not null ? source : InLane(step.Description, step.Cpu);
+            var cpu = kind == TransitionKind.Evict ? -1 : step.Cpu;
+            var lane = kind is TransitionKind.Evict or TransitionKind.Inject ? -1 : cpu;
+            steps.Add(new ReportStep(step.Number, step.Step, cpu, lane, step.Location, step.Function, step.Description, action,
+                kind == TransitionKind.Step ? null : source, where, step.AtBackEdge, step.Events, narration.Messages(step.Events)));
+            for (var i = 0; i < state.Lines.Length; i++)
+            {
+                if ((state.Lines[i].Flags & LineFlags.Clobbered) != 0 && !clobberedAt.ContainsKey(i))
+                {
+                    clobberedAt[i] = step.Number;
+                }
+            }
+        });
+        var violation = replay.Violation ?? trace.Violation;
+        var rule = violation is null ? string.Empty : narration.Text(violation);
+        if (violation is not null && violation.Line >= 0 && clobberedAt.TryGetValue(violation.Line, out var clobbered)
+            && violation.Code is ViolationCode.ExecClobbered or ViolationCode.DataClobbered)
+        {
+            rule += $" at step {clobbered}";
+        }
+        return new ReportModel
+        {
+            Program = program,
+            Trace = trace,
+            Steps = steps,
+            Violation = violation,
+            Rule = rule,
+            Replay = replay,
+            Cpus = program.Platform.Cpus,
+            InitialEvents = replay.InitialEvents,
+            InitialMessages = narration.Messages(replay.InitialEvents),
+            Narration = narration,
+        };
+    }
+
+    /// <summary>A description without the "CPU n" its lane already says.</summary>
+    private static string InLane(string description, int cpu)
+    {
+        foreach (var prefix in new[] { $"CPU {cpu}'s ", $"CPU {cpu} " })
+        {
+            if (description.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return description[prefix.Length..];
+            }
+        }
+        return description;
+    }
+
+    /// <summary>The first line of the instruction's source text, trimmed.</summary>
+    public static string Snippet(DebugSpan span)
+    {
+        var text = span.Source.ToString(span.Span);
+        var newline = text.IndexOf('\n', StringComparison.Ordinal);
+        if (newline >= 0)
+        {
+            text = text[..newline].TrimEnd() + " ...";
+        }
+        return text.Trim();
+    }
+}
