@@ -63,12 +63,10 @@ public sealed class BreadthFirstExplorer : ISearch
             return Result(Verdict.Violation, _machine.LastViolation, trace, _policy.Others, 0, null);
         }
 
-        var buffer = new StateBuffer();
-        parent.Encode(buffer);
-        _visited.TryAdd(MachineState.Fingerprint(buffer.Span), 0, out _);
+        _visited.TryAdd(MachineState.Fingerprint(parent.Span), 0, out _);
         var root = _nodes.Add(-1, default, []);
         _graph.AddNode(parent.Finished);
-        _frontier.Start(buffer.Span, root);
+        _frontier.Start(parent.Span, root);
 
         var transitions = new List<Transition>();
         long lastCheck = 0;
@@ -127,12 +125,12 @@ public sealed class BreadthFirstExplorer : ISearch
                             }
                             continue;
                         }
-                        work.Encode(buffer);
-                        if (_visited.TryAdd(MachineState.Fingerprint(buffer.Span), _nodes.Count, out var target))
+                        // The state vector is its own canonical encoding: hashed and queued as it is.
+                        if (_visited.TryAdd(MachineState.Fingerprint(work.Span), _nodes.Count, out var target))
                         {
                             var added = _nodes.Add(node, transition, _chooser.Choices);
                             _graph.AddNode(work.Finished);
-                            _frontier.Push(buffer.Span, added);
+                            _frontier.Push(work.Span, added);
                         }
                         _graph.AddEdge(target, transition);
                     }

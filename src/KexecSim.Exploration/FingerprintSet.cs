@@ -2,24 +2,29 @@ namespace KexecSim.Exploration;
 
 /// <summary>
 /// The visited set: 64-bit state fingerprints in an open-addressing table mapping each to its node id.
-/// PERF: two flat arrays, linear probing, no allocation per insert (12 bytes per slot).
+/// PERF: one flat array of (fingerprint, node) slots, so a probe touches one cache line; linear
+/// probing; no allocation per insert (16 bytes per slot).
 /// </summary>
 public sealed class FingerprintSet
 {
-    private ulong[] _keys;
-    private int[] _values;
+    private struct Slot
+    {
+        public ulong Key;
+        public int Value;
+    }
+
+    private Slot[] _slots;
     private int _mask;
 
     public FingerprintSet(int capacityPowerOfTwo = 1 << 16)
     {
-        _keys = new ulong[capacityPowerOfTwo];
-        _values = new int[capacityPowerOfTwo];
+        _slots = new Slot[capacityPowerOfTwo];
         _mask = capacityPowerOfTwo - 1;
     }
 
     public int Count { get; private set; }
 
-    public long MemoryBytes => (long)_keys.Length * (sizeof(ulong) + sizeof(int));
+    public long MemoryBytes => (long)_slots.Length * 16;
 
     /// <summary>Adds a fingerprint; false (with the existing id) when it was already there.</summary>
     public bool TryAdd(ulong fingerprint, int value, out int existing)
@@ -28,25 +33,26 @@ public sealed class FingerprintSet
         {
             fingerprint = 1; // 0 marks an empty slot
         }
-        if (Count * 10 >= _keys.Length * 7)
+        if (Count * 10 >= _slots.Length * 7)
         {
             Grow();
         }
+        var slots = _slots;
         var index = (int)(Mix(fingerprint) & (ulong)_mask);
         while (true)
         {
-            var key = _keys[index];
-            if (key == 0)
+            ref var slot = ref slots[index];
+            if (slot.Key == 0)
             {
-                _keys[index] = fingerprint;
-                _values[index] = value;
+                slot.Key = fingerprint;
+                slot.Value = value;
                 Count++;
                 existing = value;
                 return true;
             }
-            if (key == fingerprint)
+            if (slot.Key == fingerprint)
             {
-                existing = _values[index];
+                existing = slot.Value;
                 return false;
             }
             index = (index + 1) & _mask;
@@ -57,25 +63,21 @@ public sealed class FingerprintSet
 
     private void Grow()
     {
-        var oldKeys = _keys;
-        var oldValues = _values;
-        _keys = new ulong[oldKeys.Length * 2];
-        _values = new int[oldKeys.Length * 2];
-        _mask = _keys.Length - 1;
-        for (var i = 0; i < oldKeys.Length; i++)
+        var old = _slots;
+        _slots = new Slot[old.Length * 2];
+        _mask = _slots.Length - 1;
+        foreach (var slot in old)
         {
-            var key = oldKeys[i];
-            if (key == 0)
+            if (slot.Key == 0)
             {
                 continue;
             }
-            var index = (int)(Mix(key) & (ulong)_mask);
-            while (_keys[index] != 0)
+            var index = (int)(Mix(slot.Key) & (ulong)_mask);
+            while (_slots[index].Key != 0)
             {
                 index = (index + 1) & _mask;
             }
-            _keys[index] = key;
-            _values[index] = oldValues[i];
+            _slots[index] = slot;
         }
     }
 }

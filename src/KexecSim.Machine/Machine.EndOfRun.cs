@@ -152,9 +152,9 @@ public sealed partial class Machine
     /// <summary>A stray fault (of <paramref name="kind"/>, or any) is still within budget for CPU <paramref name="c"/>.</summary>
     private bool FaultMayHit(MachineState state, int c, FaultKind? kind = null)
     {
-        foreach (var fault in _program.Faults)
+        foreach (var fault in Layout.Faults)
         {
-            if ((kind is null || fault.Fault == kind) && state.Budgets[(int)fault.Fault] > 0 && fault.Cpus.Contains(c))
+            if ((kind is null || fault.Fault == kind) && state.Budgets[(int)fault.Fault] > 0 && Array.IndexOf(fault.Cpus, c) >= 0)
             {
                 return true;
             }

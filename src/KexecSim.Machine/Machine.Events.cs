@@ -121,7 +121,7 @@ public sealed partial class Machine
                 transitions.Add(new Transition(TransitionKind.Deliver, c, (int)EventKind.Vector, index));
             }
         }
-        foreach (var kind in (ReadOnlySpan<EventKind>)[EventKind.Nmi, EventKind.Smi, EventKind.Mce])
+        foreach (var kind in NonMaskableOrder)
         {
             if (Deliverable(cpu, kind))
             {
@@ -130,9 +130,13 @@ public sealed partial class Machine
         }
     }
 
+    // PERF: static arrays (a collection expression of enums is an array allocated per call).
+    private static readonly EventKind[] NonMaskableOrder = [EventKind.Nmi, EventKind.Smi, EventKind.Mce];
+    private static readonly EventKind[] VmexitOrder = [EventKind.Mce, EventKind.Smi, EventKind.Nmi];
+
     private void AddInjections(MachineState state, List<Transition> transitions)
     {
-        foreach (var fault in _program.Faults)
+        foreach (var fault in Layout.Faults)
         {
             if (state.Budgets[(int)fault.Fault] <= 0)
             {

@@ -33,7 +33,7 @@ public sealed partial class Machine
             // The VMEXIT: vmrun returns. A pending NMI, SMI or machine check that caused it is taken by
             // the host at once (it cannot run on into another vmrun first); a maskable vector waits for IF.
             _cpu.GuestAsid = 0;
-            foreach (var kind in (ReadOnlySpan<EventKind>)[EventKind.Mce, EventKind.Smi, EventKind.Nmi])
+            foreach (var kind in VmexitOrder)
             {
                 if (Deliverable(_cpu, kind))
                 {

@@ -35,9 +35,14 @@ public sealed class MachineLayout
         TdxPartialWriteErratum = program.Platform.Bugs.Contains(CpuFeatures.TdxPartialWriteBug);
         OldKernelKey = program.Platform.SmeActive ? BuiltinValues.KeySme : BuiltinValues.KeyNone;
         NextKernelKey = program.Platform.NextSmeActive ? BuiltinValues.KeySme : BuiltinValues.KeyNone;
+        Faults = program.Faults.Select(f => (f.Fault, f.Budget, f.Cpus.ToArray())).ToArray();
         State = new StateLayout(Cpus, CacheCount, program.Platform.SnpGuests, VariableWords, program.Lines.Count,
             program.Variables.Select(v => (v.Name, VariableOffsets[v.Id], WordsPerInstance(v), v.IsPercpu)).ToList());
     }
+
+    /// <summary>The scenario's stray-fault budgets with their CPUs as arrays (PERF: no enumerator
+    /// allocated when the transitions of a state are listed).</summary>
+    public (FaultKind Fault, int Budget, int[] Cpus)[] Faults { get; }
 
     /// <summary>The segments of the flat state vector.</summary>
     public StateLayout State { get; }

@@ -227,11 +227,12 @@ public sealed class MachineState
         {
             _words = new long[other._length + 2 * DefaultSlack];
         }
-        Array.Copy(other._words, _words, other._length);
+        // PERF: span copies (no array type checks) of the vector and the small derived indexes.
+        other._words.AsSpan(0, other._length).CopyTo(_words);
         _length = other._length;
-        Array.Copy(other._starts, _starts, _starts.Length);
-        Array.Copy(other._lineCaches, _lineCaches, _lineCaches.Length);
-        Array.Copy(other._lineMonitors, _lineMonitors, _lineMonitors.Length);
+        other._starts.AsSpan().CopyTo(_starts);
+        other._lineCaches.AsSpan().CopyTo(_lineCaches);
+        other._lineMonitors.AsSpan().CopyTo(_lineMonitors);
     }
 
     /// <summary>Resets every word to zero with empty stacks and caches.</summary>
