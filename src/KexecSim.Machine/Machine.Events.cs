@@ -2,7 +2,7 @@ using KexecSim.Program;
 
 namespace KexecSim.Machine;
 
-/// <summary>Events (SEMANTICS.md section 4): sending, deliverability, delivery, INIT, stray faults.</summary>
+/// <summary>The local APIC and events (SEMANTICS.md section 4): sending IPIs, NMIs and INIT, deliverability (written once, asked by the transitions, the VMEXIT and the reports), delivery into handlers, waking from HLT and MWAIT, stray faults.</summary>
 public sealed partial class Machine
 {
     private void SendVector(int target, long vector)
@@ -293,81 +293,6 @@ public sealed partial class Machine
         return Normalize();
     }
 
-    // ───────────────────────────── SEV-SNP firmware (SEMANTICS.md section 6) ─────────────────────────────
 
-    private Status SevCommand(long command, long argument)
-    {
-        _cpu.Pc++;
-        long status;
-        switch (command)
-        {
-            case BuiltinValues.SnpInit:
-                status = _state.SnpInitialized ? BuiltinValues.InvalidPlatformState : BuiltinValues.SevOk;
-                _state.SnpInitialized = true;
-                break;
-            case BuiltinValues.SnpDecommission:
-                {
-                    if (!_state.SnpInitialized)
-                    {
-                        status = BuiltinValues.InvalidPlatformState;
-                        break;
-                    }
-                    var asid = (int)argument;
-                    if (asid < 1 || asid >= _state.GuestStates.Length || _state.GuestStates[asid] != MachineState.GuestActive)
-                    {
-                        status = BuiltinValues.InvalidGuestState;
-                        break;
-                    }
-                    for (var c = 0; c < _state.Cpus.Length; c++)
-                    {
-                        if (_state.Cpus[c].GuestAsid == asid)
-                        {
-                            Fail(new Violation(ViolationCode.FirmwareRace, ViolationReason.DecommissionedRunningGuest, _cpuId, null) { Number = asid, Other = c });
-                            return Status.Violation;
-                        }
-                    }
-                    _state.GuestStates[asid] = MachineState.GuestDecommissioned;
-                    _state.NeedsWbinvd.Fill(1);
-                    _state.NeedsDfFlush = true;
-                    status = BuiltinValues.SevOk;
-                    break;
-                }
-            case BuiltinValues.SnpDfFlush:
-                if (!_state.SnpInitialized)
-                {
-                    status = BuiltinValues.InvalidPlatformState;
-                }
-                else if (_state.NeedsWbinvd.IndexOf(1) >= 0)
-                {
-                    status = BuiltinValues.WbinvdRequired;
-                }
-                else
-                {
-                    _state.NeedsDfFlush = false;
-                    status = BuiltinValues.SevOk;
-                }
-                break;
-            case BuiltinValues.SnpShutdownEx:
-                if (!_state.SnpInitialized)
-                {
-                    status = BuiltinValues.InvalidPlatformState;
-                }
-                else if (_state.NeedsDfFlush || _state.GuestStates.IndexOf(MachineState.GuestActive) >= 0)
-                {
-                    status = BuiltinValues.DfflushRequired;
-                }
-                else
-                {
-                    _state.SnpInitialized = false;
-                    status = BuiltinValues.SevOk;
-                }
-                break;
-            default:
-                Fail(new Violation(ViolationCode.ModelError, ViolationReason.UnknownFirmwareCommand, _cpuId, null) { Number = command });
-                return Status.Violation;
-        }
-        _events?.Add(new FirmwareCommandRun(_cpuId, command, argument, status));
-        Push(status);
-        return Status.Continue;
-    }
+
 }

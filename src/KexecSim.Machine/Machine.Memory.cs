@@ -3,161 +3,13 @@ using KexecSim.Program;
 namespace KexecSim.Machine;
 
 /// <summary>
-/// Variables, caches and memory (SEMANTICS.md section 3) and clobbering (section 5). Caches are
-/// sorted lists of entries keyed by (line, key): the key is part of the address.
+/// Memory (SEMANTICS.md section 3) and clobbering (section 5): every write to a line, the monitors it
+/// triggers, loads and stores with a key, partial and direct writes, poison, CORRUPTION on a read by
+/// the next kernel, variables and their home lines, cpumask and atomic places. The caches in front of
+/// memory are in Machine.Caches.cs.
 /// </summary>
 public sealed partial class Machine
 {
-    // ───────────────────────────── Cache primitives ─────────────────────────────
-
-    /// <summary>Index of the entry with this tag, or the bitwise complement of where it would go.</summary>
-    private static int FindEntry(Cache cache, long tag)
-    {
-        int low = 0, high = cache.Count - 1;
-        while (low <= high)
-        {
-            var mid = (low + high) >> 1;
-            var t = cache.TagAt(mid);
-            if (t == tag)
-            {
-                return mid;
-            }
-            if (t < tag)
-            {
-                low = mid + 1;
-            }
-            else
-            {
-                high = mid - 1;
-            }
-        }
-        return ~low;
-    }
-
-    private static void Put(Cache cache, long tag, long value, bool dirty)
-    {
-        var index = FindEntry(cache, tag);
-        var entry = new CacheEntry { Tag = tag, Value = value, Dirty = dirty };
-        if (index >= 0)
-        {
-            cache[index] = entry;
-        }
-        else
-        {
-            cache.Insert(~index, entry);
-        }
-    }
-
-    /// <summary>A write-back of a dirty entry: memory takes its value and key (SEMANTICS.md section 3).</summary>
-    private void WriteBack(Cache cache, int index, bool drop)
-    {
-        var entry = cache[index];
-        _events?.Add(new LineWrittenBack(cache.Index, entry.Line, entry.Key, entry.Value));
-        ref var line = ref _state.Lines[entry.Line];
-        line.Value = entry.Value;
-        line.Key = entry.Key;
-        line.Flags = (line.Flags & ~(LineFlags.Poisoned | LineFlags.TdOwned)) | (IsTdxKey(entry.Key) ? LineFlags.TdOwned : LineFlags.None);
-        if (drop)
-        {
-            cache.RemoveAt(index);
-        }
-        else
-        {
-            entry.Dirty = false;
-            cache[index] = entry;
-        }
-    }
-
-    /// <summary>What a read of (line, key) sees without this CPU's cache: another cache's copy, else memory.</summary>
-    private long ReadThrough(int cacheIndex, long tag, int lineIndex, long key, out bool poisoned)
-    {
-        poisoned = false;
-        var caches = _state.Caches;
-        for (var i = _state.NextCacheHolding(lineIndex, 0); i >= 0; i = _state.NextCacheHolding(lineIndex, i + 1))
-        {
-            if (i == cacheIndex)
-            {
-                continue;
-            }
-            var found = FindEntry(caches[i], tag);
-            if (found >= 0)
-            {
-                // MOESI: the owner supplies the data and keeps its copy as it was.
-                return caches[i][found].Value;
-            }
-        }
-        ref var line = ref _state.Lines[lineIndex];
-        if ((line.Flags & LineFlags.Poisoned) != 0)
-        {
-            poisoned = true;
-            return BuiltinValues.Garbage;
-        }
-        return line.Key == key ? line.Value : BuiltinValues.Garbage;
-    }
-
-    /// <summary>A store of (line, key): coherence drops it from every other cache; it is dirty here.</summary>
-    private void CacheStore(int lineIndex, long key, long value)
-    {
-        var tag = CacheEntry.MakeTag(lineIndex, key);
-        var own = Layout.CacheOf(_cpuId);
-        var caches = _state.Caches;
-        for (var i = _state.NextCacheHolding(lineIndex, 0); i >= 0; i = _state.NextCacheHolding(lineIndex, i + 1))
-        {
-            if (i == own)
-            {
-                continue;
-            }
-            var found = FindEntry(caches[i], tag);
-            if (found >= 0)
-            {
-                caches[i].RemoveAt(found);
-            }
-        }
-        Put(caches[own], tag, value, dirty: true);
-    }
-
-    /// <summary>A read that caches (line, key) clean when it is not cached here yet.</summary>
-    private long CacheRead(int lineIndex, long key, out bool poisoned)
-    {
-        var tag = CacheEntry.MakeTag(lineIndex, key);
-        var own = _state.Caches[Layout.CacheOf(_cpuId)];
-        var index = FindEntry(own, tag);
-        if (index >= 0)
-        {
-            poisoned = false;
-            return own[index].Value;
-        }
-        var value = ReadThrough(Layout.CacheOf(_cpuId), tag, lineIndex, key, out poisoned);
-        if (!poisoned)
-        {
-            own.Insert(~index, new CacheEntry { Tag = tag, Value = value, Dirty = false });
-        }
-        return value;
-    }
-
-    /// <summary>Writes back a dirty (line, key) from whichever cache holds it, and drops it everywhere.</summary>
-    private void FlushEverywhere(long tag, bool writeBack)
-    {
-        var line = CacheEntry.LineOf(tag);
-        for (var i = _state.NextCacheHolding(line, 0); i >= 0; i = _state.NextCacheHolding(line, i + 1))
-        {
-            var cache = _state.Caches[i];
-            var index = FindEntry(cache, tag);
-            if (index < 0)
-            {
-                continue;
-            }
-            if (writeBack && cache[index].Dirty)
-            {
-                WriteBack(cache, index, drop: true);
-            }
-            else
-            {
-                cache.RemoveAt(index);
-            }
-        }
-    }
-
     // ───────────────────────────── Writes: clobbering, monitors ─────────────────────────────
 
     /// <summary>
@@ -294,8 +146,7 @@ public sealed partial class Machine
         }
         FlushEverywhere(CacheEntry.MakeTag(line, key), writeBack: true);
         ref var state = ref _state.Lines[line];
-        var erratum = Layout.TdxPartialWriteErratum;
-        if (erratum && (state.Flags & LineFlags.TdOwned) != 0 && key != state.Key)
+        if (TdxPartialWritePoisons(state, key))
         {
             state.Flags |= LineFlags.Poisoned;
             state.Value = BuiltinValues.Garbage;
@@ -304,7 +155,7 @@ public sealed partial class Machine
         {
             state.Value = value;
             state.Key = key;
-            state.Flags = (state.Flags & ~(LineFlags.Poisoned | LineFlags.TdOwned)) | (IsTdxKey(key) ? LineFlags.TdOwned : LineFlags.None);
+            state.Flags = (state.Flags & ~(LineFlags.Poisoned | LineFlags.TdOwned)) | TdxOwnerMark(key);
         }
         return NoteWrite(line, region, key, value, byDevice);
     }
@@ -320,7 +171,7 @@ public sealed partial class Machine
         ref var state = ref _state.Lines[line];
         state.Value = value;
         state.Key = key;
-        state.Flags = (state.Flags & ~(LineFlags.Poisoned | LineFlags.TdOwned)) | (IsTdxKey(key) ? LineFlags.TdOwned : LineFlags.None);
+        state.Flags = (state.Flags & ~(LineFlags.Poisoned | LineFlags.TdOwned)) | TdxOwnerMark(key);
         return NoteWrite(line, region, key, value, byDevice: false);
     }
 

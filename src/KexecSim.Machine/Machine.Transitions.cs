@@ -1,0 +1,144 @@
+using KexecSim.Program;
+
+namespace KexecSim.Machine;
+
+/// <summary>The transitions of a state (SEMANTICS.md section 2): which may be enabled, and applying one.</summary>
+public sealed partial class Machine
+{
+    /// <summary>Every transition that may be enabled in <paramref name="state"/> (a Step of a CPU whose
+    /// wait is false, or a Timeout whose condition holds, turns out <see cref="Outcome.Disabled"/>).</summary>
+    public void EnumerateTransitions(MachineState state, List<Transition> transitions)
+    {
+        transitions.Clear();
+        var cpus = state.Cpus;
+        if (state.PoweredOff)
+        {
+            return; // after platform_reset() the machine is off
+        }
+        for (var c = 0; c < cpus.Length; c++)
+        {
+            var cpu = cpus[c];
+            switch (cpu.Mode)
+            {
+                case CpuMode.Running:
+                    if (cpu.GuestAsid != 0)
+                    {
+                        // In a guest until an event is pending; then the VMEXIT is this CPU's step.
+                        if (HasPendingEvent(cpu))
+                        {
+                            transitions.Add(Transition.Step(c));
+                        }
+                        continue;
+                    }
+                    transitions.Add(Transition.Step(c));
+                    if (_program.Timeouts && IsTimedWait(cpu))
+                    {
+                        transitions.Add(new Transition(TransitionKind.Timeout, c, 0, 0));
+                    }
+                    break;
+                case CpuMode.InWbinvd:
+                    {
+                        var cache = state.Caches[Layout.CacheOf(c)];
+                        var any = false;
+                        foreach (var entry in cache)
+                        {
+                            if (entry.Dirty)
+                            {
+                                any = true;
+                                transitions.Add(new Transition(TransitionKind.WbinvdWriteBack, c, 0, entry.Tag));
+                            }
+                        }
+                        if (!any)
+                        {
+                            transitions.Add(new Transition(TransitionKind.WbinvdFinish, c, 0, 0));
+                        }
+                        break;
+                    }
+            }
+            AddDeliveries(state, c, transitions);
+        }
+        if (_program.Platform.Evictions)
+        {
+            for (var i = 0; i < state.Caches.Length; i++)
+            {
+                foreach (var entry in state.Caches[i])
+                {
+                    if (entry.Dirty)
+                    {
+                        transitions.Add(new Transition(TransitionKind.Evict, -1, i, entry.Tag));
+                    }
+                }
+            }
+        }
+        AddInjections(state, transitions);
+    }
+
+    private bool IsTimedWait(CpuState cpu)
+    {
+        if (cpu.Depth == 0)
+        {
+            return false;
+        }
+        var code = _functions[cpu.Function].Code;
+        var pc = cpu.Pc;
+        return pc < code.Length && code[pc].Op == OpCode.WaitBegin && code[code[pc].A].A >= 0;
+    }
+
+    /// <summary>Applies one transition to <paramref name="state"/> in place (the caller keeps a copy).</summary>
+    /// <param name="chooser">Makes the step's nondeterministic choices, in order; null when it may make none
+    /// (a choice then ends the step with <see cref="Outcome.NeedChoice"/>).</param>
+    /// <param name="events">When given, receives what the step does (<see cref="StepEvent"/>) for a report; null in the search.</param>
+    public Outcome Apply(MachineState state, Transition transition, IChooser? chooser, IStepEventSink? events = null)
+    {
+        _operandsOwner = -1;
+        var outcome = ApplyTransition(state, transition, chooser, events);
+        FlushOperands();
+        return outcome;
+    }
+
+    private Outcome ApplyTransition(MachineState state, Transition transition, IChooser? chooser, IStepEventSink? events)
+    {
+        _state = state;
+        _chooser = chooser;
+        _events = events;
+        LastViolation = null;
+        _atomicDepth = 0;
+        _localBudget = MaxLocalInstructions;
+        switch (transition.Kind)
+        {
+            case TransitionKind.Step:
+                Select(transition.Cpu);
+                _events?.Add(new CpuStepped(transition.Cpu, CurrentLocation()));
+                return StepCpu();
+            case TransitionKind.Timeout:
+                Select(transition.Cpu);
+                return TimeOut();
+            case TransitionKind.Deliver:
+                Select(transition.Cpu);
+                _events?.Add(new EventDelivered(transition.Cpu, (EventKind)transition.Arg, (EventKind)transition.Arg == EventKind.Vector ? (int)transition.Tag : -1));
+                return Deliver((EventKind)transition.Arg, (int)transition.Tag);
+            case TransitionKind.WbinvdWriteBack:
+                {
+                    var cache = state.Caches[Layout.CacheOf(transition.Cpu)];
+                    var index = FindEntry(cache, transition.Tag);
+                    WriteBack(cache, index, drop: false);
+                    return Outcome.Ok;
+                }
+            case TransitionKind.WbinvdFinish:
+                Select(transition.Cpu);
+                return FinishWbinvd();
+            case TransitionKind.Evict:
+                {
+                    var cache = state.Caches[transition.Arg];
+                    WriteBack(cache, FindEntry(cache, transition.Tag), drop: true);
+                    return Outcome.Ok;
+                }
+            case TransitionKind.Inject:
+                Select(transition.Cpu);
+                _events?.Add(new FaultInjected(transition.Cpu, (EventKind)transition.Arg));
+                return Inject((EventKind)transition.Arg);
+            default:
+                throw new ArgumentOutOfRangeException(nameof(transition));
+        }
+    }
+}
