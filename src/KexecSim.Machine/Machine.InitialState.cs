@@ -168,7 +168,7 @@ public sealed partial class Machine
     {
         while (_cpu.Depth > 0)
         {
-            var status = Execute(_functions[_cpu.Function].Code[_cpu.Pc]);
+            var status = Execute(_code[_pc]);
             switch (status)
             {
                 case Status.Continue:

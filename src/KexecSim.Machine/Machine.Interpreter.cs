@@ -46,7 +46,7 @@ public sealed partial class Machine
         {
             return violation;
         }
-        var instruction = _functions[_cpu.Function].Code[_cpu.Pc];
+        var instruction = _code[_pc];
         var status = instruction.Op == OpCode.AtomicBegin ? RunAtomic() : Execute(instruction);
         return Finish(status);
     }
@@ -74,7 +74,7 @@ public sealed partial class Machine
     {
         while (_cpu.Mode == CpuMode.Running && _cpu.Depth > 0 && _cpu.GuestAsid == 0)
         {
-            var instruction = _functions[_cpu.Function].Code[_cpu.Pc];
+            var instruction = _code[_pc];
             if (IsStepPoint(instruction))
             {
                 return Outcome.Ok;
@@ -175,7 +175,7 @@ public sealed partial class Machine
                 Fail(ViolationCode.ModelError, ViolationReason.AtomicTooLong);
                 return Status.Violation;
             }
-            var status = Execute(_functions[_cpu.Function].Code[_cpu.Pc]);
+            var status = Execute(_code[_pc]);
             if (status != Status.Continue)
             {
                 _atomicDepth = 0;
@@ -189,19 +189,19 @@ public sealed partial class Machine
     /// <summary>A wait_until poll as one step: true continues; false blocks (or, timing out, returns false).</summary>
     private Status RunWait(bool timingOut)
     {
-        var code = _functions[_cpu.Function].Code;
-        var begin = _cpu.Pc;
+        var code = _code;
+        var begin = _pc;
         var end = code[begin].A;
         var depth = _cpu.Depth;
-        _cpu.Pc++;
-        while (!(_cpu.Depth == depth && _cpu.Pc == end))
+        _pc++;
+        while (!(_cpu.Depth == depth && _pc == end))
         {
             if (--_localBudget <= 0)
             {
                 Fail(ViolationCode.ModelError, ViolationReason.WaitTooLong);
                 return Status.Violation;
             }
-            var status = Execute(_functions[_cpu.Function].Code[_cpu.Pc]);
+            var status = Execute(_code[_pc]);
             if (status != Status.Continue)
             {
                 return status == Status.Stopped ? Status.Stopped : status;
@@ -216,7 +216,7 @@ public sealed partial class Machine
         // The timeout's value (a local slot) matters only in timed mode.
         Mark(_cpu.Function, begin, holds ? ExecutionMarks.WaitHeld : ExecutionMarks.WaitTimedOut);
         Push(holds ? 1 : 0);
-        _cpu.Pc = end + 1;
+        _pc = end + 1;
         return Status.Continue;
     }
 
@@ -266,12 +266,18 @@ public sealed partial class Machine
     {
         var compiled = _functions[function];
         Mark(function, 0, ExecutionMarks.Entered);
+        if (_cpu.Depth > 0)
+        {
+            _cpu.Pc = _pc; // the caller's (or interrupted code's) resumption point
+        }
         _cpu.PushFrame((uint)function | ((long)kind << 32) | (savedInterrupts ? 1L << 40 : 0), FrameHeaderWords, compiled.SlotCount);
+        LoadFrameRegisters();
     }
 
     private void PopFrame()
     {
         _cpu.PopFrame();
+        LoadFrameRegisters();
     }
 
     private int SlotIndex(int slot) => _cpu.TopBase + FrameHeaderWords + slot;
@@ -297,7 +303,7 @@ public sealed partial class Machine
         }
         var function = instruction.A;
         var argumentCount = (int)instruction.B;
-        _cpu.Pc++;
+        _pc++;
         PushFrame(function, FrameKind.Call, savedInterrupts: false);
         var first = _operandCount - argumentCount;
         for (var i = 0; i < argumentCount; i++)
@@ -365,34 +371,34 @@ public sealed partial class Machine
     {
         if (_markFlags is { } marks)
         {
-            marks[_markBases[_cpu.Function] + _cpu.Pc] |= ExecutionMarks.Executed;
+            marks[_markBase + _pc] |= ExecutionMarks.Executed;
         }
         switch (instruction.Op)
         {
             case OpCode.Nop:
-                _cpu.Pc++;
+                _pc++;
                 return Status.Continue;
             case OpCode.PushConst:
                 Push(instruction.B);
-                _cpu.Pc++;
+                _pc++;
                 return Status.Continue;
             case OpCode.LoadLocal:
                 Push(_cpu.Frame(SlotIndex(instruction.A)));
-                _cpu.Pc++;
+                _pc++;
                 return Status.Continue;
             case OpCode.StoreLocal:
                 {
                     var value = Pop();
                     _cpu.Frame(SlotIndex(instruction.A)) = value;
                 }
-                _cpu.Pc++;
+                _pc++;
                 return Status.Continue;
             case OpCode.ClearLocals:
                 for (var i = 0; i < instruction.B; i++)
                 {
                     _cpu.Frame(SlotIndex(instruction.A + i)) = 0;
                 }
-                _cpu.Pc++;
+                _pc++;
                 return Status.Continue;
             case OpCode.LoadVar:
             case OpCode.LoadVarOf:
@@ -408,7 +414,7 @@ public sealed partial class Machine
                         return status;
                     }
                     Push(value);
-                    _cpu.Pc++;
+                    _pc++;
                     return Status.Continue;
                 }
             case OpCode.StoreVar:
@@ -420,12 +426,12 @@ public sealed partial class Machine
                     {
                         return Status.Violation;
                     }
-                    _cpu.Pc++;
+                    _pc++;
                     return WriteVariable(instruction.A, cpu, value);
                 }
             case OpCode.PushVarRef:
                 Push(PlaceRef.Global(instruction.A, _cpuId));
-                _cpu.Pc++;
+                _pc++;
                 return Status.Continue;
             case OpCode.PushVarRefOf:
                 {
@@ -435,20 +441,20 @@ public sealed partial class Machine
                         return Status.Violation;
                     }
                     Push(PlaceRef.Global(instruction.A, cpu));
-                    _cpu.Pc++;
+                    _pc++;
                     return Status.Continue;
                 }
             case OpCode.PushLocalRef:
                 Push(PlaceRef.Local(_cpu.Depth - 1, instruction.A));
-                _cpu.Pc++;
+                _pc++;
                 return Status.Continue;
             case OpCode.PushAllMask:
                 Push(PlaceRef.AllMask);
-                _cpu.Pc++;
+                _pc++;
                 return Status.Continue;
             case OpCode.Unary:
                 Push(Arithmetic.Apply((UnaryOp)instruction.A, Pop()));
-                _cpu.Pc++;
+                _pc++;
                 return Status.Continue;
             case OpCode.Binary:
                 {
@@ -460,25 +466,25 @@ public sealed partial class Machine
                         return Status.Violation;
                     }
                     Push(result);
-                    _cpu.Pc++;
+                    _pc++;
                     return Status.Continue;
                 }
             case OpCode.Dup:
                 Push(_operands[_operandCount - 1]);
-                _cpu.Pc++;
+                _pc++;
                 return Status.Continue;
             case OpCode.Pop:
                 Pop();
-                _cpu.Pc++;
+                _pc++;
                 return Status.Continue;
             case OpCode.Jump:
-                _cpu.Pc = instruction.A;
+                _pc = instruction.A;
                 return instruction.IsBackEdge ? Fetch(CodeLine(), instruction.IsVisible) : Status.Continue;
             case OpCode.JumpIfFalse:
-                _cpu.Pc = Pop() == 0 ? instruction.A : _cpu.Pc + 1;
+                _pc = Pop() == 0 ? instruction.A : _pc + 1;
                 return Status.Continue;
             case OpCode.JumpIfTrue:
-                _cpu.Pc = Pop() != 0 ? instruction.A : _cpu.Pc + 1;
+                _pc = Pop() != 0 ? instruction.A : _pc + 1;
                 return Status.Continue;
             case OpCode.RegionLine:
             case OpCode.RegionLineOf:
@@ -496,18 +502,18 @@ public sealed partial class Machine
                         return Status.Violation;
                     }
                     Push(LineValue(instruction.A, region.LineOf(cpu, (int)index)));
-                    _cpu.Pc++;
+                    _pc++;
                     return Status.Continue;
                 }
             case OpCode.RegionLength:
                 Push(_program.Regions[instruction.A].Lines.Length);
-                _cpu.Pc++;
+                _pc++;
                 return Status.Continue;
             case OpCode.RegionLineAt:
                 {
                     var index = (int)Pop();
                     Push(LineValue(instruction.A, _program.Regions[instruction.A].Lines[index]));
-                    _cpu.Pc++;
+                    _pc++;
                     return Status.Continue;
                 }
             case OpCode.Call:
@@ -525,16 +531,16 @@ public sealed partial class Machine
                     {
                         return Status.NeedChoice;
                     }
-                    _cpu.Pc = table[choice];
+                    _pc = table[choice];
                     return Status.Continue;
                 }
             case OpCode.AtomicBegin:
                 _atomicDepth++;
-                _cpu.Pc++;
+                _pc++;
                 return Status.Continue;
             case OpCode.AtomicEnd:
                 _atomicDepth = Math.Max(0, _atomicDepth - 1);
-                _cpu.Pc++;
+                _pc++;
                 return Status.Continue;
             case OpCode.WaitBegin:
                 return RunWait(timingOut: false);
@@ -564,7 +570,7 @@ public sealed partial class Machine
                         _cpu.Frame(slot) = next;
                     }
                     Push(next >= 0 ? 1 : 0);
-                    _cpu.Pc++;
+                    _pc++;
                     return Status.Continue;
                 }
             default:

@@ -124,11 +124,11 @@ public sealed partial class Machine
                 {
                     // A PLATFORM_RESET it causes is reported at the send_init, not the statement after.
                     var at = CurrentLocation();
-                    _cpu.Pc++;
+                    _pc++;
                     return SendInit((int)args[0], at);
                 }
             case IntrinsicId.Hlt:
-                _cpu.Pc++;
+                _pc++;
                 _cpu.Mode = CpuMode.Halted;
                 return Status.Stopped;
             case IntrinsicId.Monitor:
@@ -140,7 +140,7 @@ public sealed partial class Machine
                     return Done();
                 }
             case IntrinsicId.Mwait:
-                _cpu.Pc++;
+                _pc++;
                 if (_cpu.Has(CpuFlags.MonitorTriggered))
                 {
                     _cpu.Set(CpuFlags.MonitorArmed | CpuFlags.MonitorTriggered, false);
@@ -154,14 +154,14 @@ public sealed partial class Machine
                 return Done();
             case IntrinsicId.Vmxoff:
                 _cpu.Set(CpuFlags.VmxRoot, false);
-                _cpu.Pc++;
+                _pc++;
                 return ReleaseInit();
             case IntrinsicId.Clgi:
                 _cpu.Set(CpuFlags.GifClear, true);
                 return Done();
             case IntrinsicId.Stgi:
                 _cpu.Set(CpuFlags.GifClear, false);
-                _cpu.Pc++;
+                _pc++;
                 return ReleaseInit();
 
             // ── memory and caches
@@ -181,17 +181,17 @@ public sealed partial class Machine
                     {
                         return Status.Violation;
                     }
-                    _cpu.Pc++;
+                    _pc++;
                     return StoreLine(line, region, args[1], args[2]);
                 }
             case IntrinsicId.Movnti:
-                _cpu.Pc++;
+                _pc++;
                 return PartialWrite(args[0], args[1], args[2], byDevice: false);
             case IntrinsicId.DmaWrite:
-                _cpu.Pc++;
+                _pc++;
                 return PartialWrite(args[0], BuiltinValues.KeyNone, args[1], byDevice: true);
             case IntrinsicId.Movdir64b:
-                _cpu.Pc++;
+                _pc++;
                 return DirectStore(args[0], args[1], args[2]);
             case IntrinsicId.Clflush:
                 {
@@ -227,7 +227,7 @@ public sealed partial class Machine
                     {
                         value[cpu >> 6] &= ~(1L << (cpu & 63));
                     }
-                    _cpu.Pc++;
+                    _pc++;
                     return WriteMask(place, value);
                 }
             case IntrinsicId.CpumaskTestCpu:
@@ -292,7 +292,7 @@ public sealed partial class Machine
                             value[i] &= ~b[i];
                         }
                     }
-                    _cpu.Pc++;
+                    _pc++;
                     return WriteMask(args[0], value);
                 }
             case IntrinsicId.AtomicRead:
@@ -301,7 +301,7 @@ public sealed partial class Machine
                     return status != Status.Continue ? status : Result(value);
                 }
             case IntrinsicId.AtomicSet:
-                _cpu.Pc++;
+                _pc++;
                 return WriteScalarPlace(args[0], args[1]);
             case IntrinsicId.AtomicInc:
             case IntrinsicId.AtomicDec:
@@ -323,7 +323,7 @@ public sealed partial class Machine
                         IntrinsicId.Cmpxchg => old == args[1] ? args[2] : old,
                         _ => args[1],
                     };
-                    _cpu.Pc++;
+                    _pc++;
                     status = WriteScalarPlace(args[0], updated);
                     if (status != Status.Continue)
                     {
@@ -365,14 +365,14 @@ public sealed partial class Machine
                         Fail(new Violation(ViolationCode.ModelError, ViolationReason.InvalidAsid, _cpuId, null) { Number = asid });
                         return Status.Violation;
                     }
-                    _cpu.Pc++;
+                    _pc++;
                     _cpu.GuestAsid = (int)asid;
                     return Status.Stopped;
                 }
             case IntrinsicId.PlatformReset:
                 return PlatformReset();
             case IntrinsicId.Done:
-                _cpu.Pc++;
+                _pc++;
                 _state.Finished = true;
                 _cpu.Mode = CpuMode.Finished;
                 _events?.Add(new RunFinished(_cpuId, PlatformReset: false));
@@ -428,13 +428,13 @@ public sealed partial class Machine
     private Status Result(long value)
     {
         Push(value);
-        _cpu.Pc++;
+        _pc++;
         return Status.Continue;
     }
 
     private Status Done()
     {
-        _cpu.Pc++;
+        _pc++;
         return Status.Continue;
     }
 
@@ -448,7 +448,7 @@ public sealed partial class Machine
                 return Status.Violation;
             }
         }
-        _cpu.Pc++;
+        _pc++;
         _state.Finished = true;
         _state.PoweredOff = true;
         foreach (var cpu in _state.Cpus)

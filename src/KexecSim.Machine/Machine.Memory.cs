@@ -120,7 +120,7 @@ public sealed partial class Machine
         }
         // The handler runs; when it returns, the load has yielded GARBAGE.
         Push(value);
-        _cpu.Pc++;
+        _pc++;
         PushFrame(_program.MceHandler, FrameKind.MceHandler, _cpu.Has(CpuFlags.InterruptsEnabled));
         SavePendingFetches();
         _cpu.Set(CpuFlags.InMce, true);

@@ -7,7 +7,7 @@ public sealed partial class Machine
 {
     private Status SevCommand(long command, long argument)
     {
-        _cpu.Pc++;
+        _pc++;
         long status;
         switch (command)
         {

@@ -12,7 +12,7 @@ public sealed partial class Machine
             Fail(new Violation(ViolationCode.GuestException, ViolationReason.WbinvdInGuest, _cpuId, null) { Flag = invalidate });
             return Status.Violation;
         }
-        _cpu.Pc++;
+        _pc++;
         _cpu.Mode = CpuMode.InWbinvd;
         _cpu.Set(CpuFlags.NoInvalidate, !invalidate);
         return Status.Stopped;

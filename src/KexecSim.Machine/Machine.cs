@@ -107,6 +107,29 @@ public sealed partial class Machine
     private int _operandsOwner = -1;
     private MachineState? _operandsState;
 
+    // PERF: the selected CPU's pc and its function's code and coverage base live here too; the pc
+    // word of its top frame is written back when a frame is pushed over it or the CPU is deselected.
+    private int _pc;
+    private Instruction[] _code = [];
+    private int _markBase;
+
+    /// <summary>The frame registers from the selected CPU's top frame (after a push, a pop, or selecting it).</summary>
+    private void LoadFrameRegisters()
+    {
+        var cpu = _operandsState!.Cpus[_operandsOwner];
+        if (cpu.Depth == 0)
+        {
+            _pc = 0;
+            _code = [];
+            _markBase = 0;
+            return;
+        }
+        var function = cpu.Function;
+        _pc = cpu.Pc;
+        _code = _functions[function].Code;
+        _markBase = _markBases.Length > 0 ? _markBases[function] : 0;
+    }
+
     private void LoadOperands(MachineState state, int cpu)
     {
         var view = state.Cpus[cpu];
@@ -123,6 +146,7 @@ public sealed partial class Machine
         _operandCount = count;
         _operandsOwner = cpu;
         _operandsState = state;
+        LoadFrameRegisters();
     }
 
     private void FlushOperands()
@@ -132,7 +156,12 @@ public sealed partial class Machine
             _operandsOwner = -1;
             return;
         }
-        _operandsState.Cpus[_operandsOwner].AppendOperands(_operands.AsSpan(0, _operandCount));
+        var owner = _operandsState.Cpus[_operandsOwner];
+        if (owner.Depth > 0)
+        {
+            owner.Pc = _pc;
+        }
+        owner.AppendOperands(_operands.AsSpan(0, _operandCount));
         _operandCount = 0;
         _operandsOwner = -1;
         _operandsState = null;
@@ -145,6 +174,7 @@ public sealed partial class Machine
         if (cpu.Id == _operandsOwner && ReferenceEquals(_operandsState, _state))
         {
             _operandCount = 0;
+            LoadFrameRegisters();
         }
     }
 
@@ -165,7 +195,7 @@ public sealed partial class Machine
             return null;
         }
         var function = _functions[_cpu.Function];
-        var pc = Math.Clamp(_cpu.Pc, 0, function.Spans.Length - 1);
+        var pc = Math.Clamp(_pc, 0, function.Spans.Length - 1);
         return function.Spans[pc];
     }
 
