@@ -116,12 +116,13 @@ public sealed class BreadthFirstExplorer : ISearch
                             if (_policy.EndsSearch(violation.Code))
                             {
                                 var trace = BuildTrace(node, transition, _chooser.Choices, violation, terminal: outcome != Outcome.Violation);
-                                found = Result(Verdict.Violation, violation, trace, _policy.Others, depth + 1, null);
+                                found = Result(Verdict.Violation, trace.Violation, trace, _policy.Others, depth + 1, null);
                                 break;
                             }
                             if (_policy.Keeps(violation.Code))
                             {
-                                _policy.Keep(violation, BuildTrace(node, transition, _chooser.Choices, violation, terminal: outcome != Outcome.Violation));
+                                var trace = BuildTrace(node, transition, _chooser.Choices, violation, terminal: outcome != Outcome.Violation);
+                                _policy.Keep(trace.Violation!, trace);
                             }
                             continue;
                         }
@@ -194,7 +195,35 @@ public sealed class BreadthFirstExplorer : ISearch
         {
             steps.Add(new TraceStep(t, lastChoices.ToArray()));
         }
-        return new Trace(steps, violation, terminal);
+        return new Trace(steps, WithMessageData(steps, violation), terminal);
+    }
+
+    /// <summary>
+    /// A violation that names message-only data the search's states do not keep (who clobbered a line:
+    /// <see cref="MachineState.UnknownClobberer"/>) is committed again by running its path step by step
+    /// from the initial state, where that data is known. The path is the same, so the violation is too.
+    /// </summary>
+    private Violation WithMessageData(List<TraceStep> steps, Violation violation)
+    {
+        if (violation.Other != MachineState.UnknownClobberer && violation.Region != MachineState.UnknownClobberer)
+        {
+            return violation;
+        }
+        var state = _machine.NewState();
+        if (_machine.CreateInitial(state) == Outcome.Violation)
+        {
+            return _machine.LastViolation!;
+        }
+        var chooser = new TraceChooser();
+        foreach (var step in steps)
+        {
+            chooser.Start(step.Choices);
+            if (_machine.Apply(state, step.Transition, chooser) == Outcome.Violation)
+            {
+                return _machine.LastViolation!;
+            }
+        }
+        throw new InvalidOperationException("the path to a violation did not commit it when run again");
     }
 
     private CheckResult Result(Verdict verdict, Violation? violation, Trace? trace, IReadOnlyList<(Violation, Trace)> others, int depth, string? limit) => new()

@@ -33,8 +33,6 @@ public sealed partial class Machine
                 Value = BuiltinValues.OldContent,
                 Key = line.InitialKey,
                 Flags = TdxOwnerMark(line.InitialKey),
-                ClobberedBy = -1,
-                ClobberedThrough = -1,
             };
         }
         foreach (var variable in _program.Variables)

@@ -28,8 +28,7 @@ public sealed partial class Machine
             line.Flags |= LineFlags.Clobbered | LineFlags.NewWritten;
             line.NewValue = value;
             line.NewKey = key;
-            line.ClobberedBy = byDevice ? -1 : _cpuId;
-            line.ClobberedThrough = foreign ? throughRegion : -1;
+            _state.SetClobberer(lineIndex, byDevice ? -1 : _cpuId, foreign ? throughRegion : -1);
         }
         return TriggerMonitors(lineIndex);
     }
@@ -187,7 +186,7 @@ public sealed partial class Machine
         }
         Fail(new Violation(ViolationCode.DataClobbered, ViolationReason.UsedClobbered, _cpuId, null)
         {
-            Line = line, Variable = variable, Number = cpu, Other = _state.Lines[line].ClobberedBy, Region = _state.Lines[line].ClobberedThrough,
+            Line = line, Variable = variable, Number = cpu, Other = _state.Clobberer(line).Cpu, Region = _state.Clobberer(line).Region,
         });
         return Status.Violation;
     }

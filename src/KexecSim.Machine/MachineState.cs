@@ -71,12 +71,6 @@ public struct LineState
     /// <summary>What the next kernel (or the image copy) wrote: zero until <see cref="LineFlags.NewWritten"/>.</summary>
     public long NewValue;
     public long NewKey;
-
-    /// <summary>The CPU whose write clobbered the line (-1: a device or nobody).</summary>
-    public int ClobberedBy;
-
-    /// <summary>The region whose name the clobbering write went through (-1: the line's own, by the next kernel).</summary>
-    public int ClobberedThrough;
 }
 
 /// <summary>A cache entry keyed by (line, key): the key is part of the address.</summary>
@@ -125,6 +119,16 @@ public sealed class MachineState
     private readonly int _cacheWords;
     private readonly int _cpuWords;
 
+    // Message-only data, kept beside the vector and out of the encoding (two states that differ only
+    // in who clobbered a line are one state): per line, the CPU whose write clobbered it and the
+    // region that write went through. Valid along a run applied step by step from the initial state;
+    // unknown after Decode (the search then replays the path to a violation that needs it).
+    private readonly int[] _clobberedBy;
+    private readonly int[] _clobberedThrough;
+
+    /// <summary>A clobberer that a decoded state does not know.</summary>
+    public const int UnknownClobberer = -2;
+
     public MachineState(MachineLayout layout)
     {
         Layout = layout;
@@ -137,6 +141,10 @@ public sealed class MachineState
         _cpuWords = (Shape.Cpus + 63) >> 6;
         _lineCaches = new ulong[Math.Max(1, Shape.LineCount * _cacheWords)];
         _lineMonitors = new ulong[Math.Max(1, Shape.LineCount * _cpuWords)];
+        _clobberedBy = new int[Shape.LineCount];
+        _clobberedThrough = new int[Shape.LineCount];
+        Array.Fill(_clobberedBy, -1);
+        Array.Fill(_clobberedThrough, -1);
         Cpus = new CpuState[Shape.Cpus];
         for (var i = 0; i < Cpus.Length; i++)
         {
@@ -233,6 +241,8 @@ public sealed class MachineState
         other._starts.AsSpan().CopyTo(_starts);
         other._lineCaches.AsSpan().CopyTo(_lineCaches);
         other._lineMonitors.AsSpan().CopyTo(_lineMonitors);
+        other._clobberedBy.AsSpan().CopyTo(_clobberedBy);
+        other._clobberedThrough.AsSpan().CopyTo(_clobberedThrough);
     }
 
     /// <summary>Resets every word to zero with empty stacks and caches.</summary>
@@ -240,6 +250,8 @@ public sealed class MachineState
     {
         _length = Shape.FixedWords + Shape.CacheCount;
         Array.Clear(_words, 0, _length);
+        Array.Fill(_clobberedBy, -1);
+        Array.Fill(_clobberedThrough, -1);
         RecomputeStarts();
     }
 
@@ -262,6 +274,13 @@ public sealed class MachineState
         data.CopyTo(_words);
         _length = data.Length;
         RecomputeStarts();
+        var lines = Lines;
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var known = (lines[i].Flags & LineFlags.Clobbered) == 0 ? -1 : UnknownClobberer;
+            _clobberedBy[i] = known;
+            _clobberedThrough[i] = known;
+        }
     }
 
     /// <summary>The 64-bit fingerprint of an encoding (XXH3).</summary>
@@ -297,6 +316,16 @@ public sealed class MachineState
         {
             NoteMonitor(Cpus[c].MonitorLine, c, true);
         }
+    }
+
+    /// <summary>Who clobbered <paramref name="line"/>: the CPU (-1: a device) and the region its write went
+    /// through (-1: the line's own, by the next kernel); <see cref="UnknownClobberer"/> after a decode.</summary>
+    public (int Cpu, int Region) Clobberer(int line) => (_clobberedBy[line], _clobberedThrough[line]);
+
+    internal void SetClobberer(int line, int cpu, int region)
+    {
+        _clobberedBy[line] = cpu;
+        _clobberedThrough[line] = region;
     }
 
     // ───────────────────────────── Directory and monitor index ─────────────────────────────

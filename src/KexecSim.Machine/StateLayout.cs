@@ -18,7 +18,7 @@ public sealed record StateSegment(string Name, int Offset, int Words, bool CpuIn
 /// <remarks>
 /// <code>
 /// fixed:    machine flags | fault budgets (NMI, SMI, MCE) | firmware "needs WBINVD" per CPU
-///           | guest states per ASID | variables (percpu ones per CPU) | lines (6 words each)
+///           | guest states per ASID | variables (percpu ones per CPU) | lines (5 words each)
 ///           | CPU headers (5 words each)
 /// variable: per CPU: frames, operands, deferred fetches | per cache: count, then (tag|dirty, value) pairs sorted by tag
 /// </code>
@@ -31,7 +31,7 @@ public sealed class StateLayout
 {
     public const int MachineWord = 0;
     public const int BudgetWords = 1;
-    public const int LineWords = 6;
+    public const int LineWords = 5;
     public const int CpuHeaderWords = 5;
 
     public StateLayout(int cpus, int cacheCount, int guests, int variableWords, int lines, IReadOnlyList<(string Name, int Offset, int Words, bool Percpu)> variables)
@@ -58,7 +58,7 @@ public sealed class StateLayout
         {
             segments.Add(new($"variable {name}", Variables + offset, percpu ? words * cpus : words, percpu, percpu ? words : 0));
         }
-        segments.Add(new("memory lines (value, key, flags, new value, new key, clobberer)", Lines, lines * LineWords, false, 0));
+        segments.Add(new("memory lines (value, key, flags, new value, new key)", Lines, lines * LineWords, false, 0));
         segments.Add(new("CPU headers (mode, flags, monitor, pending vectors, key, guest, counts, top frame)", CpuHeaders, cpus * CpuHeaderWords, true, CpuHeaderWords));
         segments.Add(new("CPU stacks (frames, operands, deferred fetches)", -1, -1, true, 0));
         segments.Add(new(cacheCount == 1 ? "the shared cache" : "private caches, per CPU", -1, -1, cacheCount > 1, 0));

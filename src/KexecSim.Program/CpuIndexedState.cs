@@ -19,7 +19,4 @@ public enum CpuIndexedState
 
     /// <summary>The SEV firmware's per-CPU "needs WBINVD" marks (SEMANTICS.md section 6).</summary>
     FirmwareWbinvdMarks = 4,
-
-    /// <summary>A clobbered line's "clobbered by CPU" (message data: a CPU id kept with the line).</summary>
-    LineClobberedBy = 8,
 }

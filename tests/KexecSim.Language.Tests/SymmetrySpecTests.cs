@@ -11,7 +11,7 @@ namespace KexecSim.Language.Tests;
 public sealed class SymmetrySpecTests
 {
     private const CpuIndexedState PrivateMachine =
-        CpuIndexedState.CpuStates | CpuIndexedState.PrivateCaches | CpuIndexedState.FirmwareWbinvdMarks | CpuIndexedState.LineClobberedBy;
+        CpuIndexedState.CpuStates | CpuIndexedState.PrivateCaches | CpuIndexedState.FirmwareWbinvdMarks;
 
     private static CompiledProgram Compile(string text)
     {
@@ -88,7 +88,7 @@ public sealed class SymmetrySpecTests
         const string expected = """
             cpus: 1,2
             usable: yes
-            machine: CpuStates, PrivateCaches, FirmwareWbinvdMarks, LineClobberedBy
+            machine: CpuStates, PrivateCaches, FirmwareWbinvdMarks
             var count:percpu,None
             var owner:CpuId
             var waiting:Cpumask
@@ -130,7 +130,7 @@ public sealed class SymmetrySpecTests
             """);
         var spec = program.Symmetry;
         Assert.True(spec.IsUsable);
-        Assert.Equal(CpuIndexedState.CpuStates | CpuIndexedState.FirmwareWbinvdMarks | CpuIndexedState.LineClobberedBy, spec.MachineState);
+        Assert.Equal(CpuIndexedState.CpuStates | CpuIndexedState.FirmwareWbinvdMarks, spec.MachineState);
         var buf = program.Regions.Single(r => r.Name == "buf");
         Assert.Equal([buf.Id], spec.PerCpuRegions);
         Assert.Equal([new SymmetricVariable(0, "last", false, SymmetricValueKind.PerCpuLine)], spec.Variables);

@@ -106,7 +106,7 @@ public sealed partial class ProgramCompiler
             }
         }
 
-        var machine = CpuIndexedState.CpuStates | CpuIndexedState.FirmwareWbinvdMarks | CpuIndexedState.LineClobberedBy;
+        var machine = CpuIndexedState.CpuStates | CpuIndexedState.FirmwareWbinvdMarks;
         if (platform.Cache == CacheTopology.Private)
         {
             machine |= CpuIndexedState.PrivateCaches;
