@@ -154,7 +154,7 @@ public sealed partial class Machine
     {
         foreach (var fault in Layout.Faults)
         {
-            if ((kind is null || fault.Fault == kind) && state.Budgets[(int)fault.Fault] > 0 && Array.IndexOf(fault.Cpus, c) >= 0)
+            if ((kind is null || fault.Fault == kind) && state.Budget((int)fault.Fault) > 0 && Array.IndexOf(fault.Cpus, c) >= 0)
             {
                 return true;
             }

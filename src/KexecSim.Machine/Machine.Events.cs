@@ -138,7 +138,7 @@ public sealed partial class Machine
     {
         foreach (var fault in Layout.Faults)
         {
-            if (state.Budgets[(int)fault.Fault] <= 0)
+            if (state.Budget((int)fault.Fault) <= 0)
             {
                 continue;
             }
@@ -181,7 +181,7 @@ public sealed partial class Machine
     private Outcome Inject(EventKind kind)
     {
         var budget = (int)(kind switch { EventKind.Nmi => FaultKind.Nmi, EventKind.Smi => FaultKind.Smi, _ => FaultKind.Mce });
-        _state.Budgets[budget]--;
+        _state.SetBudget(budget, _state.Budget(budget) - 1);
         _cpu.Flags |= Latch(kind);
         MarkRaised(Latch(kind));
         return Outcome.Ok;

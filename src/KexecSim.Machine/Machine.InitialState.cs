@@ -54,16 +54,14 @@ public sealed partial class Machine
                 }
             }
         }
-        state.Budgets[0] = state.Budgets[1] = state.Budgets[2] = 0;
         foreach (var fault in _program.Faults)
         {
-            state.Budgets[(int)fault.Fault] = fault.Budget;
+            state.SetBudget((int)fault.Fault, fault.Budget);
         }
         state.Finished = false;
         state.PoweredOff = false;
         state.SnpInitialized = platform.SnpGuests > 0 || (Layout.HasFeature(PlatformFeatures.SevSnp) && !Layout.InGuest);
         state.NeedsDfFlush = false;
-        state.NeedsWbinvd.Clear();
         for (var g = 1; g < state.GuestStates.Length; g++)
         {
             state.GuestStates[g] = MachineState.GuestActive;

@@ -464,7 +464,7 @@ public sealed partial class Machine
         ClearStack(_cpu);
         _cpu.PendingVectors = 0;
         // Its APIC is reset: pending events are gone; virtualization state is the hardware's.
-        var keep = _cpu.Flags & (CpuFlags.VmxRoot | CpuFlags.GifClear);
+        var keep = _cpu.Flags & (CpuFlags.VmxRoot | CpuFlags.GifClear | CpuFlags.FirmwareNeedsWbinvd);
         _cpu.Flags = keep | CpuFlags.NextKernel;
         _cpu.MonitorLine = -1;
         _cpu.KernelKey = Layout.NextKernelKey;

@@ -37,7 +37,10 @@ public sealed partial class Machine
                         }
                     }
                     _state.GuestStates[asid] = MachineState.GuestDecommissioned;
-                    _state.NeedsWbinvd.Fill(1);
+                    foreach (var cpu in _state.Cpus)
+                    {
+                        cpu.Set(CpuFlags.FirmwareNeedsWbinvd, true);
+                    }
                     _state.NeedsDfFlush = true;
                     status = BuiltinValues.SevOk;
                     break;
@@ -47,7 +50,7 @@ public sealed partial class Machine
                 {
                     status = BuiltinValues.InvalidPlatformState;
                 }
-                else if (_state.NeedsWbinvd.IndexOf(1) >= 0)
+                else if (_state.AnyNeedsWbinvd())
                 {
                     status = BuiltinValues.WbinvdRequired;
                 }

@@ -25,7 +25,7 @@ public sealed partial class Machine
         if (invalidate)
         {
             _state.Caches[Layout.CacheOf(_cpuId)].Clear();
-            _state.NeedsWbinvd[_cpuId] = 0;
+            _cpu.Set(CpuFlags.FirmwareNeedsWbinvd, false);
         }
         _cpu.Set(CpuFlags.NoInvalidate, false);
         _cpu.Mode = CpuMode.Running;

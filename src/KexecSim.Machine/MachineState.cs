@@ -34,6 +34,9 @@ public enum CpuFlags
     PendingInit = 1 << 11,
     /// <summary>The IN_WBINVD mode came from wbnoinvd: clean entries stay, no credit with the SEV firmware.</summary>
     NoInvalidate = 1 << 12,
+    /// <summary>The SEV firmware's per-CPU "needs WBINVD" mark (SEMANTICS.md section 6), set for every CPU by
+    /// SNP_DECOMMISSION and cleared by this CPU's WBINVD.</summary>
+    FirmwareNeedsWbinvd = 1 << 13,
 }
 
 /// <summary>What kind of frame: code called normally, or a handler entered by an event.</summary>
@@ -60,17 +63,36 @@ public enum LineFlags : long
 }
 
 /// <summary>One memory line: value token, the key it was written with, and its marks. It is laid over
-/// <see cref="StateLayout.LineWords"/> words of the state vector.</summary>
+/// <see cref="StateLayout.LineWords"/> words of the state vector: the value, then the key (24 bits, as in a
+/// cache tag), the flags and the new key packed in one word, then the new value.</summary>
 [StructLayout(LayoutKind.Sequential)]
 public struct LineState
 {
+    private const long KeyMask = 0xFF_FFFF;
+
     public long Value;
-    public long Key;
-    public LineFlags Flags;
+    private long _marks;
 
     /// <summary>What the next kernel (or the image copy) wrote: zero until <see cref="LineFlags.NewWritten"/>.</summary>
     public long NewValue;
-    public long NewKey;
+
+    public long Key
+    {
+        readonly get => _marks & KeyMask;
+        set => _marks = (_marks & ~KeyMask) | (value & KeyMask);
+    }
+
+    public LineFlags Flags
+    {
+        readonly get => (LineFlags)((_marks >> 24) & 0xFF);
+        set => _marks = (_marks & ~(0xFFL << 24)) | (((long)value & 0xFF) << 24);
+    }
+
+    public long NewKey
+    {
+        readonly get => (_marks >> 32) & KeyMask;
+        set => _marks = (_marks & ~(KeyMask << 32)) | ((value & KeyMask) << 32);
+    }
 }
 
 /// <summary>A cache entry keyed by (line, key): the key is part of the address.</summary>
@@ -176,11 +198,29 @@ public sealed class MachineState
 
     public Span<LineState> Lines => MemoryMarshal.Cast<long, LineState>(new Span<long>(_words, Shape.Lines, Shape.LineCount * StateLayout.LineWords));
 
-    /// <summary>Faults left to inject: NMI, SMI, MCE.</summary>
-    public Span<long> Budgets => new(_words, StateLayout.BudgetWords, 3);
+    /// <summary>Faults of kind <paramref name="fault"/> (NMI, SMI, MCE: 0, 1, 2) left to inject.</summary>
+    public long Budget(int fault) => (_words[StateLayout.BudgetWords] >> (21 * fault)) & BudgetMask;
 
-    /// <summary>Per CPU: the SEV firmware's "needs WBINVD" mark (0 or 1).</summary>
-    public Span<long> NeedsWbinvd => new(_words, Shape.NeedsWbinvd, Shape.Cpus);
+    public void SetBudget(int fault, long budget)
+    {
+        var shift = 21 * fault;
+        _words[StateLayout.BudgetWords] = (_words[StateLayout.BudgetWords] & ~(BudgetMask << shift)) | ((budget & BudgetMask) << shift);
+    }
+
+    private const long BudgetMask = (1L << 21) - 1;
+
+    /// <summary>Whether some CPU still has the SEV firmware's "needs WBINVD" mark.</summary>
+    public bool AnyNeedsWbinvd()
+    {
+        foreach (var cpu in Cpus)
+        {
+            if (cpu.Has(CpuFlags.FirmwareNeedsWbinvd))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     /// <summary>Per guest ASID (1..n): 1 active, 2 decommissioned.</summary>
     public Span<long> GuestStates => new(_words, Shape.Guests, Shape.GuestWords);

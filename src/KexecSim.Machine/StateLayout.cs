@@ -17,8 +17,8 @@ public sealed record StateSegment(string Name, int Offset, int Words, bool CpuIn
 /// </summary>
 /// <remarks>
 /// <code>
-/// fixed:    machine flags | fault budgets (NMI, SMI, MCE) | firmware "needs WBINVD" per CPU
-///           | guest states per ASID | variables (percpu ones per CPU) | lines (5 words each)
+/// fixed:    machine flags | fault budgets (NMI, SMI, MCE) | guest states per ASID
+///           | variables (percpu ones per CPU) | lines (3 words each)
 ///           | CPU headers (5 words each)
 /// variable: per CPU: frames, operands, deferred fetches | per cache: count, then (tag|dirty, value) pairs sorted by tag
 /// </code>
@@ -31,16 +31,15 @@ public sealed class StateLayout
 {
     public const int MachineWord = 0;
     public const int BudgetWords = 1;
-    public const int LineWords = 5;
+    public const int LineWords = 3;
     public const int CpuHeaderWords = 5;
 
     public StateLayout(int cpus, int cacheCount, int guests, int variableWords, int lines, IReadOnlyList<(string Name, int Offset, int Words, bool Percpu)> variables)
     {
         Cpus = cpus;
         CacheCount = cacheCount;
-        NeedsWbinvd = BudgetWords + 3;
-        Guests = NeedsWbinvd + cpus;
-        GuestWords = guests + 1;
+        Guests = BudgetWords + 1;
+        GuestWords = guests == 0 ? 0 : guests + 1;
         Variables = Guests + GuestWords;
         VariableWords = variableWords;
         Lines = Variables + variableWords;
@@ -50,15 +49,14 @@ public sealed class StateLayout
         var segments = new List<StateSegment>
         {
             new("machine flags (finished, SNP initialized, needs DF_FLUSH, powered off)", MachineWord, 1, false, 0),
-            new("fault budgets (NMI, SMI, MCE)", BudgetWords, 3, false, 0),
-            new("SEV firmware: needs WBINVD, per CPU", NeedsWbinvd, cpus, true, 1),
+            new("fault budgets (NMI, SMI, MCE: 21 bits each)", BudgetWords, 1, false, 0),
             new("SEV-SNP guest states, per ASID (0 unused)", Guests, GuestWords, false, 0),
         };
         foreach (var (name, offset, words, percpu) in variables)
         {
             segments.Add(new($"variable {name}", Variables + offset, percpu ? words * cpus : words, percpu, percpu ? words : 0));
         }
-        segments.Add(new("memory lines (value, key, flags, new value, new key)", Lines, lines * LineWords, false, 0));
+        segments.Add(new("memory lines (value; key, flags, new key; new value)", Lines, lines * LineWords, false, 0));
         segments.Add(new("CPU headers (mode, flags, monitor, pending vectors, key, guest, counts, top frame)", CpuHeaders, cpus * CpuHeaderWords, true, CpuHeaderWords));
         segments.Add(new("CPU stacks (frames, operands, deferred fetches)", -1, -1, true, 0));
         segments.Add(new(cacheCount == 1 ? "the shared cache" : "private caches, per CPU", -1, -1, cacheCount > 1, 0));
@@ -68,9 +66,6 @@ public sealed class StateLayout
     public int Cpus { get; }
 
     public int CacheCount { get; }
-
-    /// <summary>First word of the per-CPU "needs WBINVD" marks (one word per CPU: 0 or 1).</summary>
-    public int NeedsWbinvd { get; }
 
     /// <summary>First word of the guest states (one word per ASID, 0 unused).</summary>
     public int Guests { get; }
