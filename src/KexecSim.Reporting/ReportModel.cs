@@ -53,10 +53,10 @@ public sealed class ReportModel
             var kind = step.Step.Transition.Kind;
             var where = step.Location is { } l ? $"{Path.GetFileName(l.Source.Path)}:{l.Position.Line}" : null;
             var source = step.Location is { } at ? (step.AtBackEdge ? $"loop back-edge ({where})" : Snippet(at)) : null;
-            var action = kind == TransitionKind.Step && source is not null ? source : InLane(step.Description, step.Cpu);
+            var action = kind == TransitionKind.Step && source is not null ? source : narration.DescribeInLane(step.Action);
             var cpu = kind == TransitionKind.Evict ? -1 : step.Cpu;
             var lane = kind is TransitionKind.Evict or TransitionKind.Inject ? -1 : cpu;
-            steps.Add(new ReportStep(step.Number, step.Step, cpu, lane, step.Location, step.Function, step.Description, action,
+            steps.Add(new ReportStep(step.Number, step.Step, cpu, lane, step.Location, step.Function, step.Action, narration.Describe(step.Action), action,
                 kind == TransitionKind.Step ? null : source, where, step.AtBackEdge, step.Events, narration.Messages(step.Events)));
             for (var i = 0; i < state.Lines.Length; i++)
             {
@@ -86,19 +86,6 @@ public sealed class ReportModel
             InitialMessages = narration.Messages(replay.InitialEvents),
             Narration = narration,
         };
-    }
-
-    /// <summary>A description without the "CPU n" its lane already says.</summary>
-    private static string InLane(string description, int cpu)
-    {
-        foreach (var prefix in new[] { $"CPU {cpu}'s ", $"CPU {cpu} " })
-        {
-            if (description.StartsWith(prefix, StringComparison.Ordinal))
-            {
-                return description[prefix.Length..];
-            }
-        }
-        return description;
     }
 
     /// <summary>The first line of the instruction's source text, trimmed.</summary>

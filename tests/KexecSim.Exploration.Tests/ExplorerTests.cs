@@ -94,7 +94,9 @@ public sealed class ExplorerTests
         var broken = new Trace(steps, result.Violation, violationIsTerminal: false);
         var replay = new Replayer(program).Replay(broken);
         Assert.False(replay.Confirmed);
-        Assert.Equal("step 6 diverges: CPU 1 takes an SMI is not possible in this state", replay.Message);
+        Assert.Equal(new ReplayDivergence(6, replay.Divergence!.Action, Blocked: false), replay.Divergence);
+        Assert.Equal((TransitionKind.Deliver, 1, EventKind.Smi, false), (replay.Divergence.Action.Kind, replay.Divergence.Action.Cpu, replay.Divergence.Action.Event, replay.Divergence.Action.Recorded));
+        Assert.Equal("step 6 diverges: CPU 1 takes an SMI is not possible in this state", new Narration(program).ReplayMessage(replay));
     }
 
     [Fact]
