@@ -64,12 +64,18 @@ public sealed class Replayer
         return state;
     }
 
-    /// <summary>Replays every step; <paramref name="onStep"/> sees each one with the CPU's position before it.</summary>
-    public ReplayResult Replay(Trace trace, Action<ReplayedStep, MachineState>? onStep = null)
+    /// <summary>
+    /// Replays every step; <paramref name="onStep"/> sees each one with the CPU's position before it and the
+    /// state after it; <paramref name="onInitial"/> sees the initial state (after the init blocks and the
+    /// CPUs' first local steps, or where they committed a violation).
+    /// </summary>
+    public ReplayResult Replay(Trace trace, Action<ReplayedStep, MachineState>? onStep = null, Action<MachineState>? onInitial = null)
     {
         var state = _machine.NewState();
         var initial = new StepEventRecorder();
-        if (_machine.CreateInitial(state, initial) == Outcome.Violation)
+        var created = _machine.CreateInitial(state, initial);
+        onInitial?.Invoke(state);
+        if (created == Outcome.Violation)
         {
             return Compare(trace, _machine.LastViolation, 0, $"in {_machine.InitialPhase}") with { InitialEvents = initial.Events };
         }
