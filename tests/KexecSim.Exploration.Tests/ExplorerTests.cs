@@ -100,6 +100,22 @@ public sealed class ExplorerTests
     }
 
     [Fact]
+    public void Replay_says_when_a_step_of_the_trace_is_blocked()
+    {
+        const string model = """
+            shared bool go;
+            fn waiter() { wait_until(go); done(); }
+            fn setter() { go = true; done(); }
+            scenario "s" { platform { cpus 2; } cpu 0 runs waiter(); cpu 1 runs setter(); }
+            """;
+        var program = Compile(model, "s");
+        var replay = new Replayer(program).Replay(new Trace([new TraceStep(Transition.Step(0), [])], null, violationIsTerminal: false));
+        Assert.False(replay.Confirmed);
+        Assert.Equal(new ReplayDivergence(1, new StepAction(Transition.Step(0)), Blocked: true), replay.Divergence);
+        Assert.Equal("step 1 diverges: CPU 0 steps is blocked in this state", new Narration(program).ReplayMessage(replay));
+    }
+
+    [Fact]
     public void A_violation_in_the_init_block_is_reported_with_an_empty_trace()
     {
         const string model = """

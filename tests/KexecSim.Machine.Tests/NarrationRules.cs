@@ -205,4 +205,15 @@ public sealed class NarrationRules
         Assert.True(StepAction.Of(new Transition(TransitionKind.Inject, 0, 9, 0), state, machine.Layout).Recorded);
         Assert.True(StepAction.Of(new Transition(TransitionKind.Evict, 0, 0, CacheEntry.MakeTag(999, 0)), state, machine.Layout).Recorded);
     }
+
+    [Fact]
+    public void Narration_says_where_a_replay_diverged_and_passes_other_verdicts_through()
+    {
+        var smi = new StepAction(new Transition(TransitionKind.Deliver, 1, (int)EventKind.Smi, 0)) { Event = EventKind.Smi };
+        var impossible = new ReplayResult(false, 5, null, string.Empty) { Divergence = new ReplayDivergence(6, smi, Blocked: false) };
+        Assert.Equal("step 6 diverges: CPU 1 takes an SMI is not possible in this state", Words.ReplayMessage(impossible));
+        var blocked = new ReplayResult(false, 2, null, string.Empty) { Divergence = new ReplayDivergence(3, new StepAction(Transition.Step(0)), Blocked: true) };
+        Assert.Equal("step 3 diverges: CPU 0 steps is blocked in this state", Words.ReplayMessage(blocked));
+        Assert.Equal("confirmed: BUG at step 1", Words.ReplayMessage(new ReplayResult(true, 1, null, "confirmed: BUG at step 1")));
+    }
 }
