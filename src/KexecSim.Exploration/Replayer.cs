@@ -4,14 +4,21 @@ using KexecSim.Program;
 namespace KexecSim.Exploration;
 
 /// <summary>What a replay found: the same violation at the same step, or where it diverged.</summary>
+/// <param name="Message">
+/// The verdict in words; empty when <see cref="Divergence"/> says it as data (a step of the trace could not
+/// be taken), which the narration table renders (Reporting's <c>Narration.ReplayMessage</c>).
+/// </param>
 public sealed record ReplayResult(bool Confirmed, int StepsReplayed, Violation? Violation, string Message)
 {
+    /// <summary>The step of the trace that could not be taken, or null.</summary>
+    public ReplayDivergence? Divergence { get; init; }
+
     /// <summary>What the init blocks and the CPUs' first local steps did, before step 1.</summary>
     public IReadOnlyList<StepEvent> InitialEvents { get; init; } = [];
 }
 
-/// <summary>One executed step of a trace, as a reader sees it.</summary>
-public sealed record ReplayedStep(int Number, TraceStep Step, int Cpu, DebugSpan? Location, string Function, string Description, IReadOnlyList<StepEvent> Events)
+/// <summary>One executed step of a trace, as data: what it does, where the CPU was, the events it yielded.</summary>
+public sealed record ReplayedStep(int Number, TraceStep Step, int Cpu, DebugSpan? Location, string Function, StepAction Action, IReadOnlyList<StepEvent> Events)
 {
     /// <summary>The step is a loop's back-edge (the CPU spins: a loop body with no visible action).</summary>
     public bool AtBackEdge { get; init; }
@@ -57,12 +64,18 @@ public sealed class Replayer
         return state;
     }
 
-    /// <summary>Replays every step; <paramref name="onStep"/> sees each one with the CPU's position before it.</summary>
-    public ReplayResult Replay(Trace trace, Action<ReplayedStep, MachineState>? onStep = null)
+    /// <summary>
+    /// Replays every step; <paramref name="onStep"/> sees each one with the CPU's position before it and the
+    /// state after it; <paramref name="onInitial"/> sees the initial state (after the init blocks and the
+    /// CPUs' first local steps, or where they committed a violation).
+    /// </summary>
+    public ReplayResult Replay(Trace trace, Action<ReplayedStep, MachineState>? onStep = null, Action<MachineState>? onInitial = null)
     {
         var state = _machine.NewState();
         var initial = new StepEventRecorder();
-        if (_machine.CreateInitial(state, initial) == Outcome.Violation)
+        var created = _machine.CreateInitial(state, initial);
+        onInitial?.Invoke(state);
+        if (created == Outcome.Violation)
         {
             return Compare(trace, _machine.LastViolation, 0, $"in {_machine.InitialPhase}") with { InitialEvents = initial.Events };
         }
@@ -81,12 +94,12 @@ public sealed class Replayer
             _machine.EnumerateTransitions(state, transitions);
             if (!transitions.Contains(step.Transition))
             {
-                return new ReplayResult(false, i, null, $"step {i + 1} diverges: {DescribeRecorded(step.Transition, state)} is not possible in this state");
+                return new ReplayResult(false, i, null, string.Empty) { Divergence = new ReplayDivergence(i + 1, StepAction.Of(step.Transition, state, _machine.Layout), Blocked: false) };
             }
             var cpu = step.Transition.Cpu;
             var location = cpu >= 0 ? _machine.LocationOf(state, cpu) : null;
             var function = cpu >= 0 ? _machine.FunctionName(state, cpu) : string.Empty;
-            var description = Describe(step.Transition, state);
+            var action = StepAction.Of(step.Transition, state, _machine.Layout);
             var backEdge = step.Transition.Kind == TransitionKind.Step && _machine.AtBackEdge(state, cpu);
             events.Clear();
             _chooser.Start(step.Choices);
@@ -96,7 +109,7 @@ public sealed class Replayer
                 return new ReplayResult(false, i, null, $"step {i + 1} diverges: {wrongChoice}");
             }
             cycleFinished |= trace.CycleStart is { } from && i >= from && state.Finished;
-            onStep?.Invoke(new ReplayedStep(i + 1, step, cpu, location, function, description, events.Events.ToList()) { AtBackEdge = backEdge }, state);
+            onStep?.Invoke(new ReplayedStep(i + 1, step, cpu, location, function, action, events.Events.ToList()) { AtBackEdge = backEdge }, state);
             switch (outcome)
             {
                 case Outcome.Violation:
@@ -106,7 +119,7 @@ public sealed class Replayer
                     }
                     return Compare(trace, _machine.LastViolation, i + 1, null);
                 case Outcome.Disabled:
-                    return new ReplayResult(false, i, null, $"step {i + 1} diverges: {description} is blocked in this state");
+                    return new ReplayResult(false, i, null, string.Empty) { Divergence = new ReplayDivergence(i + 1, action, Blocked: true) };
                 case Outcome.NeedChoice:
                     return new ReplayResult(false, i, null, $"step {i + 1} diverges: it needs more choices than the trace records");
             }
@@ -337,64 +350,5 @@ public sealed class Replayer
                 $"diverges: step {steps} commits {found.Code.Name()} {OnCpu(found.Cpu)}, the trace records it {OnCpu(expected.Cpu)}");
         }
         return new ReplayResult(true, steps, found, $"confirmed: {found.Code.Name()} at step {steps}{(context is null ? string.Empty : $" ({context})")}");
-    }
-
-    /// <summary>
-    /// A transition read from a trace file, which may name a CPU, vector or line this model does not
-    /// have: in words when it fits the model, else as recorded.
-    /// </summary>
-    private string DescribeRecorded(Transition transition, MachineState state)
-    {
-        var layout = _machine.Layout;
-        var cpuFits = transition.Kind == TransitionKind.Evict || (transition.Cpu >= 0 && transition.Cpu < state.Cpus.Length);
-        var line = new CacheEntry { Tag = transition.Tag }.Line;
-        var tagFits = transition.Kind is not (TransitionKind.Evict or TransitionKind.WbinvdWriteBack)
-            || (transition.Tag >= 0 && line < layout.Program.Lines.Count);
-        var kindFits = Enum.IsDefined(transition.Kind)
-            && (transition.Kind is not (TransitionKind.Deliver or TransitionKind.Inject) || Enum.IsDefined((EventKind)transition.Arg));
-        return cpuFits && tagFits && kindFits
-            ? Describe(transition, state)
-            : $"the recorded {transition.Kind} (cpu {transition.Cpu}, arg {transition.Arg}, tag {transition.Tag})";
-    }
-
-    /// <summary>A transition in words.</summary>
-    public string Describe(Transition transition, MachineState state)
-    {
-        var layout = _machine.Layout;
-        return transition.Kind switch
-        {
-            TransitionKind.Step => state.Cpus[transition.Cpu].GuestAsid != 0 ? $"CPU {transition.Cpu} exits its guest (VMEXIT)" : $"CPU {transition.Cpu} steps",
-            TransitionKind.Timeout => $"CPU {transition.Cpu}'s wait times out",
-            TransitionKind.Deliver => (EventKind)transition.Arg switch
-            {
-                EventKind.Vector => $"CPU {transition.Cpu} takes the {VectorName(layout, (int)transition.Tag)} interrupt",
-                EventKind.Nmi => $"CPU {transition.Cpu} takes an NMI",
-                EventKind.Smi => $"CPU {transition.Cpu} takes an SMI",
-                _ => $"CPU {transition.Cpu} takes a machine check",
-            },
-            TransitionKind.WbinvdWriteBack => $"CPU {transition.Cpu}'s WBINVD writes back {Entry(layout, transition.Tag)}",
-            TransitionKind.WbinvdFinish => $"CPU {transition.Cpu}'s WBINVD completes",
-            TransitionKind.Evict => $"cache {transition.Arg} evicts {Entry(layout, transition.Tag)}",
-            TransitionKind.Inject => $"a stray {((EventKind)transition.Arg).ToString().ToUpperInvariant()} arrives for CPU {transition.Cpu}",
-            _ => transition.ToString(),
-        };
-    }
-
-    /// <summary>The vector as the model names it in its handler (handler vector REBOOT_VECTOR), else its number.</summary>
-    private static string VectorName(MachineLayout layout, int index)
-    {
-        if (index >= layout.VectorValues.Length)
-        {
-            return "unhandled";
-        }
-        var handler = layout.Program.Functions[layout.VectorHandlerByIndex[index]].Name;
-        const string prefix = "handler vector ";
-        return handler.StartsWith(prefix, StringComparison.Ordinal) ? handler[prefix.Length..] : $"0x{layout.VectorValues[index]:x}";
-    }
-
-    private static string Entry(MachineLayout layout, long tag)
-    {
-        var entry = new CacheEntry { Tag = tag };
-        return $"{layout.LineName(entry.Line)} ({BuiltinValues.FormatKey(entry.Key)})";
     }
 }

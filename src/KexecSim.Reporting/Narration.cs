@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using KexecSim.Exploration;
 using KexecSim.Machine;
 using KexecSim.Program;
 
@@ -7,8 +8,9 @@ namespace KexecSim.Reporting;
 
 /// <summary>
 /// The narration table: every sentence a report says about a violation (<see cref="Violation"/>, by its
-/// <see cref="ViolationReason"/>) or about what a step did (<see cref="StepEvent"/>). The machine and the
-/// explorer yield data only; the words live here, once, in the model's names.
+/// <see cref="ViolationReason"/>), about what a step does (<see cref="StepAction"/>) or about what it did
+/// (<see cref="StepEvent"/>). The machine and the explorer yield data only; the words live here, once, in
+/// the model's names.
 /// </summary>
 public sealed class Narration
 {
@@ -93,6 +95,77 @@ public sealed class Narration
         }
         return messages;
     }
+
+    /// <summary>What a step does, in words ("CPU 1 takes an NMI", "cache 0 evicts text[0] (KEY_NONE)").</summary>
+    public string Describe(StepAction action)
+    {
+        var (subject, predicate) = Sentence(action);
+        return subject is null ? predicate : $"{subject} {predicate}";
+    }
+
+    /// <summary>
+    /// What a step does, without the "CPU n" (or "CPU n's") its lane already says ("takes an NMI", "wait
+    /// times out"); a step that is not a CPU's own ("a stray SMI arrives for CPU 1") in full.
+    /// </summary>
+    public string DescribeInLane(StepAction action) => Sentence(action).Predicate;
+
+    /// <summary>A replay's verdict in words: its message, or the step of the trace that could not be taken.</summary>
+    public string ReplayMessage(ReplayResult replay) => replay.Divergence is { } d
+        ? $"step {d.Step} diverges: {Describe(d.Action)} is {(d.Blocked ? "blocked" : "not possible")} in this state"
+        : replay.Message;
+
+    /// <summary>A step's sentence split into the CPU it is about (null when none leads it) and the rest.</summary>
+    private (string? Subject, string Predicate) Sentence(StepAction a)
+    {
+        if (a.Recorded)
+        {
+            var t = a.Transition;
+            return (null, $"the recorded {t.Kind} (cpu {t.Cpu}, arg {t.Arg}, tag {t.Tag})");
+        }
+        var cpu = $"CPU {a.Cpu}";
+        var cpus = $"CPU {a.Cpu}'s";
+        return a.Kind switch
+        {
+            TransitionKind.Step => (cpu, a.VmExit ? "exits its guest (VMEXIT)" : "steps"),
+            TransitionKind.Timeout => (cpus, "wait times out"),
+            TransitionKind.Deliver => (cpu, a.Event switch
+            {
+                EventKind.Vector => $"takes the {InterruptName(a.Vector)} interrupt",
+                EventKind.Nmi => "takes an NMI",
+                EventKind.Smi => "takes an SMI",
+                _ => "takes a machine check",
+            }),
+            TransitionKind.WbinvdWriteBack => (cpus, $"WBINVD writes back {Entry(a.Line, a.Key)}"),
+            TransitionKind.WbinvdFinish => (cpus, "WBINVD completes"),
+            TransitionKind.Evict => (null, $"cache {a.Cache} evicts {Entry(a.Line, a.Key)}"),
+            TransitionKind.Inject => (null, $"a stray {EventName(a.Event)} arrives for CPU {a.Cpu}"),
+            _ => (null, a.Transition.ToString()),
+        };
+    }
+
+    /// <summary>An injected event's name.</summary>
+    private static string EventName(EventKind kind) => kind switch
+    {
+        EventKind.Vector => "VECTOR",
+        EventKind.Nmi => "NMI",
+        EventKind.Smi => "SMI",
+        _ => "MCE",
+    };
+
+    /// <summary>A delivered interrupt's vector as the model names it in its handler (handler vector REBOOT_VECTOR), else its number.</summary>
+    private string InterruptName(int index)
+    {
+        if (index >= _layout.VectorValues.Length)
+        {
+            return "unhandled";
+        }
+        var handler = _program.Functions[_layout.VectorHandlerByIndex[index]].Name;
+        const string prefix = "handler vector ";
+        return handler.StartsWith(prefix, StringComparison.Ordinal) ? handler[prefix.Length..] : $"0x{_layout.VectorValues[index]:x}";
+    }
+
+    /// <summary>A cache entry: its line and key ("text[0] (KEY_NONE)").</summary>
+    private string Entry(int line, long key) => $"{Line(line)} ({BuiltinValues.FormatKey(key)})";
 
     /// <summary>A pending-vector index in words: the vector of its handler's declaration.</summary>
     public string VectorName(int index)

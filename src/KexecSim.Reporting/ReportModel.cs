@@ -7,7 +7,8 @@ namespace KexecSim.Reporting;
 /// <summary>
 /// A counterexample replayed once into what every writer renders (text, JSON, trace files; KTAP and JUnit
 /// through <see cref="CheckedScenario"/>): the steps with their lanes, spans and typed events, what the
-/// initial state printed, the violation and its rule in words, and the replay's verdict.
+/// initial state printed, the violation and its rule in words, and the replay's verdict; and, on demand, the
+/// caches and memory lines after any step (<see cref="SnapshotAfter"/>).
 /// </summary>
 public sealed class ReportModel
 {
@@ -37,6 +38,11 @@ public sealed class ReportModel
     /// <summary>What was printed before step 1 (init blocks, the CPUs' first local steps).</summary>
     public required IReadOnlyList<string> InitialMessages { get; init; }
 
+    // The state vector after each step replayed (index 0: the initial state), decoded by SnapshotAfter.
+    private readonly List<long[]> _states = [];
+
+    private MachineLayout? _layout;
+
     /// <summary>The narration table of the model's program.</summary>
     public required Narration Narration { get; init; }
 
@@ -48,15 +54,17 @@ public sealed class ReportModel
         var narration = new Narration(program);
         var steps = new List<ReportStep>();
         var clobberedAt = new Dictionary<int, int>();
+        var states = new List<long[]>();
         var replay = replayer.Replay(trace, (step, state) =>
         {
+            states.Add(state.Span.ToArray());
             var kind = step.Step.Transition.Kind;
             var where = step.Location is { } l ? $"{Path.GetFileName(l.Source.Path)}:{l.Position.Line}" : null;
             var source = step.Location is { } at ? (step.AtBackEdge ? $"loop back-edge ({where})" : Snippet(at)) : null;
-            var action = kind == TransitionKind.Step && source is not null ? source : InLane(step.Description, step.Cpu);
+            var action = kind == TransitionKind.Step && source is not null ? source : narration.DescribeInLane(step.Action);
             var cpu = kind == TransitionKind.Evict ? -1 : step.Cpu;
             var lane = kind is TransitionKind.Evict or TransitionKind.Inject ? -1 : cpu;
-            steps.Add(new ReportStep(step.Number, step.Step, cpu, lane, step.Location, step.Function, step.Description, action,
+            steps.Add(new ReportStep(step.Number, step.Step, cpu, lane, step.Location, step.Function, step.Action, narration.Describe(step.Action), action,
                 kind == TransitionKind.Step ? null : source, where, step.AtBackEdge, step.Events, narration.Messages(step.Events)));
             for (var i = 0; i < state.Lines.Length; i++)
             {
@@ -65,7 +73,7 @@ public sealed class ReportModel
                     clobberedAt[i] = step.Number;
                 }
             }
-        });
+        }, initial => states.Add(initial.Span.ToArray()));
         var violation = replay.Violation ?? trace.Violation;
         var rule = violation is null ? string.Empty : narration.Text(violation);
         if (violation is not null && violation.Line >= 0 && clobberedAt.TryGetValue(violation.Line, out var clobbered)
@@ -73,7 +81,7 @@ public sealed class ReportModel
         {
             rule += $" at step {clobbered}";
         }
-        return new ReportModel
+        var model = new ReportModel
         {
             Program = program,
             Trace = trace,
@@ -86,19 +94,46 @@ public sealed class ReportModel
             InitialMessages = narration.Messages(replay.InitialEvents),
             Narration = narration,
         };
+        model._states.AddRange(states);
+        return model;
     }
 
-    /// <summary>A description without the "CPU n" its lane already says.</summary>
-    private static string InLane(string description, int cpu)
+    /// <summary>
+    /// The machine's caches and memory lines after step <paramref name="step"/> (0: the initial state,
+    /// before step 1), decoded on demand from the state vector the replay kept for that step.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The model has no state after that step (beyond the steps replayed).</exception>
+    public MachineSnapshot SnapshotAfter(int step)
     {
-        foreach (var prefix in new[] { $"CPU {cpu}'s ", $"CPU {cpu} " })
+        ArgumentOutOfRangeException.ThrowIfNegative(step);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(step, _states.Count);
+        _layout ??= new MachineLayout(Program);
+        var state = new MachineState(_layout);
+        state.Decode(_states[step]);
+        var caches = new List<CacheSnapshot>(state.Caches.Length);
+        foreach (var cache in state.Caches)
         {
-            if (description.StartsWith(prefix, StringComparison.Ordinal))
+            var entries = new List<CachedLine>(cache.Count);
+            foreach (var entry in cache)
             {
-                return description[prefix.Length..];
+                entries.Add(new CachedLine(entry.Line, _layout.LineName(entry.Line), entry.Key, BuiltinValues.FormatKey(entry.Key), entry.Value, entry.Dirty));
             }
+            IReadOnlyList<int> cpus = _layout.CacheCount == 1 ? Enumerable.Range(0, _layout.Cpus).ToArray() : [cache.Index];
+            caches.Add(new CacheSnapshot(cache.Index, cpus, entries));
         }
-        return description;
+        var lines = new List<LineSnapshot>(state.Lines.Length);
+        for (var i = 0; i < state.Lines.Length; i++)
+        {
+            var line = state.Lines[i];
+            var written = (line.Flags & LineFlags.NewWritten) != 0;
+            lines.Add(new LineSnapshot(i, _layout.LineName(i), line.Value, line.Key, BuiltinValues.FormatKey(line.Key),
+                Poisoned: (line.Flags & LineFlags.Poisoned) != 0,
+                TdOwned: (line.Flags & LineFlags.TdOwned) != 0,
+                Clobbered: (line.Flags & LineFlags.Clobbered) != 0,
+                NewValue: written ? line.NewValue : null,
+                NewKey: written ? line.NewKey : null));
+        }
+        return new MachineSnapshot(step, caches, lines);
     }
 
     /// <summary>The first line of the instruction's source text, trimmed.</summary>

@@ -136,7 +136,7 @@ public static class TextReport
         {
             builder.AppendLine(CultureInfo.InvariantCulture, $"  at {at}: {at.Source.GetLine(at.Position.Line).Trim()}");
         }
-        builder.AppendLine(CultureInfo.InvariantCulture, $"replay: {view.Replay.Message}");
+        builder.AppendLine(CultureInfo.InvariantCulture, $"replay: {view.Narration.ReplayMessage(view.Replay)}");
     }
 
     private static string Fit(string text, int width) =>

@@ -94,7 +94,25 @@ public sealed class ExplorerTests
         var broken = new Trace(steps, result.Violation, violationIsTerminal: false);
         var replay = new Replayer(program).Replay(broken);
         Assert.False(replay.Confirmed);
-        Assert.Equal("step 6 diverges: CPU 1 takes an SMI is not possible in this state", replay.Message);
+        Assert.Equal(new ReplayDivergence(6, replay.Divergence!.Action, Blocked: false), replay.Divergence);
+        Assert.Equal((TransitionKind.Deliver, 1, EventKind.Smi, false), (replay.Divergence.Action.Kind, replay.Divergence.Action.Cpu, replay.Divergence.Action.Event, replay.Divergence.Action.Recorded));
+        Assert.Equal("step 6 diverges: CPU 1 takes an SMI is not possible in this state", new Narration(program).ReplayMessage(replay));
+    }
+
+    [Fact]
+    public void Replay_says_when_a_step_of_the_trace_is_blocked()
+    {
+        const string model = """
+            shared bool go;
+            fn waiter() { wait_until(go); done(); }
+            fn setter() { go = true; done(); }
+            scenario "s" { platform { cpus 2; } cpu 0 runs waiter(); cpu 1 runs setter(); }
+            """;
+        var program = Compile(model, "s");
+        var replay = new Replayer(program).Replay(new Trace([new TraceStep(Transition.Step(0), [])], null, violationIsTerminal: false));
+        Assert.False(replay.Confirmed);
+        Assert.Equal(new ReplayDivergence(1, new StepAction(Transition.Step(0)), Blocked: true), replay.Divergence);
+        Assert.Equal("step 1 diverges: CPU 0 steps is blocked in this state", new Narration(program).ReplayMessage(replay));
     }
 
     [Fact]

@@ -51,4 +51,102 @@ public sealed class ReportModelTests
         Assert.Equal("CPU 1 fetched text[0] after CPU 0 (through next_kernel) overwrote it at step 5", model.Rule);
         Assert.True(model.Replay.Confirmed);
     }
+
+    [Fact]
+    public void Report_model_steps_carry_what_they_do_as_data()
+    {
+        var model = FirstStraySmi();
+        Assert.Equal(new StepAction(Transition.Step(0)), model.Steps[0].What);
+        Assert.Equal((TransitionKind.Deliver, 1, EventKind.Nmi), (model.Steps[1].What.Kind, model.Steps[1].What.Cpu, model.Steps[1].What.Event));
+        Assert.Equal((TransitionKind.Inject, 1, EventKind.Smi), (model.Steps[5].What.Kind, model.Steps[5].What.Cpu, model.Steps[5].What.Event));
+        Assert.Equal("CPU 1 takes an SMI", model.Steps[6].Description);
+        Assert.Equal("a stray SMI arrives for CPU 1", model.Steps[5].Description);
+    }
+
+    [Fact]
+    public void Snapshot_after_a_step_gives_every_cache_entry_and_memory_line()
+    {
+        var model = FirstStraySmi();
+        var old = BuiltinValues.OldContent;
+        var (text0, data0, boot0) = (Id(model, "text[0]"), Id(model, "data[0]"), Id(model, "boot_code[0]"));
+        LineSnapshot Untouched(int line, string name) => new(line, name, old, BuiltinValues.KeyNone, "KEY_NONE", false, false, false, null, null);
+
+        // Before step 1: empty caches, every line as the old kernel left it.
+        var initial = model.SnapshotAfter(0);
+        Assert.Equal(0, initial.Step);
+        Assert.Equal([(0, new[] { 0 }, 0), (1, new[] { 1 }, 0)], initial.Caches.Select(c => (c.Index, c.Cpus.ToArray(), c.Entries.Count)));
+        Assert.Equal([Untouched(text0, "text[0]"), Untouched(data0, "data[0]"), Untouched(boot0, "boot_code[0]")], initial.Lines);
+
+        // After step 3 (CPU 1: parked = true): CPU 1's cache holds data[0] dirty; memory is unchanged.
+        var parked = model.SnapshotAfter(3);
+        Assert.Empty(parked.Caches[0].Entries);
+        Assert.Equal([new CachedLine(data0, "data[0]", BuiltinValues.KeyNone, "KEY_NONE", old, Dirty: true)], parked.Caches[1].Entries);
+        Assert.Equal(initial.Lines, parked.Lines);
+
+        // After step 5 (CPU 0 copies the image over text[0]): the copy sits dirty in CPU 0's cache beside its
+        // clean read of data[0]; in memory text[0] is clobbered and must hold the image (100, KEY_NONE).
+        var copied = model.SnapshotAfter(5);
+        Assert.Equal(5, copied.Step);
+        Assert.Equal(
+            [
+                new CachedLine(text0, "text[0]", BuiltinValues.KeyNone, "KEY_NONE", 100, Dirty: true),
+                new CachedLine(data0, "data[0]", BuiltinValues.KeyNone, "KEY_NONE", old, Dirty: false),
+            ],
+            copied.Caches[0].Entries);
+        Assert.Equal([new CachedLine(data0, "data[0]", BuiltinValues.KeyNone, "KEY_NONE", old, Dirty: true)], copied.Caches[1].Entries);
+        Assert.Equal(
+            [
+                Untouched(text0, "text[0]") with { Clobbered = true, NewValue = 100, NewKey = BuiltinValues.KeyNone },
+                Untouched(data0, "data[0]"),
+                Untouched(boot0, "boot_code[0]"),
+            ],
+            copied.Lines);
+        Assert.Equal(copied.Lines, model.SnapshotAfter(7).Lines);
+        Assert.Throws<ArgumentOutOfRangeException>(() => model.SnapshotAfter(8));
+        Assert.Throws<ArgumentOutOfRangeException>(() => model.SnapshotAfter(-1));
+    }
+
+    [Fact]
+    public void Snapshot_shows_a_tdx_write_back_making_a_line_td_owned_and_the_partial_write_poisoning_it()
+    {
+        const string text = """
+            region pamt[1];
+            fn f() {
+                store(pamt[0], tdx_key(1), 5);
+                wbinvd();
+                movnti(pamt[0], KEY_NONE, 0);
+                int x = load(pamt[0], KEY_NONE);
+                x = x;
+                done();
+            }
+            scenario "s" { platform { bugs TDX_PW_MCE; } cpu 0 runs f(); expect MACHINE_CHECK; }
+            """;
+        var program = FrontEnd.LoadText("p.kflow", text).Scenarios.Single();
+        var model = ReportModel.Build(program, new BreadthFirstExplorer(program).Run().Trace!);
+        var pamt = Id(model, "pamt[0]");
+        var tdx = BuiltinValues.TdxKey(1);
+        Assert.Equal(
+            [TransitionKind.Step, TransitionKind.Step, TransitionKind.WbinvdWriteBack, TransitionKind.WbinvdFinish, TransitionKind.Step, TransitionKind.Step],
+            model.Steps.Select(s => s.Kind));
+
+        // After the store: (pamt[0], tdx_key(1)) dirty in the cache, memory untouched.
+        var stored = model.SnapshotAfter(1);
+        Assert.Equal([new CachedLine(pamt, "pamt[0]", tdx, "tdx_key(1)", 5, Dirty: true)], Assert.Single(stored.Caches).Entries);
+        Assert.Equal(new LineSnapshot(pamt, "pamt[0]", BuiltinValues.OldContent, BuiltinValues.KeyNone, "KEY_NONE", false, false, false, null, null), stored.Lines[pamt]);
+
+        // After WBINVD writes it back: the entry is clean, memory holds 5 under tdx_key(1), TD-owned.
+        var writtenBack = model.SnapshotAfter(3);
+        Assert.Equal([new CachedLine(pamt, "pamt[0]", tdx, "tdx_key(1)", 5, Dirty: false)], Assert.Single(writtenBack.Caches).Entries);
+        Assert.Equal(new LineSnapshot(pamt, "pamt[0]", 5, tdx, "tdx_key(1)", Poisoned: false, TdOwned: true, Clobbered: false, null, null), writtenBack.Lines[pamt]);
+
+        // After the partial write with KEY_NONE (erratum TDX_PW_MCE): the cache is empty, the line poisoned.
+        var poisoned = model.SnapshotAfter(5);
+        Assert.Empty(Assert.Single(poisoned.Caches).Entries);
+        Assert.Equal(new LineSnapshot(pamt, "pamt[0]", BuiltinValues.Garbage, tdx, "tdx_key(1)", Poisoned: true, TdOwned: true, Clobbered: false, null, null), poisoned.Lines[pamt]);
+        Assert.Equal(
+            ["text[0]", "data[0]", "next_kernel[0]"],
+            poisoned.Lines.Where(l => l.Line != pamt && l == new LineSnapshot(l.Line, l.Name, BuiltinValues.OldContent, BuiltinValues.KeyNone, "KEY_NONE", false, false, false, null, null)).Select(l => l.Name));
+    }
+
+    private static int Id(ReportModel model, string line) => model.Program.Lines.Single(l => l.Name == line).Id;
 }

@@ -1,3 +1,4 @@
+using KexecSim.Exploration;
 using KexecSim.Program;
 using KexecSim.Reporting;
 
@@ -140,5 +141,79 @@ public sealed class NarrationRules
     public void Narration_names_a_vector_by_its_handler()
     {
         Assert.Equal("KICK", Words.VectorName(0));
+    }
+
+    public static TheoryData<string, string, StepAction> StepActions()
+    {
+        var text1 = Line("text[1]");
+        var sme = BuiltinValues.KeySme;
+        return new TheoryData<string, string, StepAction>
+        {
+            { "CPU 1 steps", "steps", new StepAction(Transition.Step(1)) },
+            { "CPU 1 exits its guest (VMEXIT)", "exits its guest (VMEXIT)", new StepAction(Transition.Step(1)) { VmExit = true } },
+            { "CPU 0's wait times out", "wait times out", new StepAction(new Transition(TransitionKind.Timeout, 0, 0, 0)) },
+            { "CPU 1 takes the KICK interrupt", "takes the KICK interrupt",
+                new StepAction(new Transition(TransitionKind.Deliver, 1, (int)EventKind.Vector, 0)) { Event = EventKind.Vector, Vector = 0 } },
+            { "CPU 1 takes the unhandled interrupt", "takes the unhandled interrupt",
+                new StepAction(new Transition(TransitionKind.Deliver, 1, (int)EventKind.Vector, 5)) { Event = EventKind.Vector, Vector = 5 } },
+            { "CPU 1 takes an NMI", "takes an NMI", new StepAction(new Transition(TransitionKind.Deliver, 1, (int)EventKind.Nmi, 0)) { Event = EventKind.Nmi } },
+            { "CPU 1 takes an SMI", "takes an SMI", new StepAction(new Transition(TransitionKind.Deliver, 1, (int)EventKind.Smi, 0)) { Event = EventKind.Smi } },
+            { "CPU 0 takes a machine check", "takes a machine check", new StepAction(new Transition(TransitionKind.Deliver, 0, (int)EventKind.Mce, 0)) { Event = EventKind.Mce } },
+            { "CPU 0's WBINVD writes back text[1] (KEY_SME)", "WBINVD writes back text[1] (KEY_SME)",
+                new StepAction(new Transition(TransitionKind.WbinvdWriteBack, 0, 0, CacheEntry.MakeTag(text1, sme))) { Line = text1, Key = sme } },
+            { "CPU 1's WBINVD completes", "WBINVD completes", new StepAction(new Transition(TransitionKind.WbinvdFinish, 1, 0, 0)) },
+            { "cache 1 evicts text[1] (KEY_NONE)", "cache 1 evicts text[1] (KEY_NONE)",
+                new StepAction(new Transition(TransitionKind.Evict, -1, 1, CacheEntry.MakeTag(text1, BuiltinValues.KeyNone))) { Cache = 1, Line = text1, Key = BuiltinValues.KeyNone } },
+            { "a stray SMI arrives for CPU 1", "a stray SMI arrives for CPU 1", new StepAction(new Transition(TransitionKind.Inject, 1, (int)EventKind.Smi, 0)) { Event = EventKind.Smi } },
+            { "a stray MCE arrives for CPU 0", "a stray MCE arrives for CPU 0", new StepAction(new Transition(TransitionKind.Inject, 0, (int)EventKind.Mce, 0)) { Event = EventKind.Mce } },
+            { "a stray NMI arrives for CPU 0", "a stray NMI arrives for CPU 0", new StepAction(new Transition(TransitionKind.Inject, 0, (int)EventKind.Nmi, 0)) { Event = EventKind.Nmi } },
+            { "the recorded Deliver (cpu 7, arg 2, tag 0)", "the recorded Deliver (cpu 7, arg 2, tag 0)",
+                new StepAction(new Transition(TransitionKind.Deliver, 7, 2, 0)) { Recorded = true } },
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(StepActions))]
+    public void Narration_says_what_each_step_action_does_in_full_and_in_its_lane(string sentence, string inLane, StepAction action)
+    {
+        Assert.Equal(sentence, Words.Describe(action));
+        Assert.Equal(inLane, Words.DescribeInLane(action));
+    }
+
+    [Fact]
+    public void Narration_has_a_sentence_for_every_transition_kind()
+    {
+        var covered = StepActions().Select(row => ((StepAction)row[2]).Kind).ToHashSet();
+        Assert.Equal(Enum.GetValues<TransitionKind>(), Enum.GetValues<TransitionKind>().Where(covered.Contains));
+    }
+
+    [Fact]
+    public void Step_actions_are_read_from_the_state_they_are_taken_in()
+    {
+        var machine = new Machine(Program);
+        var state = machine.NewState();
+        Assert.NotEqual(Outcome.Violation, machine.CreateInitial(state));
+        var text1 = Line("text[1]");
+        var writeBack = StepAction.Of(new Transition(TransitionKind.WbinvdWriteBack, 1, 0, CacheEntry.MakeTag(text1, BuiltinValues.KeySme)), state, machine.Layout);
+        Assert.Equal((false, text1, BuiltinValues.KeySme, -1), (writeBack.Recorded, writeBack.Line, writeBack.Key, writeBack.Cache));
+        var evict = StepAction.Of(new Transition(TransitionKind.Evict, 0, 1, CacheEntry.MakeTag(text1, BuiltinValues.KeyNone)), state, machine.Layout);
+        Assert.Equal((1, text1), (evict.Cache, evict.Line));
+        var kick = StepAction.Of(new Transition(TransitionKind.Deliver, 0, (int)EventKind.Vector, 0), state, machine.Layout);
+        Assert.Equal((EventKind.Vector, 0), (kick.Event, kick.Vector));
+        Assert.False(StepAction.Of(Transition.Step(0), state, machine.Layout).VmExit);
+        Assert.True(StepAction.Of(Transition.Step(2), state, machine.Layout).Recorded);
+        Assert.True(StepAction.Of(new Transition(TransitionKind.Inject, 0, 9, 0), state, machine.Layout).Recorded);
+        Assert.True(StepAction.Of(new Transition(TransitionKind.Evict, 0, 0, CacheEntry.MakeTag(999, 0)), state, machine.Layout).Recorded);
+    }
+
+    [Fact]
+    public void Narration_says_where_a_replay_diverged_and_passes_other_verdicts_through()
+    {
+        var smi = new StepAction(new Transition(TransitionKind.Deliver, 1, (int)EventKind.Smi, 0)) { Event = EventKind.Smi };
+        var impossible = new ReplayResult(false, 5, null, string.Empty) { Divergence = new ReplayDivergence(6, smi, Blocked: false) };
+        Assert.Equal("step 6 diverges: CPU 1 takes an SMI is not possible in this state", Words.ReplayMessage(impossible));
+        var blocked = new ReplayResult(false, 2, null, string.Empty) { Divergence = new ReplayDivergence(3, new StepAction(Transition.Step(0)), Blocked: true) };
+        Assert.Equal("step 3 diverges: CPU 0 steps is blocked in this state", Words.ReplayMessage(blocked));
+        Assert.Equal("confirmed: BUG at step 1", Words.ReplayMessage(new ReplayResult(true, 1, null, "confirmed: BUG at step 1")));
     }
 }

@@ -24,7 +24,7 @@ public static class ReplayCommand
             var (file, program, trace) = loaded;
             var replay = new Replayer(program).Replay(trace);
             stdout.WriteLine($"scenario \"{file.Scenario}\": {trace.Steps.Count} steps");
-            stdout.WriteLine($"replay: {replay.Message}");
+            stdout.WriteLine($"replay: {new Narration(program).ReplayMessage(replay)}");
             if (replay.Violation is { } v)
             {
                 stdout.WriteLine($"violation: {new Narration(program).Line(v)}");
