@@ -83,70 +83,9 @@ public sealed class BreadthFirstExplorer : ISearch
             {
                 var encoding = current.Get(i, out var node);
                 parent.Decode(encoding);
-                _graph.BeginEdges();
-                _machine.EnumerateTransitions(parent, transitions);
-                var successors = 0;
-                foreach (var transition in transitions)
+                if (Expand(parent, work, transitions, node, depth, ref found) is { } ended)
                 {
-                    if (found is not null && successors > 0)
-                    {
-                        break;
-                    }
-                    // Each branch of the step's choices, in option order: a run from a fresh copy per branch.
-                    _chooser.Reset();
-                    do
-                    {
-                        work.CopyFrom(parent);
-                        var outcome = _machine.Apply(work, transition, _chooser);
-                        Debug.Assert(outcome != Outcome.NeedChoice, "the depth-first chooser takes an option at every choice");
-                        if (outcome == Outcome.Disabled)
-                        {
-                            continue;
-                        }
-                        successors++;
-                        _transitions++;
-                        if (found is not null)
-                        {
-                            break;
-                        }
-                        var violation = outcome == Outcome.Violation ? _machine.LastViolation : _machine.CheckSettled(work);
-                        if (violation is not null)
-                        {
-                            _graph.AddEdge(-1, transition);
-                            if (_policy.EndsSearch(violation.Code))
-                            {
-                                var trace = BuildTrace(node, transition, _chooser.Choices, violation, terminal: outcome != Outcome.Violation);
-                                found = Result(Verdict.Violation, trace.Violation, trace, _policy.Others, depth + 1, null);
-                                break;
-                            }
-                            if (_policy.Keeps(violation.Code))
-                            {
-                                var trace = BuildTrace(node, transition, _chooser.Choices, violation, terminal: outcome != Outcome.Violation);
-                                _policy.Keep(trace.Violation!, trace);
-                            }
-                            continue;
-                        }
-                        // The state vector is its own canonical encoding: hashed and queued as it is.
-                        if (_visited.TryAdd(MachineState.Fingerprint(work.Span), _nodes.Count, out var target))
-                        {
-                            var added = _nodes.Add(node, transition, _chooser.Choices);
-                            _graph.AddNode(work.Finished);
-                            _frontier.Push(work.Span, added);
-                        }
-                        _graph.AddEdge(target, transition);
-                    }
-                    while (_chooser.Advance());
-                }
-                if (successors == 0 && _machine.CheckTerminal(parent) is { } terminal)
-                {
-                    if (_policy.EndsSearch(terminal.Code))
-                    {
-                        return Result(Verdict.Violation, terminal, BuildTrace(node, null, [], terminal, terminal: true), _policy.Others, depth, null);
-                    }
-                    if (_policy.Keeps(terminal.Code))
-                    {
-                        _policy.Keep(terminal, BuildTrace(node, null, [], terminal, terminal: true));
-                    }
+                    return ended;
                 }
 
                 if (_transitions - lastCheck >= SearchLimits.TransitionsBetweenChecks || i == 0)
@@ -186,6 +125,83 @@ public sealed class BreadthFirstExplorer : ISearch
         // MODEL_ERROR first: the model itself is wrong), never a pass with nothing to show.
         var verdict = _policy.Conclude();
         return Result(verdict.Verdict, verdict.Violation, verdict.Trace, verdict.Others, levels, null);
+    }
+
+    /// <summary>
+    /// Expands one state of the level: every transition and every branch of its choices, each successor
+    /// looked up in the visited set. Returns a result that ends the search now (a terminal violation
+    /// the expectation stops at), else null; <paramref name="found"/> is set when a successor commits
+    /// one (the rest of the level is then scanned for terminal violations only). PERF: a method of its
+    /// own, so the JIT compiles it fully rather than as an on-stack-replacement part of <see cref="Run"/>.
+    /// </summary>
+    private CheckResult? Expand(MachineState parent, MachineState work, List<Transition> transitions, int node, int depth, ref CheckResult? found)
+    {
+        _graph.BeginEdges();
+        _machine.EnumerateTransitions(parent, transitions);
+        var successors = 0;
+        foreach (var transition in transitions)
+        {
+            if (found is not null && successors > 0)
+            {
+                break;
+            }
+            // Each branch of the step's choices, in option order: a run from a fresh copy per branch.
+            _chooser.Reset();
+            do
+            {
+                work.CopyFrom(parent);
+                var outcome = _machine.Apply(work, transition, _chooser);
+                Debug.Assert(outcome != Outcome.NeedChoice, "the depth-first chooser takes an option at every choice");
+                if (outcome == Outcome.Disabled)
+                {
+                    continue;
+                }
+                successors++;
+                _transitions++;
+                if (found is not null)
+                {
+                    break;
+                }
+                var violation = outcome == Outcome.Violation ? _machine.LastViolation : _machine.CheckSettled(work);
+                if (violation is not null)
+                {
+                    _graph.AddEdge(-1, transition);
+                    if (_policy.EndsSearch(violation.Code))
+                    {
+                        var trace = BuildTrace(node, transition, _chooser.Choices, violation, terminal: outcome != Outcome.Violation);
+                        found = Result(Verdict.Violation, trace.Violation, trace, _policy.Others, depth + 1, null);
+                        break;
+                    }
+                    if (_policy.Keeps(violation.Code))
+                    {
+                        var trace = BuildTrace(node, transition, _chooser.Choices, violation, terminal: outcome != Outcome.Violation);
+                        _policy.Keep(trace.Violation!, trace);
+                    }
+                    continue;
+                }
+                // The state vector is its own canonical encoding: hashed and queued as it is.
+                if (_visited.TryAdd(MachineState.Fingerprint(work.Span), _nodes.Count, out var target))
+                {
+                    var added = _nodes.Add(node, transition, _chooser.Choices);
+                    _graph.AddNode(work.Finished);
+                    _frontier.Push(work.Span, added);
+                }
+                _graph.AddEdge(target, transition);
+            }
+            while (_chooser.Advance());
+        }
+        if (successors == 0 && _machine.CheckTerminal(parent) is { } terminal)
+        {
+            if (_policy.EndsSearch(terminal.Code))
+            {
+                return Result(Verdict.Violation, terminal, BuildTrace(node, null, [], terminal, terminal: true), _policy.Others, depth, null);
+            }
+            if (_policy.Keeps(terminal.Code))
+            {
+                _policy.Keep(terminal, BuildTrace(node, null, [], terminal, terminal: true));
+            }
+        }
+        return null;
     }
 
     private Trace BuildTrace(int node, Transition? last, ReadOnlySpan<int> lastChoices, Violation violation, bool terminal)
