@@ -7,15 +7,16 @@ namespace KexecSim.Exploration;
 /// The explored graph a LIVELOCK is looked for in (SEMANTICS.md section 7): per node whether its run has
 /// finished and, for each expanded node, its edges (the successor's node id, -1 for a violation) with
 /// their transitions as labels. Nodes are added in id order and expanded in id order.
-/// PERF: flat arrays; a label is the packed transition itself (no interning dictionary per transition).
+/// PERF: flat arrays, 8 bytes per edge: a label is the packed transition itself when it has no tag, else
+/// the number of a tagged transition (<see cref="TaggedLabels"/>) with the top bit set.
 /// </summary>
 public sealed class LivelockGraph
 {
     private readonly List<bool> _finished = [];
     private readonly List<int> _edgeStarts = [];
     private readonly List<int> _targets = [];
-    private readonly List<int> _labelHeads = [];
-    private readonly List<long> _labelTags = [];
+    private readonly List<int> _labels = [];
+    private readonly TaggedLabels _tagged = new();
 
     /// <summary>How many nodes were added.</summary>
     public int Nodes => _finished.Count;
@@ -30,8 +31,8 @@ public sealed class LivelockGraph
 
     public long MemoryBytes =>
         (long)_finished.Capacity * sizeof(bool)
-        + ((long)_edgeStarts.Capacity + _targets.Capacity + _labelHeads.Capacity) * sizeof(int)
-        + (long)_labelTags.Capacity * sizeof(long);
+        + ((long)_edgeStarts.Capacity + _targets.Capacity + _labels.Capacity) * sizeof(int)
+        + _tagged.MemoryBytes;
 
     /// <summary>Adds the next node (its id is <see cref="Nodes"/> before the call).</summary>
     /// <param name="finished">Whether the node's run has finished (it is on no livelock).</param>
@@ -46,8 +47,7 @@ public sealed class LivelockGraph
     {
         var packed = PackedTransition.Pack(label);
         _targets.Add(target);
-        _labelHeads.Add(packed.Head);
-        _labelTags.Add(packed.Tag);
+        _labels.Add(packed.Tag == 0 && packed.Head >= 0 ? packed.Head : int.MinValue | _tagged.Intern(packed.Head, packed.Tag));
     }
 
     public bool Finished(int node) => _finished[node];
@@ -60,7 +60,11 @@ public sealed class LivelockGraph
 
     public int Target(int edge) => _targets[edge];
 
-    public PackedTransition Label(int edge) => new(_labelHeads[edge], _labelTags[edge]);
+    public PackedTransition Label(int edge)
+    {
+        var label = _labels[edge];
+        return label >= 0 ? new PackedTransition(label, 0) : _tagged[label & int.MaxValue];
+    }
 
     /// <summary>
     /// After a complete search (null otherwise): the first fair cycle of unfinished states, as a lasso

@@ -190,6 +190,29 @@ public sealed class SearchPartsTests
     }
 
     [Fact]
+    public void The_livelock_graph_keeps_every_label_in_4_bytes_and_gives_each_back_exactly()
+    {
+        var graph = new LivelockGraph();
+        graph.AddNode(finished: false);
+        graph.BeginEdges();
+        Transition[] labels =
+        [
+            Transition.Step(3),
+            new(TransitionKind.Deliver, 1, (int)EventKind.Vector, 5),
+            new(TransitionKind.WbinvdWriteBack, 2, 0, CacheEntry.MakeTag(700, 0x1_0003)),
+            new(TransitionKind.Evict, -1, 1, CacheEntry.MakeTag(700, 0x1_0003)),
+            new(TransitionKind.Timeout, PackedTransition.MaxCpu, PackedTransition.MaxArg, 0), // top bit of the head set
+            new(TransitionKind.Deliver, 1, (int)EventKind.Vector, 5), // the same tagged label again
+        ];
+        foreach (var label in labels)
+        {
+            graph.AddEdge(0, label);
+        }
+        Assert.Equal(labels, Enumerable.Range(0, labels.Length).Select(e => graph.Label(e).Unpack()));
+        Assert.Equal(graph.Label(1), graph.Label(5));
+    }
+
+    [Fact]
     public void The_livelock_graph_keeps_edges_by_node_and_finds_a_fair_cycle()
     {
         // 0 -> 1 -> 2 -> 1 (step of CPU 0 both ways), 0 -> violation; node 3 finished, reached from 2.
