@@ -27,7 +27,7 @@ public sealed partial class Machine
         state.Clear();
         for (var i = 0; i < _program.Lines.Count; i++)
         {
-            var line = _program.Lines[i];
+            var line = _lines[i];
             state.Lines[i] = new LineState
             {
                 Value = BuiltinValues.OldContent,

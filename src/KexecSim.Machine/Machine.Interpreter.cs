@@ -289,7 +289,7 @@ public sealed partial class Machine
         {
             return Status.Continue;
         }
-        var region = _program.Regions[_program.StackRegion];
+        var region = _regions[_program.StackRegion];
         var line = region.IsPercpu ? region.LineOf(_cpuId, 0) : region.Lines[0];
         return StoreLine(line, _program.StackRegion, _cpu.KernelKey, BuiltinValues.OldContent);
     }
@@ -490,7 +490,7 @@ public sealed partial class Machine
             case OpCode.RegionLineOf:
                 {
                     var index = Pop();
-                    var region = _program.Regions[instruction.A];
+                    var region = _regions[instruction.A];
                     var cpu = instruction.Op == OpCode.RegionLineOf ? (int)Pop() : _cpuId;
                     if (!ValidCpu(cpu))
                     {
@@ -506,13 +506,13 @@ public sealed partial class Machine
                     return Status.Continue;
                 }
             case OpCode.RegionLength:
-                Push(_program.Regions[instruction.A].Lines.Length);
+                Push(_regions[instruction.A].Lines.Length);
                 _pc++;
                 return Status.Continue;
             case OpCode.RegionLineAt:
                 {
                     var index = (int)Pop();
-                    Push(LineValue(instruction.A, _program.Regions[instruction.A].Lines[index]));
+                    Push(LineValue(instruction.A, _regions[instruction.A].Lines[index]));
                     _pc++;
                     return Status.Continue;
                 }

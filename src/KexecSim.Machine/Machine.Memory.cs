@@ -19,7 +19,7 @@ public sealed partial class Machine
     private Status NoteWrite(int lineIndex, int throughRegion, long key, long value, bool byDevice)
     {
         ref var line = ref _state.Lines[lineIndex];
-        var home = _program.Lines[lineIndex].HomeRegion;
+        var home = _lines[lineIndex].HomeRegion;
         // A device write issued by next-kernel code (its DMA) is the next kernel's as much as a store.
         var fromNextKernel = _cpu.Has(CpuFlags.NextKernel);
         var foreign = throughRegion >= 0 && throughRegion != home;
@@ -179,7 +179,7 @@ public sealed partial class Machine
     /// <summary>The clobber check of a variable access by an old-kernel CPU.</summary>
     private Status CheckVariableLine(int variable, int cpu, out int line)
     {
-        line = _program.Variables[variable].HomeLine(cpu);
+        line = _variables[variable].HomeLine(cpu);
         if (_cpu.Has(CpuFlags.NextKernel) || (_state.Lines[line].Flags & LineFlags.Clobbered) == 0)
         {
             return Status.Continue;
@@ -304,6 +304,6 @@ public sealed partial class Machine
     private int MonitorLineOf(long place)
     {
         Resolve(place, 1, out var variable, out var cpu);
-        return variable >= 0 ? _program.Variables[variable].HomeLine(cpu) : -1;
+        return variable >= 0 ? _variables[variable].HomeLine(cpu) : -1;
     }
 }

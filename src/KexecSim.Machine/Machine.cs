@@ -33,6 +33,11 @@ public sealed partial class Machine
     private readonly CompiledProgram _program;
     private readonly CompiledFunction[] _functions;
 
+    // PERF: the program's tables as arrays (no interface call per access in the hot path).
+    private readonly CompiledVariable[] _variables;
+    private readonly MemoryLine[] _lines;
+    private readonly CompiledRegion[] _regions;
+
     // The state and CPU being stepped (PERF: fields, not a context object per step).
     private MachineState _state = null!;
     private CpuState _cpu = null!;
@@ -51,6 +56,9 @@ public sealed partial class Machine
     {
         _program = program;
         _functions = program.Functions.ToArray();
+        _variables = program.Variables.ToArray();
+        _lines = program.Lines.ToArray();
+        _regions = program.Regions.ToArray();
         Layout = new MachineLayout(program);
         _quiet = new QuietCode(program);
     }
