@@ -211,17 +211,20 @@ public sealed class BreadthFirstExplorer : ISearch
         {
             steps.Add(new TraceStep(t, lastChoices.ToArray()));
         }
-        return new Trace(steps, WithMessageData(steps, violation), terminal);
+        return new Trace(steps, WithMessageData(steps, violation, terminal, afterLast: last is not null), terminal);
     }
 
     /// <summary>
     /// A violation that names message-only data the search's states do not keep (who clobbered a line:
-    /// <see cref="MachineState.UnknownClobberer"/>) is committed again by running its path step by step
-    /// from the initial state, where that data is known. The path is the same, so the violation is too.
+    /// <see cref="MachineState.UnknownClobberer"/>) is found again by running its path step by step from
+    /// the initial state, where that data is known. The path is the same, so the violation is too: the
+    /// last step commits it, or, for a violation of the state reached (<paramref name="terminal"/>: the
+    /// settled check after the last step, or the terminal check), that check finds it.
     /// </summary>
-    private Violation WithMessageData(List<TraceStep> steps, Violation violation)
+    private Violation WithMessageData(List<TraceStep> steps, Violation violation, bool terminal, bool afterLast)
     {
-        if (violation.Other != MachineState.UnknownClobberer && violation.Region != MachineState.UnknownClobberer)
+        if (violation.Reason is not (ViolationReason.FetchedClobbered or ViolationReason.UsedClobbered)
+            || (violation.Other != MachineState.UnknownClobberer && violation.Region != MachineState.UnknownClobberer))
         {
             return violation;
         }
@@ -239,7 +242,8 @@ public sealed class BreadthFirstExplorer : ISearch
                 return _machine.LastViolation!;
             }
         }
-        throw new InvalidOperationException("the path to a violation did not commit it when run again");
+        var again = terminal ? (afterLast ? _machine.CheckSettled(state) : _machine.CheckTerminal(state)) : null;
+        return again ?? throw new InvalidOperationException("the path to a violation did not commit it when run again");
     }
 
     private CheckResult Result(Verdict verdict, Violation? violation, Trace? trace, IReadOnlyList<(Violation, Trace)> others, int depth, string? limit) => new()

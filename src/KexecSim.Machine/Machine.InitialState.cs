@@ -131,12 +131,16 @@ public sealed partial class Machine
         }
     }
 
+    // The CPU a scenario block borrows, saved while the block runs (PERF: reused, so that evaluating
+    // final on a settled state allocates nothing).
+    private long[] _savedCpu = new long[64];
+
     /// <summary>Runs a scenario block to its end as one atomic action on a CPU, leaving that CPU as it was.</summary>
     private Outcome RunAtomically(int cpuId, int function)
     {
         Select(cpuId);
         FlushOperands();
-        var saved = _state.SaveCpu(cpuId);
+        var savedLength = _state.SaveCpu(cpuId, ref _savedCpu);
         _cpu.ClearStack();
         LoadOperands(_state, cpuId);
         _cpu.Mode = CpuMode.Running;
@@ -153,7 +157,7 @@ public sealed partial class Machine
         var flags = _cpu.Flags;
         var monitor = _cpu.MonitorLine;
         FlushOperands();
-        _state.RestoreCpu(cpuId, saved);
+        _state.RestoreCpu(cpuId, _savedCpu, savedLength);
         _cpu.Flags = flags;
         _cpu.MonitorLine = monitor;
         return Outcome.Ok;

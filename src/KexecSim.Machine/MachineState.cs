@@ -450,21 +450,27 @@ public sealed class MachineState
     internal int CacheSegment(int cache) => _cacheSegment + cache;
 
     /// <summary>A copy of one CPU's header and stack (scenario blocks borrow a CPU and give it back).</summary>
-    internal long[] SaveCpu(int cpu)
+    /// <returns>How many words of <paramref name="saved"/> hold the copy (PERF: the buffer is the
+    /// caller's and grows only when a larger stack is saved).</returns>
+    internal int SaveCpu(int cpu, ref long[] saved)
     {
         var header = Shape.CpuHeader(cpu);
         var stack = _starts[cpu];
         var stackWords = Cpus[cpu].StackWords;
-        var saved = new long[StateLayout.CpuHeaderWords + stackWords];
+        var length = StateLayout.CpuHeaderWords + stackWords;
+        if (saved.Length < length)
+        {
+            saved = new long[Math.Max(length, saved.Length * 2)];
+        }
         Array.Copy(_words, header, saved, 0, StateLayout.CpuHeaderWords);
         Array.Copy(_words, stack, saved, StateLayout.CpuHeaderWords, stackWords);
-        return saved;
+        return length;
     }
 
-    internal void RestoreCpu(int cpu, long[] saved)
+    internal void RestoreCpu(int cpu, long[] saved, int length)
     {
         RemoveWords(cpu, _starts[cpu], Cpus[cpu].StackWords);
-        var stackWords = saved.Length - StateLayout.CpuHeaderWords;
+        var stackWords = length - StateLayout.CpuHeaderWords;
         InsertWords(cpu, _starts[cpu], stackWords);
         Array.Copy(saved, StateLayout.CpuHeaderWords, _words, _starts[cpu], stackWords);
         NoteMonitor(Cpus[cpu].MonitorLine, cpu, false);

@@ -42,4 +42,36 @@ public sealed class AllocationTests
         ExpandAll(1000);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
+
+    [Fact]
+    public void Evaluating_final_on_a_settled_state_allocates_nothing()
+    {
+        const string model = """
+            shared int x;
+            fn f() { x = 1; wbinvd(); done(); loop { hlt(); } }
+            scenario "s" { cpu 0 runs f(); final { assert(x == 1, "x is set"); } timeouts off; expect pass; }
+            """;
+        var machine = new Machine(RuleHarness.Compile(model));
+        var state = machine.NewState();
+        Assert.Equal(Outcome.Ok, machine.CreateInitial(state));
+        var transitions = new List<Transition>(16);
+        for (var i = 0; i < 20 && !state.Finished; i++)
+        {
+            machine.EnumerateTransitions(state, transitions);
+            Assert.Equal(Outcome.Ok, machine.Apply(state, transitions[0], null));
+        }
+        Assert.True(state.Finished);
+        var work = machine.NewState();
+        work.CopyFrom(state);
+        Assert.Null(machine.CheckSettled(work)); // settled: final runs, and holds
+        Assert.Equal(1, machine.FinalEvaluations);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+        {
+            work.CopyFrom(state);
+            machine.CheckSettled(work);
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(1001, machine.FinalEvaluations);
+    }
 }

@@ -140,6 +140,62 @@ public sealed class ClobberRules
             """;
         Assert.Equal("pass", RuleHarness.Check(model).Outcome);
     }
+
+    [Fact]
+    public void Who_clobbered_a_line_is_message_data_kept_out_of_the_state()
+    {
+        // CPUs 1 and 2 write the same value through next_kernel into text[0] (one shared cache): the two
+        // orders end in one state; only the clobberer the messages name differs, and it is kept aside.
+        const string model = """
+            region next_kernel = text;
+            fn w() in boot[0] { store(next_kernel[0], KEY_NONE, 1); loop { hlt(); } }
+            region boot[1];
+            scenario "s" { platform { cpus 3; cache package; } cpu 1 runs w(); cpu 2 runs w(); timeouts off; expect pass; }
+            """;
+        var program = RuleHarness.Compile(model);
+        var machine = new Machine(program);
+        var text0 = program.Lines.Single(l => l.Name == "text[0]").Id;
+        MachineState Run(params int[] cpus)
+        {
+            var state = machine.NewState();
+            Assert.Equal(Outcome.Ok, machine.CreateInitial(state));
+            foreach (var cpu in cpus)
+            {
+                Assert.Equal(Outcome.Ok, machine.Apply(state, Transition.Step(cpu), null));
+            }
+            return state;
+        }
+        var oneThenTwo = Run(1, 2);
+        var twoThenOne = Run(2, 1);
+        Assert.True(oneThenTwo.Span.SequenceEqual(twoThenOne.Span));
+        var nextKernel = program.Regions.Single(r => r.Name == "next_kernel").Id;
+        Assert.Equal((2, nextKernel), oneThenTwo.Clobberer(text0));
+        Assert.Equal((1, nextKernel), twoThenOne.Clobberer(text0));
+        // A state decoded from the vector alone does not know it.
+        var decoded = machine.NewState();
+        decoded.Decode(oneThenTwo.Span);
+        Assert.Equal((MachineState.UnknownClobberer, MachineState.UnknownClobberer), decoded.Clobberer(text0));
+    }
+
+    [Theory]
+    [InlineData("DATA_CLOBBERED")]
+    [InlineData("pass")]
+    public void A_clobbered_variable_read_by_final_names_who_clobbered_it(string expect)
+    {
+        // The final block runs on a state the search decoded, which does not keep who clobbered a line:
+        // the search finds it again along the path (a crash before the fix).
+        var model = """
+            region boot[1];
+            region next_kernel = data;
+            shared int counter;
+            fn copy() in boot[0] { store(next_kernel[0], KEY_NONE, 1); done(); }
+            scenario "s" { platform { cpus 1; } cpu 0 runs copy(); final { assert(counter == 0, "x"); } expect EXPECT; }
+            """.Replace("EXPECT", expect);
+        var check = RuleHarness.Check(model);
+        Assert.Equal("DATA_CLOBBERED", check.Outcome);
+        Assert.Equal("CPU 0 used 'counter' on data[0] after CPU 0 (through next_kernel) overwrote it at step 1", check.View!.Rule);
+        Assert.Equal(3, check.Steps); // the store, done(), the eviction that settles the run; as before the rebuild
+    }
 }
 
 /// <summary>SEMANTICS.md sections 5 and 8: write-backs go on after done(); the end-of-run CORRUPTION.</summary>
@@ -323,41 +379,5 @@ public sealed class DeferredFetchRules
         Assert.Equal(Outcome.Ok, machine.Apply(state, Transition.Step(1), null));
         Assert.Equal(Outcome.Violation, machine.Apply(state, Transition.Step(1), null));
         Assert.Equal(ViolationCode.ExecClobbered, machine.LastViolation!.Code);
-    }
-
-    [Fact]
-    public void Who_clobbered_a_line_is_message_data_kept_out_of_the_state()
-    {
-        // CPUs 1 and 2 write the same value through next_kernel into text[0] (one shared cache): the two
-        // orders end in one state; only the clobberer the messages name differs, and it is kept aside.
-        const string model = """
-            region next_kernel = text;
-            fn w() in boot[0] { store(next_kernel[0], KEY_NONE, 1); loop { hlt(); } }
-            region boot[1];
-            scenario "s" { platform { cpus 3; cache package; } cpu 1 runs w(); cpu 2 runs w(); timeouts off; expect pass; }
-            """;
-        var program = RuleHarness.Compile(model);
-        var machine = new Machine(program);
-        var text0 = program.Lines.Single(l => l.Name == "text[0]").Id;
-        MachineState Run(params int[] cpus)
-        {
-            var state = machine.NewState();
-            Assert.Equal(Outcome.Ok, machine.CreateInitial(state));
-            foreach (var cpu in cpus)
-            {
-                Assert.Equal(Outcome.Ok, machine.Apply(state, Transition.Step(cpu), null));
-            }
-            return state;
-        }
-        var oneThenTwo = Run(1, 2);
-        var twoThenOne = Run(2, 1);
-        Assert.True(oneThenTwo.Span.SequenceEqual(twoThenOne.Span));
-        var nextKernel = program.Regions.Single(r => r.Name == "next_kernel").Id;
-        Assert.Equal((2, nextKernel), oneThenTwo.Clobberer(text0));
-        Assert.Equal((1, nextKernel), twoThenOne.Clobberer(text0));
-        // A state decoded from the vector alone does not know it.
-        var decoded = machine.NewState();
-        decoded.Decode(oneThenTwo.Span);
-        Assert.Equal((MachineState.UnknownClobberer, MachineState.UnknownClobberer), decoded.Clobberer(text0));
     }
 }
