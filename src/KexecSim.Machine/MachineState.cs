@@ -1,5 +1,4 @@
 using System.IO.Hashing;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace KexecSim.Machine;
