@@ -38,11 +38,9 @@ public class CoverageBenchmarks
         _parent = _machine.NewState();
         _work = _machine.NewState();
         // Breadth-first, the first StateCount states (choices taken as their first option).
-        var buffer = new StateBuffer();
         _machine.CreateInitial(_parent);
-        _parent.Encode(buffer);
-        var seen = new HashSet<ulong> { MachineState.Fingerprint(buffer.Span) };
-        _states.Add(buffer.Span.ToArray());
+        var seen = new HashSet<ulong> { MachineState.Fingerprint(_parent.Span) };
+        _states.Add(_parent.Span.ToArray());
         for (var i = 0; i < _states.Count && _states.Count < StateCount; i++)
         {
             _parent.Decode(_states[i]);
@@ -55,10 +53,9 @@ public class CoverageBenchmarks
                 {
                     continue;
                 }
-                _work.Encode(buffer);
-                if (seen.Add(MachineState.Fingerprint(buffer.Span)))
+                if (seen.Add(MachineState.Fingerprint(_work.Span)))
                 {
-                    _states.Add(buffer.Span.ToArray());
+                    _states.Add(_work.Span.ToArray());
                 }
             }
         }

@@ -217,33 +217,30 @@ public sealed class BreadthFirstExplorer : ISearch
     /// <summary>
     /// A violation that names message-only data the search's states do not keep (who clobbered a line:
     /// <see cref="MachineState.UnknownClobberer"/>) is found again by running its path step by step from
-    /// the initial state, where that data is known. The path is the same, so the violation is too: the
-    /// last step commits it, or, for a violation of the state reached (<paramref name="terminal"/>: the
-    /// settled check after the last step, or the terminal check), that check finds it.
+    /// the initial state (<see cref="Replayer.StateAfter"/>), where that data is known. The path is the same,
+    /// so the violation is too: the last step commits it, or, for a violation of the state reached
+    /// (<paramref name="terminal"/>: the settled check after the last step, or the terminal check), that
+    /// check finds it.
     /// </summary>
     private Violation WithMessageData(List<TraceStep> steps, Violation violation, bool terminal, bool afterLast)
     {
-        if (violation.Reason is not (ViolationReason.FetchedClobbered or ViolationReason.UsedClobbered)
-            || (violation.Other != MachineState.UnknownClobberer && violation.Region != MachineState.UnknownClobberer))
+        if (!violation.NeedsMessageData)
         {
             return violation;
         }
-        var state = _machine.NewState();
-        if (_machine.CreateInitial(state) == Outcome.Violation)
+        const string Lost = "the path to a violation did not commit it when run again";
+        var replayer = new Replayer(_program);
+        if (terminal)
         {
-            return _machine.LastViolation!;
+            var end = replayer.StateAfter(steps) ?? throw new InvalidOperationException(Lost);
+            return (afterLast ? _machine.CheckSettled(end) : _machine.CheckTerminal(end)) ?? throw new InvalidOperationException(Lost);
         }
+        var before = replayer.StateAfter(steps.GetRange(0, steps.Count - 1)) ?? throw new InvalidOperationException(Lost);
         var chooser = new TraceChooser();
-        foreach (var step in steps)
-        {
-            chooser.Start(step.Choices);
-            if (_machine.Apply(state, step.Transition, chooser) == Outcome.Violation)
-            {
-                return _machine.LastViolation!;
-            }
-        }
-        var again = terminal ? (afterLast ? _machine.CheckSettled(state) : _machine.CheckTerminal(state)) : null;
-        return again ?? throw new InvalidOperationException("the path to a violation did not commit it when run again");
+        chooser.Start(steps[^1].Choices);
+        return _machine.Apply(before, steps[^1].Transition, chooser) == Outcome.Violation
+            ? _machine.LastViolation!
+            : throw new InvalidOperationException(Lost);
     }
 
     private CheckResult Result(Verdict verdict, Violation? violation, Trace? trace, IReadOnlyList<(Violation, Trace)> others, int depth, string? limit) => new()

@@ -166,16 +166,14 @@ public sealed class Replayer
         var ids = new Dictionary<ulong, int>();
         var encodings = new List<long[]>();
         var graph = new LivelockGraph();
-        var buffer = new StateBuffer();
         int NodeOf(MachineState state)
         {
-            state.Encode(buffer);
-            var fingerprint = MachineState.Fingerprint(buffer.Span);
+            var fingerprint = MachineState.Fingerprint(state.Span);
             if (!ids.TryGetValue(fingerprint, out var id))
             {
                 id = encodings.Count;
                 ids[fingerprint] = id;
-                encodings.Add(buffer.Span.ToArray());
+                encodings.Add(state.Span.ToArray());
                 graph.AddNode(state.Finished);
             }
             return id;
@@ -217,9 +215,7 @@ public sealed class Replayer
     /// </summary>
     internal TraceStep? StepBetween(IReadOnlyList<TraceStep> prefix, IReadOnlyList<TraceStep> target)
     {
-        var buffer = new StateBuffer();
-        StateAfter(target)!.Encode(buffer);
-        var wanted = buffer.Span.ToArray();
+        var wanted = StateAfter(target)!.Span.ToArray();
         var from = StateAfter(prefix)!;
         var work = _machine.NewState();
         var transitions = new List<Transition>();
@@ -234,8 +230,7 @@ public sealed class Replayer
                 {
                     return true;
                 }
-                work.Encode(buffer);
-                if (buffer.Span.SequenceEqual(wanted))
+                if (work.Span.SequenceEqual(wanted))
                 {
                     found = new TraceStep(transition, chooser.Choices.ToArray());
                     return false;
@@ -302,11 +297,7 @@ public sealed class Replayer
             return new ReplayResult(false, trace.Steps.Count, null, "diverges: the run finishes on the cycle, so it is no livelock");
         }
         var start = StateAfter(trace.Steps.Take(cycleStart).ToList());
-        var a = new StateBuffer();
-        var b = new StateBuffer();
-        start?.Encode(a);
-        end.Encode(b);
-        if (start is null || !a.Span.SequenceEqual(b.Span))
+        if (start is null || !start.Span.SequenceEqual(end.Span))
         {
             return new ReplayResult(false, trace.Steps.Count, null, $"diverges: the steps from {cycleStart + 1} on do not return to the state where the cycle starts");
         }

@@ -142,7 +142,11 @@ public sealed partial class Machine
         {
             return null;
         }
-        return Fail(new Violation(ViolationCode.ExecClobbered, ViolationReason.FetchedClobbered, _cpuId, null) { Line = line, Other = _state.Clobberer(line).Cpu, Region = _state.Clobberer(line).Region });
+        var (by, through) = _state.Clobberer(line);
+        return Fail(new Violation(ViolationCode.ExecClobbered, ViolationReason.FetchedClobbered, _cpuId, null)
+        {
+            Line = line, Other = by, Region = through, NeedsMessageData = by == MachineState.UnknownClobberer,
+        });
     }
 
     /// <summary>A fetch that happens now if the step is visible, else at the CPU's next step.</summary>

@@ -184,9 +184,10 @@ public sealed partial class Machine
         {
             return Status.Continue;
         }
+        var (by, through) = _state.Clobberer(line);
         Fail(new Violation(ViolationCode.DataClobbered, ViolationReason.UsedClobbered, _cpuId, null)
         {
-            Line = line, Variable = variable, Number = cpu, Other = _state.Clobberer(line).Cpu, Region = _state.Clobberer(line).Region,
+            Line = line, Variable = variable, Number = cpu, Other = by, Region = through, NeedsMessageData = by == MachineState.UnknownClobberer,
         });
         return Status.Violation;
     }

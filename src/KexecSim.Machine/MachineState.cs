@@ -143,9 +143,11 @@ public sealed class MachineState
     // Message-only data, kept beside the vector and out of the encoding (two states that differ only
     // in who clobbered a line are one state): per line, the CPU whose write clobbered it and the
     // region that write went through. Valid along a run applied step by step from the initial state;
-    // unknown after Decode (the search then replays the path to a violation that needs it).
+    // unknown, as a whole, after Decode (the search then replays the path to a violation that needs it).
+    // PERF: an unknown table is neither copied nor written, so the search pays nothing for it.
     private readonly int[] _clobberedBy;
     private readonly int[] _clobberedThrough;
+    private bool _clobberersKnown = true;
 
     /// <summary>A clobberer that a decoded state does not know.</summary>
     public const int UnknownClobberer = -2;
@@ -280,8 +282,12 @@ public sealed class MachineState
         other._starts.AsSpan().CopyTo(_starts);
         other._lineCaches.AsSpan().CopyTo(_lineCaches);
         other._lineMonitors.AsSpan().CopyTo(_lineMonitors);
-        other._clobberedBy.AsSpan().CopyTo(_clobberedBy);
-        other._clobberedThrough.AsSpan().CopyTo(_clobberedThrough);
+        _clobberersKnown = other._clobberersKnown;
+        if (_clobberersKnown)
+        {
+            other._clobberedBy.AsSpan().CopyTo(_clobberedBy);
+            other._clobberedThrough.AsSpan().CopyTo(_clobberedThrough);
+        }
     }
 
     /// <summary>Resets every word to zero with empty stacks and caches.</summary>
@@ -291,17 +297,11 @@ public sealed class MachineState
         Array.Clear(_words, 0, _length);
         Array.Fill(_clobberedBy, -1);
         Array.Fill(_clobberedThrough, -1);
+        _clobberersKnown = true;
         RecomputeStarts();
     }
 
     // ───────────────────────────── Canonical encoding ─────────────────────────────
-
-    /// <summary>Writes the canonical encoding: the vector itself.</summary>
-    public void Encode(StateBuffer buffer)
-    {
-        buffer.Clear();
-        buffer.AddRange(Span);
-    }
 
     /// <summary>Restores a state from its encoding.</summary>
     public void Decode(ReadOnlySpan<long> data)
@@ -313,13 +313,7 @@ public sealed class MachineState
         data.CopyTo(_words);
         _length = data.Length;
         RecomputeStarts();
-        var lines = Lines;
-        for (var i = 0; i < lines.Length; i++)
-        {
-            var known = (lines[i].Flags & LineFlags.Clobbered) == 0 ? -1 : UnknownClobberer;
-            _clobberedBy[i] = known;
-            _clobberedThrough[i] = known;
-        }
+        _clobberersKnown = false;
     }
 
     /// <summary>The 64-bit fingerprint of an encoding (XXH3).</summary>
@@ -359,12 +353,16 @@ public sealed class MachineState
 
     /// <summary>Who clobbered <paramref name="line"/>: the CPU (-1: a device) and the region its write went
     /// through (-1: the line's own, by the next kernel); <see cref="UnknownClobberer"/> after a decode.</summary>
-    public (int Cpu, int Region) Clobberer(int line) => (_clobberedBy[line], _clobberedThrough[line]);
+    public (int Cpu, int Region) Clobberer(int line) =>
+        _clobberersKnown ? (_clobberedBy[line], _clobberedThrough[line]) : (UnknownClobberer, UnknownClobberer);
 
     internal void SetClobberer(int line, int cpu, int region)
     {
-        _clobberedBy[line] = cpu;
-        _clobberedThrough[line] = region;
+        if (_clobberersKnown)
+        {
+            _clobberedBy[line] = cpu;
+            _clobberedThrough[line] = region;
+        }
     }
 
     // ───────────────────────────── Directory and monitor index ─────────────────────────────
@@ -857,37 +855,4 @@ public readonly struct Cache
 
         public bool MoveNext() => ++_index < cache.Count;
     }
-}
-
-/// <summary>A growable buffer of longs reused for encodings (PERF: no allocation per state).</summary>
-public sealed class StateBuffer
-{
-    private long[] _data = new long[256];
-
-    public int Length { get; private set; }
-
-    public ReadOnlySpan<long> Span => _data.AsSpan(0, Length);
-
-    public void Clear() => Length = 0;
-
-    public void Add(long value)
-    {
-        if (Length == _data.Length)
-        {
-            Array.Resize(ref _data, _data.Length * 2);
-        }
-        _data[Length++] = value;
-    }
-
-    public void AddRange(ReadOnlySpan<long> values)
-    {
-        while (Length + values.Length > _data.Length)
-        {
-            Array.Resize(ref _data, _data.Length * 2);
-        }
-        values.CopyTo(_data.AsSpan(Length));
-        Length += values.Length;
-    }
-
-    public void AddRange(long[] values) => AddRange((ReadOnlySpan<long>)values);
 }

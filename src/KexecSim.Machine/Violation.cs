@@ -42,6 +42,10 @@ public sealed record Violation(ViolationCode Code, ViolationReason Reason, int C
     /// <summary>A text of the model (an assertion, a panic's template) or a recorded sentence.</summary>
     public string Text { get; init; } = string.Empty;
 
+    /// <summary>The state did not know message-only data this violation names (who clobbered a line, in
+    /// a state the search decoded): a search commits it again along its path to fill it in.</summary>
+    public bool NeedsMessageData { get; init; }
+
     /// <summary>The values printed with <see cref="Text"/>.</summary>
     public IReadOnlyList<long> Values { get; init; } = [];
 
