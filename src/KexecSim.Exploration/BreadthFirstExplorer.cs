@@ -28,6 +28,8 @@ public sealed class BreadthFirstExplorer : ISearch
     private readonly ExpectationPolicy _policy;
     private readonly SearchLimits _limits;
     private readonly Stopwatch _clock = new();
+    private readonly StateSymmetry? _symmetry;
+    private readonly SymmetryUse _symmetryUse;
     private long _transitions;
     private long _peakMemory;
     private bool _started;
@@ -41,6 +43,14 @@ public sealed class BreadthFirstExplorer : ISearch
         _machine.Marks = _marks;
         _policy = new ExpectationPolicy(program.Expect);
         _limits = new SearchLimits(_options);
+        _symmetryUse = program.Symmetry.Cpus.Count < 2 ? SymmetryUse.NotDeclared
+            : !program.Symmetry.IsUsable ? SymmetryUse.Unusable
+            : !_options.Symmetry ? SymmetryUse.Off
+            : SymmetryUse.Reduced;
+        if (_symmetryUse == SymmetryUse.Reduced)
+        {
+            _symmetry = new StateSymmetry(_machine.Layout);
+        }
     }
 
     /// <summary>The bytes the search's own structures hold: visited set, frontier, node table, LIVELOCK graph.</summary>
@@ -63,10 +73,11 @@ public sealed class BreadthFirstExplorer : ISearch
             return Result(Verdict.Violation, _machine.LastViolation, trace, _policy.Others, 0, null);
         }
 
-        _visited.TryAdd(MachineState.Fingerprint(parent.Span), 0, out _);
+        var initial = _symmetry is null ? parent.Span : _symmetry.Canonicalize(parent);
+        _visited.TryAdd(MachineState.Fingerprint(initial), 0, out _);
         var root = _nodes.Add(-1, default, []);
         _graph.AddNode(parent.Finished);
-        _frontier.Start(parent.Span, root);
+        _frontier.Start(initial, root);
 
         var transitions = new List<Transition>();
         long lastCheck = 0;
@@ -113,6 +124,13 @@ public sealed class BreadthFirstExplorer : ISearch
 
         _peakMemory = Math.Max(_peakMemory, MemoryBytes);
         var levels = _frontier.Depth;
+        if (_symmetry is not null && _policy.LooksForLivelock && _graph.HasUnfinishedCycle())
+        {
+            // LIVELOCK's fairness is per CPU, which the reduced graph does not keep: a cycle in it means
+            // a cycle in the full graph (and none means none), so only then is the search run again in full.
+            var full = new BreadthFirstExplorer(_program, _options with { Symmetry = false }).Run();
+            return full.WithSymmetry(SymmetryUse.LivelockUnreduced);
+        }
         if (_policy.LooksForLivelock && _graph.FindLivelock(_nodes, _program, _machine) is { } livelock)
         {
             if (_policy.EndsSearch(ViolationCode.Livelock))
@@ -179,12 +197,14 @@ public sealed class BreadthFirstExplorer : ISearch
                     }
                     continue;
                 }
-                // The state vector is its own canonical encoding: hashed and queued as it is.
-                if (_visited.TryAdd(MachineState.Fingerprint(work.Span), _nodes.Count, out var target))
+                // The state vector is its own canonical encoding: hashed and queued as it is (with symmetry,
+                // its orbit's representative).
+                var stored = _symmetry is null ? work.Span : _symmetry.Canonicalize(work);
+                if (_visited.TryAdd(MachineState.Fingerprint(stored), _nodes.Count, out var target))
                 {
                     var added = _nodes.Add(node, transition, _chooser.Choices);
                     _graph.AddNode(work.Finished);
-                    _frontier.Push(work.Span, added);
+                    _frontier.Push(stored, added);
                 }
                 _graph.AddEdge(target, transition);
             }
@@ -211,6 +231,13 @@ public sealed class BreadthFirstExplorer : ISearch
         {
             steps.Add(new TraceStep(t, lastChoices.ToArray()));
         }
+        if (_symmetry is not null)
+        {
+            // The path names the representatives' CPUs: the real run, and its own violation, are found again.
+            var commits = last is not null;
+            steps = new SymmetricTraces(_machine, _symmetry).Concretize(steps, commits ? violation : null, settled: commits && terminal);
+            return new Trace(steps, Rederive(steps, violation, terminal, afterLast: commits), terminal);
+        }
         return new Trace(steps, WithMessageData(steps, violation, terminal, afterLast: last is not null), terminal);
     }
 
@@ -222,12 +249,11 @@ public sealed class BreadthFirstExplorer : ISearch
     /// (<paramref name="terminal"/>: the settled check after the last step, or the terminal check), that
     /// check finds it.
     /// </summary>
-    private Violation WithMessageData(List<TraceStep> steps, Violation violation, bool terminal, bool afterLast)
+    private Violation WithMessageData(List<TraceStep> steps, Violation violation, bool terminal, bool afterLast) =>
+        violation.NeedsMessageData ? Rederive(steps, violation, terminal, afterLast) : violation;
+
+    private Violation Rederive(List<TraceStep> steps, Violation violation, bool terminal, bool afterLast)
     {
-        if (!violation.NeedsMessageData)
-        {
-            return violation;
-        }
         const string Lost = "the path to a violation did not commit it when run again";
         var replayer = new Replayer(_program);
         if (terminal)
@@ -253,6 +279,7 @@ public sealed class BreadthFirstExplorer : ISearch
         Statistics = new Statistics(Math.Max(1, _visited.Count), _transitions, depth, _clock.Elapsed.TotalSeconds, _peakMemory),
         OtherViolations = others,
         LimitReason = limit,
+        Symmetry = _symmetryUse,
         FinalEvaluated = _machine.FinalEvaluations > 0,
         Coverage = Coverage.Analyze(_program, _marks, exhaustive: verdict == Verdict.Pass),
     };

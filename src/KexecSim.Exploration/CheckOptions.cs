@@ -13,6 +13,10 @@ public sealed record CheckOptions
 
     public CancellationToken Cancellation { get; init; }
 
+    /// <summary>Reduce by the scenario's <c>symmetric</c> CPUs when the compiler found the declaration
+    /// usable (docs/symmetry.md); off explores every permutation.</summary>
+    public bool Symmetry { get; init; } = true;
+
     /// <summary>Called about once a second on long searches.</summary>
     public Action<Progress>? Progress { get; init; }
 

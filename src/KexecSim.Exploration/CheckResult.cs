@@ -18,6 +18,26 @@ public sealed record Statistics(long States, long Transitions, int Depth, double
     public double StatesPerSecond => Seconds > 0 ? States / Seconds : States;
 }
 
+/// <summary>How a search used the scenario's <c>symmetric</c> declaration (docs/symmetry.md).</summary>
+public enum SymmetryUse
+{
+    /// <summary>The scenario declares no symmetric CPUs.</summary>
+    NotDeclared,
+
+    /// <summary>Declared, and the search stored one state per orbit.</summary>
+    Reduced,
+
+    /// <summary>Declared, but turned off (<c>--symmetry off</c>).</summary>
+    Off,
+
+    /// <summary>Declared, but the compiler found it unusable (its warning says why).</summary>
+    Unusable,
+
+    /// <summary>The reduced graph has a cycle of unfinished states, so the search was run again without
+    /// symmetry to look for a LIVELOCK (fairness is per CPU, which a quotient graph does not keep).</summary>
+    LivelockUnreduced,
+}
+
 public sealed class CheckResult
 {
     public required CompiledProgram Program { get; init; }
@@ -31,6 +51,9 @@ public sealed class CheckResult
     /// <summary>The first violation of each other code met while searching for the expected one.</summary>
     public IReadOnlyList<(Violation Violation, Trace Trace)> OtherViolations { get; init; } = [];
     public string? LimitReason { get; init; }
+
+    /// <summary>How the scenario's <c>symmetric</c> declaration was used.</summary>
+    public SymmetryUse Symmetry { get; init; }
 
     /// <summary>Whether the scenario's <c>final</c> block was evaluated in at least one settled or
     /// terminal state (SEMANTICS.md section 8); false too when the scenario has none.</summary>
@@ -57,6 +80,21 @@ public sealed class CheckResult
             return warnings;
         }
     }
+
+    /// <summary>This result, saying how symmetry was used.</summary>
+    public CheckResult WithSymmetry(SymmetryUse use) => new()
+    {
+        Program = Program,
+        Verdict = Verdict,
+        Violation = Violation,
+        Trace = Trace,
+        Statistics = Statistics,
+        OtherViolations = OtherViolations,
+        LimitReason = LimitReason,
+        Symmetry = use,
+        FinalEvaluated = FinalEvaluated,
+        Coverage = Coverage,
+    };
 
     /// <summary>"pass", a violation code, or "limit".</summary>
     public string Outcome => Verdict switch

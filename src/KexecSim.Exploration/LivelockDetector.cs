@@ -46,6 +46,10 @@ public sealed class LivelockDetector
         }
     }
 
+    /// <summary>Whether some cycle of unfinished states exists at all, fair or not (with symmetry, the
+    /// reduced graph has one exactly when the full graph has one).</summary>
+    public bool HasCycle() => Components().Any(IsCycle);
+
     private bool IsCycle(List<int> component)
     {
         if (component.Count > 1)

@@ -66,6 +66,9 @@ public sealed class LivelockGraph
         return label >= 0 ? new PackedTransition(label, 0) : _tagged[label & int.MaxValue];
     }
 
+    /// <summary>Whether the graph has a cycle of unfinished states (fair or not).</summary>
+    public bool HasUnfinishedCycle() => new LivelockDetector(this).HasCycle();
+
     /// <summary>
     /// After a complete search (null otherwise): the first fair cycle of unfinished states, as a lasso
     /// trace (the path to its first node, then the cycle), with the LIVELOCK it commits.

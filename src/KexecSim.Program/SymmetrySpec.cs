@@ -33,6 +33,12 @@ public sealed class SymmetrySpec
     /// <summary>Operand-stack entries holding CPU data, by function, instruction, then depth.</summary>
     public required IReadOnlyList<SymmetricOperand> Operands { get; init; }
 
+    /// <summary>Per function id (null: a function no CPU can reach), the operand-stack depth before each
+    /// instruction (-1: an unreachable instruction). A frame suspended below another owns the entries of its
+    /// resumption point (less the returned value while its callee runs): how a CPU's one operand stack is
+    /// split into its frames' parts.</summary>
+    public required IReadOnlyList<int[]?> OperandDepths { get; init; }
+
     /// <summary>The percpu regions (ids of <see cref="CompiledProgram.Regions"/>): their lines are per CPU,
     /// data, stack or code alike.</summary>
     public required IReadOnlyList<int> PerCpuRegions { get; init; }

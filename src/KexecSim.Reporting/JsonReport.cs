@@ -23,6 +23,10 @@ public sealed record ScenarioInfo(
 {
     /// <summary>What the search reached (docs/coverage.md); null when the search made no state.</summary>
     public CoverageInfo? Coverage { get; init; }
+
+    /// <summary>How the scenario's <c>symmetric</c> CPUs were used (docs/symmetry.md); absent when it declares none.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Symmetry { get; init; }
 }
 
 /// <summary>One coverage line: <c>location</c> is <c>file:line:col</c>.</summary>
@@ -64,6 +68,7 @@ public sealed record JsonReport(string Schema, int Version, ToolInfo Tool, IRead
             model?.InitialMessages,
             steps)
         {
+            Symmetry = TextReport.SymmetryWord(result.Symmetry),
             Coverage = result.Coverage is { } coverage
                 ? new CoverageInfo(coverage.Exhaustive, coverage.Statements, coverage.Reached, coverage.Warnings.Select(Item).ToList(),
                     coverageNotes ? coverage.Notes.Select(Item).ToList() : null)

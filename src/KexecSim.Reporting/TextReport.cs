@@ -40,6 +40,10 @@ public static class TextReport
         }
         builder.AppendLine(CultureInfo.InvariantCulture,
             $"statistics: {s.States:N0} states, {s.Transitions:N0} transitions, depth {s.Depth}, {s.Seconds:0.00} s, {s.StatesPerSecond:N0} states/s");
+        if (SymmetryLine(result) is { } symmetry)
+        {
+            builder.AppendLine(symmetry);
+        }
         var narration = view?.Narration ?? new Narration(result.Program);
         foreach (var (other, _) in result.OtherViolations)
         {
@@ -60,6 +64,30 @@ public static class TextReport
             AppendCounterexample(builder, view);
         }
         return builder.ToString();
+    }
+
+    /// <summary>How the <c>symmetric</c> CPUs were used, as one word (null when the scenario declares none).</summary>
+    public static string? SymmetryWord(SymmetryUse use) => use switch
+    {
+        SymmetryUse.Reduced => "reduced",
+        SymmetryUse.Off => "off",
+        SymmetryUse.Unusable => "unusable",
+        SymmetryUse.LivelockUnreduced => "livelock-unreduced",
+        _ => null,
+    };
+
+    /// <summary>The report's symmetry line, when the scenario declares symmetric CPUs.</summary>
+    public static string? SymmetryLine(CheckResult result)
+    {
+        var cpus = string.Join(",", result.Program.Symmetry.Cpus);
+        return result.Symmetry switch
+        {
+            SymmetryUse.Reduced => $"symmetry: CPUs {cpus} interchangeable; one state stored per permutation",
+            SymmetryUse.Off => $"symmetry: off (--symmetry off); CPUs {cpus} declared",
+            SymmetryUse.Unusable => $"symmetry: not used: {result.Program.Symmetry.UnusableReason}",
+            SymmetryUse.LivelockUnreduced => $"symmetry: not used: the reduced graph has a cycle, so LIVELOCK was looked for in the full graph (CPUs {cpus} declared)",
+            _ => null,
+        };
     }
 
     /// <summary>The warnings that make a pass suspicious, one <c>file:line:col: warning KFnnnn: …</c> line each.</summary>

@@ -34,10 +34,23 @@ public static class CheckCommand
             }
         });
         var traceOut = new Option<string?>("--trace") { HelpName = "OUT.json", Description = "Write the counterexample as a trace file (with several scenarios: OUT-<scenario>.json each)." };
+        var symmetry = new Option<string>("--symmetry")
+        {
+            HelpName = "on|off",
+            Description = "Reduce by the scenario's symmetric CPUs (one state per permutation orbit) when the declaration is usable.",
+            DefaultValueFactory = _ => "on",
+        };
+        symmetry.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is { } value && value is not ("on" or "off"))
+            {
+                result.AddError($"--symmetry {value}: expected on or off");
+            }
+        });
         var coverage = new Option<bool>("--coverage") { Description = "List every statement no run reached (file:line:col notes; in JSON: coverage.neverReached)." };
         var command = new Command("check", "Check scenarios: every interleaving explored; a proof, or a shortest counterexample.")
         {
-            files, scenario, modelPath, defines, cpus, maxStates, timeLimit, memoryLimit, format, traceOut, coverage,
+            files, scenario, modelPath, defines, cpus, maxStates, timeLimit, memoryLimit, symmetry, format, traceOut, coverage,
         };
         command.SetAction((result, cancel) =>
         {
@@ -95,6 +108,7 @@ public static class CheckCommand
                 TimeLimit = result.GetValue(timeLimit) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
                 MemoryLimitBytes = result.GetValue(memoryLimit) is { } mb ? mb * 1024 * 1024 : null,
                 Cancellation = cancel,
+                Symmetry = result.GetValue(symmetry) == "on",
                 Progress = ProgressReporter.For(stderr),
             };
             var run = new CheckRun(loaded, checkOptions, result.GetValue(format)!, result.GetValue(traceOut), values, result.GetValue(cpus),

@@ -91,13 +91,14 @@ public sealed partial class ProgramCompiler
 
         var slots = new List<SymmetricSlot>();
         var operands = new List<SymmetricOperand>();
+        var depths = new int[]?[_compiledFunctions!.Count];
         foreach (var function in code)
         {
             var id = _functionIds[function];
             var slotKinds = SlotKinds(function, id, facts, slots);
             try
             {
-                TypeOperands(function, _compiledFunctions![id], slotKinds, facts, operands);
+                depths[id] = TypeOperands(function, _compiledFunctions![id], slotKinds, facts, operands);
             }
             catch (Exception e) when (e is InvalidOperationException or ArgumentException && ErrorCount > 0)
             {
@@ -119,6 +120,7 @@ public sealed partial class ProgramCompiler
             Variables = variables,
             Slots = slots,
             Operands = operands,
+            OperandDepths = depths,
             PerCpuRegions = perCpuRegions,
             LineCpu = lineCpu,
             LineStride = lineStride,
@@ -517,9 +519,10 @@ public sealed partial class ProgramCompiler
 
     /// <summary>
     /// Types the operand stack at every instruction (a forward dataflow over the code, merging by union;
-    /// the compiler keeps the stack depth the same on every path into an instruction).
+    /// the compiler keeps the stack depth the same on every path into an instruction). Returns the
+    /// depth before each instruction (-1: unreachable).
     /// </summary>
-    private void TypeOperands(FunctionSymbol symbol, CompiledFunction function, SymmetricValueKind[] slotKinds, SymmetryFacts facts, List<SymmetricOperand> operands)
+    private int[] TypeOperands(FunctionSymbol symbol, CompiledFunction function, SymmetricValueKind[] slotKinds, SymmetryFacts facts, List<SymmetricOperand> operands)
     {
         var code = function.Code;
         var perCpuLineRegions = facts.PerCpuLineRegions.Select(r => _regions[r].Id).ToHashSet();
@@ -549,6 +552,12 @@ public sealed partial class ProgramCompiler
                 }
             }
         }
+        var depthBefore = new int[code.Length];
+        for (var pc = 0; pc < code.Length; pc++)
+        {
+            depthBefore[pc] = before[pc]?.Length ?? -1;
+        }
+        return depthBefore;
 
         void Merge(int target)
         {

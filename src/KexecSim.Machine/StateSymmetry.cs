@@ -1,0 +1,524 @@
+using System.IO.Hashing;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using KexecSim.Program;
+
+namespace KexecSim.Machine;
+
+/// <summary>
+/// Symmetry reduction over the scenario's <c>symmetric</c> CPUs (docs/symmetry.md): permutes a state's
+/// vector by a permutation of those CPUs, and maps a state to the representative of its orbit that the
+/// search stores. Every place <see cref="SymmetrySpec"/> lists is rewritten: CPU headers, stacks and
+/// private caches move with their CPU, percpu variable instances and percpu lines move, and values that
+/// are CPU ids, cpumasks, percpu lines or place references are mapped.
+/// </summary>
+/// <remarks>
+/// <para>The representative sorts the symmetric CPUs by a signature of what each one is (its header, its
+/// stack, its cache, its percpu data, and how shared cpumasks and CPU-id variables relate to it), ties
+/// broken by id. Any member of the orbit is a sound representative (the explored graph is then a
+/// quotient of the reachable one: Emerson and Sistla, "Symmetry and model checking", FMSD 1996; Ip and
+/// Dill, "Better verification through symmetry", FMSD 1996); a signature that tells more CPUs apart
+/// merges more states. Ids in the signature are never absolute for a symmetric CPU: a percpu line is its
+/// offset and "mine" or "another's", so two CPUs in the same situation get the same signature.</para>
+/// <para>Soundness needs the machine's transitions to commute with every permutation: the compiler's
+/// specification says when they do (<see cref="SymmetrySpec.IsUsable"/>), and a test checks the
+/// commutation state by state on models that use every kind of place.</para>
+/// </remarks>
+public sealed class StateSymmetry
+{
+    private readonly MachineLayout _layout;
+    private readonly StateLayout _shape;
+    private readonly SymmetrySpec _spec;
+    private readonly CompiledFunction[] _functions;
+    private readonly int[] _symmetric;
+    private readonly bool[] _isSymmetric;
+    private readonly int _cpus;
+    private readonly int _maskWords;
+    private readonly bool _privateCaches;
+
+    // Per function: slot kinds (indexed by slot) and operand kinds (indexed by pc, then depth).
+    private readonly SymmetricValueKind[]?[] _slotKinds;
+    private readonly Dictionary<(int Function, int Pc), SymmetricValueKind[]> _operandKinds = [];
+
+    // Scratch (PERF: reused; the search canonicalises every successor).
+    private readonly int[] _permutation;
+    private readonly int[] _inverse;
+    private readonly ulong[] _signatures;
+    private readonly int[] _order;
+    private long[] _out = new long[256];
+    private long[] _scratch = new long[256];
+    private readonly long[] _maskScratch;
+    private readonly List<(long Tag, long Value)> _entries = [];
+
+    /// <summary>Prepares the reduction; throws when the specification may not be used.</summary>
+    public StateSymmetry(MachineLayout layout)
+    {
+        _layout = layout;
+        _shape = layout.State;
+        _spec = layout.Program.Symmetry;
+        if (!_spec.IsUsable)
+        {
+            throw new InvalidOperationException($"symmetry cannot be used: {_spec.UnusableReason ?? "fewer than two CPUs"}");
+        }
+        _functions = [.. layout.Program.Functions];
+        _cpus = layout.Cpus;
+        _maskWords = layout.CpumaskWords;
+        _privateCaches = layout.CacheCount == _cpus && _cpus > 1;
+        _symmetric = [.. _spec.Cpus];
+        _isSymmetric = new bool[_cpus];
+        foreach (var cpu in _symmetric)
+        {
+            _isSymmetric[cpu] = true;
+        }
+        _slotKinds = new SymmetricValueKind[]?[_functions.Length];
+        foreach (var slot in _spec.Slots)
+        {
+            var kinds = _slotKinds[slot.Function] ??= new SymmetricValueKind[_functions[slot.Function].SlotCount];
+            for (var w = 0; w < slot.Words; w++)
+            {
+                kinds[slot.Slot + w] = slot.Words > 1 ? SymmetricValueKind.Cpumask : slot.Value;
+            }
+        }
+        foreach (var operand in _spec.Operands)
+        {
+            var key = (operand.Function, operand.Pc);
+            if (!_operandKinds.TryGetValue(key, out var kinds) || kinds.Length <= operand.Depth)
+            {
+                var grown = new SymmetricValueKind[operand.Depth + 1];
+                kinds?.CopyTo(grown, 0);
+                _operandKinds[key] = kinds = grown;
+            }
+            kinds[operand.Depth] = operand.Value;
+        }
+        _permutation = new int[_cpus];
+        _inverse = new int[_cpus];
+        _signatures = new ulong[_cpus];
+        _order = new int[_symmetric.Length];
+        _maskScratch = new long[_maskWords];
+    }
+
+    /// <summary>The symmetric CPUs.</summary>
+    public IReadOnlyList<int> Cpus => _symmetric;
+
+    /// <summary>
+    /// The representative of <paramref name="state"/>'s orbit: its vector with the symmetric CPUs sorted
+    /// by signature. The span is valid until the next call (it may be the state's own vector).
+    /// </summary>
+    public ReadOnlySpan<long> Canonicalize(MachineState state)
+    {
+        for (var i = 0; i < _symmetric.Length; i++)
+        {
+            _signatures[_symmetric[i]] = Signature(state, _symmetric[i]);
+            _order[i] = _symmetric[i];
+        }
+        // Insertion sort by (signature, id): a handful of CPUs.
+        for (var i = 1; i < _order.Length; i++)
+        {
+            var cpu = _order[i];
+            var j = i - 1;
+            while (j >= 0 && _signatures[_order[j]] > _signatures[cpu])
+            {
+                _order[j + 1] = _order[j];
+                j--;
+            }
+            _order[j + 1] = cpu;
+        }
+        var identity = true;
+        for (var c = 0; c < _cpus; c++)
+        {
+            _permutation[c] = c;
+        }
+        for (var i = 0; i < _order.Length; i++)
+        {
+            // The CPU with the i-th smallest signature becomes the i-th symmetric id.
+            _permutation[_order[i]] = _symmetric[i];
+            identity &= _order[i] == _symmetric[i];
+        }
+        if (identity)
+        {
+            return state.Span;
+        }
+        var length = Permute(state, _permutation);
+        return new ReadOnlySpan<long>(_out, 0, length);
+    }
+
+    /// <summary>The permutation the last <see cref="Canonicalize"/> applied (old CPU → new CPU).</summary>
+    public ReadOnlySpan<int> LastPermutation => _permutation;
+
+    /// <summary>Writes π(<paramref name="state"/>) into <paramref name="target"/>.</summary>
+    /// <param name="permutation">Indexed by CPU: where each CPU goes (the identity outside the symmetric set).</param>
+    public void Permute(MachineState state, ReadOnlySpan<int> permutation, MachineState target)
+    {
+        var length = Permute(state, permutation);
+        target.Decode(new ReadOnlySpan<long>(_out, 0, length));
+    }
+
+    // ───────────────────────────── Permuting ─────────────────────────────
+
+    private int Permute(MachineState state, ReadOnlySpan<int> permutation)
+    {
+        var source = state.Span;
+        if (_out.Length < source.Length)
+        {
+            _out = new long[source.Length * 2];
+        }
+        var output = _out;
+        for (var c = 0; c < _cpus; c++)
+        {
+            _inverse[permutation[c]] = c;
+        }
+        // The fixed part as it is, then every moved or mapped place over it.
+        source[.._shape.FixedWords].CopyTo(output);
+
+        foreach (var variable in _spec.Variables)
+        {
+            var compiled = _layout.Program.Variables[variable.Variable];
+            var words = _layout.WordsPerInstance(compiled);
+            var first = _shape.Variables + _layout.VariableOffsets[variable.Variable];
+            if (variable.PerCpuInstances)
+            {
+                for (var c = 0; c < _cpus; c++)
+                {
+                    var from = first + (c * words);
+                    var to = first + (permutation[c] * words);
+                    MapValue(source.Slice(from, words), output.AsSpan(to, words), variable.Value, compiled.IsMask, permutation);
+                }
+            }
+            else
+            {
+                MapValue(source.Slice(first, words), output.AsSpan(first, words), variable.Value, compiled.IsMask, permutation);
+            }
+        }
+
+        var lineCpu = _spec.LineCpu;
+        for (var line = 0; line < lineCpu.Length; line++)
+        {
+            if (lineCpu[line] >= 0 && permutation[lineCpu[line]] != lineCpu[line])
+            {
+                source.Slice(_shape.Lines + (line * StateLayout.LineWords), StateLayout.LineWords)
+                    .CopyTo(output.AsSpan(_shape.Lines + (_spec.MapLine(line, permutation) * StateLayout.LineWords)));
+            }
+        }
+
+        for (var c = 0; c < _cpus; c++)
+        {
+            var from = _shape.CpuHeader(c);
+            var to = _shape.CpuHeader(permutation[c]);
+            source.Slice(from, StateLayout.CpuHeaderWords).CopyTo(output.AsSpan(to));
+            var head = source[from + CpuState.HeadWord];
+            var monitor = (int)((head >> 32) & 0xFFFF_FFFF) - 1;
+            if (monitor >= 0)
+            {
+                output[to + CpuState.HeadWord] = (head & 0xFFFF_FFFFL) | ((long)(_spec.MapLine(monitor, permutation) + 1) << 32);
+            }
+        }
+
+        // Stacks, in the new CPU order.
+        var at = _shape.FixedWords;
+        for (var n = 0; n < _cpus; n++)
+        {
+            var c = _inverse[n];
+            var start = state.StackStart(c);
+            var words = state.Cpus[c].StackWords;
+            source.Slice(start, words).CopyTo(output.AsSpan(at));
+            MapStack(state.Cpus[c], output.AsSpan(at, words), permutation);
+            at += words;
+        }
+
+        // Caches: a private one moves with its CPU; every tag's line is mapped and the entries re-sorted.
+        for (var n = 0; n < _shape.CacheCount; n++)
+        {
+            var cache = state.Caches[_privateCaches ? _inverse[n] : n];
+            _entries.Clear();
+            for (var i = 0; i < cache.Count; i++)
+            {
+                var entry = cache[i];
+                var tag = CacheEntry.MakeTag(_spec.MapLine(entry.Line, permutation), entry.Key);
+                _entries.Add((tag | (entry.Dirty ? 1L << 62 : 0), entry.Value));
+            }
+            _entries.Sort(static (a, b) => (a.Tag & ~(1L << 62)).CompareTo(b.Tag & ~(1L << 62)));
+            output[at++] = _entries.Count;
+            foreach (var (tag, value) in _entries)
+            {
+                output[at++] = tag;
+                output[at++] = value;
+            }
+        }
+        return at;
+    }
+
+    /// <summary>Maps one CPU's stack in place: frame slots, saved fetches, operands (split into the frames'
+    /// parts by the static depths), deferred fetches.</summary>
+    private void MapStack(CpuState cpu, Span<long> stack, ReadOnlySpan<int> permutation)
+    {
+        var depth = cpu.Depth;
+        var frameWords = cpu.FrameWords;
+        var operands = cpu.OperandCount;
+        var operandBase = frameWords;
+        var offset = 0;
+        for (var d = 0; d < depth; d++)
+        {
+            var function = (int)(stack[offset] & 0xFFFF_FFFF);
+            var pc = (int)stack[offset + 1];
+            var compiled = _functions[function];
+            var saved = stack[offset + 2];
+            if (saved != 0)
+            {
+                long mapped = 0;
+                for (var i = 0; i < 3; i++)
+                {
+                    var line = (int)((saved >> (21 * i)) & 0x1F_FFFF) - 1;
+                    if (line >= 0)
+                    {
+                        mapped |= (long)(_spec.MapLine(line, permutation) + 1) << (21 * i);
+                    }
+                }
+                stack[offset + 2] = mapped;
+            }
+            if (_slotKinds[function] is { } slotKinds)
+            {
+                var slots = stack.Slice(offset + Machine.FrameHeaderWords, compiled.SlotCount);
+                for (var s = 0; s < slotKinds.Length; s++)
+                {
+                    if (slotKinds[s] == SymmetricValueKind.Cpumask)
+                    {
+                        var words = 1;
+                        while (s + words < slotKinds.Length && slotKinds[s + words] == SymmetricValueKind.Cpumask && words < _maskWords)
+                        {
+                            words++;
+                        }
+                        MapMask(slots.Slice(s, words), permutation);
+                        s += words - 1;
+                    }
+                    else if (slotKinds[s] != SymmetricValueKind.None)
+                    {
+                        slots[s] = MapScalar(slots[s], slotKinds[s], permutation);
+                    }
+                }
+            }
+            var size = Machine.FrameHeaderWords + compiled.SlotCount;
+            // This frame's part of the operand stack: all that is left for the top frame; for a frame
+            // below, the depth at its resumption point, less the value its callee will return.
+            int own;
+            if (d == depth - 1)
+            {
+                own = frameWords + operands - operandBase;
+            }
+            else
+            {
+                var above = offset + size;
+                var calleeKind = (FrameKind)((stack[above] >> 32) & 0xF);
+                var callee = _functions[(int)(stack[above] & 0xFFFF_FFFF)];
+                own = _spec.OperandDepths[function]![pc] - (calleeKind == FrameKind.Call && callee.ReturnsValue ? 1 : 0);
+            }
+            if (own > 0 && _operandKinds.TryGetValue((function, pc), out var kinds))
+            {
+                for (var k = 0; k < own && k < kinds.Length; k++)
+                {
+                    if (kinds[k] != SymmetricValueKind.None)
+                    {
+                        stack[operandBase + k] = MapScalar(stack[operandBase + k], kinds[k], permutation);
+                    }
+                }
+            }
+            operandBase += own;
+            offset += size;
+        }
+        var fetches = stack[(frameWords + operands)..];
+        for (var i = 0; i < fetches.Length; i++)
+        {
+            fetches[i] = _spec.MapLine((int)fetches[i], permutation);
+        }
+    }
+
+    private void MapValue(ReadOnlySpan<long> from, Span<long> to, SymmetricValueKind kind, bool mask, ReadOnlySpan<int> permutation)
+    {
+        from.CopyTo(to);
+        if (kind == SymmetricValueKind.None)
+        {
+            return;
+        }
+        if (mask)
+        {
+            MapMask(to, permutation);
+            return;
+        }
+        to[0] = MapScalar(to[0], kind, permutation);
+    }
+
+    private void MapMask(Span<long> mask, ReadOnlySpan<int> permutation)
+    {
+        var result = _maskScratch.AsSpan(0, mask.Length);
+        result.Clear();
+        for (var w = 0; w < mask.Length; w++)
+        {
+            var bits = (ulong)mask[w];
+            while (bits != 0)
+            {
+                var cpu = (w << 6) + BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                var mapped = cpu < _cpus ? permutation[cpu] : cpu;
+                result[mapped >> 6] |= 1L << (mapped & 63);
+            }
+        }
+        result.CopyTo(mask);
+    }
+
+    /// <summary>One scalar through the permutation, by what its place may hold (docs/symmetry.md).</summary>
+    private long MapScalar(long value, SymmetricValueKind kind, ReadOnlySpan<int> permutation)
+    {
+        if ((kind & SymmetricValueKind.PlaceReference) != 0 && PlaceRef.Kind(value) != 0)
+        {
+            if (PlaceRef.Kind(value) != PlaceRef.GlobalKind)
+            {
+                return value;
+            }
+            var cpu = PlaceRef.Cpu(value);
+            return cpu < _cpus ? (value & ~(0xFFFFL << 32)) | ((long)(permutation[cpu] & 0xFFFF) << 32) : value;
+        }
+        if ((kind & SymmetricValueKind.PerCpuLine) != 0 && (kind & SymmetricValueKind.CpuId) == 0)
+        {
+            var line = (int)(value & 0xFFFF_FFFF);
+            return line >= 0 && line < _spec.LineCpu.Length ? (value & ~0xFFFF_FFFFL) | (uint)_spec.MapLine(line, permutation) : value;
+        }
+        if ((kind & SymmetricValueKind.CpuId) != 0)
+        {
+            return SymmetrySpec.MapCpu(value, permutation);
+        }
+        return value;
+    }
+
+    // ───────────────────────────── Signatures ─────────────────────────────
+
+    /// <summary>What CPU <paramref name="cpu"/> is, in terms no permutation changes: the same for two CPUs in
+    /// the same situation.</summary>
+    private ulong Signature(MachineState state, int cpu)
+    {
+        var n = 0;
+        var header = _shape.CpuHeader(cpu);
+        var words = state.Span;
+        EnsureScratch(64 + state.Cpus[cpu].StackWords + (_privateCaches ? 2 * state.Caches[cpu].Count : 0) + _shape.VariableWords);
+        var scratch = _scratch;
+        var head = words[header + CpuState.HeadWord];
+        var monitor = (int)((head >> 32) & 0xFFFF_FFFF) - 1;
+        scratch[n++] = (head & 0xFFFF_FFFFL) ^ ((long)RelativeLine(monitor, cpu) << 32);
+        for (var w = 1; w < StateLayout.CpuHeaderWords; w++)
+        {
+            scratch[n++] = words[header + w];
+        }
+        // The stack: frames, operands, deferred fetches (lines relative to this CPU).
+        var cpuState = state.Cpus[cpu];
+        var stack = words.Slice(state.StackStart(cpu), cpuState.StackWords);
+        var fetchStart = cpuState.FrameWords + cpuState.OperandCount;
+        for (var i = 0; i < stack.Length; i++)
+        {
+            scratch[n++] = i >= fetchStart ? RelativeLine((int)stack[i], cpu) : stack[i];
+        }
+        if (_privateCaches)
+        {
+            var cache = state.Caches[cpu];
+            scratch[n] = 0;
+            for (var i = 0; i < cache.Count; i++)
+            {
+                var entry = cache[i];
+                // Order-free: the entries' sum of mixed words (a sorted cache may reorder under relative lines).
+                scratch[n] += (long)Mix(((ulong)RelativeLine(entry.Line, cpu) << 24) ^ (ulong)entry.Key ^ (entry.Dirty ? 1UL << 62 : 0) ^ Mix((ulong)entry.Value));
+            }
+            n++;
+        }
+        foreach (var variable in _spec.Variables)
+        {
+            var compiled = _layout.Program.Variables[variable.Variable];
+            var size = _layout.WordsPerInstance(compiled);
+            var first = _shape.Variables + _layout.VariableOffsets[variable.Variable];
+            if (variable.PerCpuInstances)
+            {
+                var instance = words.Slice(first + (cpu * size), size);
+                if (compiled.IsMask)
+                {
+                    scratch[n++] = (instance[cpu >> 6] >> (cpu & 63)) & 1;
+                    scratch[n++] = PopCount(instance);
+                }
+                else
+                {
+                    scratch[n++] = RelativeScalar(instance[0], variable.Value, cpu);
+                }
+            }
+            else if (compiled.IsMask && variable.Value != SymmetricValueKind.None)
+            {
+                scratch[n++] = (words[first + (cpu >> 6)] >> (cpu & 63)) & 1;
+            }
+            else if ((variable.Value & SymmetricValueKind.CpuId) != 0)
+            {
+                scratch[n++] = words[first] == cpu ? 1 : 0;
+            }
+        }
+        // This CPU's percpu lines.
+        var lineCpu = _spec.LineCpu;
+        ulong lines = 0;
+        for (var line = 0; line < lineCpu.Length; line++)
+        {
+            if (lineCpu[line] == cpu)
+            {
+                var at = _shape.Lines + (line * StateLayout.LineWords);
+                lines = Mix(lines ^ (ulong)words[at]) ^ Mix((ulong)words[at + 1] + 0x9E37) ^ Mix((ulong)words[at + 2] + 0x7F4A);
+            }
+        }
+        scratch[n++] = (long)lines;
+        return XxHash3.HashToUInt64(MemoryMarshal.AsBytes(scratch.AsSpan(0, n)));
+    }
+
+    private long RelativeScalar(long value, SymmetricValueKind kind, int cpu)
+    {
+        if (kind == SymmetricValueKind.CpuId)
+        {
+            return value == cpu ? -1000 : value >= 0 && value < _cpus && _isSymmetric[value] ? -1001 : value;
+        }
+        return kind == SymmetricValueKind.None ? value : 0;
+    }
+
+    private static long PopCount(ReadOnlySpan<long> mask)
+    {
+        long count = 0;
+        foreach (var word in mask)
+        {
+            count += BitOperations.PopCount((ulong)word);
+        }
+        return count;
+    }
+
+    /// <summary>A line as this CPU sees it: its own copy of a percpu line by offset, another symmetric CPU's
+    /// copy as one mark, a shared line by id.</summary>
+    private int RelativeLine(int line, int cpu)
+    {
+        if (line < 0 || line >= _spec.LineCpu.Length)
+        {
+            return line;
+        }
+        var owner = _spec.LineCpu[line];
+        if (owner < 0 || !_isSymmetric[owner])
+        {
+            return line;
+        }
+        var offset = line - (owner * _spec.LineStride[line]);
+        return owner == cpu ? (1 << 29) | offset : (1 << 30) | offset;
+    }
+
+    private static ulong Mix(ulong x)
+    {
+        x ^= x >> 33;
+        x *= 0xFF51AFD7ED558CCDUL;
+        x ^= x >> 33;
+        x *= 0xC4CEB9FE1A85EC53UL;
+        x ^= x >> 33;
+        return x;
+    }
+
+    private void EnsureScratch(int words)
+    {
+        if (_scratch.Length < words)
+        {
+            _scratch = new long[words * 2];
+        }
+    }
+}
