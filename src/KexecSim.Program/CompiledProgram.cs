@@ -172,9 +172,9 @@ public sealed class CompiledProgram
     public required int FinalFunction { get; init; }
     public required IReadOnlyList<int> SymmetricCpus { get; init; }
 
-    /// <summary>Why the symmetry declaration is not used, as the static check of LANGUAGE.md section 6 found
-    /// it and warned (null when it found nothing or nothing is declared). <see cref="Symmetry"/> may find
-    /// more: a reduction consults <see cref="SymmetrySpec.IsUsable"/>, never this alone.</summary>
+    /// <summary>Why the symmetry declaration is not used: the same text as <see cref="SymmetrySpec.UnusableReason"/>,
+    /// which the warning KF0803 prints (null when the declaration is usable or nothing is declared). A
+    /// reduction consults <see cref="SymmetrySpec.IsUsable"/>.</summary>
     public required string? SymmetryIgnoredReason { get; init; }
 
     /// <summary>Which CPUs are interchangeable and which places of the state a permutation of them rewrites.</summary>

@@ -16,9 +16,11 @@ public sealed class SymmetrySpec
     /// <summary>The CPUs the scenario declares interchangeable (sorted; empty when it declares none).</summary>
     public required IReadOnlyList<int> Cpus { get; init; }
 
-    /// <summary>Why the declaration cannot be used: the static check's <see cref="CompiledProgram.SymmetryIgnoredReason"/>
-    /// when it has one, else the first place this specification could not classify, or the first
-    /// scenario item that tells the CPUs apart. Null when usable or when nothing is declared.</summary>
+    /// <summary>Why the declaration cannot be used, as the warning KF0803 prints it (and
+    /// <see cref="CompiledProgram.SymmetryIgnoredReason"/> holds it): the static check's order observation
+    /// when it finds one, else the first scenario item that tells the CPUs apart (the boot CPU, an
+    /// <c>inject … on</c>, the <c>final</c> block), else the first place this specification could not
+    /// classify. Null when usable or when nothing is declared.</summary>
     public required string? UnusableReason { get; init; }
 
     /// <summary>The machine's own CPU-indexed parts for this platform.</summary>

@@ -7,7 +7,10 @@ namespace KexecSim.Language.Compilation;
 /// <summary>
 /// The static checks of a <c>symmetric</c> declaration (LANGUAGE.md section 6). A promise the code
 /// breaks outright is an error; code that observes the order of CPU ids makes the declaration
-/// unusable, which is a warning saying why (the checker then explores without it).
+/// unusable: the first such reason here is the specification's <see cref="SymmetrySpec.UnusableReason"/>,
+/// and the warning KF0803 says why whenever that specification is unusable (BuildSymmetrySpec), so
+/// the warning and <see cref="SymmetrySpec.IsUsable"/> never disagree. Only code that can run under
+/// the scenario is checked (ProgramCompiler.LiveCode.cs).
 /// </summary>
 public sealed partial class ProgramCompiler
 {
@@ -72,7 +75,7 @@ public sealed partial class ProgramCompiler
         var broken = false;
         foreach (var function in symmetricCode)
         {
-            foreach (var expression in BoundTreeWalker.Expressions(function.Body!))
+            foreach (var expression in LiveExpressions(function.Body!))
             {
                 if (expression is BoundBinary { Op: BinaryOp.Equal or BinaryOp.NotEqual or BinaryOp.Less or BinaryOp.LessOrEqual or BinaryOp.Greater or BinaryOp.GreaterOrEqual } comparison
                     && SinglesOut(comparison, cpuIds, symmetric, function.Source))
@@ -97,14 +100,14 @@ public sealed partial class ProgramCompiler
         // Order observations: sound reduction would need more than a sort of interchangeable CPUs.
         foreach (var function in allCode)
         {
-            foreach (var statement in BoundTreeWalker.Statements(function.Body!))
+            foreach (var statement in LiveStatements(function.Body!))
             {
                 if (statement is BoundForEachCpu loop)
                 {
                     return Ignore(function, loop.Span, "for_each_cpu visits CPUs in id order");
                 }
             }
-            foreach (var expression in BoundTreeWalker.Expressions(function.Body!))
+            foreach (var expression in LiveExpressions(function.Body!))
             {
                 switch (expression)
                 {
@@ -129,9 +132,8 @@ public sealed partial class ProgramCompiler
         string Ignore(FunctionSymbol function, TextSpan at, string why)
         {
             var text = function.Source!.Excerpt(at);
-            var reason = $"'{text}' at {new SourceSpan(function.Source!, at)}: {why}";
-            Report(source, DiagnosticCode.SymmetryIgnored, span, $"'symmetric {list}' is not used: {reason}");
-            return reason;
+            // The warning (KF0803) is reported once the specification is built, with whichever reason wins.
+            return $"'{text}' at {new SourceSpan(function.Source!, at)}: {why}";
         }
     }
 
@@ -192,7 +194,7 @@ public sealed partial class ProgramCompiler
     private static string Describe((FunctionSymbol Function, long[] Arguments)? entry) =>
         entry is { } e ? $"{e.Function.Name}({string.Join(", ", e.Arguments)})" : "nothing";
 
-    private static List<FunctionSymbol> Reachable(IEnumerable<FunctionSymbol> roots)
+    private List<FunctionSymbol> Reachable(IEnumerable<FunctionSymbol> roots)
     {
         var seen = new HashSet<FunctionSymbol>(ReferenceEqualityComparer.Instance);
         var order = new List<FunctionSymbol>();
@@ -205,7 +207,7 @@ public sealed partial class ProgramCompiler
                 continue;
             }
             order.Add(function);
-            foreach (var expression in BoundTreeWalker.Expressions(function.Body))
+            foreach (var expression in LiveExpressions(function.Body))
             {
                 switch (expression)
                 {
@@ -222,7 +224,7 @@ public sealed partial class ProgramCompiler
     }
 
     /// <summary>Locals, parameters and variables that hold a CPU id (a flow-insensitive fixpoint).</summary>
-    private static HashSet<Symbol> CpuIdValues(List<FunctionSymbol> code)
+    private HashSet<Symbol> CpuIdValues(List<FunctionSymbol> code)
     {
         var ids = new HashSet<Symbol>(ReferenceEqualityComparer.Instance);
         bool changed;
@@ -231,7 +233,7 @@ public sealed partial class ProgramCompiler
             changed = false;
             foreach (var function in code)
             {
-                foreach (var statement in BoundTreeWalker.Statements(function.Body!))
+                foreach (var statement in LiveStatements(function.Body!))
                 {
                     switch (statement)
                     {
@@ -251,7 +253,7 @@ public sealed partial class ProgramCompiler
                             break;
                     }
                 }
-                foreach (var expression in BoundTreeWalker.Expressions(function.Body!))
+                foreach (var expression in LiveExpressions(function.Body!))
                 {
                     if (expression is BoundCall call)
                     {

@@ -76,7 +76,13 @@ public sealed partial class ProgramCompiler
         if (symmetric.Count >= 2)
         {
             reason ??= ScenarioBreaksSymmetry(symmetric, set, platform, faults);
+            reason ??= FinalBreaksSymmetry(facts, set);
             reason ??= UnclassifiedUse(code, facts, set, entries, lineCpu.Length > 0 && lineCpu[0] == 0);
+            if (reason is not null && _scenario is { } scenario)
+            {
+                // One truth: the declaration is ignored with this warning exactly when the specification is unusable.
+                Report(scenario.Source, DiagnosticCode.SymmetryIgnored, scenario.SymmetricSpan, $"'symmetric {Describe(symmetric)}' is not used: {reason}");
+            }
         }
 
         var variables = new List<SymmetricVariable>();
@@ -155,7 +161,7 @@ public sealed partial class ProgramCompiler
             changed = false;
             foreach (var function in code)
             {
-                foreach (var statement in BoundTreeWalker.Statements(function.Body!))
+                foreach (var statement in LiveStatements(function.Body!))
                 {
                     switch (statement)
                     {
@@ -176,7 +182,7 @@ public sealed partial class ProgramCompiler
                             break;
                     }
                 }
-                foreach (var expression in BoundTreeWalker.Expressions(function.Body!))
+                foreach (var expression in LiveExpressions(function.Body!))
                 {
                     switch (expression)
                     {
@@ -201,7 +207,7 @@ public sealed partial class ProgramCompiler
 
         foreach (var function in code)
         {
-            foreach (var expression in BoundTreeWalker.Expressions(function.Body!))
+            foreach (var expression in LiveExpressions(function.Body!))
             {
                 if (expression is BoundIntrinsicCall call)
                 {
@@ -248,12 +254,75 @@ public sealed partial class ProgramCompiler
         var injects = scenario.Injects.OrderBy(i => i.Fault).ToList();
         for (var i = 0; i < injects.Count && i < faults.Count; i++)
         {
+            if (faults[i].Budget == 0)
+            {
+                continue; // injects nothing
+            }
             var targets = faults[i].Cpus;
             var hit = symmetric.Where(targets.Contains).ToList();
             if (hit.Count != 0 && hit.Count != symmetric.Count)
             {
                 var missed = symmetric.First(c => !targets.Contains(c));
                 return $"'{scenario.Source.Excerpt(injects[i].Span)}' at {new SourceSpan(scenario.Source, injects[i].Span)}: it may hit CPU {hit[0]} but not CPU {missed}";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The first thing the <c>final</c> block (and what it calls) does that tells the symmetric CPUs apart:
+    /// a property must give the same verdict on every permutation of a state. It names one of them by
+    /// number (an index of a percpu variable or region, a CPU argument, a comparison of a CPU id with a
+    /// constant that singles one out); or, with CPU 0 among them, it reads this CPU's data, since final
+    /// runs on CPU 0 (<c>this_cpu()</c>, a percpu variable or region without a CPU index).
+    /// </summary>
+    private string? FinalBreaksSymmetry(SymmetryFacts facts, HashSet<int> set)
+    {
+        if (_scenario?.Final is not { } final)
+        {
+            return null;
+        }
+        bool IsId(BoundExpression e) => (KindOf(e, facts) & SymmetricValueKind.CpuId) != 0;
+        int? Named(BoundExpression cpu) =>
+            ConstantEvaluator.IsConstant(cpu) && ConstantEvaluator.TryEvaluate(cpu, _constants, out var value, out _)
+            && set.Contains((int)Math.Clamp(value, -1, int.MaxValue)) ? (int)value : null;
+
+        foreach (var function in Reachable([final]))
+        {
+            var source = function.Source!;
+            string Here(TextSpan span, string why) => $"'{source.Excerpt(span)}' at {new SourceSpan(source, span)}: {why}";
+            foreach (var expression in LiveExpressions(function.Body!))
+            {
+                switch (expression)
+                {
+                    case BoundGlobal { Cpu: { } cpu } global when Named(cpu) is { } c:
+                        return Here(global.Span, $"final reads CPU {c}'s instance of '{global.Variable.Name}', and CPU {c} is one of them");
+                    case BoundGlobal { Cpu: null, Variable.IsPercpu: true } global when set.Contains(0):
+                        return Here(global.Span, $"final runs on CPU 0, one of them, and reads its instance of '{global.Variable.Name}'");
+                    case BoundRegionLine { Cpu: { } cpu } line when Named(cpu) is { } c:
+                        return Here(line.Span, $"final reads CPU {c}'s copy of '{line.Region.Name}', and CPU {c} is one of them");
+                    case BoundRegionLine { Cpu: null } line when set.Contains(0) && facts.PerCpuLineRegions.Contains(line.Region):
+                        return Here(line.Span, $"final runs on CPU 0, one of them, and reads its copy of '{line.Region.Name}'");
+                    case BoundIntrinsicCall { Intrinsic.Id: IntrinsicId.ThisCpu } call when set.Contains(0):
+                        return Here(call.Span, "final runs on CPU 0, one of them, so this_cpu() singles it out");
+                    case BoundIntrinsicCall { Intrinsic.Id: IntrinsicId.SendIpi or IntrinsicId.SendNmi or IntrinsicId.SendInit
+                        or IntrinsicId.CpumaskSetCpu or IntrinsicId.CpumaskClearCpu or IntrinsicId.CpumaskTestCpu } call
+                        when Named(call.Arguments[0]) is { } c:
+                        return Here(call.Span, $"final names CPU {c}, one of them, by number");
+                    case BoundBinary { Op: BinaryOp.Equal or BinaryOp.NotEqual or BinaryOp.Less or BinaryOp.LessOrEqual or BinaryOp.Greater or BinaryOp.GreaterOrEqual } binary
+                        when IsId(binary.Left) != IsId(binary.Right) && ConstantEvaluator.IsConstant(IsId(binary.Left) ? binary.Right : binary.Left)
+                            && ConstantEvaluator.TryEvaluate(IsId(binary.Left) ? binary.Right : binary.Left, _constants, out var value, out _):
+                        {
+                            var outcomes = set.Select(cpu => IsId(binary.Left)
+                                ? Arithmetic.TryApply(binary.Op, cpu, value, out var r) && r != 0
+                                : Arithmetic.TryApply(binary.Op, value, cpu, out var l) && l != 0).Distinct().Count();
+                            if (outcomes > 1)
+                            {
+                                return Here(binary.Span, "final compares a CPU id with a constant that tells them apart");
+                            }
+                            break;
+                        }
+                }
             }
         }
         return null;
@@ -274,7 +343,8 @@ public sealed partial class ProgramCompiler
                 || ((p.Value & SymmetricValueKind.PerCpuLine) != 0 && lineZeroIsCpuZeros)).Key;
             if (zero is not null)
             {
-                return $"CPU 0 is one of them, and '{zero}' holds CPU ids: its 0 when cleared or uninitialised would read as CPU 0";
+                var scenario = _scenario!;
+                return $"'symmetric {Describe([.. set.Order()])}' at {new SourceSpan(scenario.Source, scenario.SymmetricSpan)}: CPU 0 is one of them, and '{zero}' holds CPU ids: its 0 when cleared or uninitialised would read as CPU 0";
             }
         }
         foreach (var variable in _program.Variables)
@@ -307,7 +377,7 @@ public sealed partial class ProgramCompiler
             string Here(TextSpan span, string why) => $"'{source.Excerpt(span)}' at {new SourceSpan(source, span)}: {why}";
             string? Flow(object place, string name, BoundExpression value) => HoldsId(place) ? Stored(value, name, source) : null;
 
-            foreach (var statement in BoundTreeWalker.Statements(function.Body!))
+            foreach (var statement in LiveStatements(function.Body!))
             {
                 var why = statement switch
                 {
@@ -328,7 +398,7 @@ public sealed partial class ProgramCompiler
                     return why;
                 }
             }
-            foreach (var expression in BoundTreeWalker.Expressions(function.Body!))
+            foreach (var expression in LiveExpressions(function.Body!))
             {
                 if (CpuUse(expression, Here, IsId, facts, set, source) is { } why)
                 {

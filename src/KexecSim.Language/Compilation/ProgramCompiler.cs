@@ -108,6 +108,9 @@ public sealed partial class ProgramCompiler
             return null;
         }
 
+        // The specification's reason is the one truth: KF0803 is reported exactly when it is unusable.
+        var symmetry = BuildSymmetrySpec(symmetric, symmetryReason, entries, platform, faults);
+
         var vectors = new Dictionary<long, int>();
         var nmi = -1;
         var mce = -1;
@@ -147,8 +150,8 @@ public sealed partial class ProgramCompiler
             InitCpus = initCpus.Select((cpus, index) => new InitBlock(cpus, initCpuIds[index])).ToList(),
             FinalFunction = final,
             SymmetricCpus = symmetric,
-            SymmetryIgnoredReason = symmetryReason,
-            Symmetry = BuildSymmetrySpec(symmetric, symmetryReason, entries, platform, faults),
+            SymmetryIgnoredReason = symmetry.UnusableReason,
+            Symmetry = symmetry,
             Timeouts = _scenario?.Timeouts ?? true,
             Faults = faults,
             Expect = _scenario?.Expect ?? Expectation.None,

@@ -1,0 +1,91 @@
+using KexecSim.Language.Binding;
+using KexecSim.Program;
+
+namespace KexecSim.Language.Compilation;
+
+/// <summary>
+/// The code that can run under this scenario (docs/symmetry.md, "Code that cannot run"): the symmetry
+/// checks walk only it. A branch is dead only when its condition's value is known for every run:
+/// a constant under the scenario's consts and <c>define</c>s, or a <c>wait_until</c> that cannot
+/// time out (no timeout argument, or <c>timeouts off</c>: it returns only when its condition holds,
+/// so it returns true), and <c>!</c>, <c>&amp;&amp;</c>, <c>||</c> of those. The condition itself is
+/// always live; nothing else is pruned.
+/// </summary>
+public sealed partial class ProgramCompiler
+{
+    /// <summary>The value every run gives <paramref name="condition"/>, or null when it may differ.</summary>
+    private bool? KnownCondition(BoundExpression condition)
+    {
+        switch (condition)
+        {
+            case BoundIntrinsicCall { Intrinsic.Id: IntrinsicId.WaitUntil } wait
+                when wait.Arguments.Count < 2 || _scenario is { Timeouts: false }:
+                return true;
+            case BoundUnary { Op: UnaryOp.LogicalNot } not:
+                return !KnownCondition(not.Operand);
+            case BoundBinary { Op: BinaryOp.LogicalAnd } and:
+                {
+                    var left = KnownCondition(and.Left);
+                    var right = KnownCondition(and.Right);
+                    return left == false || right == false ? false : left == true && right == true ? true : null;
+                }
+            case BoundBinary { Op: BinaryOp.LogicalOr } or:
+                {
+                    var left = KnownCondition(or.Left);
+                    var right = KnownCondition(or.Right);
+                    return left == true || right == true ? true : left == false && right == false ? false : null;
+                }
+            default:
+                return ConstantEvaluator.IsConstant(condition)
+                    && ConstantEvaluator.TryEvaluate(condition, _constants, out var value, out _)
+                    ? value != 0
+                    : null;
+        }
+    }
+
+    /// <summary>The statements of <paramref name="root"/> that can run: as <see cref="BoundTreeWalker.Statements"/>,
+    /// without the branch of an <c>if</c> whose condition is known.</summary>
+    private IEnumerable<BoundStatement> LiveStatements(BoundStatement root)
+    {
+        var stack = new Stack<BoundStatement>();
+        stack.Push(root);
+        while (stack.Count > 0)
+        {
+            var statement = stack.Pop();
+            yield return statement;
+            IEnumerable<BoundStatement> children = statement is BoundIf branch && KnownCondition(branch.Condition) is { } known
+                ? known ? [branch.Then] : branch.Else is null ? [] : [branch.Else]
+                : BoundTreeWalker.ChildStatements(statement);
+            foreach (var child in children.Reverse())
+            {
+                stack.Push(child);
+            }
+        }
+    }
+
+    /// <summary>The expressions of the live statements, outermost first, without the branch of a
+    /// conditional expression whose condition is known.</summary>
+    private IEnumerable<BoundExpression> LiveExpressions(BoundStatement root)
+    {
+        var stack = new Stack<BoundExpression>();
+        foreach (var statement in LiveStatements(root))
+        {
+            foreach (var expression in BoundTreeWalker.OwnExpressions(statement))
+            {
+                stack.Push(expression);
+                while (stack.Count > 0)
+                {
+                    var current = stack.Pop();
+                    yield return current;
+                    IEnumerable<BoundExpression> children = current is BoundConditional conditional && KnownCondition(conditional.Condition) is { } known
+                        ? [conditional.Condition, known ? conditional.WhenTrue : conditional.WhenFalse]
+                        : BoundTreeWalker.Children(current);
+                    foreach (var child in children)
+                    {
+                        stack.Push(child);
+                    }
+                }
+            }
+        }
+    }
+}
