@@ -38,7 +38,13 @@ public sealed class StateSymmetry
 
     // Per function: slot kinds (indexed by slot) and operand kinds (indexed by pc, then depth).
     private readonly SymmetricValueKind[]?[] _slotKinds;
-    private readonly Dictionary<(int Function, int Pc), SymmetricValueKind[]> _operandKinds = [];
+    private readonly SymmetricValueKind[]?[]?[] _operandKinds;
+
+    // Per variable the spec lists: its first word in the vector, words per instance, and what it holds.
+    private readonly (int First, int Words, bool Mask, bool PerCpu, SymmetricValueKind Kind)[] _variables;
+
+    // Per CPU: the memory lines that are its copies of percpu lines.
+    private readonly int[][] _linesOf;
 
     // Scratch (PERF: reused; the search canonicalises every successor).
     private readonly int[] _permutation;
@@ -46,7 +52,7 @@ public sealed class StateSymmetry
     private readonly ulong[] _signatures;
     private readonly int[] _order;
     private long[] _out = new long[256];
-    private long[] _scratch = new long[256];
+    private long[] _stack = new long[256];
     private readonly long[] _maskScratch;
     private readonly List<(long Tag, long Value)> _entries = [];
 
@@ -79,16 +85,29 @@ public sealed class StateSymmetry
                 kinds[slot.Slot + w] = slot.Words > 1 ? SymmetricValueKind.Cpumask : slot.Value;
             }
         }
+        _operandKinds = new SymmetricValueKind[]?[]?[_functions.Length];
         foreach (var operand in _spec.Operands)
         {
-            var key = (operand.Function, operand.Pc);
-            if (!_operandKinds.TryGetValue(key, out var kinds) || kinds.Length <= operand.Depth)
+            var byPc = _operandKinds[operand.Function] ??= new SymmetricValueKind[]?[_functions[operand.Function].Code.Length];
+            var kinds = byPc[operand.Pc];
+            if (kinds is null || kinds.Length <= operand.Depth)
             {
                 var grown = new SymmetricValueKind[operand.Depth + 1];
                 kinds?.CopyTo(grown, 0);
-                _operandKinds[key] = kinds = grown;
+                byPc[operand.Pc] = kinds = grown;
             }
             kinds[operand.Depth] = operand.Value;
+        }
+        _variables = [.. _spec.Variables.Select(v =>
+        {
+            var compiled = layout.Program.Variables[v.Variable];
+            return (_shape.Variables + layout.VariableOffsets[v.Variable], layout.WordsPerInstance(compiled), compiled.IsMask, v.PerCpuInstances, v.Value);
+        })];
+        _linesOf = new int[_cpus][];
+        for (var c = 0; c < _cpus; c++)
+        {
+            var cpu = c;
+            _linesOf[c] = [.. Enumerable.Range(0, _spec.LineCpu.Length).Where(line => _spec.LineCpu[line] == cpu)];
         }
         _permutation = new int[_cpus];
         _inverse = new int[_cpus];
@@ -170,30 +189,30 @@ public sealed class StateSymmetry
         // The fixed part as it is, then every moved or mapped place over it.
         source[.._shape.FixedWords].CopyTo(output);
 
-        foreach (var variable in _spec.Variables)
+        foreach (var (first, words, mask, perCpu, kind) in _variables)
         {
-            var compiled = _layout.Program.Variables[variable.Variable];
-            var words = _layout.WordsPerInstance(compiled);
-            var first = _shape.Variables + _layout.VariableOffsets[variable.Variable];
-            if (variable.PerCpuInstances)
+            if (perCpu)
             {
                 for (var c = 0; c < _cpus; c++)
                 {
                     var from = first + (c * words);
                     var to = first + (permutation[c] * words);
-                    MapValue(source.Slice(from, words), output.AsSpan(to, words), variable.Value, compiled.IsMask, permutation);
+                    MapValue(source.Slice(from, words), output.AsSpan(to, words), kind, mask, permutation);
                 }
             }
             else
             {
-                MapValue(source.Slice(first, words), output.AsSpan(first, words), variable.Value, compiled.IsMask, permutation);
+                MapValue(source.Slice(first, words), output.AsSpan(first, words), kind, mask, permutation);
             }
         }
 
-        var lineCpu = _spec.LineCpu;
-        for (var line = 0; line < lineCpu.Length; line++)
+        foreach (var c in _symmetric)
         {
-            if (lineCpu[line] >= 0 && permutation[lineCpu[line]] != lineCpu[line])
+            if (permutation[c] == c)
+            {
+                continue;
+            }
+            foreach (var line in _linesOf[c])
             {
                 source.Slice(_shape.Lines + (line * StateLayout.LineWords), StateLayout.LineWords)
                     .CopyTo(output.AsSpan(_shape.Lines + (_spec.MapLine(line, permutation) * StateLayout.LineWords)));
@@ -249,7 +268,11 @@ public sealed class StateSymmetry
 
     /// <summary>Maps one CPU's stack in place: frame slots, saved fetches, operands (split into the frames'
     /// parts by the static depths), deferred fetches.</summary>
-    private void MapStack(CpuState cpu, Span<long> stack, ReadOnlySpan<int> permutation)
+    private void MapStack(CpuState cpu, Span<long> stack, ReadOnlySpan<int> permutation) => MapStack(cpu, stack, permutation, -1);
+
+    /// <param name="relativeTo">-1: map through <paramref name="permutation"/>; a CPU: rewrite every CPU datum
+    /// as that CPU sees it (itself, another symmetric CPU, or a fixed value), for its signature.</param>
+    private void MapStack(CpuState cpu, Span<long> stack, ReadOnlySpan<int> permutation, int relativeTo)
     {
         var depth = cpu.Depth;
         var frameWords = cpu.FrameWords;
@@ -270,7 +293,7 @@ public sealed class StateSymmetry
                     var line = (int)((saved >> (21 * i)) & 0x1F_FFFF) - 1;
                     if (line >= 0)
                     {
-                        mapped |= (long)(_spec.MapLine(line, permutation) + 1) << (21 * i);
+                        mapped |= (long)((relativeTo < 0 ? _spec.MapLine(line, permutation) : RelativeLine(line, relativeTo) & 0xFFFFF) + 1) << (21 * i);
                     }
                 }
                 stack[offset + 2] = mapped;
@@ -287,12 +310,19 @@ public sealed class StateSymmetry
                         {
                             words++;
                         }
-                        MapMask(slots.Slice(s, words), permutation);
+                        if (relativeTo < 0)
+                        {
+                            MapMask(slots.Slice(s, words), permutation);
+                        }
+                        else
+                        {
+                            RelativeMask(slots.Slice(s, words), relativeTo);
+                        }
                         s += words - 1;
                     }
                     else if (slotKinds[s] != SymmetricValueKind.None)
                     {
-                        slots[s] = MapScalar(slots[s], slotKinds[s], permutation);
+                        slots[s] = relativeTo < 0 ? MapScalar(slots[s], slotKinds[s], permutation) : RelativeValue(slots[s], slotKinds[s], relativeTo);
                     }
                 }
             }
@@ -311,13 +341,13 @@ public sealed class StateSymmetry
                 var callee = _functions[(int)(stack[above] & 0xFFFF_FFFF)];
                 own = _spec.OperandDepths[function]![pc] - (calleeKind == FrameKind.Call && callee.ReturnsValue ? 1 : 0);
             }
-            if (own > 0 && _operandKinds.TryGetValue((function, pc), out var kinds))
+            if (own > 0 && _operandKinds[function]?[pc] is { } kinds)
             {
                 for (var k = 0; k < own && k < kinds.Length; k++)
                 {
                     if (kinds[k] != SymmetricValueKind.None)
                     {
-                        stack[operandBase + k] = MapScalar(stack[operandBase + k], kinds[k], permutation);
+                        stack[operandBase + k] = relativeTo < 0 ? MapScalar(stack[operandBase + k], kinds[k], permutation) : RelativeValue(stack[operandBase + k], kinds[k], relativeTo);
                     }
                 }
             }
@@ -327,7 +357,7 @@ public sealed class StateSymmetry
         var fetches = stack[(frameWords + operands)..];
         for (var i = 0; i < fetches.Length; i++)
         {
-            fetches[i] = _spec.MapLine((int)fetches[i], permutation);
+            fetches[i] = relativeTo < 0 ? _spec.MapLine((int)fetches[i], permutation) : RelativeLine((int)fetches[i], relativeTo);
         }
     }
 
@@ -344,6 +374,31 @@ public sealed class StateSymmetry
             return;
         }
         to[0] = MapScalar(to[0], kind, permutation);
+    }
+
+    /// <summary>A cpumask as <paramref name="cpu"/> sees it: whether it holds it, and how many CPUs it holds.</summary>
+    private static void RelativeMask(Span<long> mask, int cpu)
+    {
+        var self = (mask[cpu >> 6] >> (cpu & 63)) & 1;
+        var count = PopCount(mask);
+        mask.Clear();
+        mask[0] = self | (count << 1);
+    }
+
+    /// <summary>A scalar as <paramref name="cpu"/> sees it (<see cref="MapScalar"/>'s cases).</summary>
+    private long RelativeValue(long value, SymmetricValueKind kind, int cpu)
+    {
+        if ((kind & SymmetricValueKind.PlaceReference) != 0 && PlaceRef.Kind(value) != 0)
+        {
+            return PlaceRef.Kind(value) != PlaceRef.GlobalKind ? value
+                : (value & ~(0xFFFFL << 32)) | ((RelativeScalar(PlaceRef.Cpu(value), SymmetricValueKind.CpuId, cpu) & 0xFFFF) << 32);
+        }
+        if ((kind & SymmetricValueKind.PerCpuLine) != 0 && (kind & SymmetricValueKind.CpuId) == 0)
+        {
+            var line = (int)(value & 0xFFFF_FFFF);
+            return line >= 0 && line < _spec.LineCpu.Length ? (value & ~0xFFFF_FFFFL) | (uint)RelativeLine(line, cpu) : value;
+        }
+        return (kind & SymmetricValueKind.CpuId) != 0 ? RelativeScalar(value, SymmetricValueKind.CpuId, cpu) : value;
     }
 
     private void MapMask(Span<long> mask, ReadOnlySpan<int> permutation)
@@ -394,78 +449,67 @@ public sealed class StateSymmetry
     /// the same situation.</summary>
     private ulong Signature(MachineState state, int cpu)
     {
-        var n = 0;
         var header = _shape.CpuHeader(cpu);
         var words = state.Span;
-        EnsureScratch(64 + state.Cpus[cpu].StackWords + (_privateCaches ? 2 * state.Caches[cpu].Count : 0) + _shape.VariableWords);
-        var scratch = _scratch;
         var head = words[header + CpuState.HeadWord];
         var monitor = (int)((head >> 32) & 0xFFFF_FFFF) - 1;
-        scratch[n++] = (head & 0xFFFF_FFFFL) ^ ((long)RelativeLine(monitor, cpu) << 32);
+        var h = Mix((ulong)((head & 0xFFFF_FFFFL) ^ ((long)RelativeLine(monitor, cpu) << 32)));
         for (var w = 1; w < StateLayout.CpuHeaderWords; w++)
         {
-            scratch[n++] = words[header + w];
+            h = Mix(h ^ (ulong)words[header + w]);
         }
-        // The stack: frames, operands, deferred fetches (lines relative to this CPU).
+        // The stack: frames and operands as they are, deferred fetches relative to this CPU.
         var cpuState = state.Cpus[cpu];
-        var stack = words.Slice(state.StackStart(cpu), cpuState.StackWords);
-        var fetchStart = cpuState.FrameWords + cpuState.OperandCount;
-        for (var i = 0; i < stack.Length; i++)
+        var start = state.StackStart(cpu);
+        var stackWords = cpuState.StackWords;
+        if (_stack.Length < stackWords)
         {
-            scratch[n++] = i >= fetchStart ? RelativeLine((int)stack[i], cpu) : stack[i];
+            _stack = new long[stackWords * 2];
         }
+        var stack = _stack.AsSpan(0, stackWords);
+        words.Slice(start, stackWords).CopyTo(stack);
+        MapStack(cpuState, stack, default, cpu);
+        h ^= XxHash3.HashToUInt64(MemoryMarshal.AsBytes(stack));
         if (_privateCaches)
         {
             var cache = state.Caches[cpu];
-            scratch[n] = 0;
+            ulong entries = 0;
             for (var i = 0; i < cache.Count; i++)
             {
                 var entry = cache[i];
-                // Order-free: the entries' sum of mixed words (a sorted cache may reorder under relative lines).
-                scratch[n] += (long)Mix(((ulong)RelativeLine(entry.Line, cpu) << 24) ^ (ulong)entry.Key ^ (entry.Dirty ? 1UL << 62 : 0) ^ Mix((ulong)entry.Value));
+                // Order-free: a sum of mixed entries (relative lines may sort differently).
+                entries += Mix(((ulong)RelativeLine(entry.Line, cpu) << 24) ^ (ulong)entry.Key ^ (entry.Dirty ? 1UL << 62 : 0) ^ Mix((ulong)entry.Value));
             }
-            n++;
+            h = Mix(h ^ entries);
         }
-        foreach (var variable in _spec.Variables)
+        foreach (var (first, size, mask, perCpu, kind) in _variables)
         {
-            var compiled = _layout.Program.Variables[variable.Variable];
-            var size = _layout.WordsPerInstance(compiled);
-            var first = _shape.Variables + _layout.VariableOffsets[variable.Variable];
-            if (variable.PerCpuInstances)
+            long feature;
+            if (perCpu)
             {
                 var instance = words.Slice(first + (cpu * size), size);
-                if (compiled.IsMask)
-                {
-                    scratch[n++] = (instance[cpu >> 6] >> (cpu & 63)) & 1;
-                    scratch[n++] = PopCount(instance);
-                }
-                else
-                {
-                    scratch[n++] = RelativeScalar(instance[0], variable.Value, cpu);
-                }
+                feature = mask ? ((instance[cpu >> 6] >> (cpu & 63)) & 1) | (PopCount(instance) << 1) : RelativeScalar(instance[0], kind, cpu);
             }
-            else if (compiled.IsMask && variable.Value != SymmetricValueKind.None)
+            else if (mask && kind != SymmetricValueKind.None)
             {
-                scratch[n++] = (words[first + (cpu >> 6)] >> (cpu & 63)) & 1;
+                feature = (words[first + (cpu >> 6)] >> (cpu & 63)) & 1;
             }
-            else if ((variable.Value & SymmetricValueKind.CpuId) != 0)
+            else if ((kind & SymmetricValueKind.CpuId) != 0)
             {
-                scratch[n++] = words[first] == cpu ? 1 : 0;
+                feature = words[first] == cpu ? 1 : 0;
             }
+            else
+            {
+                continue;
+            }
+            h = Mix(h ^ (ulong)feature);
         }
-        // This CPU's percpu lines.
-        var lineCpu = _spec.LineCpu;
-        ulong lines = 0;
-        for (var line = 0; line < lineCpu.Length; line++)
+        foreach (var line in _linesOf[cpu])
         {
-            if (lineCpu[line] == cpu)
-            {
-                var at = _shape.Lines + (line * StateLayout.LineWords);
-                lines = Mix(lines ^ (ulong)words[at]) ^ Mix((ulong)words[at + 1] + 0x9E37) ^ Mix((ulong)words[at + 2] + 0x7F4A);
-            }
+            var at = _shape.Lines + (line * StateLayout.LineWords);
+            h = Mix(h ^ (ulong)words[at]) ^ Mix((ulong)words[at + 1] + 0x9E37) ^ Mix((ulong)words[at + 2] + 0x7F4A);
         }
-        scratch[n++] = (long)lines;
-        return XxHash3.HashToUInt64(MemoryMarshal.AsBytes(scratch.AsSpan(0, n)));
+        return h;
     }
 
     private long RelativeScalar(long value, SymmetricValueKind kind, int cpu)
@@ -512,13 +556,5 @@ public sealed class StateSymmetry
         x *= 0xC4CEB9FE1A85EC53UL;
         x ^= x >> 33;
         return x;
-    }
-
-    private void EnsureScratch(int words)
-    {
-        if (_scratch.Length < words)
-        {
-            _scratch = new long[words * 2];
-        }
     }
 }

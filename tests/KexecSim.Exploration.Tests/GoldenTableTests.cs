@@ -37,7 +37,8 @@ public sealed class GoldenTableTests
         }
     }
 
-    private static string Table()
+    /// <summary>The table; pinned without symmetry reduction (the engine's full graph).</summary>
+    private static string Table(bool symmetry = false)
     {
         var table = new StringBuilder(Header).Append('\n');
         foreach (var (name, path) in Models())
@@ -45,7 +46,7 @@ public sealed class GoldenTableTests
             var loaded = FrontEnd.Load(path, new LoadOptions { ModelPath = [TestPaths.Models] });
             foreach (var program in loaded.Scenarios)
             {
-                var result = new BreadthFirstExplorer(program, new CheckOptions { MaxStates = MaxStates }).Run();
+                var result = new BreadthFirstExplorer(program, new CheckOptions { MaxStates = MaxStates, Symmetry = symmetry }).Run();
                 var s = result.Statistics;
                 table.Append(CultureInfo.InvariantCulture,
                     $"{name}\t{program.ScenarioName}\t{program.Expect}\t{result.Outcome}\t{s.States}\t{s.Transitions}\t{s.Depth}\t{result.Trace?.Steps.Count.ToString(CultureInfo.InvariantCulture) ?? "-"}\n");
@@ -68,6 +69,29 @@ public sealed class GoldenTableTests
         Assert.True(moved.Count == 0 && gone.Count == 0,
             $"rows that moved (now):\n{string.Join('\n', moved)}\nwere:\n{string.Join('\n', gone)}");
         Assert.Equal(expected, actual);
+    }
+
+    /// <summary>Issue 9's soundness check: with symmetry reduction (the default) every scenario gives the
+    /// pinned verdict and counterexample length, with at most the pinned number of states; the scenarios
+    /// that declare usable symmetric CPUs store fewer.</summary>
+    [Fact]
+    public void Symmetry_reduction_keeps_every_pinned_verdict_and_counterexample_length()
+    {
+        var pinned = File.ReadAllLines(GoldenPath).Skip(1).Select(l => l.Split('\t')).ToDictionary(r => (r[0], r[1]));
+        var reduced = Table(symmetry: true).Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split('\t')).ToList();
+        Assert.Equal(pinned.Count, reduced.Count);
+        var fewer = new List<string>();
+        foreach (var row in reduced)
+        {
+            var was = pinned[(row[0], row[1])];
+            Assert.Equal((was[3], was[7]), (row[3], row[7]));
+            Assert.True(long.Parse(row[4], CultureInfo.InvariantCulture) <= long.Parse(was[4], CultureInfo.InvariantCulture), $"{row[1]}: {row[4]} states, pinned {was[4]}");
+            if (row[4] != was[4])
+            {
+                fewer.Add($"{row[1]} {was[4]}->{row[4]}");
+            }
+        }
+        Assert.Equal(["every-construct 40745->9254", "tdx-kexec-erratum 12648->10008"], fewer);
     }
 
     [Fact]
