@@ -21,7 +21,8 @@
 # Columns: SPIN's states stored; SPIN's wall seconds from spin -a to pan's exit (compile included)
 # and pan's own elapsed seconds; KexecSim's states, its whole-process wall seconds and its search's
 # own seconds (JSON statistics.seconds); the ratios KexecSim/SPIN of the wall times and of the
-# search times (pan s is 0 below its clock's resolution: then n/a); peak RSS of pan and of kexecsim
+# search times (pan s is 0 below its clock's resolution: then n/a; '>' when KexecSim stopped at a
+# limit, so the ratio is a lower bound, '<' when SPIN did); peak RSS of pan and of kexecsim
 # (GNU time -v, n/a without it).
 set -u
 . "$(dirname "$0")/common.sh"
@@ -103,13 +104,24 @@ for n in "${ns[@]}"; do
   d="$work/kexecsim-N$n"; mkdir -p "$d"
   run_kexecsim "$d" "$model" A_noTO "$n" --time-limit "$time_limit" --memory-limit "$memory_limit" "${extra[@]}"
   s='.scenarios[0]'
-  mapfile -t v < <(json_get "$d/report.json" "$s.outcome" "$s.statistics.states" "$s.statistics.seconds")
+  mapfile -t v < <(json_get "$d/report.json" "$s.outcome" "$s.statistics.states" "$s.statistics.seconds" "$s.limit")
   k_out=${v[0]:-error}
+  [ "$k_out" = limit ] && k_out="limit: ${v[3]}"
   [ "$(cat "$d/exit")" = 2 ] && { k_out="error (exit 2)"; sed 's/^/#   /' "$d/stderr" | head -5; }
   k_wall=$(cat "$d/wall")
   k_rss=n/a; [ -n "$TIME_BIN" ] && k_rss=$(rss_mb "$d/time")
 
-  ratio() { awk -v k="$1" -v s="$2" 'BEGIN { if (s + 0 > 0 && k + 0 > 0) printf "%.2f", k / s; else printf "n/a" }'; }
+  # A run stopped at a limit makes its side's time a lower bound: the ratio is then one too.
+  bound=""
+  case "$k_out|$spin_result" in
+    limit*"|LIMIT"*) bound=none ;;
+    limit*) bound=">" ;;
+    *"|LIMIT"*) bound="<" ;;
+  esac
+  ratio() {
+    [ "$bound" = none ] && { echo n/a; return; }
+    awk -v k="$1" -v s="$2" -v b="$bound" 'BEGIN { if (s + 0 > 0 && k + 0 > 0) printf "%s%.2f", b, k / s; else printf "n/a" }'
+  }
   printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n" \
     "$n" "$spin_result" "${spin_states:-}" "$spin_wall" "${pan_s:-}" "$pan_rss" \
     "$k_out" "${v[1]:-}" "$k_wall" "${v[2]:-}" "$k_rss" "$(ratio "$k_wall" "$spin_wall")" "$(ratio "${v[2]:-0}" "${pan_s:-0}")"
