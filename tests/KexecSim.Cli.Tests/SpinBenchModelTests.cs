@@ -33,12 +33,15 @@ public sealed class SpinBenchModelTests : CliFixture
         Assert.Equal("0 errors, 4 warnings", lines[4]);
     }
 
+    // At 2 CPUs one CPU is symmetric: nothing to interchange, and no "symmetry" field.
     [Theory]
-    [InlineData("A_noTO", 2, 92, 207)]
-    [InlineData("A_noTO", 3, 1_920, 7_680)]
-    public void A_noTO_is_proved_with_the_golden_state_count(string scenario, int cpus, long states, long transitions)
+    [InlineData("A_noTO", 2, "on", 92, 207, null)]
+    [InlineData("A_noTO", 3, "off", 1_920, 7_680, "off")]
+    [InlineData("A_noTO", 3, "on", 990, 3_944, "reduced")]
+    public void A_noTO_is_proved_with_the_golden_state_count(string scenario, int cpus, string symmetry, long states, long transitions, string? use)
     {
-        var report = Check(scenario, cpus);
+        var report = Check(scenario, cpus, "--symmetry", symmetry);
+        Assert.Equal(use, report.TryGetProperty("symmetry", out var field) ? field.GetString() : null);
         Assert.Equal("pass", report.GetProperty("outcome").GetString());
         Assert.True(report.GetProperty("expectationMet").GetBoolean());
         Assert.Equal(states, report.GetProperty("statistics").GetProperty("states").GetInt64());
@@ -65,9 +68,20 @@ public sealed class SpinBenchModelTests : CliFixture
         Assert.Contains("fetched text[0] after CPU 0 (through next_kernel) overwrote it", report.GetProperty("violation").GetProperty("message").GetString());
     }
 
-    private static JsonElement Check(string scenario, int cpus)
+    [Fact]
+    public void Check_says_how_symmetry_was_used_and_refuses_an_unknown_value()
     {
-        var (exit, stdout, _) = Run("check", Model, "--scenario", scenario, "--cpus", cpus.ToString(System.Globalization.CultureInfo.InvariantCulture), "--format", "json");
+        var (exit, stdout, _) = Run("check", Model, "--scenario", "A_noTO", "--cpus", "4");
+        Assert.Equal(ExitCodes.Success, exit);
+        Assert.Contains("\nsymmetry: CPUs 1,2,3 interchangeable; one state stored per permutation\n", stdout.ReplaceLineEndings("\n"));
+        var (bad, _, error) = Run("check", Model, "--symmetry", "maybe");
+        Assert.Equal(ExitCodes.BadInput, bad);
+        Assert.Contains("--symmetry maybe: expected on or off", error);
+    }
+
+    private static JsonElement Check(string scenario, int cpus, params string[] more)
+    {
+        var (exit, stdout, _) = Run(["check", Model, "--scenario", scenario, "--cpus", cpus.ToString(System.Globalization.CultureInfo.InvariantCulture), "--format", "json", .. more]);
         Assert.Equal(ExitCodes.Success, exit);
         using var json = JsonDocument.Parse(stdout);
         var scenarios = json.RootElement.GetProperty("scenarios");
