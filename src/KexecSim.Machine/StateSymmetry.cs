@@ -54,7 +54,6 @@ public sealed class StateSymmetry
     private long[] _out = new long[256];
     private long[] _stack = new long[256];
     private readonly long[] _maskScratch;
-    private readonly List<(long Tag, long Value)> _entries = [];
 
     /// <summary>Prepares the reduction; throws when the specification may not be used.</summary>
     public StateSymmetry(MachineLayout layout)
@@ -244,23 +243,45 @@ public sealed class StateSymmetry
             at += words;
         }
 
-        // Caches: a private one moves with its CPU; every tag's line is mapped and the entries re-sorted.
+        // Caches: a private one moves with its CPU; every tag's line is mapped, and the entries are sorted
+        // again only when a line moved (insertion sort: a cache holds a few lines, nearly in order).
+        const long DirtyBit = 1L << 62;
         for (var n = 0; n < _shape.CacheCount; n++)
         {
-            var cache = state.Caches[_privateCaches ? _inverse[n] : n];
-            _entries.Clear();
-            for (var i = 0; i < cache.Count; i++)
+            var from = state.CacheStart(_privateCaches ? _inverse[n] : n);
+            var count = (int)source[from];
+            output[at++] = count;
+            var first = at;
+            var moved = false;
+            for (var i = 0; i < count; i++)
             {
-                var entry = cache[i];
-                var tag = CacheEntry.MakeTag(_spec.MapLine(entry.Line, permutation), entry.Key);
-                _entries.Add((tag | (entry.Dirty ? 1L << 62 : 0), entry.Value));
+                var word = source[from + 1 + (2 * i)];
+                var line = CacheEntry.LineOf(word & ~DirtyBit);
+                var mapped = _spec.MapLine(line, permutation);
+                if (mapped != line)
+                {
+                    moved = true;
+                    word = (word & (DirtyBit | 0xFF_FFFF)) | ((long)mapped << 24);
+                }
+                output[at++] = word;
+                output[at++] = source[from + 2 + (2 * i)];
             }
-            _entries.Sort(static (a, b) => (a.Tag & ~(1L << 62)).CompareTo(b.Tag & ~(1L << 62)));
-            output[at++] = _entries.Count;
-            foreach (var (tag, value) in _entries)
+            if (moved)
             {
-                output[at++] = tag;
-                output[at++] = value;
+                for (var i = 1; i < count; i++)
+                {
+                    var tag = output[first + (2 * i)];
+                    var value = output[first + (2 * i) + 1];
+                    var j = i - 1;
+                    while (j >= 0 && (output[first + (2 * j)] & ~DirtyBit) > (tag & ~DirtyBit))
+                    {
+                        output[first + (2 * j) + 2] = output[first + (2 * j)];
+                        output[first + (2 * j) + 3] = output[first + (2 * j) + 1];
+                        j--;
+                    }
+                    output[first + (2 * j) + 2] = tag;
+                    output[first + (2 * j) + 3] = value;
+                }
             }
         }
         return at;
@@ -376,6 +397,27 @@ public sealed class StateSymmetry
         to[0] = MapScalar(to[0], kind, permutation);
     }
 
+    /// <summary>Whether a stack may hold a CPU datum: a frame of a function with CPU-data slots or operands,
+    /// saved fetches, or deferred fetches (PERF: most stacks hold none and are hashed in place).</summary>
+    private bool HoldsCpuData(CpuState cpu, ReadOnlySpan<long> stack)
+    {
+        if (cpu.FetchCount > 0)
+        {
+            return true;
+        }
+        var offset = 0;
+        for (var d = 0; d < cpu.Depth; d++)
+        {
+            var function = (int)(stack[offset] & 0xFFFF_FFFF);
+            if (_slotKinds[function] is not null || _operandKinds[function] is not null || stack[offset + 2] != 0)
+            {
+                return true;
+            }
+            offset += Machine.FrameHeaderWords + _functions[function].SlotCount;
+        }
+        return false;
+    }
+
     /// <summary>A cpumask as <paramref name="cpu"/> sees it: whether it holds it, and how many CPUs it holds.</summary>
     private static void RelativeMask(Span<long> mask, int cpu)
     {
@@ -466,10 +508,18 @@ public sealed class StateSymmetry
         {
             _stack = new long[stackWords * 2];
         }
-        var stack = _stack.AsSpan(0, stackWords);
-        words.Slice(start, stackWords).CopyTo(stack);
-        MapStack(cpuState, stack, default, cpu);
-        h ^= XxHash3.HashToUInt64(MemoryMarshal.AsBytes(stack));
+        var original = words.Slice(start, stackWords);
+        if (HoldsCpuData(cpuState, original))
+        {
+            var stack = _stack.AsSpan(0, stackWords);
+            original.CopyTo(stack);
+            MapStack(cpuState, stack, default, cpu);
+            h ^= XxHash3.HashToUInt64(MemoryMarshal.AsBytes(stack));
+        }
+        else
+        {
+            h ^= XxHash3.HashToUInt64(MemoryMarshal.AsBytes(original));
+        }
         if (_privateCaches)
         {
             var cache = state.Caches[cpu];
