@@ -65,6 +65,72 @@ public sealed class StateSymmetryTests
         }
         """;
 
+    /// <summary>Places of every kind: a percpu region whose lines are held in locals and deferred fetches,
+    /// a cpumask local and parameter (a place reference), a CPU id in a shared variable, a local and a
+    /// returned value, a monitor on a percpu line, a handler that interrupts a call with operands on the
+    /// stack, loads and stores under a key, private caches.</summary>
+    public const string Places = """
+        enum V { KICK = 0xf0 }
+        region pcode[1] percpu;
+        region pdata[2] percpu;
+        shared int owner = -1;
+        shared cpumask seen;
+        percpu int flag in pdata[0];
+        percpu int parked in pdata[1];
+        fn me() -> int { return this_cpu(); }
+        fn mark(cpumask m) { cpumask_set_cpu(me(), m); }
+        fn work() in pcode[0] {
+            cpumask mine;
+            mark(mine);
+            int id = me();
+            line l = pdata[id][1];
+            store(l, KEY_NONE, 5);
+            if (cmpxchg(owner, -1, id) == -1) {
+                mark(seen);
+                send_ipi_allbutself(KICK);
+            }
+            flag = 1;
+            monitor(parked);
+            mwait();
+            if (cpumask_test_cpu(id, mine)) {
+                parked = load(pdata[id][0], KEY_NONE);
+            }
+            loop { hlt(); }
+        }
+        handler vector KICK in pcode[0] {
+            mark(seen);
+            parked = 1;
+        }
+        fn idle() { loop { hlt(); } }
+        scenario "places" {
+            platform { vendor intel; cpus 4; cache private; }
+            cpu 0 runs idle();
+            cpu 1..3 runs work();
+            symmetric 1..3;
+            timeouts off;
+        }
+        """;
+
+    [Fact]
+    public void Symmetry_permutations_commute_on_every_kind_of_place()
+    {
+        var program = RuleHarness.Compile(Places);
+        Assert.True(program.Symmetry.IsUsable, program.Symmetry.UnusableReason);
+        CommutationChecker.Check(program, 4000);
+    }
+
+    [Theory]
+    [InlineData("A_cex")]
+    [InlineData("B_cex")]
+    public void Symmetry_permutations_commute_on_the_spin_granularity_stop_protocol(string scenario)
+    {
+        var loaded = KexecSim.Language.FrontEnd.Load(Path.Combine(TestPaths.RepositoryRoot, "bench", "models", "stop-spin.kflow"),
+            new KexecSim.Language.LoadOptions { Compile = new KexecSim.Language.Compilation.CompileOptions { Cpus = 4 } });
+        var program = loaded.Scenarios.Single(s => s.ScenarioName == scenario);
+        Assert.True(program.Symmetry.IsUsable, program.Symmetry.UnusableReason);
+        CommutationChecker.Check(program, 3000);
+    }
+
     [Theory]
     [InlineData("off", 3000)]
     [InlineData("on", 3000)]
