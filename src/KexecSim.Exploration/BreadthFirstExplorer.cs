@@ -29,6 +29,7 @@ public sealed class BreadthFirstExplorer : ISearch
     private readonly SearchLimits _limits;
     private readonly Stopwatch _clock = new();
     private readonly StateSymmetry? _symmetry;
+    private readonly RepresentativeMemo _representatives = new();
     private readonly SymmetryUse _symmetryUse;
     private long _transitions;
     private long _peakMemory;
@@ -54,7 +55,7 @@ public sealed class BreadthFirstExplorer : ISearch
     }
 
     /// <summary>The bytes the search's own structures hold: visited set, frontier, node table, LIVELOCK graph.</summary>
-    private long MemoryBytes => _visited.MemoryBytes + _frontier.MemoryBytes + _nodes.MemoryBytes + _graph.MemoryBytes;
+    private long MemoryBytes => _representatives.MemoryBytes + _visited.MemoryBytes + _frontier.MemoryBytes + _nodes.MemoryBytes + _graph.MemoryBytes;
 
     /// <summary>Searches until a verdict or a limit; once per explorer (its tables fill as it goes).</summary>
     public CheckResult Run()
@@ -198,13 +199,21 @@ public sealed class BreadthFirstExplorer : ISearch
                     continue;
                 }
                 // The state vector is its own canonical encoding: hashed and queued as it is (with symmetry,
-                // its orbit's representative).
-                var stored = _symmetry is null ? work.Span : _symmetry.Canonicalize(work);
-                if (_visited.TryAdd(MachineState.Fingerprint(stored), _nodes.Count, out var target))
+                // its orbit's representative; a successor vector met before is known by its own fingerprint
+                // without being canonicalised again).
+                int target;
+                if (_symmetry is null)
                 {
-                    var added = _nodes.Add(node, transition, _chooser.Choices);
-                    _graph.AddNode(work.Finished);
-                    _frontier.Push(stored, added);
+                    Store(work.Span, node, transition, work.Finished, out target);
+                }
+                else
+                {
+                    var raw = MachineState.Fingerprint(work.Span);
+                    if (!_representatives.TryGet(raw, out target))
+                    {
+                        Store(_symmetry.Canonicalize(work), node, transition, work.Finished, out target);
+                        _representatives.Set(raw, target);
+                    }
                 }
                 _graph.AddEdge(target, transition);
             }
@@ -222,6 +231,17 @@ public sealed class BreadthFirstExplorer : ISearch
             }
         }
         return null;
+    }
+
+    /// <summary>Looks a stored vector up in the visited set; a new one becomes a node and joins the next level.</summary>
+    private void Store(ReadOnlySpan<long> stored, int node, Transition transition, bool finished, out int target)
+    {
+        if (_visited.TryAdd(MachineState.Fingerprint(stored), _nodes.Count, out target))
+        {
+            var added = _nodes.Add(node, transition, _chooser.Choices);
+            _graph.AddNode(finished);
+            _frontier.Push(stored, added);
+        }
     }
 
     private Trace BuildTrace(int node, Transition? last, ReadOnlySpan<int> lastChoices, Violation violation, bool terminal)

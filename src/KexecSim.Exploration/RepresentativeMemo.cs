@@ -1,0 +1,49 @@
+namespace KexecSim.Exploration;
+
+/// <summary>
+/// With symmetry reduction: which node a successor vector, exactly as a transition left it, was stored
+/// as (its representative's node), by the vector's own 64-bit fingerprint. A state reached again the
+/// same way skips the canonicalisation, which costs several steps (docs/benchmarks.md, "Hot loop").
+/// Direct-mapped and lossy (a newer vector takes the slot), so a miss only costs a canonicalisation;
+/// a hit is as exact as the visited set's fingerprints.
+/// </summary>
+public sealed class RepresentativeMemo
+{
+    private const int Bits = 20;
+    private readonly ulong[] _keys;
+    private readonly int[] _nodes;
+
+    public RepresentativeMemo(int bits = Bits)
+    {
+        _keys = new ulong[1 << bits];
+        _nodes = new int[1 << bits];
+        Shift = 64 - bits;
+    }
+
+    private int Shift { get; }
+
+    /// <summary>The memo is allocated only when first used (a search without symmetry never touches it).</summary>
+    public long MemoryBytes => (long)_keys.Length * (sizeof(ulong) + sizeof(int));
+
+    public bool TryGet(ulong raw, out int node)
+    {
+        var slot = Slot(raw);
+        if (_keys[slot] == (raw | 1))
+        {
+            node = _nodes[slot];
+            return true;
+        }
+        node = -1;
+        return false;
+    }
+
+    public void Set(ulong raw, int node)
+    {
+        var slot = Slot(raw);
+        _keys[slot] = raw | 1; // never 0, the empty slot
+        _nodes[slot] = node;
+    }
+
+    // The high bits pick the slot (XXH3's are well mixed); the low bit is forced in the key.
+    private int Slot(ulong raw) => (int)(raw >> Shift);
+}
