@@ -24,7 +24,10 @@ namespace KexecSim.Exploration;
 /// counterexample through it could have fewer than L steps, re-expands a state reached again by a
 /// shorter path, and on each counterexample found lowers the bound below its length and goes on. When
 /// it has nothing left to expand, the last counterexample it found (or the first, if none) is a
-/// shortest one; a limit that stops it leaves the shortest found so far, and says so.
+/// shortest one; a limit that stops it leaves the shortest found so far, and says so. It looks for what
+/// the plain search stops at (any code under <c>expect pass</c>, as the breadth-first search does); for a
+/// verdict concluded after a complete search (<c>expect CODE</c> not met, another code reported), for that
+/// code only. A LIVELOCK's lasso is not shortened.
 /// </para>
 /// </summary>
 public sealed class DepthFirstExplorer : ISearch
@@ -51,6 +54,7 @@ public sealed class DepthFirstExplorer : ISearch
     private int _bound = int.MaxValue;
     private readonly List<int>? _depths;
     private (Violation Violation, Trace Trace)? _shortest;
+    private ViolationCode? _only;
 
     private long _transitions;
     private long _peakMemory;
@@ -88,6 +92,10 @@ public sealed class DepthFirstExplorer : ISearch
 
     private bool Bounded => _depths is not null;
 
+    /// <summary>Whether a violation of <paramref name="code"/> ends this search (the plain search), or is one
+    /// the bounded search looks for.</summary>
+    private bool Ends(ViolationCode code) => _only is { } only ? code == only : _policy.EndsSearch(code);
+
     /// <summary>The bytes the search's own structures hold: visited set, stack, node table, LIVELOCK graph.</summary>
     private long MemoryBytes => _visited.MemoryBytes + _stack.MemoryBytes + _children.MemoryBytes + _nodes.MemoryBytes + _graph.MemoryBytes
         + (_depths is null ? 0 : (long)_depths.Capacity * sizeof(int));
@@ -97,8 +105,11 @@ public sealed class DepthFirstExplorer : ISearch
     public CheckResult Run()
     {
         var (result, stopped) = Search();
-        // A counterexample of no steps (the init blocks commit it) is as short as one can be.
-        if (!_options.Shorten || !stopped || result.Trace is not { Steps.Count: > 0 } first || result.Violation is not { } violation)
+        // Shortened: a counterexample the search stopped at, or one it concluded after a complete search
+        // (expect CODE not met), not a LIVELOCK's lasso; one of no steps (the init blocks commit it) is as
+        // short as one can be.
+        if (!_options.Shorten || result.Trace is not { Steps.Count: > 0 } first || result.Violation is not { } violation
+            || violation.Code == ViolationCode.Livelock)
         {
             return result;
         }
@@ -109,14 +120,17 @@ public sealed class DepthFirstExplorer : ISearch
             var left = limit - _clock.Elapsed;
             options = options with { TimeLimit = left > TimeSpan.Zero ? left : TimeSpan.FromTicks(1) };
         }
-        var bounded = new DepthFirstExplorer(_program, options, bound: first.Steps.Count - 1);
+        // What it looks for: what the search would have stopped at (any code under expect pass, as the
+        // breadth-first search), or, for a concluded verdict, the reported code only.
+        var bounded = new DepthFirstExplorer(_program, options, bound: first.Steps.Count - 1) { _only = stopped ? null : violation.Code };
         var (shorter, states, limitReason) = bounded.Shorten();
         var (v, t) = shorter ?? (violation, first);
         var shortening = new Shortening(first.Steps.Count, t.Steps.Count, states, bounded._transitions, bounded._clock.Elapsed.TotalSeconds, limitReason);
         return result.WithShortening(v, t, shortening);
     }
 
-    /// <summary>The depth-first search; <c>stopped</c> when it ended at a violation (not by concluding).</summary>
+    /// <summary>The depth-first search; <c>Stopped</c> when it ended at a violation it stops at (not by
+    /// concluding after a complete search).</summary>
     private (CheckResult Result, bool Stopped) Search()
     {
         if (_started)
@@ -275,7 +289,7 @@ public sealed class DepthFirstExplorer : ISearch
                     {
                         _graph.AddEdge(-1, transition);
                     }
-                    if (_policy.EndsSearch(violation.Code))
+                    if (Ends(violation.Code))
                     {
                         var trace = BuildTrace(node, transition, _chooser.Choices, violation, terminal: outcome != Outcome.Violation);
                         if (!Bounded)
@@ -323,7 +337,7 @@ public sealed class DepthFirstExplorer : ISearch
         }
         if (successors == 0 && _machine.CheckTerminal(parent) is { } terminal)
         {
-            if (_policy.EndsSearch(terminal.Code))
+            if (Ends(terminal.Code))
             {
                 var trace = BuildTrace(node, null, [], terminal, terminal: true);
                 if (!Bounded)
