@@ -38,6 +38,20 @@ public enum SymmetryUse
     LivelockUnreduced,
 }
 
+/// <summary>
+/// What <c>--shorten</c> did after a depth-first search found a counterexample: a depth-bounded search
+/// for a shorter one (<see cref="DepthFirstExplorer"/>), with its own figures.
+/// </summary>
+/// <param name="FirstSteps">The length of the counterexample the depth-first search found.</param>
+/// <param name="FinalSteps">The length of the one reported (no longer than <paramref name="FirstSteps"/>).</param>
+/// <param name="LimitReason">Why the bounded search stopped before it was exhausted (the reported trace may
+/// then not be a shortest one); null when it was exhausted, so no shorter counterexample exists.</param>
+public sealed record Shortening(int FirstSteps, int FinalSteps, long States, long Transitions, double Seconds, string? LimitReason)
+{
+    /// <summary>Whether the reported counterexample is a shortest one (the bounded search was exhausted).</summary>
+    public bool Shortest => LimitReason is null;
+}
+
 public sealed class CheckResult
 {
     public required CompiledProgram Program { get; init; }
@@ -54,6 +68,13 @@ public sealed class CheckResult
 
     /// <summary>How the scenario's <c>symmetric</c> declaration was used.</summary>
     public SymmetryUse Symmetry { get; init; }
+
+    /// <summary>The search that gave this result (a depth-first counterexample is not necessarily a shortest one).</summary>
+    public SearchStrategy Strategy { get; init; }
+
+    /// <summary>What <c>--shorten</c> did; null when it did not run (breadth-first, no option, or no
+    /// counterexample a depth-first search stopped at).</summary>
+    public Shortening? Shortening { get; init; }
 
     /// <summary>Whether the scenario's <c>final</c> block was evaluated in at least one settled or
     /// terminal state (SEMANTICS.md section 8); false too when the scenario has none.</summary>
@@ -82,16 +103,23 @@ public sealed class CheckResult
     }
 
     /// <summary>This result, saying how symmetry was used.</summary>
-    public CheckResult WithSymmetry(SymmetryUse use) => new()
+    public CheckResult WithSymmetry(SymmetryUse use) => With(use, Violation, Trace, this.Shortening);
+
+    /// <summary>This result with another counterexample of the same verdict, found by <c>--shorten</c>.</summary>
+    public CheckResult WithShortening(Violation violation, Trace trace, Shortening shortening) => With(Symmetry, violation, trace, shortening);
+
+    private CheckResult With(SymmetryUse use, Violation? violation, Trace? trace, Shortening? shortening) => new()
     {
         Program = Program,
         Verdict = Verdict,
-        Violation = Violation,
-        Trace = Trace,
+        Violation = violation,
+        Trace = trace,
         Statistics = Statistics,
         OtherViolations = OtherViolations,
         LimitReason = LimitReason,
         Symmetry = use,
+        Strategy = Strategy,
+        Shortening = shortening,
         FinalEvaluated = FinalEvaluated,
         Coverage = Coverage,
     };

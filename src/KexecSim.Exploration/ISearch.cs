@@ -1,3 +1,5 @@
+using KexecSim.Program;
+
 namespace KexecSim.Exploration;
 
 /// <summary>
@@ -14,4 +16,15 @@ public interface ISearch
 {
     /// <summary>Searches until a verdict or a limit.</summary>
     CheckResult Run();
+}
+
+/// <summary>The search a <see cref="CheckOptions"/> asks for.</summary>
+public static class Search
+{
+    /// <summary>A new search of <paramref name="program"/> by <see cref="CheckOptions.Strategy"/>.</summary>
+    public static ISearch Create(CompiledProgram program, CheckOptions options) => options.Strategy switch
+    {
+        SearchStrategy.DepthFirst => new DepthFirstExplorer(program, options),
+        _ => new BreadthFirstExplorer(program, options),
+    };
 }

@@ -194,7 +194,8 @@ public sealed class LivelockDetector
     public List<int> CycleFrom(int start, HashSet<int> component)
     {
         // Breadth-first back to start, inside the component.
-        var previous = new Dictionary<int, int>();
+        // Per node reached: the edge that reached it and the node that edge leaves.
+        var previous = new Dictionary<int, (int Edge, int From)>();
         var queue = new Queue<int>();
         for (var e = EdgeStart(start); e < EdgeEnd(start); e++)
         {
@@ -205,7 +206,7 @@ public sealed class LivelockDetector
             }
             if (component.Contains(target) && !previous.ContainsKey(target))
             {
-                previous[target] = e;
+                previous[target] = (e, start);
                 queue.Enqueue(target);
             }
         }
@@ -218,45 +219,21 @@ public sealed class LivelockDetector
                 if (target == start)
                 {
                     var path = new List<int> { e };
-                    for (var n = node; n != start; n = EdgeSource(previous[n]))
+                    for (var n = node; n != start; n = previous[n].From)
                     {
-                        path.Add(previous[n]);
+                        path.Add(previous[n].Edge);
                     }
                     path.Reverse();
                     return path;
                 }
                 if (component.Contains(target) && !previous.ContainsKey(target))
                 {
-                    previous[target] = e;
+                    previous[target] = (e, node);
                     queue.Enqueue(target);
                 }
             }
         }
         return [];
-    }
-
-    /// <summary>The node an edge leaves (edges are stored grouped by source, in order).</summary>
-    public int EdgeSource(int edge)
-    {
-        int low = 0, high = _nodes - 1;
-        while (low < high)
-        {
-            var mid = (low + high + 1) >> 1;
-            if (EdgeStart(mid) <= edge)
-            {
-                low = mid;
-            }
-            else
-            {
-                high = mid - 1;
-            }
-        }
-        // Skip nodes without edges that share the start offset.
-        while (low < _nodes - 1 && EdgeStart(low + 1) <= edge)
-        {
-            low++;
-        }
-        return low;
     }
 
     public int Target(int edge) => TargetOf(edge);

@@ -6,14 +6,20 @@ namespace KexecSim.Exploration;
 /// <summary>
 /// The explored graph a LIVELOCK is looked for in (SEMANTICS.md section 7): per node whether its run has
 /// finished and, for each expanded node, its edges (the successor's node id, -1 for a violation) with
-/// their transitions as labels. Nodes are added in id order and expanded in id order.
+/// their transitions as labels. Nodes are added in id order; they may be expanded in any order (the
+/// breadth-first search expands them in id order, the depth-first one in its stack's order), each once,
+/// its edges recorded together.
 /// PERF: flat arrays, 8 bytes per edge: a label is the packed transition itself when it has no tag, else
 /// the number of a tagged transition (<see cref="TaggedLabels"/>) with the top bit set.
 /// </summary>
 public sealed class LivelockGraph
 {
     private readonly List<bool> _finished = [];
+    // Per node id: where its edges start and end (0 and 0 until it is expanded); the node being expanded
+    // has its end at the last edge added.
     private readonly List<int> _edgeStarts = [];
+    private readonly List<int> _edgeEnds = [];
+    private int _open = -1;
     private readonly List<int> _targets = [];
     private readonly List<int> _labels = [];
     private readonly TaggedLabels _tagged = new();
@@ -22,7 +28,7 @@ public sealed class LivelockGraph
     public int Nodes => _finished.Count;
 
     /// <summary>How many nodes were expanded (their edges recorded).</summary>
-    public int Expanded => _edgeStarts.Count;
+    public int Expanded { get; private set; }
 
     public int Edges => _targets.Count;
 
@@ -31,15 +37,34 @@ public sealed class LivelockGraph
 
     public long MemoryBytes =>
         (long)_finished.Capacity * sizeof(bool)
-        + ((long)_edgeStarts.Capacity + _targets.Capacity + _labels.Capacity) * sizeof(int)
+        + ((long)_edgeStarts.Capacity + _edgeEnds.Capacity + _targets.Capacity + _labels.Capacity) * sizeof(int)
         + _tagged.MemoryBytes;
 
     /// <summary>Adds the next node (its id is <see cref="Nodes"/> before the call).</summary>
     /// <param name="finished">Whether the node's run has finished (it is on no livelock).</param>
     public void AddNode(bool finished) => _finished.Add(finished);
 
-    /// <summary>Starts the edges of the next node to expand (node <see cref="Expanded"/>).</summary>
-    public void BeginEdges() => _edgeStarts.Add(_targets.Count);
+    /// <summary>Starts the edges of the next node in id order (node <see cref="Expanded"/>, when every node
+    /// so far was expanded in id order).</summary>
+    public void BeginEdges() => BeginEdges(Expanded);
+
+    /// <summary>Starts the edges of <paramref name="node"/> (an added node, not yet expanded): the edges added
+    /// until the next call are its own.</summary>
+    public void BeginEdges(int node)
+    {
+        if (_open >= 0)
+        {
+            _edgeEnds[_open] = _targets.Count;
+        }
+        while (_edgeStarts.Count <= node)
+        {
+            _edgeStarts.Add(0);
+            _edgeEnds.Add(0);
+        }
+        _edgeStarts[node] = _targets.Count;
+        _open = node;
+        Expanded++;
+    }
 
     /// <summary>Adds an edge from the node being expanded.</summary>
     /// <param name="target">The successor's node id, or -1 when the transition commits a violation.</param>
@@ -53,10 +78,10 @@ public sealed class LivelockGraph
     public bool Finished(int node) => _finished[node];
 
     /// <summary>The first edge of <paramref name="node"/> (an expanded node).</summary>
-    public int EdgeStart(int node) => _edgeStarts[node];
+    public int EdgeStart(int node) => node < _edgeStarts.Count ? _edgeStarts[node] : 0;
 
     /// <summary>One past the last edge of <paramref name="node"/> (an expanded node).</summary>
-    public int EdgeEnd(int node) => node + 1 < _edgeStarts.Count ? _edgeStarts[node + 1] : _targets.Count;
+    public int EdgeEnd(int node) => node == _open ? _targets.Count : node < _edgeEnds.Count ? _edgeEnds[node] : 0;
 
     public int Target(int edge) => _targets[edge];
 

@@ -47,6 +47,29 @@ public sealed class NodeTable
         return _parents.Count - 1;
     }
 
+    /// <summary>
+    /// Gives <paramref name="node"/> another way in: a new parent, transition and choices (the depth-bounded
+    /// search of <c>--shorten</c> does this when it reaches a state by a shorter path). The old choices stay
+    /// in the pool, unused.
+    /// </summary>
+    public void Reparent(int node, int parent, Transition transition, ReadOnlySpan<int> choices)
+    {
+        var packed = PackedTransition.Pack(transition);
+        _parents[node] = parent;
+        _heads[node] = packed.Head;
+        _tags[node] = packed.Tag;
+        if (choices.IsEmpty)
+        {
+            _choiceStarts[node] = 0;
+        }
+        else
+        {
+            _choiceStarts[node] = _choicePool.Count;
+            _choicePool.Add(choices.Length);
+            _choicePool.AddRange(choices);
+        }
+    }
+
     /// <summary>The node's parent; -1 for the initial state.</summary>
     public int Parent(int node) => _parents[node];
 

@@ -27,7 +27,19 @@ public sealed record ScenarioInfo(
     /// <summary>How the scenario's <c>symmetric</c> CPUs were used (docs/symmetry.md); absent when it declares none.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? Symmetry { get; init; }
+
+    /// <summary>"dfs" for a depth-first search (<c>--strategy dfs</c>); absent for the default breadth-first one.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Strategy { get; init; }
+
+    /// <summary>What <c>--shorten</c> did; absent when it did not run.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public ShorteningInfo? Shortening { get; init; }
 }
+
+/// <summary><c>--shorten</c>: the first counterexample's length, the reported one's, the bounded re-search's
+/// figures, and whether the reported one is a shortest (false when a limit stopped the re-search).</summary>
+public sealed record ShorteningInfo(int FirstSteps, int FinalSteps, long States, long Transitions, double Seconds, bool Shortest, string? Limit);
 
 /// <summary>One coverage line: <c>location</c> is <c>file:line:col</c>.</summary>
 public sealed record CoverageItemInfo(string Code, string Severity, string Location, string Function, string Message);
@@ -69,6 +81,10 @@ public sealed record JsonReport(string Schema, int Version, ToolInfo Tool, IRead
             steps)
         {
             Symmetry = TextReport.SymmetryWord(result.Symmetry),
+            Strategy = result.Strategy == SearchStrategy.DepthFirst ? "dfs" : null,
+            Shortening = result.Shortening is { } sh
+                ? new ShorteningInfo(sh.FirstSteps, sh.FinalSteps, sh.States, sh.Transitions, Math.Round(sh.Seconds, 3), sh.Shortest, sh.LimitReason)
+                : null,
             Coverage = result.Coverage is { } coverage
                 ? new CoverageInfo(coverage.Exhaustive, coverage.Statements, coverage.Reached, coverage.Warnings.Select(Item).ToList(),
                     coverageNotes ? coverage.Notes.Select(Item).ToList() : null)

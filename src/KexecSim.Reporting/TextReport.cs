@@ -44,6 +44,10 @@ public static class TextReport
         {
             builder.AppendLine(symmetry);
         }
+        if (StrategyLine(result) is { } strategy)
+        {
+            builder.AppendLine(strategy);
+        }
         var narration = view?.Narration ?? new Narration(result.Program);
         foreach (var (other, _) in result.OtherViolations)
         {
@@ -64,6 +68,32 @@ public static class TextReport
             AppendCounterexample(builder, view);
         }
         return builder.ToString();
+    }
+
+    /// <summary>
+    /// The report's search line, for a depth-first search only (a breadth-first report is unchanged): which
+    /// search found the counterexample, that it is not necessarily a shortest one, and what <c>--shorten</c>
+    /// did.
+    /// </summary>
+    public static string? StrategyLine(CheckResult result)
+    {
+        if (result.Strategy != SearchStrategy.DepthFirst)
+        {
+            return null;
+        }
+        if (result.Shortening is { } shortening)
+        {
+            var figures = string.Create(CultureInfo.InvariantCulture,
+                $"{shortening.FirstSteps} -> {shortening.FinalSteps} steps; bounded re-search: {shortening.States:N0} states, {shortening.Seconds:0.00} s");
+            return shortening.LimitReason is { } limit
+                ? $"search: depth-first (--strategy dfs), shortened (--shorten) {figures}; stopped: {limit}; a shorter counterexample may exist"
+                : $"search: depth-first (--strategy dfs), shortened (--shorten) {figures}; no shorter counterexample exists";
+        }
+        return result.Trace is null
+            ? "search: depth-first (--strategy dfs)"
+            : result.Violation?.Code == ViolationCode.Livelock
+                ? "search: depth-first (--strategy dfs); LIVELOCK is looked for in the complete graph, its lasso is not shortened"
+                : "search: depth-first (--strategy dfs); the counterexample is the first found, not necessarily a shortest one";
     }
 
     /// <summary>How the <c>symmetric</c> CPUs were used, as one word (null when the scenario declares none).</summary>

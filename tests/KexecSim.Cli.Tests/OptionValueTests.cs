@@ -28,6 +28,8 @@ public sealed class OptionValueTests : CliFixture
     [InlineData("--cpus", "x", "a whole number of CPUs from 1 to 1024")]
     [InlineData("--cpus", "99999999999", "a whole number of CPUs from 1 to 1024")]
     [InlineData("--format", "xml", "one of text, json, ktap, junit")]
+    [InlineData("--strategy", "random", "bfs or dfs")]
+    [InlineData("--strategy", "DFS", "bfs or dfs")]
     public void A_bad_option_value_is_one_line_naming_the_option_and_exit_2(string option, string value, string expected)
     {
         var (exit, stdout, stderr) = Run("check", Write("m.kflow", Model), option, value);

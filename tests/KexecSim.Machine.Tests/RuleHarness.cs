@@ -26,11 +26,12 @@ public static class RuleHarness
         return scenario is null ? Assert.Single(result.Scenarios) : result.Scenarios.Single(s => s.ScenarioName == scenario);
     }
 
-    /// <summary>Checks the scenario; a counterexample must replay to the same violation at the same step.</summary>
+    /// <summary>Checks the scenario (by the options' strategy, breadth-first by default); a counterexample
+    /// must replay to the same violation at the same step.</summary>
     public static Checked Check(string model, string? scenario = null, CheckOptions? options = null)
     {
         var program = Compile(model, scenario);
-        var result = new BreadthFirstExplorer(program, options).Run();
+        var result = Search.Create(program, options ?? CheckOptions.Default).Run();
         ReportModel? view = null;
         if (result.Trace is { } trace)
         {

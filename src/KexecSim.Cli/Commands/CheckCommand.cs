@@ -47,10 +47,24 @@ public static class CheckCommand
                 result.AddError($"--symmetry {value}: expected on or off");
             }
         });
+        var strategy = new Option<string>("--strategy")
+        {
+            HelpName = "bfs|dfs",
+            Description = "Search order: bfs finds a shortest counterexample; dfs finds some counterexample, often sooner and in less memory.",
+            DefaultValueFactory = _ => "bfs",
+        };
+        strategy.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is { } value && value is not ("bfs" or "dfs"))
+            {
+                result.AddError($"--strategy {value}: expected bfs or dfs");
+            }
+        });
+        var shorten = new Option<bool>("--shorten") { Description = "With --strategy dfs: look for shorter counterexamples until none is shorter (with bfs: nothing to do)." };
         var coverage = new Option<bool>("--coverage") { Description = "List every statement no run reached (file:line:col notes; in JSON: coverage.neverReached)." };
         var command = new Command("check", "Check scenarios: every interleaving explored; a proof, or a shortest counterexample.")
         {
-            files, scenario, modelPath, defines, cpus, maxStates, timeLimit, memoryLimit, symmetry, format, traceOut, coverage,
+            files, scenario, modelPath, defines, cpus, maxStates, timeLimit, memoryLimit, symmetry, strategy, shorten, format, traceOut, coverage,
         };
         command.SetAction((result, cancel) =>
         {
@@ -109,6 +123,8 @@ public static class CheckCommand
                 MemoryLimitBytes = result.GetValue(memoryLimit) is { } mb ? mb * 1024 * 1024 : null,
                 Cancellation = cancel,
                 Symmetry = result.GetValue(symmetry) == "on",
+                Strategy = result.GetValue(strategy) == "dfs" ? SearchStrategy.DepthFirst : SearchStrategy.BreadthFirst,
+                Shorten = result.GetValue(shorten),
                 Progress = ProgressReporter.For(stderr),
             };
             var run = new CheckRun(loaded, checkOptions, result.GetValue(format)!, result.GetValue(traceOut), values, result.GetValue(cpus),
@@ -210,7 +226,7 @@ internal sealed class CheckRun(
         }
         foreach (var scenario in scenarios)
         {
-            var result = new BreadthFirstExplorer(scenario.Program, options).Run();
+            var result = Search.Create(scenario.Program, options).Run();
             ProgressReporter.Clear(stderr);
             anyFailed |= !result.ExpectationMet && result.Verdict != Verdict.LimitReached;
             anyLimit |= result.Verdict == Verdict.LimitReached;
@@ -242,6 +258,10 @@ internal sealed class CheckRun(
                 if (shown is not null)
                 {
                     var builder = new System.Text.StringBuilder();
+                    if (TextReport.StrategyLine(result) is { } how)
+                    {
+                        builder.Append("      ").AppendLine(how);
+                    }
                     TextReport.AppendCounterexample(builder, shown);
                     stdout.Write(builder.ToString());
                 }
