@@ -88,7 +88,9 @@ internal sealed class ExpansionPool : IDisposable
     {
         try
         {
+            var before = GC.GetAllocatedBytesForCurrentThread();
             worker.Expand(_level!);
+            worker.AllocatedBytes += GC.GetAllocatedBytesForCurrentThread() - before;
         }
         catch (Exception e)
         {

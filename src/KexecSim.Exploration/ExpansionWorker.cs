@@ -88,6 +88,10 @@ internal sealed class ExpansionWorker
     /// <summary>An exception the expansion threw, handed to the search's thread.</summary>
     public Exception? Error { get; set; }
 
+    /// <summary>The bytes the expansions of this worker allocated on their thread, over every batch
+    /// (the allocation test's measure: buffers grow during warm-up, then nothing).</summary>
+    public long AllocatedBytes { get; set; }
+
     /// <summary>The bytes the worker's buffers hold.</summary>
     public long MemoryBytes =>
         (long)_records.Length * 48 + (long)_violations.Length * 8 + (long)_choicePool.Length * 4 + (long)_vectorPool.Length * 8

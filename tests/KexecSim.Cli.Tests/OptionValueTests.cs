@@ -27,6 +27,9 @@ public sealed class OptionValueTests : CliFixture
     [InlineData("--memory-limit", "0", "a whole number of megabytes from 1 to 8796093022207")]
     [InlineData("--cpus", "x", "a whole number of CPUs from 1 to 1024")]
     [InlineData("--cpus", "99999999999", "a whole number of CPUs from 1 to 1024")]
+    [InlineData("--workers", "0", "a whole number of workers from 1 to 1024")]
+    [InlineData("--workers", "1025", "a whole number of workers from 1 to 1024")]
+    [InlineData("--workers", "two", "a whole number of workers from 1 to 1024")]
     [InlineData("--format", "xml", "one of text, json, ktap, junit")]
     public void A_bad_option_value_is_one_line_naming_the_option_and_exit_2(string option, string value, string expected)
     {

@@ -156,6 +156,66 @@ public sealed class WorkersTests
     }
 
     [Fact]
+    public void Expanding_with_two_workers_allocates_nothing_per_transition_after_warm_up()
+    {
+        // Stray NMIs and an either: every kind of record (states, choices) is written.
+        var program = Compile("""
+            percpu int seen;
+            shared cpumask waiting;
+            shared int x;
+            handler nmi { seen = 1; }
+            fn worker() { cpumask_clear_cpu(this_cpu(), waiting); loop { either { x = 1; } or { x = 2; } hlt(); } }
+            fn boss() { wait_until(cpumask_empty(waiting)); wbinvd(); done(); }
+            scenario "s" { platform { cpus 3; } cpu 0 runs boss(); cpu 1, 2 runs worker(); inject nmi 2 on 1, 2; symmetric 1..2; timeouts off; expect pass; }
+            """);
+        // A level of states: the first levels of the search, by hand.
+        var machine = new Machine.Machine(program);
+        var level = new StateQueue();
+        var state = machine.NewState();
+        Assert.Equal(Outcome.Ok, machine.CreateInitial(state));
+        level.Add(state.Span, 0);
+        var transitions = new List<Transition>();
+        var chooser = new DepthFirstChooser();
+        var work = machine.NewState();
+        for (var i = 0; level.Count < 200 && i < level.Count; i++)
+        {
+            state.Decode(level.Get(i, out _));
+            machine.EnumerateTransitions(state, transitions);
+            foreach (var transition in transitions)
+            {
+                chooser.Reset();
+                do
+                {
+                    work.CopyFrom(state);
+                    if (machine.Apply(work, transition, chooser) == Outcome.Ok)
+                    {
+                        level.Add(work.Span, level.Count);
+                    }
+                }
+                while (chooser.Advance());
+            }
+        }
+        Assert.True(level.Count >= 200);
+
+        using var pool = new ExpansionPool(program, new ExpectationPolicy(program.Expect), symmetry: true, workers: 2);
+        for (var round = 0; round < 5; round++)
+        {
+            Assert.True(pool.Expand(level, 0, level.Count)); // warm up: JIT, buffers grown to size
+        }
+        var records = pool[0].ParentEnd(pool[0].To - pool[0].From - 1) + pool[1].ParentEnd(pool[1].To - pool[1].From - 1);
+        Assert.True(records > 400, $"{records} records");
+        var warm = (pool[0].AllocatedBytes, pool[1].AllocatedBytes);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var round = 0; round < 50; round++)
+        {
+            Assert.True(pool.Expand(level, 0, level.Count));
+        }
+        // The search's thread (worker 0, the barrier) and the other worker's thread: nothing.
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(warm, (pool[0].AllocatedBytes, pool[1].AllocatedBytes));
+    }
+
+    [Fact]
     public void Zero_workers_is_refused()
     {
         var program = Compile("""
