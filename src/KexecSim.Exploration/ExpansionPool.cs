@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using KexecSim.Program;
 
 namespace KexecSim.Exploration;
@@ -62,8 +63,9 @@ internal sealed class ExpansionPool : IDisposable
         {
             if (worker.Error is { } error)
             {
+                // As one worker would throw it (the same type and message), with the worker's stack.
                 worker.Error = null;
-                throw new InvalidOperationException("a search worker failed", error);
+                ExceptionDispatchInfo.Capture(error).Throw();
             }
             clean &= !worker.MetEnd;
         }
