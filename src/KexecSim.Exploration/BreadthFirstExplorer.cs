@@ -35,6 +35,9 @@ public sealed class BreadthFirstExplorer : ISearch
     private long _peakMemory;
     private bool _started;
 
+    // With workers: started at the first level wide enough for them (a small search starts no thread).
+    private ExpansionPool? _pool;
+
     // With workers: whether a worker's machine evaluated `final` in a batch that was merged.
     private bool _workersEvaluatedFinal;
 
@@ -84,11 +87,49 @@ public sealed class BreadthFirstExplorer : ISearch
         _graph.AddNode(parent.Finished);
         _frontier.Start(initial, root);
 
+        try
+        {
+            if (SearchLevels(parent, work) is { } ended)
+            {
+                return ended;
+            }
+        }
+        finally
+        {
+            _pool?.Dispose();
+            _pool = null;
+        }
+
+        _peakMemory = Math.Max(_peakMemory, MemoryBytes);
+        var levels = _frontier.Depth;
+        if (_symmetry is not null && _policy.LooksForLivelock && _graph.HasUnfinishedCycle())
+        {
+            // LIVELOCK's fairness is per CPU, which the reduced graph does not keep: a cycle in it means
+            // a cycle in the full graph (and none means none), so only then is the search run again in full.
+            var full = new BreadthFirstExplorer(_program, _options with { Symmetry = false }).Run();
+            return full.WithSymmetry(SymmetryUse.LivelockUnreduced);
+        }
+        if (_policy.LooksForLivelock && _graph.FindLivelock(_nodes, _program, _machine) is { } livelock)
+        {
+            if (_policy.EndsSearch(ViolationCode.Livelock))
+            {
+                return Result(Verdict.Violation, livelock.Violation, livelock, _policy.Others, levels, null);
+            }
+            _policy.Keep(livelock.Violation!, livelock);
+        }
+        // LANGUAGE.md section 6: expect CODE not met. A violation of another code is the outcome (a
+        // MODEL_ERROR first: the model itself is wrong), never a pass with nothing to show.
+        var verdict = _policy.Conclude();
+        return Result(verdict.Verdict, verdict.Violation, verdict.Trace, verdict.Others, levels, null);
+    }
+
+    /// <summary>The levels, from the initial state's: a result that ends the search, or null when every
+    /// level was expanded.</summary>
+    private CheckResult? SearchLevels(MachineState parent, MachineState work)
+    {
         var transitions = new List<Transition>();
         long lastCheck = 0;
         var lastProgress = _clock.Elapsed;
-        using var pool = _options.Workers > 1 ? new ExpansionPool(_program, _policy, _symmetry is not null, _options.Workers) : null;
-
         // A violation one step past this level is shortest only if no state of this level is itself a
         // terminal violation: once one is found, the rest of the level is scanned for those alone.
         CheckResult? found = null;
@@ -103,12 +144,13 @@ public sealed class BreadthFirstExplorer : ISearch
             var i = 0;
             while (i < current.Count)
             {
-                if (pool is not null && found is null && i >= sequentialUntil && current.Count - i >= _options.MinParallelBatch)
+                if (_options.Workers > 1 && found is null && i >= sequentialUntil && current.Count - i >= _options.MinParallelBatch)
                 {
-                    var end = Math.Min(current.Count, i + (pool.Count * _options.ChunkStates));
-                    if (pool.Expand(current, i, end))
+                    _pool ??= new ExpansionPool(_program, _policy, _symmetry is not null, _options.Workers);
+                    var end = Math.Min(current.Count, i + (_pool.Count * _options.ChunkStates));
+                    if (_pool.Expand(current, i, end))
                     {
-                        if (Merge(pool, current, i, depth, ref lastCheck, ref lastProgress) is { } stopped)
+                        if (Merge(_pool, current, i, depth, ref lastCheck, ref lastProgress) is { } stopped)
                         {
                             return stopped;
                         }
@@ -135,28 +177,8 @@ public sealed class BreadthFirstExplorer : ISearch
             }
         }
         while (_frontier.Advance());
+        return null;
 
-        _peakMemory = Math.Max(_peakMemory, MemoryBytes);
-        var levels = _frontier.Depth;
-        if (_symmetry is not null && _policy.LooksForLivelock && _graph.HasUnfinishedCycle())
-        {
-            // LIVELOCK's fairness is per CPU, which the reduced graph does not keep: a cycle in it means
-            // a cycle in the full graph (and none means none), so only then is the search run again in full.
-            var full = new BreadthFirstExplorer(_program, _options with { Symmetry = false }).Run();
-            return full.WithSymmetry(SymmetryUse.LivelockUnreduced);
-        }
-        if (_policy.LooksForLivelock && _graph.FindLivelock(_nodes, _program, _machine) is { } livelock)
-        {
-            if (_policy.EndsSearch(ViolationCode.Livelock))
-            {
-                return Result(Verdict.Violation, livelock.Violation, livelock, _policy.Others, levels, null);
-            }
-            _policy.Keep(livelock.Violation!, livelock);
-        }
-        // LANGUAGE.md section 6: expect CODE not met. A violation of another code is the outcome (a
-        // MODEL_ERROR first: the model itself is wrong), never a pass with nothing to show.
-        var verdict = _policy.Conclude();
-        return Result(verdict.Verdict, verdict.Violation, verdict.Trace, verdict.Others, levels, null);
     }
 
     /// <summary>
