@@ -146,7 +146,7 @@ public sealed class BreadthFirstExplorer : ISearch
             {
                 if (_options.Workers > 1 && found is null && i >= sequentialUntil && current.Count - i >= _options.MinParallelBatch)
                 {
-                    _pool ??= new ExpansionPool(_program, _policy, _symmetry is not null, _options.Workers);
+                    _pool ??= new ExpansionPool(_program, _policy, _symmetry is null ? null : _representatives, _options.Workers);
                     var end = Math.Min(current.Count, i + (_pool.Count * _options.ChunkStates));
                     if (_pool.Expand(current, i, end))
                     {
@@ -233,6 +233,11 @@ public sealed class BreadthFirstExplorer : ISearch
                 {
                     ref readonly var r = ref worker.RecordAt(record);
                     _transitions++;
+                    if (r.Kind == ExpansionWorker.RecordKind.Known)
+                    {
+                        _graph.AddEdge(r.Target, r.Transition);
+                        continue;
+                    }
                     if (r.Kind != ExpansionWorker.RecordKind.State)
                     {
                         _graph.AddEdge(-1, r.Transition);
@@ -249,6 +254,10 @@ public sealed class BreadthFirstExplorer : ISearch
                         var added = _nodes.Add(node, r.Transition, worker.Choices(r));
                         _graph.AddNode(r.Finished);
                         _frontier.Push(worker.Vector(r), added);
+                    }
+                    if (_symmetry is not null)
+                    {
+                        _representatives.Set(r.Raw, target);
                     }
                     _graph.AddEdge(target, r.Transition);
                 }

@@ -21,6 +21,10 @@ internal sealed class ExpansionWorker
         /// <summary>A state: its fingerprint and stored vector are in the record.</summary>
         State,
 
+        /// <summary>With symmetry: the successor's own vector was in the search's memo (read, not written,
+        /// while workers expand): its representative's node is <see cref="Record.Target"/>, not canonicalised again.</summary>
+        Known,
+
         /// <summary>The step itself committed a violation.</summary>
         StepViolation,
 
@@ -37,6 +41,11 @@ internal sealed class ExpansionWorker
         public int VectorStart;
         public int VectorLength;
         public ulong Fingerprint;
+
+        /// <summary>With symmetry: the fingerprint of the successor's own vector (the memo's key); for
+        /// <see cref="RecordKind.Known"/>, its representative's node in <see cref="Target"/>.</summary>
+        public ulong Raw;
+        public int Target;
         public RecordKind Kind;
         public bool Finished;
     }
@@ -59,8 +68,12 @@ internal sealed class ExpansionWorker
     private int _choiceCount;
     private int _vectorCount;
 
-    public ExpansionWorker(CompiledProgram program, ExpectationPolicy policy, bool symmetry)
+    private readonly RepresentativeMemo? _memo;
+
+    public ExpansionWorker(CompiledProgram program, ExpectationPolicy policy, RepresentativeMemo? memo)
     {
+        _memo = memo;
+        var symmetry = memo is not null;
         _machine = new Machine.Machine(program);
         Marks = new ExecutionMarks(program);
         _machine.Marks = Marks;
@@ -182,7 +195,21 @@ internal sealed class ExpansionWorker
                     }
                     continue;
                 }
-                var stored = _symmetry is null ? _work.Span : _symmetry.Canonicalize(_work);
+                ReadOnlySpan<long> stored;
+                if (_symmetry is null)
+                {
+                    stored = _work.Span;
+                }
+                else
+                {
+                    record.Raw = MachineState.Fingerprint(_work.Span);
+                    if (_memo!.TryGet(record.Raw, out record.Target))
+                    {
+                        record.Kind = RecordKind.Known;
+                        continue;
+                    }
+                    stored = _symmetry.Canonicalize(_work);
+                }
                 record.Kind = RecordKind.State;
                 record.Fingerprint = MachineState.Fingerprint(stored);
                 record.Finished = _work.Finished;
