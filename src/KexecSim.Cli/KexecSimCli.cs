@@ -142,6 +142,16 @@ public static class KexecSimCli
         CustomParser = result => ParseWholeNumber(result, "a whole number of states, 1 or more", 1, long.MaxValue),
     };
 
+    /// <summary>The most threads <c>--workers</c> accepts.</summary>
+    internal const int MaxWorkers = 1024;
+
+    internal static Option<int?> WorkersOption() => new("--workers")
+    {
+        HelpName = "N",
+        Description = "Threads that expand each level of the search (default: one per core); the report is the same for any N.",
+        CustomParser = result => ParseWholeNumber(result, $"a whole number of workers from 1 to {MaxWorkers}", 1, MaxWorkers) is { } n ? (int)n : null,
+    };
+
     internal static Option<long?> MemoryLimitOption() => new("--memory-limit")
     {
         HelpName = "MB",

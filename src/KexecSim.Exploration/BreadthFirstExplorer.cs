@@ -35,10 +35,17 @@ public sealed class BreadthFirstExplorer : ISearch
     private long _peakMemory;
     private bool _started;
 
+    // With workers: started at the first level wide enough for them (a small search starts no thread).
+    private ExpansionPool? _pool;
+
+    // With workers: whether a worker's machine evaluated `final` in a batch that was merged.
+    private bool _workersEvaluatedFinal;
+
     public BreadthFirstExplorer(CompiledProgram program, CheckOptions? options = null)
     {
         _program = program;
         _options = options ?? CheckOptions.Default;
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.Workers, 1, nameof(options));
         _machine = new Machine.Machine(program);
         _marks = new ExecutionMarks(program);
         _machine.Marks = _marks;
@@ -80,48 +87,18 @@ public sealed class BreadthFirstExplorer : ISearch
         _graph.AddNode(parent.Finished);
         _frontier.Start(initial, root);
 
-        var transitions = new List<Transition>();
-        long lastCheck = 0;
-        var lastProgress = _clock.Elapsed;
-
-        // A violation one step past this level is shortest only if no state of this level is itself a
-        // terminal violation: once one is found, the rest of the level is scanned for those alone.
-        CheckResult? found = null;
-        do
+        try
         {
-            var current = _frontier.Current;
-            var depth = _frontier.Depth;
-            for (var i = 0; i < current.Count; i++)
+            if (SearchLevels(parent, work) is { } ended)
             {
-                var encoding = current.Get(i, out var node);
-                parent.Decode(encoding);
-                if (Expand(parent, work, transitions, node, depth, ref found) is { } ended)
-                {
-                    return ended;
-                }
-
-                if (_transitions - lastCheck >= SearchLimits.TransitionsBetweenChecks || i == 0)
-                {
-                    lastCheck = _transitions;
-                    var memory = MemoryBytes;
-                    _peakMemory = Math.Max(_peakMemory, memory);
-                    if (_limits.Reached(_visited.Count, memory, _clock.Elapsed) is { } reason)
-                    {
-                        return Result(Verdict.LimitReached, null, null, _policy.Others, depth, reason);
-                    }
-                    if (_options.Progress is { } progress && _clock.Elapsed - lastProgress > TimeSpan.FromSeconds(1))
-                    {
-                        lastProgress = _clock.Elapsed;
-                        progress(new Progress(_visited.Count, _transitions, depth, current.Count - i + _frontier.NextCount, _clock.Elapsed.TotalSeconds, memory));
-                    }
-                }
-            }
-            if (found is not null)
-            {
-                return found;
+                return ended;
             }
         }
-        while (_frontier.Advance());
+        finally
+        {
+            _pool?.Dispose();
+            _pool = null;
+        }
 
         _peakMemory = Math.Max(_peakMemory, MemoryBytes);
         var levels = _frontier.Depth;
@@ -144,6 +121,200 @@ public sealed class BreadthFirstExplorer : ISearch
         // MODEL_ERROR first: the model itself is wrong), never a pass with nothing to show.
         var verdict = _policy.Conclude();
         return Result(verdict.Verdict, verdict.Violation, verdict.Trace, verdict.Others, levels, null);
+    }
+
+    /// <summary>The levels, from the initial state's: a result that ends the search, or null when every
+    /// level was expanded.</summary>
+    private CheckResult? SearchLevels(MachineState parent, MachineState work)
+    {
+        var transitions = new List<Transition>();
+        long lastCheck = 0;
+        var lastProgress = _clock.Elapsed;
+        // A violation one step past this level is shortest only if no state of this level is itself a
+        // terminal violation: once one is found, the rest of the level is scanned for those alone.
+        CheckResult? found = null;
+        do
+        {
+            var current = _frontier.Current;
+            var depth = _frontier.Depth;
+            // With workers, the level goes by batches expanded in parallel and merged in order; a batch in
+            // which a worker met a violation that ends the search, and the rest of the level, are expanded
+            // here, one state after the other, exactly as with one worker.
+            var sequentialUntil = 0;
+            var i = 0;
+            while (i < current.Count)
+            {
+                if (_options.Workers > 1 && found is null && i >= sequentialUntil && current.Count - i >= _options.MinParallelBatch)
+                {
+                    _pool ??= new ExpansionPool(_program, _policy, _symmetry is null ? null : _representatives, _options.Workers);
+                    var end = Math.Min(current.Count, i + (_pool.Count * _options.ChunkStates));
+                    if (_pool.Expand(current, i, end))
+                    {
+                        if (Merge(_pool, current, i, depth, ref lastCheck, ref lastProgress) is { } stopped)
+                        {
+                            return stopped;
+                        }
+                        i = end;
+                        continue;
+                    }
+                    sequentialUntil = end;
+                }
+                var encoding = current.Get(i, out var node);
+                parent.Decode(encoding);
+                if (Expand(parent, work, transitions, node, depth, ref found) is { } ended)
+                {
+                    return ended;
+                }
+                if (CheckLimits(current, i, depth, ref lastCheck, ref lastProgress) is { } reason)
+                {
+                    return Result(Verdict.LimitReached, null, null, _policy.Others, depth, reason);
+                }
+                i++;
+            }
+            if (found is not null)
+            {
+                return found;
+            }
+        }
+        while (_frontier.Advance());
+        return null;
+
+    }
+
+    /// <summary>
+    /// Limits and progress, looked at after the level's state <paramref name="index"/> was expanded: at the
+    /// level's first state and every <see cref="SearchLimits.TransitionsBetweenChecks"/> transitions (the
+    /// same points with any number of workers: the merge calls it after each state it merges). Why the
+    /// search must stop, or null.
+    /// </summary>
+    private string? CheckLimits(StateQueue current, int index, int depth, ref long lastCheck, ref TimeSpan lastProgress)
+    {
+        if (_transitions - lastCheck < SearchLimits.TransitionsBetweenChecks && index != 0)
+        {
+            return null;
+        }
+        lastCheck = _transitions;
+        var memory = MemoryBytes;
+        _peakMemory = Math.Max(_peakMemory, memory);
+        if (_limits.Reached(_visited.Count, memory, _clock.Elapsed) is { } reason)
+        {
+            return reason;
+        }
+        if (_options.Progress is { } progress && _clock.Elapsed - lastProgress > TimeSpan.FromSeconds(1))
+        {
+            lastProgress = _clock.Elapsed;
+            progress(new Progress(_visited.Count, _transitions, depth, current.Count - index + _frontier.NextCount, _clock.Elapsed.TotalSeconds, memory));
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Merges a batch the workers expanded (no chunk met a violation that ends the search), chunk 0
+    /// first and each state's records in the order they were made: exactly what <see cref="Expand"/>
+    /// does with one worker, so node ids, kept violations, statistics and the checks of limits are the
+    /// same. Returns the result when a limit stops the search inside the batch.
+    /// </summary>
+    private CheckResult? Merge(ExpansionPool pool, StateQueue current, int from, int depth, ref long lastCheck, ref TimeSpan lastProgress)
+    {
+        for (var w = 0; w < pool.Count; w++)
+        {
+            var worker = pool[w];
+            var record = 0;
+            for (var i = worker.From; i < worker.To; i++)
+            {
+                current.Get(i, out var node);
+                _graph.BeginEdges();
+                var end = worker.ParentEnd(i - worker.From);
+                if (record == end && worker.Terminal(i - worker.From) is { } terminal && _policy.Keeps(terminal.Code))
+                {
+                    _policy.Keep(terminal, BuildTrace(node, null, [], terminal, terminal: true));
+                }
+                for (; record < end; record++)
+                {
+                    ref readonly var r = ref worker.RecordAt(record);
+                    _transitions++;
+                    if (r.Kind == ExpansionWorker.RecordKind.Known)
+                    {
+                        _graph.AddEdge(r.Target, r.Transition);
+                        continue;
+                    }
+                    if (r.Kind != ExpansionWorker.RecordKind.State)
+                    {
+                        _graph.AddEdge(-1, r.Transition);
+                        var violation = worker.ViolationAt(record);
+                        if (_policy.Keeps(violation.Code))
+                        {
+                            var trace = BuildTrace(node, r.Transition, worker.Choices(r), violation, terminal: r.Kind == ExpansionWorker.RecordKind.SettledViolation);
+                            _policy.Keep(trace.Violation!, trace);
+                        }
+                        continue;
+                    }
+                    if (_visited.TryAdd(r.Fingerprint, _nodes.Count, out var target))
+                    {
+                        var added = _nodes.Add(node, r.Transition, worker.Choices(r));
+                        _graph.AddNode(r.Finished);
+                        _frontier.Push(worker.Vector(r), added);
+                    }
+                    if (_symmetry is not null)
+                    {
+                        _representatives.Set(r.Raw, target);
+                    }
+                    _graph.AddEdge(target, r.Transition);
+                }
+                if (CheckLimits(current, i, depth, ref lastCheck, ref lastProgress) is { } reason)
+                {
+                    // Coverage as one worker would have it at this state: the batch's states up to here
+                    // run again on this machine (the workers' marks are merged only after a whole batch).
+                    ReplayMarks(current, from, i);
+                    return Result(Verdict.LimitReached, null, null, _policy.Others, depth, reason);
+                }
+            }
+        }
+        for (var w = 0; w < pool.Count; w++)
+        {
+            var worker = pool[w];
+            _marks.UnionWith(worker.Marks);
+            _workersEvaluatedFinal |= worker.FinalEvaluated;
+        }
+        return null;
+    }
+
+    /// <summary>Makes the machine calls <see cref="Expand"/> makes for the level's states
+    /// <paramref name="from"/> to <paramref name="to"/> (inclusive), for their coverage marks only.</summary>
+    private void ReplayMarks(StateQueue current, int from, int to)
+    {
+        var parent = _machine.NewState();
+        var work = _machine.NewState();
+        var transitions = new List<Transition>();
+        for (var i = from; i <= to; i++)
+        {
+            parent.Decode(current.Get(i, out _));
+            _machine.EnumerateTransitions(parent, transitions);
+            var successors = 0;
+            foreach (var transition in transitions)
+            {
+                _chooser.Reset();
+                do
+                {
+                    work.CopyFrom(parent);
+                    var outcome = _machine.Apply(work, transition, _chooser);
+                    if (outcome == Outcome.Disabled)
+                    {
+                        continue;
+                    }
+                    successors++;
+                    if (outcome != Outcome.Violation)
+                    {
+                        _machine.CheckSettled(work);
+                    }
+                }
+                while (_chooser.Advance());
+            }
+            if (successors == 0)
+            {
+                _machine.CheckTerminal(parent);
+            }
+        }
     }
 
     /// <summary>
@@ -300,7 +471,7 @@ public sealed class BreadthFirstExplorer : ISearch
         OtherViolations = others,
         LimitReason = limit,
         Symmetry = _symmetryUse,
-        FinalEvaluated = _machine.FinalEvaluations > 0,
+        FinalEvaluated = _machine.FinalEvaluations > 0 || _workersEvaluatedFinal,
         Coverage = Coverage.Analyze(_program, _marks, exhaustive: verdict == Verdict.Pass),
     };
 }

@@ -24,6 +24,16 @@ public sealed record CheckOptions
     /// <summary><c>--shorten</c>: after a depth-first search finds a counterexample, look for shorter ones
     /// until none is shorter (<see cref="DepthFirstExplorer"/>); breadth-first traces are shortest already.</summary>
     public bool Shorten { get; init; }
+    /// <summary>Threads that expand each level (1: the search's own only). The verdict, statistics,
+    /// counterexample and coverage are the same for any number (docs/architecture.md, "All cores").</summary>
+    public int Workers { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>PERF: states per worker in a parallel batch (the workers' buffers hold one batch's successors).</summary>
+    internal int ChunkStates { get; init; } = 512;
+
+    /// <summary>PERF: fewer states left in a level than this are expanded by the search's own thread,
+    /// without waking the workers (tests set both to small numbers to make every level parallel).</summary>
+    internal int MinParallelBatch { get; init; } = 64;
 
     /// <summary>Called about once a second on long searches.</summary>
     public Action<Progress>? Progress { get; init; }

@@ -47,6 +47,22 @@ public sealed class ExecutionMarks
 
     public bool Raised(EventKind kind) => (EventsRaised & (1 << (int)kind)) != 0;
 
+    /// <summary>Adds every mark of <paramref name="other"/> (of the same program): the marks of the
+    /// parallel search's workers, each recorded by its own machine, are merged into one this way.</summary>
+    public void UnionWith(ExecutionMarks other)
+    {
+        if (other.Flags.Length != Flags.Length)
+        {
+            throw new ArgumentException("marks of another program", nameof(other));
+        }
+        for (var i = 0; i < Flags.Length; i++)
+        {
+            Flags[i] |= other.Flags[i];
+        }
+        VectorsSent |= other.VectorsSent;
+        EventsRaised |= other.EventsRaised;
+    }
+
     public byte Get(int function, int pc) => Flags[Bases[function] + pc];
 
     public bool Has(int function, int pc, byte flag) => (Flags[Bases[function] + pc] & flag) != 0;

@@ -24,6 +24,7 @@ public static class CheckCommand
         var maxStates = KexecSimCli.MaxStatesOption();
         var timeLimit = KexecSimCli.TimeLimitOption();
         var memoryLimit = KexecSimCli.MemoryLimitOption();
+        var workers = KexecSimCli.WorkersOption();
         var format = new Option<string>("--format") { HelpName = "text|json|ktap|junit", Description = "Report format.", DefaultValueFactory = _ => "text" };
         // One line naming the option and the value (AcceptOnlyFromAmong lists the values a line each).
         format.Validators.Add(result =>
@@ -64,7 +65,7 @@ public static class CheckCommand
         var coverage = new Option<bool>("--coverage") { Description = "List every statement no run reached (file:line:col notes; in JSON: coverage.neverReached)." };
         var command = new Command("check", "Check scenarios: every interleaving explored; a proof, or a shortest counterexample.")
         {
-            files, scenario, modelPath, defines, cpus, maxStates, timeLimit, memoryLimit, symmetry, strategy, shorten, format, traceOut, coverage,
+            files, scenario, modelPath, defines, cpus, maxStates, timeLimit, memoryLimit, workers, symmetry, strategy, shorten, format, traceOut, coverage,
         };
         command.SetAction((result, cancel) =>
         {
@@ -125,6 +126,7 @@ public static class CheckCommand
                 Symmetry = result.GetValue(symmetry) == "on",
                 Strategy = result.GetValue(strategy) == "dfs" ? SearchStrategy.DepthFirst : SearchStrategy.BreadthFirst,
                 Shorten = result.GetValue(shorten),
+                Workers = result.GetValue(workers) ?? Environment.ProcessorCount,
                 Progress = ProgressReporter.For(stderr),
             };
             var run = new CheckRun(loaded, checkOptions, result.GetValue(format)!, result.GetValue(traceOut), values, result.GetValue(cpus),

@@ -1,0 +1,252 @@
+using System.Diagnostics;
+using KexecSim.Machine;
+using KexecSim.Program;
+
+namespace KexecSim.Exploration;
+
+/// <summary>
+/// One worker of the parallel breadth-first search (<see cref="CheckOptions.Workers"/>): it expands a
+/// contiguous chunk of a level's states with its own machine, states, chooser, symmetry and coverage
+/// marks (the machine is not thread-safe), and writes what each step reached as records in its own
+/// buffers, in the order one worker would meet them. It decides nothing: the search merges the records
+/// of every chunk, chunk 0 first, into its visited set, node table, LIVELOCK graph, frontier and
+/// expectation policy (<see cref="BreadthFirstExplorer"/>).
+/// PERF: flat buffers grown only, never shrunk; nothing is allocated per transition.
+/// </summary>
+internal sealed class ExpansionWorker
+{
+    /// <summary>What a step reached.</summary>
+    public enum RecordKind : byte
+    {
+        /// <summary>A state: its fingerprint and stored vector are in the record.</summary>
+        State,
+
+        /// <summary>With symmetry: the successor's own vector was in the search's memo (read, not written,
+        /// while workers expand): its representative's node is <see cref="Record.Target"/>, not canonicalised again.</summary>
+        Known,
+
+        /// <summary>The step itself committed a violation.</summary>
+        StepViolation,
+
+        /// <summary>The state the step reached is settled and violates (the settled check).</summary>
+        SettledViolation,
+    }
+
+    /// <summary>One enabled outcome of a step from a state of the chunk.</summary>
+    public struct Record
+    {
+        public Transition Transition;
+        public int ChoiceStart;
+        public int ChoiceCount;
+        public int VectorStart;
+        public int VectorLength;
+        public ulong Fingerprint;
+
+        /// <summary>With symmetry: the fingerprint of the successor's own vector (the memo's key); for
+        /// <see cref="RecordKind.Known"/>, its representative's node in <see cref="Target"/>.</summary>
+        public ulong Raw;
+        public int Target;
+        public RecordKind Kind;
+        public bool Finished;
+    }
+
+    private readonly Machine.Machine _machine;
+    private readonly MachineState _parent;
+    private readonly MachineState _work;
+    private readonly DepthFirstChooser _chooser = new();
+    private readonly StateSymmetry? _symmetry;
+    private readonly ExpectationPolicy _policy;
+    private readonly List<Transition> _transitions = new(64);
+
+    private Record[] _records = new Record[1024];
+    private Violation?[] _violations = new Violation?[1024];
+    private int[] _choicePool = new int[256];
+    private long[] _vectorPool = new long[1 << 14];
+    private int[] _parentEnds = new int[256];
+    private Violation?[] _terminals = new Violation?[256];
+    private int _recordCount;
+    private int _choiceCount;
+    private int _vectorCount;
+
+    private readonly RepresentativeMemo? _memo;
+
+    public ExpansionWorker(CompiledProgram program, ExpectationPolicy policy, RepresentativeMemo? memo)
+    {
+        _memo = memo;
+        var symmetry = memo is not null;
+        _machine = new Machine.Machine(program);
+        Marks = new ExecutionMarks(program);
+        _machine.Marks = Marks;
+        _parent = _machine.NewState();
+        _work = _machine.NewState();
+        _policy = policy;
+        _symmetry = symmetry ? new StateSymmetry(_machine.Layout) : null;
+    }
+
+    /// <summary>What this worker's machine executed, over every chunk it expanded.</summary>
+    public ExecutionMarks Marks { get; }
+
+    /// <summary>Whether this worker's machine ever evaluated the scenario's <c>final</c> block.</summary>
+    public bool FinalEvaluated => _machine.FinalEvaluations > 0;
+
+    /// <summary>The chunk: the level's states <see cref="From"/> to <see cref="To"/> (exclusive).</summary>
+    public int From { get; private set; }
+
+    public int To { get; private set; }
+
+    /// <summary>Set when the chunk met a violation that ends the search (a step's, a settled or a
+    /// terminal one): the worker stopped there, and the search runs that part of the level itself.</summary>
+    public bool MetEnd { get; private set; }
+
+    /// <summary>An exception the expansion threw, handed to the search's thread.</summary>
+    public Exception? Error { get; set; }
+
+    /// <summary>The bytes the expansions of this worker allocated on their thread, over every batch
+    /// (the allocation test's measure: buffers grow during warm-up, then nothing).</summary>
+    public long AllocatedBytes { get; set; }
+
+    /// <summary>The bytes the worker's buffers hold.</summary>
+    public long MemoryBytes =>
+        (long)_records.Length * 48 + (long)_violations.Length * 8 + (long)_choicePool.Length * 4 + (long)_vectorPool.Length * 8
+        + (long)_parentEnds.Length * 4 + (long)_terminals.Length * 8;
+
+    public void Assign(int from, int to)
+    {
+        From = from;
+        To = to;
+    }
+
+    /// <summary>One past the last record of the chunk's state <paramref name="index"/> (0 is <see cref="From"/>).</summary>
+    public int ParentEnd(int index) => _parentEnds[index];
+
+    /// <summary>For a state of the chunk without successors: its terminal violation, if any.</summary>
+    public Violation? Terminal(int index) => _terminals[index];
+
+    public ref readonly Record RecordAt(int index) => ref _records[index];
+
+    public Violation ViolationAt(int index) => _violations[index]!;
+
+    public ReadOnlySpan<int> Choices(in Record record) => _choicePool.AsSpan(record.ChoiceStart, record.ChoiceCount);
+
+    public ReadOnlySpan<long> Vector(in Record record) => _vectorPool.AsSpan(record.VectorStart, record.VectorLength);
+
+    /// <summary>
+    /// Expands the chunk's states of <paramref name="level"/>: every transition and every branch of its
+    /// choices, each outcome recorded; a state without successors gets its terminal check. The same
+    /// machine calls, in the same order, as <see cref="BreadthFirstExplorer"/>'s own expansion.
+    /// </summary>
+    public void Expand(StateQueue level)
+    {
+        _recordCount = 0;
+        _choiceCount = 0;
+        _vectorCount = 0;
+        MetEnd = false;
+        var parents = To - From;
+        if (_parentEnds.Length < parents)
+        {
+            _parentEnds = new int[Math.Max(parents, _parentEnds.Length * 2)];
+            _terminals = new Violation?[_parentEnds.Length];
+        }
+        for (var i = 0; i < parents; i++)
+        {
+            _parent.Decode(level.Get(From + i, out _));
+            var terminal = ExpandOne();
+            _parentEnds[i] = _recordCount;
+            _terminals[i] = terminal;
+            if (terminal is not null && _policy.EndsSearch(terminal.Code))
+            {
+                MetEnd = true;
+            }
+            if (MetEnd)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>PERF: a method of its own, so the JIT compiles it fully (as the explorer's Expand).</summary>
+    private Violation? ExpandOne()
+    {
+        _machine.EnumerateTransitions(_parent, _transitions);
+        var successors = 0;
+        foreach (var transition in _transitions)
+        {
+            _chooser.Reset();
+            do
+            {
+                _work.CopyFrom(_parent);
+                var outcome = _machine.Apply(_work, transition, _chooser);
+                Debug.Assert(outcome != Outcome.NeedChoice, "the depth-first chooser takes an option at every choice");
+                if (outcome == Outcome.Disabled)
+                {
+                    continue;
+                }
+                successors++;
+                var violation = outcome == Outcome.Violation ? _machine.LastViolation : _machine.CheckSettled(_work);
+                ref var record = ref NextRecord(transition, _chooser.Choices);
+                if (violation is not null)
+                {
+                    record.Kind = outcome == Outcome.Violation ? RecordKind.StepViolation : RecordKind.SettledViolation;
+                    _violations[_recordCount - 1] = violation;
+                    if (_policy.EndsSearch(violation.Code))
+                    {
+                        MetEnd = true;
+                        return null;
+                    }
+                    continue;
+                }
+                ReadOnlySpan<long> stored;
+                if (_symmetry is null)
+                {
+                    stored = _work.Span;
+                }
+                else
+                {
+                    record.Raw = MachineState.Fingerprint(_work.Span);
+                    if (_memo!.TryGet(record.Raw, out record.Target))
+                    {
+                        record.Kind = RecordKind.Known;
+                        continue;
+                    }
+                    stored = _symmetry.Canonicalize(_work);
+                }
+                record.Kind = RecordKind.State;
+                record.Fingerprint = MachineState.Fingerprint(stored);
+                record.Finished = _work.Finished;
+                record.VectorStart = _vectorCount;
+                record.VectorLength = stored.Length;
+                if (_vectorCount + stored.Length > _vectorPool.Length)
+                {
+                    Array.Resize(ref _vectorPool, Math.Max(_vectorPool.Length * 2, _vectorCount + stored.Length));
+                }
+                stored.CopyTo(_vectorPool.AsSpan(_vectorCount));
+                _vectorCount += stored.Length;
+            }
+            while (_chooser.Advance());
+        }
+        return successors == 0 ? _machine.CheckTerminal(_parent) : null;
+    }
+
+    private ref Record NextRecord(Transition transition, ReadOnlySpan<int> choices)
+    {
+        if (_recordCount == _records.Length)
+        {
+            Array.Resize(ref _records, _records.Length * 2);
+            Array.Resize(ref _violations, _records.Length);
+        }
+        if (_choiceCount + choices.Length > _choicePool.Length)
+        {
+            Array.Resize(ref _choicePool, Math.Max(_choicePool.Length * 2, _choiceCount + choices.Length));
+        }
+        choices.CopyTo(_choicePool.AsSpan(_choiceCount));
+        ref var record = ref _records[_recordCount];
+        _violations[_recordCount] = null;
+        _recordCount++;
+        record = default;
+        record.Transition = transition;
+        record.ChoiceStart = _choiceCount;
+        record.ChoiceCount = choices.Length;
+        _choiceCount += choices.Length;
+        return ref record;
+    }
+}
