@@ -52,6 +52,7 @@ internal sealed class ExpansionWorker
 
     private readonly Machine.Machine _machine;
     private readonly MachineState _parent;
+    private readonly StateQueue.Reader _reader = new();
     private readonly MachineState _work;
     private readonly DepthFirstChooser _chooser = new();
     private readonly StateSymmetry? _symmetry;
@@ -149,7 +150,7 @@ internal sealed class ExpansionWorker
         }
         for (var i = 0; i < parents; i++)
         {
-            _parent.Decode(level.Get(From + i, out _));
+            _parent.Decode(_reader.Get(level, From + i, out _));
             var terminal = ExpandOne();
             _parentEnds[i] = _recordCount;
             _terminals[i] = terminal;

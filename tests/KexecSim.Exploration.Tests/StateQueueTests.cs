@@ -1,7 +1,7 @@
 namespace KexecSim.Exploration.Tests;
 
-/// <summary>The compact breadth-first level: vectors come back exactly, in order or not, after reuse.</summary>
-public sealed class CompactStateQueueTests
+/// <summary>A breadth-first level, compact: vectors come back exactly, in order or not, after reuse.</summary>
+public sealed class StateQueueTests
 {
     private static List<long[]> Vectors(int count, int seed)
     {
@@ -27,7 +27,7 @@ public sealed class CompactStateQueueTests
     [Fact]
     public void Compact_queue_gives_back_every_vector_exactly_in_order_and_out_of_order()
     {
-        var queue = new CompactStateQueue();
+        var queue = new StateQueue();
         var vectors = Vectors(1000, 7);
         for (var i = 0; i < vectors.Count; i++)
         {
@@ -37,13 +37,13 @@ public sealed class CompactStateQueueTests
         var reader = queue.OpenReader();
         for (var i = 0; i < vectors.Count; i++)
         {
-            Assert.Equal(vectors[i], reader.Get(i, out var node).ToArray());
+            Assert.Equal(vectors[i], reader.Get(queue, i, out var node).ToArray());
             Assert.Equal(i * 3, node);
         }
         var other = queue.OpenReader();
         foreach (var i in new[] { 999, 0, 31, 32, 33, 500, 500, 64, 63, 998 })
         {
-            Assert.Equal(vectors[i], other.Get(i, out _).ToArray());
+            Assert.Equal(vectors[i], other.Get(queue, i, out _).ToArray());
         }
         // Neighbours that differ in a few words take far fewer bytes than whole vectors.
         Assert.True(queue.StoredBytes * 3 < vectors.Sum(v => v.Length) * 8L, $"{queue.StoredBytes} bytes");
@@ -52,7 +52,7 @@ public sealed class CompactStateQueueTests
     [Fact]
     public void Compact_queue_is_reused_after_clear_without_old_contents()
     {
-        var queue = new CompactStateQueue();
+        var queue = new StateQueue();
         foreach (var v in Vectors(300, 1))
         {
             queue.Add(v, 0);
@@ -67,9 +67,9 @@ public sealed class CompactStateQueueTests
         Assert.Equal(70, queue.Count);
         for (var i = 0; i < vectors.Count; i++)
         {
-            Assert.Equal(vectors[i], reader.Get(i, out var node).ToArray());
+            Assert.Equal(vectors[i], reader.Get(queue, i, out var node).ToArray());
             Assert.Equal(i, node);
         }
-        Assert.Throws<ArgumentOutOfRangeException>(() => reader.Get(70, out _));
+        Assert.Throws<ArgumentOutOfRangeException>(() => reader.Get(queue, 70, out _));
     }
 }
