@@ -21,14 +21,26 @@ public sealed class BreadthFirstFrontier
 
     public long MemoryBytes => _current.MemoryBytes + _next.MemoryBytes;
 
+    /// <summary>A level's first states are stored whole; past this many, compressed
+    /// (<see cref="StateQueue.Compact"/>): small searches stay fast, large ones small.</summary>
+    public const int CompactAfter = 4096;
+
     /// <summary>Adds a state to the next level.</summary>
-    public void Push(ReadOnlySpan<long> encoding, int node) => _next.Add(encoding, node);
+    public void Push(ReadOnlySpan<long> encoding, int node)
+    {
+        if (_next.Count == CompactAfter)
+        {
+            _next.Compact = true;
+        }
+        _next.Add(encoding, node);
+    }
 
     /// <summary>Makes the next level current (its chunks reused); false when it is empty.</summary>
     public bool Advance()
     {
         (_current, _next) = (_next, _current);
         _next.Clear();
+        _next.Compact = false;
         Depth++;
         return _current.Count > 0;
     }
@@ -38,6 +50,7 @@ public sealed class BreadthFirstFrontier
     {
         _current.Clear();
         _next.Clear();
+        _current.Compact = _next.Compact = false;
         Depth = 0;
         _current.Add(encoding, node);
     }

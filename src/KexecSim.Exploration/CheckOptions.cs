@@ -33,7 +33,7 @@ public sealed record CheckOptions
 
     /// <summary>PERF: fewer states left in a level than this are expanded by the search's own thread,
     /// without waking the workers (tests set both to small numbers to make every level parallel).</summary>
-    internal int MinParallelBatch { get; init; } = 64;
+    internal int MinParallelBatch { get; init; } = 2048;
 
     /// <summary>Called about once a second on long searches.</summary>
     public Action<Progress>? Progress { get; init; }

@@ -10,27 +10,28 @@ namespace KexecSim.Exploration;
 public sealed class RepresentativeMemo
 {
     private const int Bits = 20;
-    private readonly ulong[] _keys;
-    private readonly int[] _nodes;
+    private readonly int _bits;
+    private ulong[]? _keys;
+    private int[]? _nodes;
 
     public RepresentativeMemo(int bits = Bits)
     {
-        _keys = new ulong[1 << bits];
-        _nodes = new int[1 << bits];
+        _bits = bits;
         Shift = 64 - bits;
     }
 
     private int Shift { get; }
 
-    /// <summary>The memo is allocated only when first used (a search without symmetry never touches it).</summary>
-    public long MemoryBytes => (long)_keys.Length * (sizeof(ulong) + sizeof(int));
+    /// <summary>The memo is allocated at its first <see cref="Set"/> (a search without symmetry never
+    /// touches it, and a catalog of small searches does not pay 12 MB each).</summary>
+    public long MemoryBytes => _keys is null ? 0 : (long)_keys.Length * (sizeof(ulong) + sizeof(int));
 
     public bool TryGet(ulong raw, out int node)
     {
         var slot = Slot(raw);
-        if (_keys[slot] == (raw | 1))
+        if (_keys is not null && _keys[slot] == (raw | 1))
         {
-            node = _nodes[slot];
+            node = _nodes![slot];
             return true;
         }
         node = -1;
@@ -39,6 +40,8 @@ public sealed class RepresentativeMemo
 
     public void Set(ulong raw, int node)
     {
+        _keys ??= new ulong[1 << _bits];
+        _nodes ??= new int[1 << _bits];
         var slot = Slot(raw);
         _keys[slot] = raw | 1; // never 0, the empty slot
         _nodes[slot] = node;

@@ -28,6 +28,16 @@ public sealed class StateQueue
 
     public int Count { get; private set; }
 
+    /// <summary>Whether vectors added from now on are compressed (the search turns this on once it is
+    /// large enough for memory to matter; whole vectors are cheaper to write and read).</summary>
+    public bool Compact { get; set; } = true;
+
+    // An entry: chunk (bits 32..43), byte offset (0..31); a whole vector also has RawBit and its length.
+    private const long RawBit = 1L << 62;
+    private const int RawLengthShift = 44;
+    private const long RawLengthMask = (1L << 18) - 1;
+    private const long ChunkMask = 0xFFF;
+
     // Bumped by Clear: a reader's position in the old contents is void.
     private int _generation;
 
@@ -69,15 +79,27 @@ public sealed class StateQueue
         {
             _scratch = new byte[worst * 2];
         }
-        var length = Encode(vector, _previous.AsSpan(0, _previousLength), _scratch);
-        var at = Reserve(length);
-        _scratch.AsSpan(0, length).CopyTo(_chunks[_chunk].AsSpan(at));
+        int length;
+        int at;
+        if (Compact)
+        {
+            length = Encode(vector, _previous.AsSpan(0, _previousLength), _scratch);
+            at = Reserve(length);
+            _scratch.AsSpan(0, length).CopyTo(_chunks[_chunk].AsSpan(at));
+        }
+        else
+        {
+            // PERF: small searches store whole vectors (a copy each way), large ones compress.
+            length = vector.Length * sizeof(long);
+            at = Reserve(length);
+            System.Runtime.InteropServices.MemoryMarshal.AsBytes(vector).CopyTo(_chunks[_chunk].AsSpan(at));
+        }
         if (Count == _entries.Length)
         {
             Array.Resize(ref _entries, _entries.Length * 2);
             Array.Resize(ref _nodes, _nodes.Length * 2);
         }
-        _entries[Count] = ((long)_chunk << 32) | (uint)at;
+        _entries[Count] = ((long)_chunk << 32) | (uint)at | (Compact ? 0 : RawBit | ((long)vector.Length << RawLengthShift));
         _nodes[Count] = node;
         Count++;
         StoredBytes += length;
@@ -157,8 +179,21 @@ public sealed class StateQueue
             for (var i = from; i <= index; i++)
             {
                 var entry = queue._entries[i];
-                var bytes = queue._chunks[(int)(entry >> 32)].AsSpan((int)(entry & 0xFFFF_FFFF));
-                _length = Decode(bytes, i % KeyInterval == 0 ? 0 : _length, ref _vector);
+                var bytes = queue._chunks[(int)((entry >> 32) & ChunkMask)].AsSpan((int)(entry & 0xFFFF_FFFF));
+                if ((entry & RawBit) != 0)
+                {
+                    var length = (int)((entry >> RawLengthShift) & RawLengthMask);
+                    if (_vector.Length < length)
+                    {
+                        _vector = new long[length * 2];
+                    }
+                    bytes[..(length * sizeof(long))].CopyTo(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_vector.AsSpan(0, length)));
+                    _length = length;
+                }
+                else
+                {
+                    _length = Decode(bytes, i % KeyInterval == 0 ? 0 : _length, ref _vector);
+                }
             }
             _index = index;
             node = queue._nodes[index];

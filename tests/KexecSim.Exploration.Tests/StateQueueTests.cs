@@ -50,6 +50,24 @@ public sealed class StateQueueTests
     }
 
     [Fact]
+    public void Whole_and_compressed_vectors_mix_in_one_queue()
+    {
+        var queue = new StateQueue { Compact = false };
+        var vectors = Vectors(200, 3);
+        for (var i = 0; i < vectors.Count; i++)
+        {
+            queue.Compact = i % 50 >= 17; // whole vectors inside and across key intervals
+            queue.Add(vectors[i], i);
+        }
+        var reader = queue.OpenReader();
+        foreach (var i in Enumerable.Range(0, 200).Concat([150, 16, 17, 199, 0]))
+        {
+            Assert.Equal(vectors[i], reader.Get(queue, i, out var node).ToArray());
+            Assert.Equal(i, node);
+        }
+    }
+
+    [Fact]
     public void Compact_queue_is_reused_after_clear_without_old_contents()
     {
         var queue = new StateQueue();
