@@ -16,6 +16,16 @@ public enum Verdict
 public sealed record Statistics(long States, long Transitions, int Depth, double Seconds, long PeakMemoryBytes)
 {
     public double StatesPerSecond => Seconds > 0 ? States / Seconds : States;
+
+    /// <summary>Bits of a state fingerprint in the visited set.</summary>
+    public const int FingerprintBits = 64;
+
+    /// <summary>The probability that two of the stored states share a fingerprint (so that one of them was
+    /// taken for the other and never explored): the birthday bound n(n-1)/2 / 2^64.</summary>
+    public double CollisionProbability => States * (double)Math.Max(0, States - 1) / 2 / Math.Pow(2, FingerprintBits);
+
+    /// <summary>Above this, the report warns that a state may have been missed.</summary>
+    public const double CollisionWarningThreshold = 1e-6;
 }
 
 /// <summary>How a search used the scenario's <c>symmetric</c> declaration (docs/symmetry.md).</summary>
@@ -94,6 +104,11 @@ public sealed class CheckResult
         get
         {
             var warnings = new List<string>();
+            if (Statistics.CollisionProbability > Statistics.CollisionWarningThreshold)
+            {
+                warnings.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{Statistics.States:N0} states in 64-bit fingerprints: the probability that two shared one, and one was never explored, is {Statistics.CollisionProbability:0.0e0}"));
+            }
             if (Program.FinalFunction >= 0 && !FinalEvaluated && Verdict != Verdict.LimitReached)
             {
                 warnings.Add("the final block was never evaluated: no run reached a settled end (a dirty line or a CPU that can still act was always left)");

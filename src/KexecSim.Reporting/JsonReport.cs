@@ -4,7 +4,7 @@ using KexecSim.Program;
 
 namespace KexecSim.Reporting;
 
-public sealed record StatisticsInfo(long States, long Transitions, int Depth, double Seconds, double StatesPerSecond, long PeakMemoryBytes);
+public sealed record StatisticsInfo(long States, long Transitions, int Depth, double Seconds, double StatesPerSecond, long PeakMemoryBytes, double CollisionProbability);
 
 public sealed record ScenarioInfo(
     string Name,
@@ -72,7 +72,7 @@ public sealed record JsonReport(string Schema, int Version, ToolInfo Tool, IRead
             result.Outcome,
             result.ExpectationMet,
             result.LimitReason,
-            new StatisticsInfo(s.States, s.Transitions, s.Depth, Math.Round(s.Seconds, 3), Math.Round(s.StatesPerSecond), s.PeakMemoryBytes),
+            new StatisticsInfo(s.States, s.Transitions, s.Depth, Math.Round(s.Seconds, 3), Math.Round(s.StatesPerSecond), s.PeakMemoryBytes, s.CollisionProbability),
             result.Violation is { } v ? new ViolationInfo(v.Code.Name(), v.Cpu, words.Text(v), v.Location?.ToString()) : null,
             result.OtherViolations.Select(o => new ViolationInfo(o.Violation.Code.Name(), o.Violation.Cpu, words.Text(o.Violation), o.Violation.Location?.ToString())).ToList(),
             result.Program.FinalFunction >= 0 ? result.FinalEvaluated : null,

@@ -90,7 +90,7 @@ public sealed class CheckCommandTests : CliFixture
         Assert.Equal("EXEC_CLOBBERED", scenario.GetProperty("expected").GetString());
         Assert.Equal("EXEC_CLOBBERED", scenario.GetProperty("outcome").GetString());
         Assert.True(scenario.GetProperty("expectationMet").GetBoolean());
-        foreach (var field in new[] { "states", "transitions", "depth", "seconds", "statesPerSecond", "peakMemoryBytes" })
+        foreach (var field in new[] { "states", "transitions", "depth", "seconds", "statesPerSecond", "peakMemoryBytes", "collisionProbability" })
         {
             Assert.True(scenario.GetProperty("statistics").TryGetProperty(field, out _), field);
         }

@@ -51,4 +51,21 @@ public sealed partial class WorkersOutputTests : CliFixture
         Assert.Equal(exit1, exit2);
         Assert.Equal(JsonTiming().Replace(out1, "<time>"), JsonTiming().Replace(out2, "<time>"));
     }
+
+    /// <summary>Several scenarios are searched side by side (up to --workers at once) and reported in order:
+    /// the catalog's table and JSON are what one worker prints.</summary>
+    [Theory]
+    [InlineData("text")]
+    [InlineData("json")]
+    public void Several_scenarios_searched_side_by_side_print_what_one_at_a_time_prints(string format)
+    {
+        var (exit1, out1, _) = Run("check", "--format", format, "--workers", "1");
+        var (exit3, out3, _) = Run("check", "--format", format, "--workers", "3");
+        Assert.Equal(ExitCodes.Success, exit1);
+        Assert.Equal(exit1, exit3);
+        var timing = format == "json" ? JsonTiming() : TextTiming();
+        var one = timing.Replace(out1, "<time>");
+        Assert.Contains(format == "json" ? "\"name\": \"stop-mask-reboot\"" : "stop-mask-reboot", one);
+        Assert.Equal(one, timing.Replace(out3, "<time>"));
+    }
 }

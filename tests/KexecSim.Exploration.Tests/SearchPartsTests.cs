@@ -13,6 +13,24 @@ public sealed class SearchPartsTests
         new(Enumerable.Range(0, steps).Select(i => new TraceStep(Transition.Step(i), [])).ToList(), violation, violationIsTerminal: false);
 
     [Theory]
+    [InlineData(1L, 0.0)]
+    [InlineData(1_000_000L, 999_999.0 * 1_000_000 / 2 / 18446744073709551616.0)]
+    [InlineData(6_074_001L, 6_074_000.0 * 6_074_001 / 2 / 18446744073709551616.0)]
+    public void Statistics_give_the_fingerprint_collision_probability(long states, double expected)
+    {
+        Assert.Equal(expected, new Statistics(states, 0, 0, 1, 0).CollisionProbability, 15);
+    }
+
+    [Fact]
+    public void A_result_warns_when_a_fingerprint_collision_is_more_likely_than_one_in_a_million()
+    {
+        var program = KexecSim.Language.FrontEnd.LoadText("c.kflow", "fn f() { done(); }\nscenario \"s\" { cpu 0 runs f(); expect pass; }").Scenarios.Single();
+        CheckResult Result(long states) => new() { Program = program, Verdict = Verdict.Pass, Statistics = new Statistics(states, 0, 0, 1, 0), FinalEvaluated = true };
+        Assert.Empty(Result(6_000_000).Warnings);
+        Assert.Equal(["10,000,000 states in 64-bit fingerprints: the probability that two shared one, and one was never explored, is 2.7e-6"], Result(10_000_000).Warnings);
+    }
+
+    [Theory]
     [InlineData(TransitionKind.Step, 0, 0, 0L)]
     [InlineData(TransitionKind.Evict, -1, 1023, (123L << 24) | 0xFF_FFFF)]
     [InlineData(TransitionKind.Deliver, 1023, (int)EventKind.Mce, 7L)]

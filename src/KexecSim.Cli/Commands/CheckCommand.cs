@@ -226,9 +226,23 @@ internal sealed class CheckRun(
         {
             stdout.WriteLine(TextReport.Header(width));
         }
-        foreach (var scenario in scenarios)
+        // Several scenarios: up to --workers of them are searched at once (each with one worker), and
+        // reported in order as each one's turn comes: the output is the same as one at a time.
+        var ahead = scenarios.Count > 1 ? Math.Min(options.Workers, scenarios.Count) : 1;
+        var each = ahead > 1 ? options with { Workers = 1, Progress = null } : options;
+        var searches = new Task<CheckResult>?[scenarios.Count];
+        Task<CheckResult> Start(int index) => searches[index] ??= ahead > 1
+            ? Task.Factory.StartNew(() => Search.Create(scenarios[index].Program, each).Run(), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+            : Task.FromResult(Search.Create(scenarios[index].Program, each).Run());
+        for (var index = 0; index < scenarios.Count; index++)
         {
-            var result = Search.Create(scenario.Program, options).Run();
+            var scenario = scenarios[index];
+            for (var next = index + 1; next < Math.Min(scenarios.Count, index + ahead); next++)
+            {
+                Start(next);
+            }
+            var result = Start(index).GetAwaiter().GetResult();
+            searches[index] = null;
             ProgressReporter.Clear(stderr);
             anyFailed |= !result.ExpectationMet && result.Verdict != Verdict.LimitReached;
             anyLimit |= result.Verdict == Verdict.LimitReached;
