@@ -111,6 +111,43 @@ public sealed class StateSymmetryTests
         }
         """;
 
+    /// <summary>Review finding: an alias over a percpu region names one CPU's copy as a fixed line, which no
+    /// permutation can follow (the reduced search missed this ASSERTION before the fix).</summary>
+    private const string AliasModel = """
+        region pdata[1] percpu;
+        region all = pdata;
+        shared bool go;
+        shared int arrived;
+        fn writer() { wait_until(arrived == 2); store(all[1], KEY_NONE, 7); go = true; loop { hlt(); } }
+        fn reader() {
+            if (atomic_inc_return(arrived) == 1) { loop { hlt(); } }
+            wait_until(go);
+            int v = load(pdata[0], KEY_NONE);
+            assert(v != 7, "saw the write");
+            loop { hlt(); }
+        }
+        scenario "alias" {
+            platform { vendor intel; cpus 3; cache package; }
+            cpu 0 runs writer();
+            cpu 1..2 runs reader();
+            symmetric 1..2;
+            timeouts off;
+            expect ASSERTION;
+        }
+        """;
+
+    [Fact]
+    public void Symmetry_is_not_used_when_an_alias_names_one_cpus_copy_of_a_percpu_region()
+    {
+        var program = RuleHarness.Compile(AliasModel);
+        Assert.False(program.Symmetry.IsUsable);
+        Assert.StartsWith("'region all' at rule.kflow:2:", program.Symmetry.UnusableReason);
+        Assert.EndsWith(": it names CPU 1's own copy of a percpu region as a fixed line, which a permutation of them cannot follow", program.Symmetry.UnusableReason);
+        var checkedModel = RuleHarness.Check(AliasModel);
+        Assert.Equal(SymmetryUse.Unusable, checkedModel.Result.Symmetry);
+        Assert.Equal("ASSERTION", checkedModel.Outcome);
+    }
+
     [Fact]
     public void Symmetry_permutations_commute_on_every_kind_of_place()
     {

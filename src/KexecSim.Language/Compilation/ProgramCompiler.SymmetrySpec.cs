@@ -76,6 +76,7 @@ public sealed partial class ProgramCompiler
         if (symmetric.Count >= 2)
         {
             reason ??= ScenarioBreaksSymmetry(symmetric, set, platform, faults);
+            reason ??= AliasNamesTheirCopies(set, lineCpu);
             reason ??= FinalBreaksSymmetry(facts, set);
             reason ??= UnclassifiedUse(code, facts, set, entries, lineCpu.Length > 0 && lineCpu[0] == 0);
             if (reason is not null && _scenario is { } scenario)
@@ -131,6 +132,25 @@ public sealed partial class ProgramCompiler
             LineCpu = lineCpu,
             LineStride = lineStride,
         };
+    }
+
+    /// <summary>
+    /// An alias over a percpu region (<c>region all = pdata;</c>) names each CPU's copy as a fixed line
+    /// (<c>all[1]</c> is CPU 1's copy, whatever CPU runs the code), so a permutation that moves the copies
+    /// cannot follow it: symmetry is not used when an alias covers the copies of the symmetric CPUs.
+    /// </summary>
+    private string? AliasNamesTheirCopies(HashSet<int> set, int[] lineCpu)
+    {
+        foreach (var region in _program.Regions)
+        {
+            if (region.AliasOf is not null && _regions.TryGetValue(region, out var compiled)
+                && compiled.Lines.FirstOrDefault(l => lineCpu[l] >= 0 && set.Contains(lineCpu[l]), -1) is var line and >= 0
+                && region.Source is { } source)
+            {
+                return $"'region {region.Name}' at {new SourceSpan(source, region.Span)}: it names CPU {lineCpu[line]}'s own copy of a percpu region as a fixed line, which a permutation of them cannot follow";
+            }
+        }
+        return null;
     }
 
     /// <summary>The compiled functions by id, set once they are compiled (the operand pass reads their code).</summary>
