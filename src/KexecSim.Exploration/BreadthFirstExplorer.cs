@@ -28,9 +28,9 @@ public sealed class BreadthFirstExplorer : ISearch
     private readonly ExpectationPolicy _policy;
     private readonly SearchLimits _limits;
     private readonly Stopwatch _clock = new();
+    private readonly Reductions _reductions;
     private readonly StateSymmetry? _symmetry;
     private readonly RepresentativeMemo _representatives = new();
-    private readonly SymmetryUse _symmetryUse;
     private long _transitions;
     private long _peakMemory;
     private bool _started;
@@ -46,19 +46,13 @@ public sealed class BreadthFirstExplorer : ISearch
         _program = program;
         _options = options ?? CheckOptions.Default;
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.Workers, 1, nameof(options));
-        _machine = new Machine.Machine(program);
+        _reductions = new Reductions(program, _options);
+        _machine = _reductions.Machine;
+        _symmetry = _reductions.Symmetry;
         _marks = new ExecutionMarks(program);
         _machine.Marks = _marks;
         _policy = new ExpectationPolicy(program.Expect);
         _limits = new SearchLimits(_options);
-        _symmetryUse = program.Symmetry.Cpus.Count < 2 ? SymmetryUse.NotDeclared
-            : !program.Symmetry.IsUsable ? SymmetryUse.Unusable
-            : !_options.Symmetry ? SymmetryUse.Off
-            : SymmetryUse.Reduced;
-        if (_symmetryUse == SymmetryUse.Reduced)
-        {
-            _symmetry = new StateSymmetry(_machine.Layout);
-        }
     }
 
     /// <summary>The bytes the search's own structures hold: visited set, frontier, node table, LIVELOCK graph.</summary>
@@ -102,12 +96,13 @@ public sealed class BreadthFirstExplorer : ISearch
 
         _peakMemory = Math.Max(_peakMemory, MemoryBytes);
         var levels = _frontier.Depth;
-        if (_symmetry is not null && _policy.LooksForLivelock && _graph.HasUnfinishedCycle())
+        if (_reductions.ReducesGraph && _policy.LooksForLivelock && _graph.HasUnfinishedCycle())
         {
-            // LIVELOCK's fairness is per CPU, which the reduced graph does not keep: a cycle in it means
-            // a cycle in the full graph (and none means none), so only then is the search run again in full.
-            var full = new BreadthFirstExplorer(_program, _options with { Symmetry = false }).Run();
-            return full.WithSymmetry(SymmetryUse.LivelockUnreduced);
+            // LIVELOCK's fairness is per CPU and per transition, which the reduced graph does not keep: a
+            // cycle of unfinished states in it means one in the full graph (and none means none:
+            // docs/reduction.md), so only then is the search run again in full.
+            var full = new BreadthFirstExplorer(_program, Reductions.Unreduced(_options)).Run();
+            return full.WithReductionsUndone(_reductions.SymmetryUse, _reductions.Untracked?.Lines ?? []);
         }
         if (_policy.LooksForLivelock && _graph.FindLivelock(_nodes, _program, _machine) is { } livelock)
         {
@@ -146,7 +141,7 @@ public sealed class BreadthFirstExplorer : ISearch
             {
                 if (_options.Workers > 1 && found is null && i >= sequentialUntil && current.Count - i >= _options.MinParallelBatch)
                 {
-                    _pool ??= new ExpansionPool(_program, _policy, _symmetry is null ? null : _representatives, _options.Workers);
+                    _pool ??= new ExpansionPool(_reductions, _policy, _symmetry is null ? null : _representatives, _options.Workers);
                     var end = Math.Min(current.Count, i + (_pool.Count * _options.ChunkStates));
                     if (_pool.Expand(current, i, end))
                     {
@@ -415,50 +410,8 @@ public sealed class BreadthFirstExplorer : ISearch
         }
     }
 
-    private Trace BuildTrace(int node, Transition? last, ReadOnlySpan<int> lastChoices, Violation violation, bool terminal)
-    {
-        var steps = _nodes.PathTo(node);
-        if (last is { } t)
-        {
-            steps.Add(new TraceStep(t, lastChoices.ToArray()));
-        }
-        if (_symmetry is not null)
-        {
-            // The path names the representatives' CPUs: the real run, and its own violation, are found again.
-            var commits = last is not null;
-            steps = new SymmetricTraces(_machine, _symmetry).Concretize(steps, commits ? violation : null, settled: commits && terminal);
-            return new Trace(steps, Rederive(steps, violation, terminal, afterLast: commits), terminal);
-        }
-        return new Trace(steps, WithMessageData(steps, violation, terminal, afterLast: last is not null), terminal);
-    }
-
-    /// <summary>
-    /// A violation that names message-only data the search's states do not keep (who clobbered a line:
-    /// <see cref="MachineState.UnknownClobberer"/>) is found again by running its path step by step from
-    /// the initial state (<see cref="Replayer.StateAfter"/>), where that data is known. The path is the same,
-    /// so the violation is too: the last step commits it, or, for a violation of the state reached
-    /// (<paramref name="terminal"/>: the settled check after the last step, or the terminal check), that
-    /// check finds it.
-    /// </summary>
-    private Violation WithMessageData(List<TraceStep> steps, Violation violation, bool terminal, bool afterLast) =>
-        violation.NeedsMessageData ? Rederive(steps, violation, terminal, afterLast) : violation;
-
-    private Violation Rederive(List<TraceStep> steps, Violation violation, bool terminal, bool afterLast)
-    {
-        const string Lost = "the path to a violation did not commit it when run again";
-        var replayer = new Replayer(_program);
-        if (terminal)
-        {
-            var end = replayer.StateAfter(steps) ?? throw new InvalidOperationException(Lost);
-            return (afterLast ? _machine.CheckSettled(end) : _machine.CheckTerminal(end)) ?? throw new InvalidOperationException(Lost);
-        }
-        var before = replayer.StateAfter(steps.GetRange(0, steps.Count - 1)) ?? throw new InvalidOperationException(Lost);
-        var chooser = new TraceChooser();
-        chooser.Start(steps[^1].Choices);
-        return _machine.Apply(before, steps[^1].Transition, chooser) == Outcome.Violation
-            ? _machine.LastViolation!
-            : throw new InvalidOperationException(Lost);
-    }
+    private Trace BuildTrace(int node, Transition? last, ReadOnlySpan<int> lastChoices, Violation violation, bool terminal) =>
+        _reductions.Build(_nodes.PathTo(node), last is { } t ? new TraceStep(t, lastChoices.ToArray()) : null, violation, terminal);
 
     private CheckResult Result(Verdict verdict, Violation? violation, Trace? trace, IReadOnlyList<(Violation, Trace)> others, int depth, string? limit) => new()
     {
@@ -470,7 +423,9 @@ public sealed class BreadthFirstExplorer : ISearch
         Statistics = new Statistics(Math.Max(1, _visited.Count), _transitions, depth, _clock.Elapsed.TotalSeconds, _peakMemory),
         OtherViolations = others,
         LimitReason = limit,
-        Symmetry = _symmetryUse,
+        Symmetry = _reductions.SymmetryUse,
+        Reduction = _reductions.Untracked is null ? ReductionUse.None : ReductionUse.Reduced,
+        UntrackedLines = _reductions.Untracked?.Lines ?? [],
         FinalEvaluated = _machine.FinalEvaluations > 0 || _workersEvaluatedFinal,
         Coverage = Coverage.Analyze(_program, _marks, exhaustive: verdict == Verdict.Pass),
     };

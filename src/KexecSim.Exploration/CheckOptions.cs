@@ -17,6 +17,11 @@ public sealed record CheckOptions
     /// usable (docs/symmetry.md); off explores every permutation.</summary>
     public bool Symmetry { get; init; } = true;
 
+    /// <summary>The semantics-aware reductions (<c>--reduce all|none</c>; docs/reduction.md): with
+    /// <see cref="Reduction.All"/>, the cache state of lines no check can observe is not kept
+    /// (<see cref="Machine.UntrackedLines"/>).</summary>
+    public Reduction Reduce { get; init; } = Reduction.All;
+
     /// <summary>The order states are visited in (<c>--strategy</c>): breadth-first (shortest counterexamples)
     /// or depth-first (some counterexample, often sooner and in less memory).</summary>
     public SearchStrategy Strategy { get; init; } = SearchStrategy.BreadthFirst;
@@ -39,6 +44,16 @@ public sealed record CheckOptions
     public Action<Progress>? Progress { get; init; }
 
     public static readonly CheckOptions Default = new();
+}
+
+/// <summary>Which semantics-aware reductions a search makes (<c>check --reduce all|none</c>).</summary>
+public enum Reduction
+{
+    /// <summary>Every reduction docs/reduction.md describes.</summary>
+    All,
+
+    /// <summary>None: the search explores the full machine of SEMANTICS.md.</summary>
+    None,
 }
 
 /// <summary>The order a search visits states in (<c>check --strategy bfs|dfs</c>).</summary>

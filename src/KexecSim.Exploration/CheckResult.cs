@@ -28,6 +28,20 @@ public sealed record Statistics(long States, long Transitions, int Depth, double
     public const double CollisionWarningThreshold = 1e-6;
 }
 
+/// <summary>How a search used the semantics-aware reductions (<c>--reduce</c>; docs/reduction.md).</summary>
+public enum ReductionUse
+{
+    /// <summary>None: <c>--reduce none</c>, or nothing in the program could be reduced.</summary>
+    None,
+
+    /// <summary>The cache state of <see cref="CheckResult.UntrackedLines"/> was not kept.</summary>
+    Reduced,
+
+    /// <summary>The reduced graph has a cycle of unfinished states, so the search was run again without any
+    /// reduction to look for a LIVELOCK.</summary>
+    LivelockUnreduced,
+}
+
 /// <summary>How a search used the scenario's <c>symmetric</c> declaration (docs/symmetry.md).</summary>
 public enum SymmetryUse
 {
@@ -79,6 +93,13 @@ public sealed class CheckResult
     /// <summary>How the scenario's <c>symmetric</c> declaration was used.</summary>
     public SymmetryUse Symmetry { get; init; }
 
+    /// <summary>How the semantics-aware reductions were used (<c>--reduce</c>; docs/reduction.md).</summary>
+    public ReductionUse Reduction { get; init; }
+
+    /// <summary>The lines whose cache state the search did not keep (with <see cref="ReductionUse.LivelockUnreduced"/>:
+    /// would not have kept); empty when every line's was kept.</summary>
+    public IReadOnlyList<int> UntrackedLines { get; init; } = [];
+
     /// <summary>The search that gave this result (a depth-first counterexample is not necessarily a shortest one).</summary>
     public SearchStrategy Strategy { get; init; }
 
@@ -118,13 +139,20 @@ public sealed class CheckResult
     }
 
     /// <summary>This result, saying how symmetry was used.</summary>
-    public CheckResult WithSymmetry(SymmetryUse use) => With(use, Violation, Trace, this.Shortening);
+    public CheckResult WithSymmetry(SymmetryUse use) => With(use, Reduction, UntrackedLines, Violation, Trace, this.Shortening);
+
+    /// <summary>This result (of a search run again in full for LIVELOCK), saying which reductions were undone.</summary>
+    public CheckResult WithReductionsUndone(SymmetryUse symmetry, IReadOnlyList<int> untracked) =>
+        With(symmetry == SymmetryUse.Reduced ? SymmetryUse.LivelockUnreduced : symmetry,
+            untracked.Count > 0 ? ReductionUse.LivelockUnreduced : ReductionUse.None, untracked, Violation, Trace, this.Shortening);
 
     /// <summary>This result with another counterexample of the same verdict, found by <c>--shorten</c>.</summary>
-    public CheckResult WithShortening(Violation violation, Trace trace, Shortening shortening) => With(Symmetry, violation, trace, shortening);
+    public CheckResult WithShortening(Violation violation, Trace trace, Shortening shortening) => With(Symmetry, Reduction, UntrackedLines, violation, trace, shortening);
 
-    private CheckResult With(SymmetryUse use, Violation? violation, Trace? trace, Shortening? shortening) => new()
+    private CheckResult With(SymmetryUse use, ReductionUse reduction, IReadOnlyList<int> untracked, Violation? violation, Trace? trace, Shortening? shortening) => new()
     {
+        Reduction = reduction,
+        UntrackedLines = untracked,
         Program = Program,
         Verdict = Verdict,
         Violation = violation,

@@ -46,8 +46,8 @@ public sealed class DepthFirstExplorer : ISearch
     private readonly ExpectationPolicy _policy;
     private readonly SearchLimits _limits;
     private readonly Stopwatch _clock = new();
+    private readonly Reductions _reductions;
     private readonly StateSymmetry? _symmetry;
-    private readonly SymmetryUse _symmetryUse;
 
     // The bounded search of --shorten: the most steps a counterexample may have, and per node the fewest
     // steps it was reached in (null in the plain search, which records the LIVELOCK graph instead).
@@ -70,19 +70,13 @@ public sealed class DepthFirstExplorer : ISearch
     {
         _program = program;
         _options = options;
-        _machine = new Machine.Machine(program);
+        _reductions = new Reductions(program, options);
+        _machine = _reductions.Machine;
+        _symmetry = _reductions.Symmetry;
         _marks = new ExecutionMarks(program);
         _machine.Marks = _marks;
         _policy = new ExpectationPolicy(program.Expect);
         _limits = new SearchLimits(_options);
-        _symmetryUse = program.Symmetry.Cpus.Count < 2 ? SymmetryUse.NotDeclared
-            : !program.Symmetry.IsUsable ? SymmetryUse.Unusable
-            : !_options.Symmetry ? SymmetryUse.Off
-            : SymmetryUse.Reduced;
-        if (_symmetryUse == SymmetryUse.Reduced)
-        {
-            _symmetry = new StateSymmetry(_machine.Layout);
-        }
         if (bound is { } b)
         {
             _bound = b;
@@ -151,11 +145,11 @@ public sealed class DepthFirstExplorer : ISearch
         }
 
         _peakMemory = Math.Max(_peakMemory, MemoryBytes);
-        if (_symmetry is not null && _policy.LooksForLivelock && _graph.HasUnfinishedCycle())
+        if (_reductions.ReducesGraph && _policy.LooksForLivelock && _graph.HasUnfinishedCycle())
         {
             // As in the breadth-first search: fairness is per CPU, which the reduced graph does not keep.
-            var full = new DepthFirstExplorer(_program, _options with { Symmetry = false, Shorten = false }).Search();
-            return (full.Result.WithSymmetry(SymmetryUse.LivelockUnreduced), full.Stopped);
+            var full = new DepthFirstExplorer(_program, Reductions.Unreduced(_options) with { Shorten = false }).Search();
+            return (full.Result.WithReductionsUndone(_reductions.SymmetryUse, _reductions.Untracked?.Lines ?? []), full.Stopped);
         }
         if (_policy.LooksForLivelock && _graph.FindLivelock(_nodes, _program, _machine) is { } livelock)
         {
@@ -370,41 +364,8 @@ public sealed class DepthFirstExplorer : ISearch
         }
     }
 
-    private Trace BuildTrace(int node, Transition? last, ReadOnlySpan<int> lastChoices, Violation violation, bool terminal)
-    {
-        var steps = _nodes.PathTo(node);
-        if (last is { } t)
-        {
-            steps.Add(new TraceStep(t, lastChoices.ToArray()));
-        }
-        if (_symmetry is not null)
-        {
-            // The path names the representatives' CPUs: the real run, and its own violation, are found again.
-            var commits = last is not null;
-            steps = new SymmetricTraces(_machine, _symmetry).Concretize(steps, commits ? violation : null, settled: commits && terminal);
-            return new Trace(steps, Rederive(steps, violation, terminal, afterLast: commits), terminal);
-        }
-        return new Trace(steps, violation.NeedsMessageData ? Rederive(steps, violation, terminal, afterLast: last is not null) : violation, terminal);
-    }
-
-    /// <summary>The violation found again by running its path from the initial state, where message-only
-    /// data is known (as <see cref="BreadthFirstExplorer"/> does).</summary>
-    private Violation Rederive(List<TraceStep> steps, Violation violation, bool terminal, bool afterLast)
-    {
-        const string Lost = "the path to a violation did not commit it when run again";
-        var replayer = new Replayer(_program);
-        if (terminal)
-        {
-            var end = replayer.StateAfter(steps) ?? throw new InvalidOperationException(Lost);
-            return (afterLast ? _machine.CheckSettled(end) : _machine.CheckTerminal(end)) ?? throw new InvalidOperationException(Lost);
-        }
-        var before = replayer.StateAfter(steps.GetRange(0, steps.Count - 1)) ?? throw new InvalidOperationException(Lost);
-        var chooser = new TraceChooser();
-        chooser.Start(steps[^1].Choices);
-        return _machine.Apply(before, steps[^1].Transition, chooser) == Outcome.Violation
-            ? _machine.LastViolation!
-            : throw new InvalidOperationException(Lost);
-    }
+    private Trace BuildTrace(int node, Transition? last, ReadOnlySpan<int> lastChoices, Violation violation, bool terminal) =>
+        _reductions.Build(_nodes.PathTo(node), last is { } t ? new TraceStep(t, lastChoices.ToArray()) : null, violation, terminal);
 
     private CheckResult Result(Verdict verdict, Violation? violation, Trace? trace, IReadOnlyList<(Violation, Trace)> others, string? limit) => new()
     {
@@ -415,7 +376,9 @@ public sealed class DepthFirstExplorer : ISearch
         Statistics = new Statistics(Math.Max(1, _visited.Count), _transitions, _maxDepth, _clock.Elapsed.TotalSeconds, _peakMemory),
         OtherViolations = others,
         LimitReason = limit,
-        Symmetry = _symmetryUse,
+        Symmetry = _reductions.SymmetryUse,
+        Reduction = _reductions.Untracked is null ? ReductionUse.None : ReductionUse.Reduced,
+        UntrackedLines = _reductions.Untracked?.Lines ?? [],
         Strategy = SearchStrategy.DepthFirst,
         FinalEvaluated = _machine.FinalEvaluations > 0,
         Coverage = Coverage.Analyze(_program, _marks, exhaustive: verdict == Verdict.Pass),

@@ -20,12 +20,12 @@ internal sealed class ExpansionPool : IDisposable
 
     /// <param name="memo">With symmetry, the search's memo of representatives (read by the workers while
     /// they expand, written only by the merge); null without symmetry.</param>
-    public ExpansionPool(CompiledProgram program, ExpectationPolicy policy, RepresentativeMemo? memo, int workers)
+    public ExpansionPool(Reductions reductions, ExpectationPolicy policy, RepresentativeMemo? memo, int workers)
     {
         _workers = new ExpansionWorker[workers];
         for (var w = 0; w < workers; w++)
         {
-            _workers[w] = new ExpansionWorker(program, policy, memo);
+            _workers[w] = new ExpansionWorker(reductions, policy, memo);
         }
         _barrier = new Barrier(workers);
         _threads = new Thread[workers - 1];

@@ -71,12 +71,12 @@ internal sealed class ExpansionWorker
 
     private readonly RepresentativeMemo? _memo;
 
-    public ExpansionWorker(CompiledProgram program, ExpectationPolicy policy, RepresentativeMemo? memo)
+    public ExpansionWorker(Reductions reductions, ExpectationPolicy policy, RepresentativeMemo? memo)
     {
         _memo = memo;
         var symmetry = memo is not null;
-        _machine = new Machine.Machine(program);
-        Marks = new ExecutionMarks(program);
+        _machine = reductions.NewMachine();
+        Marks = new ExecutionMarks(_machine.Program);
         _machine.Marks = Marks;
         _parent = _machine.NewState();
         _work = _machine.NewState();

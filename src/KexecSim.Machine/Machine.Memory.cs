@@ -192,6 +192,9 @@ public sealed partial class Machine
         return Status.Violation;
     }
 
+    /// <summary>Whether the machine keeps <paramref name="line"/>'s cache state (<see cref="UntrackedLines"/>).</summary>
+    private bool Tracked(int line) => _untracked is null || !_untracked[line];
+
     /// <summary>A variable read: the value everyone agrees on; the line is cached clean.</summary>
     private Status ReadVariable(int variable, int cpu, out long value)
     {
@@ -200,7 +203,10 @@ public sealed partial class Machine
         {
             return Status.Violation;
         }
-        CacheRead(line, _cpu.KernelKey, out _);
+        if (Tracked(line))
+        {
+            CacheRead(line, _cpu.KernelKey, out _);
+        }
         value = _state.Variables[Layout.VariableSlot(variable, cpu)];
         return Status.Continue;
     }
@@ -213,7 +219,10 @@ public sealed partial class Machine
             return Status.Violation;
         }
         _state.Variables[Layout.VariableSlot(variable, cpu)] = value;
-        CacheStore(line, _cpu.KernelKey, BuiltinValues.OldContent);
+        if (Tracked(line))
+        {
+            CacheStore(line, _cpu.KernelKey, BuiltinValues.OldContent);
+        }
         return NoteWrite(line, -1, _cpu.KernelKey, BuiltinValues.OldContent, byDevice: false);
     }
 
@@ -273,7 +282,10 @@ public sealed partial class Machine
                 return Status.Violation;
             }
             value.CopyTo(target);
-            CacheStore(line, _cpu.KernelKey, BuiltinValues.OldContent);
+            if (Tracked(line))
+            {
+                CacheStore(line, _cpu.KernelKey, BuiltinValues.OldContent);
+            }
             return NoteWrite(line, -1, _cpu.KernelKey, BuiltinValues.OldContent, byDevice: false);
         }
         value.CopyTo(target);

@@ -52,9 +52,14 @@ public sealed partial class Machine
     private byte[]? _markFlags;
     private int[] _markBases = [];
 
-    public Machine(CompiledProgram program)
+    /// <param name="program">The program to run.</param>
+    /// <param name="untracked">The lines whose cache state the machine does not keep (<c>--reduce all</c>;
+    /// docs/reduction.md); null keeps every line's (the full machine of SEMANTICS.md).</param>
+    public Machine(CompiledProgram program, UntrackedLines? untracked = null)
     {
         _program = program;
+        Untracked = untracked is { Count: > 0 } ? untracked : null;
+        _untracked = Untracked?.Mask;
         _functions = program.Functions.ToArray();
         _variables = program.Variables.ToArray();
         _lines = program.Lines.ToArray();
@@ -64,6 +69,12 @@ public sealed partial class Machine
     }
 
     private readonly QuietCode _quiet;
+
+    // PERF: indexed by line at each variable access; null when every line is tracked.
+    private readonly bool[]? _untracked;
+
+    /// <summary>The lines whose cache state this machine does not keep, or null (every line's is kept).</summary>
+    public UntrackedLines? Untracked { get; }
 
     public MachineLayout Layout { get; }
 

@@ -170,6 +170,10 @@ public sealed class CompiledProgram
     public required int InitFunction { get; init; }
     public required IReadOnlyList<InitBlock> InitCpus { get; init; }
     public required int FinalFunction { get; init; }
+
+    /// <summary>The functions the code names as values (<c>boot_next_kernel(f)</c>'s argument), by id: with the
+    /// handlers, where the next kernel's code may start.</summary>
+    public required IReadOnlySet<int> FunctionValues { get; init; }
     public required IReadOnlyList<int> SymmetricCpus { get; init; }
 
     /// <summary>Why the symmetry declaration is not used: the same text as <see cref="SymmetrySpec.UnusableReason"/>,

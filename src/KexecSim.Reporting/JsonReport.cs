@@ -28,6 +28,10 @@ public sealed record ScenarioInfo(
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? Symmetry { get; init; }
 
+    /// <summary>What <c>--reduce all</c> left out (docs/reduction.md); absent when nothing was.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public ReductionInfo? Reduction { get; init; }
+
     /// <summary>"dfs" for a depth-first search (<c>--strategy dfs</c>); absent for the default breadth-first one.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? Strategy { get; init; }
@@ -36,6 +40,10 @@ public sealed record ScenarioInfo(
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public ShorteningInfo? Shortening { get; init; }
 }
+
+/// <summary><c>--reduce all</c>: "reduced", or "livelock-unreduced" (the search was run again in full for LIVELOCK),
+/// and the lines whose cache state was not tracked.</summary>
+public sealed record ReductionInfo(string Use, IReadOnlyList<string> UntrackedLines);
 
 /// <summary><c>--shorten</c>: the first counterexample's length, the reported one's, the bounded re-search's
 /// figures, and whether the reported one is a shortest (false when a limit stopped the re-search).</summary>
@@ -82,6 +90,9 @@ public sealed record JsonReport(string Schema, int Version, ToolInfo Tool, IRead
         {
             Symmetry = TextReport.SymmetryWord(result.Symmetry),
             Strategy = result.Strategy == SearchStrategy.DepthFirst ? "dfs" : null,
+            Reduction = TextReport.ReductionWord(result.Reduction) is { } use
+                ? new ReductionInfo(use, result.UntrackedLines.Select(l => result.Program.Lines[l].Name).ToList())
+                : null,
             Shortening = result.Shortening is { } sh
                 ? new ShorteningInfo(sh.FirstSteps, sh.FinalSteps, sh.States, sh.Transitions, Math.Round(sh.Seconds, 3), sh.Shortest, sh.LimitReason)
                 : null,

@@ -44,6 +44,10 @@ public static class TextReport
         {
             builder.AppendLine(symmetry);
         }
+        if (ReductionLine(result) is { } reduction)
+        {
+            builder.AppendLine(reduction);
+        }
         if (StrategyLine(result) is { } strategy)
         {
             builder.AppendLine(strategy);
@@ -103,6 +107,31 @@ public static class TextReport
         SymmetryUse.Off => "off",
         SymmetryUse.Unusable => "unusable",
         SymmetryUse.LivelockUnreduced => "livelock-unreduced",
+        _ => null,
+    };
+
+    /// <summary>The report's reduction line, when the search left some lines' cache state out (docs/reduction.md).</summary>
+    public static string? ReductionLine(CheckResult result)
+    {
+        var lines = result.UntrackedLines;
+        if (lines.Count == 0)
+        {
+            return null;
+        }
+        const int Named = 4;
+        var names = string.Join(", ", lines.Take(Named).Select(l => result.Program.Lines[l].Name));
+        var more = lines.Count > Named ? $" and {lines.Count - Named} more" : string.Empty;
+        var noun = lines.Count == 1 ? "line" : "lines";
+        return result.Reduction == ReductionUse.LivelockUnreduced
+            ? $"reduction: not used: the reduced graph has a cycle, so LIVELOCK was looked for in the full graph ({lines.Count} {noun} would not be tracked)"
+            : $"reduction: cache state not tracked for {lines.Count} {noun} no check can observe ({names}{more}); --reduce none tracks them";
+    }
+
+    /// <summary>The reduction's word in JSON reports: null when nothing was reduced.</summary>
+    public static string? ReductionWord(ReductionUse use) => use switch
+    {
+        ReductionUse.Reduced => "reduced",
+        ReductionUse.LivelockUnreduced => "livelock-unreduced",
         _ => null,
     };
 

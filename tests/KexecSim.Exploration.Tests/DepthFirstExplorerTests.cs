@@ -13,7 +13,7 @@ namespace KexecSim.Exploration.Tests;
 /// </summary>
 public sealed class DepthFirstExplorerTests
 {
-    private static readonly CheckOptions Dfs = new() { Strategy = SearchStrategy.DepthFirst, MaxStates = 2_000_000, Symmetry = false };
+    private static readonly CheckOptions Dfs = new() { Strategy = SearchStrategy.DepthFirst, MaxStates = 2_000_000, Symmetry = false, Reduce = Reduction.None };
 
     private static string GoldenPath => Path.Combine(TestPaths.RepositoryRoot, "tests", "golden", "explore.tsv");
 

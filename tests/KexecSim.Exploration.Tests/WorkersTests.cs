@@ -197,7 +197,7 @@ public sealed class WorkersTests
         }
         Assert.True(level.Count >= 200);
 
-        using var pool = new ExpansionPool(program, new ExpectationPolicy(program.Expect), new RepresentativeMemo(), workers: 2);
+        using var pool = new ExpansionPool(new Reductions(program, CheckOptions.Default with { Reduce = Reduction.None }), new ExpectationPolicy(program.Expect), new RepresentativeMemo(), workers: 2);
         for (var round = 0; round < 5; round++)
         {
             Assert.True(pool.Expand(level, 0, level.Count)); // warm up: JIT, buffers grown to size

@@ -35,37 +35,15 @@ public static class CheckCommand
             }
         });
         var traceOut = new Option<string?>("--trace") { HelpName = "OUT.json", Description = "Write the counterexample as a trace file (with several scenarios: OUT-<scenario>.json each)." };
-        var symmetry = new Option<string>("--symmetry")
-        {
-            HelpName = "on|off",
-            Description = "Reduce by the scenario's symmetric CPUs (one state per permutation orbit) when the declaration is usable.",
-            DefaultValueFactory = _ => "on",
-        };
-        symmetry.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<string>() is { } value && value is not ("on" or "off"))
-            {
-                result.AddError($"--symmetry {value}: expected on or off");
-            }
-        });
-        var strategy = new Option<string>("--strategy")
-        {
-            HelpName = "bfs|dfs",
-            Description = "Search order: bfs finds a shortest counterexample; dfs finds some counterexample, often sooner and in less memory.",
-            DefaultValueFactory = _ => "bfs",
-        };
-        strategy.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<string>() is { } value && value is not ("bfs" or "dfs"))
-            {
-                result.AddError($"--strategy {value}: expected bfs or dfs");
-            }
-        });
+        var symmetry = ChoiceOption("--symmetry", "Reduce by the scenario's symmetric CPUs (one state per permutation orbit) when the declaration is usable.", "on", "off");
+        var reduce = ChoiceOption("--reduce",
+            "Semantics-aware reductions (docs/reduction.md): all drops the cache state no check can observe; none explores the full machine.", "all", "none");
+        var strategy = ChoiceOption("--strategy", "Search order: bfs finds a shortest counterexample; dfs finds some counterexample, often sooner and in less memory.", "bfs", "dfs");
         var shorten = new Option<bool>("--shorten") { Description = "With --strategy dfs: look for shorter counterexamples until none is shorter (with bfs: nothing to do)." };
         var coverage = new Option<bool>("--coverage") { Description = "List every statement no run reached (file:line:col notes; in JSON: coverage.neverReached)." };
         var command = new Command("check", "Check scenarios: every interleaving explored; a proof, or a shortest counterexample.")
         {
-            files, scenario, modelPath, defines, cpus, maxStates, timeLimit, memoryLimit, workers, symmetry, strategy, shorten, format, traceOut, coverage,
+            files, scenario, modelPath, defines, cpus, maxStates, timeLimit, memoryLimit, workers, symmetry, reduce, strategy, shorten, format, traceOut, coverage,
         };
         command.SetAction((result, cancel) =>
         {
@@ -124,6 +102,7 @@ public static class CheckCommand
                 MemoryLimitBytes = result.GetValue(memoryLimit) is { } mb ? mb * 1024 * 1024 : null,
                 Cancellation = cancel,
                 Symmetry = result.GetValue(symmetry) == "on",
+                Reduce = result.GetValue(reduce) == "all" ? Reduction.All : Reduction.None,
                 Strategy = result.GetValue(strategy) == "dfs" ? SearchStrategy.DepthFirst : SearchStrategy.BreadthFirst,
                 Shorten = result.GetValue(shorten),
                 Workers = result.GetValue(workers) ?? Environment.ProcessorCount,
@@ -134,6 +113,27 @@ public static class CheckCommand
             return Task.FromResult(run.Execute(stdout, stderr));
         });
         return command;
+    }
+
+    /// <summary>An option that takes one of a few words (the first is the default), with the error
+    /// <c>--name value: expected a or b</c> for any other.</summary>
+    private static Option<string> ChoiceOption(string name, string description, params string[] words)
+    {
+        var option = new Option<string>(name)
+        {
+            HelpName = string.Join('|', words),
+            Description = description,
+            DefaultValueFactory = _ => words[0],
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is { } value && !words.Contains(value))
+            {
+                var expected = words.Length == 2 ? $"{words[0]} or {words[1]}" : string.Join(", ", words[..^1]) + " or " + words[^1];
+                result.AddError($"{name} {value}: expected {expected}");
+            }
+        });
+        return option;
     }
 
     /// <summary>

@@ -573,7 +573,12 @@ public sealed partial class ProgramCompiler
         }
     }
 
-    private int AddFunctionReference(FunctionSymbol function) => _functionIds[function];
+    private int AddFunctionReference(FunctionSymbol function)
+    {
+        var id = _functionIds[function];
+        _functionValues.Add(id);
+        return id;
+    }
 
     private void EmitIntrinsic(BoundIntrinsicCall call)
     {

@@ -22,6 +22,7 @@ public sealed partial class ProgramCompiler
     private readonly List<MemoryLine> _lines = [];
     private readonly Dictionary<GlobalVariableSymbol, CompiledVariable> _variables = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<FunctionSymbol, int> _functionIds = new(ReferenceEqualityComparer.Instance);
+    private readonly HashSet<int> _functionValues = [];
     private readonly List<FunctionSymbol> _functionOrder = [];
     private readonly List<string> _strings = [];
     private readonly Dictionary<string, int> _stringIds = new(StringComparer.Ordinal);
@@ -149,6 +150,7 @@ public sealed partial class ProgramCompiler
             InitFunction = init,
             InitCpus = initCpus.Select((cpus, index) => new InitBlock(cpus, initCpuIds[index])).ToList(),
             FinalFunction = final,
+            FunctionValues = _functionValues,
             SymmetricCpus = symmetric,
             SymmetryIgnoredReason = symmetry.UnusableReason,
             Symmetry = symmetry,

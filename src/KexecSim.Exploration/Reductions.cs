@@ -1,0 +1,119 @@
+using KexecSim.Machine;
+using KexecSim.Program;
+
+namespace KexecSim.Exploration;
+
+/// <summary>
+/// What a search reduces its state space by, decided once from the program and the options, and how a
+/// path of the reduced search becomes a run of the full machine of SEMANTICS.md: the one place the
+/// breadth-first and depth-first searches share for both (docs/reduction.md, docs/symmetry.md).
+/// <list type="bullet">
+/// <item>Symmetry (<c>--symmetry</c>): one state per orbit of the scenario's <c>symmetric</c> CPUs; a path names
+/// the representatives' CPUs and is made real by <see cref="SymmetricTraces"/>.</item>
+/// <item>Untracked lines (<c>--reduce all</c>): the search's machine keeps no cache state for the lines of
+/// <see cref="UntrackedLines"/>; a path is made a run of the full machine by <see cref="UntrackedTraces"/>.</item>
+/// </list>
+/// Every trace the search reports is a run of the full machine: the violation it ends with is found again
+/// by running it there (<see cref="Replayer"/>), which also gives the message-only data the states do not keep.
+/// </summary>
+internal sealed class Reductions
+{
+    private readonly CompiledProgram _program;
+    private Machine.Machine? _full;
+
+    public Reductions(CompiledProgram program, CheckOptions options)
+    {
+        _program = program;
+        SymmetryUse = program.Symmetry.Cpus.Count < 2 ? SymmetryUse.NotDeclared
+            : !program.Symmetry.IsUsable ? SymmetryUse.Unusable
+            : !options.Symmetry ? SymmetryUse.Off
+            : SymmetryUse.Reduced;
+        var untracked = options.Reduce == Reduction.All ? new UntrackedLines(program) : null;
+        Untracked = untracked is { Count: > 0 } ? untracked : null;
+        Machine = new Machine.Machine(program, Untracked);
+        Symmetry = SymmetryUse == SymmetryUse.Reduced ? new StateSymmetry(Machine.Layout) : null;
+    }
+
+    /// <summary>The machine the search runs: the full one, or one without the untracked lines' cache state.</summary>
+    public Machine.Machine Machine { get; }
+
+    public SymmetryUse SymmetryUse { get; }
+
+    /// <summary>The search's symmetry, or null when it stores every state as it is.</summary>
+    public StateSymmetry? Symmetry { get; }
+
+    /// <summary>The lines whose cache state the search's machine does not keep, or null when it keeps every line's.</summary>
+    public UntrackedLines? Untracked { get; }
+
+    /// <summary>Whether the search's graph is a quotient of the full one (LIVELOCK is then looked for in the
+    /// full graph when the reduced one has a cycle of unfinished states).</summary>
+    public bool ReducesGraph => Symmetry is not null || Untracked is not null;
+
+    /// <summary>The options of the search run again in full, for LIVELOCK.</summary>
+    public static CheckOptions Unreduced(CheckOptions options) => options with { Symmetry = false, Reduce = Reduction.None };
+
+    /// <summary>A machine for the search's own worker threads (each needs its own).</summary>
+    public Machine.Machine NewMachine() => new(_program, Untracked);
+
+    /// <summary>
+    /// The reported trace for a path the search found: <paramref name="steps"/> from the initial state, then
+    /// <paramref name="last"/> when it is the step that commits <paramref name="violation"/> (or whose
+    /// successor fails the settled check: <paramref name="terminal"/>); with no last step, the violation is
+    /// the terminal (or settled) check's of the state the path reaches.
+    /// </summary>
+    public Trace Build(List<TraceStep> steps, TraceStep? last, Violation violation, bool terminal)
+    {
+        var commits = last is not null;
+        if (last is { } l)
+        {
+            steps.Add(l);
+        }
+        var reduced = false;
+        if (Symmetry is not null)
+        {
+            // The path names the representatives' CPUs: the real run, and its own violation, are found again.
+            steps = new SymmetricTraces(Machine, Symmetry).Concretize(steps, commits ? violation : null, settled: commits && terminal);
+            reduced = true;
+        }
+        if (Untracked is not null)
+        {
+            steps = new UntrackedTraces(_program).Complete(steps, commits && !terminal);
+            reduced = true;
+        }
+        if (!reduced && !violation.NeedsMessageData)
+        {
+            return new Trace(steps, violation, terminal);
+        }
+        return new Trace(steps, Rederive(steps, violation, terminal, afterLast: commits), terminal);
+    }
+
+    /// <summary>
+    /// The violation found again by running its path from the initial state on the full machine
+    /// (<see cref="Replayer.StateAfter"/>), where message-only data (who clobbered a line:
+    /// <see cref="MachineState.UnknownClobberer"/>) is known. The last step commits it, or, for a violation
+    /// of the state reached (<paramref name="terminal"/>: the settled check after the last step, or the
+    /// terminal check), that check finds it.
+    /// </summary>
+    private Violation Rederive(List<TraceStep> steps, Violation violation, bool terminal, bool afterLast)
+    {
+        const string Lost = "the path to a violation did not commit it when run again";
+        var full = _full ??= new Machine.Machine(_program);
+        var replayer = new Replayer(_program);
+        Violation? found;
+        if (terminal)
+        {
+            var end = replayer.StateAfter(steps) ?? throw new InvalidOperationException(Lost);
+            // A path completed by UntrackedTraces may end with evictions after the step that reached the
+            // settled state: the state they reach is settled, with the same final values.
+            found = afterLast ? full.CheckSettled(end) : full.CheckTerminal(end);
+        }
+        else
+        {
+            var before = replayer.StateAfter(steps.GetRange(0, steps.Count - 1)) ?? throw new InvalidOperationException(Lost);
+            var chooser = new TraceChooser();
+            chooser.Start(steps[^1].Choices);
+            found = full.Apply(before, steps[^1].Transition, chooser) == Outcome.Violation ? full.LastViolation : null;
+        }
+        return found is not null && found.Code == violation.Code ? found : throw new InvalidOperationException(Lost);
+    }
+}

@@ -1,0 +1,138 @@
+using KexecSim.Language;
+using KexecSim.Machine;
+using KexecSim.Program;
+
+namespace KexecSim.Exploration.Tests;
+
+/// <summary>
+/// <c>--reduce all</c> in the searches (docs/reduction.md): a path of the reduced search is reported as a run
+/// of the full machine (the write-backs of untracked lines put back before a WBINVD completes, evictions after
+/// a settled or terminal violation), LIVELOCK is looked for in the full graph when the reduced one has a
+/// cycle, and the breadth-first, depth-first and parallel searches agree.
+/// </summary>
+public sealed class ReductionTests
+{
+    private static CompiledProgram Compile(string text, string? scenario = null)
+    {
+        var result = FrontEnd.LoadText("r.kflow", text);
+        Assert.Empty(result.Diagnostics.Where(d => d.IsError).Select(d => d.ToString()));
+        return scenario is null ? Assert.Single(result.Scenarios) : result.Scenarios.Single(s => s.ScenarioName == scenario);
+    }
+
+    private const string Flush = """
+        region vars[2];
+        region next_kernel = text;
+        shared int a in vars[0];
+        shared int b in vars[1];
+        fn main() {
+            a = 1;
+            b = 2;
+            wbinvd();
+            assert(a == 0, "after the flush");
+            done();
+        }
+        scenario "s" {
+            platform { vendor intel; cpus 1; }
+            cpu 0 runs main();
+            expect ASSERTION;
+        }
+        """;
+
+    private static ReplayResult Replay(CompiledProgram program, Trace trace) => new Replayer(program).Replay(trace);
+
+    [Fact]
+    public void A_reduced_path_through_a_wbinvd_gets_the_write_backs_of_its_untracked_dirty_lines_back()
+    {
+        var program = Compile(Flush);
+        var none = new BreadthFirstExplorer(program, new CheckOptions { Reduce = Reduction.None }).Run();
+        var all = new BreadthFirstExplorer(program, new CheckOptions()).Run();
+        Assert.Equal(("ASSERTION", "ASSERTION"), (none.Outcome, all.Outcome));
+        // The search's path: a = 1, b = 2, wbinvd() (enter), completion, the read of a, the assertion; the full
+        // machine's has the two write-backs between entering and completing the WBINVD.
+        Assert.Equal(6, all.Statistics.Depth);
+        Assert.Equal(8, none.Statistics.Depth);
+        Assert.Equal(
+            [TransitionKind.Step, TransitionKind.Step, TransitionKind.Step, TransitionKind.WbinvdWriteBack, TransitionKind.WbinvdWriteBack,
+                TransitionKind.WbinvdFinish, TransitionKind.Step, TransitionKind.Step],
+            all.Trace!.Steps.Select(s => s.Transition.Kind));
+        Assert.Equal(none.Trace!.Steps.Count, all.Trace.Steps.Count);
+        var replay = Replay(program, all.Trace);
+        Assert.True(replay.Confirmed, replay.Message);
+        Assert.Equal(all.Trace.Steps.Count, replay.StepsReplayed);
+        Assert.Equal(none.Violation!.Location, all.Violation!.Location);
+    }
+
+    private const string Final = """
+        region vars[1];
+        region next_kernel = text;
+        shared int a in vars[0];
+        fn main() {
+            a = 1;
+            done();
+        }
+        scenario "s" {
+            platform { vendor intel; cpus 1; }
+            cpu 0 runs main();
+            final { assert(a == 2, "a is two"); }
+            expect ASSERTION;
+        }
+        """;
+
+    [Fact]
+    public void A_settled_violation_of_a_reduced_path_is_reached_in_the_full_machine_by_evicting_the_untracked_dirty_lines()
+    {
+        var program = Compile(Final);
+        var all = new BreadthFirstExplorer(program, new CheckOptions()).Run();
+        Assert.Equal("ASSERTION", all.Outcome);
+        Assert.True(all.Trace!.ViolationIsTerminal);
+        // a = 1, done(); then the eviction of a's line, after which the full machine is settled too.
+        Assert.Equal([TransitionKind.Step, TransitionKind.Step, TransitionKind.Evict], all.Trace.Steps.Select(s => s.Transition.Kind));
+        var replay = Replay(program, all.Trace);
+        Assert.True(replay.Confirmed, replay.Message);
+        Assert.Equal("ASSERTION", replay.Violation!.Code.Name());
+    }
+
+    private const string Spin = """
+        region vars[1];
+        region next_kernel = text;
+        shared int a in vars[0];
+        fn main() {
+            loop { a = 1; }
+        }
+        scenario "s" {
+            platform { vendor intel; cpus 1; }
+            cpu 0 runs main();
+            expect LIVELOCK;
+        }
+        """;
+
+    [Theory]
+    [InlineData(SearchStrategy.BreadthFirst)]
+    [InlineData(SearchStrategy.DepthFirst)]
+    public void A_cycle_in_the_reduced_graph_sends_the_livelock_search_to_the_full_graph(SearchStrategy strategy)
+    {
+        var program = Compile(Spin);
+        var all = Search.Create(program, new CheckOptions { Strategy = strategy }).Run();
+        var none = Search.Create(program, new CheckOptions { Strategy = strategy, Reduce = Reduction.None }).Run();
+        Assert.Equal(("LIVELOCK", "LIVELOCK"), (none.Outcome, all.Outcome));
+        Assert.Equal(ReductionUse.LivelockUnreduced, all.Reduction);
+        Assert.Equal(["vars[0]"], all.UntrackedLines.Select(l => program.Lines[l].Name));
+        Assert.Equal(none.Statistics.States, all.Statistics.States);
+        Assert.Equal(none.Trace!.Steps.Count, all.Trace!.Steps.Count);
+        Assert.Equal(SymmetryUse.NotDeclared, all.Symmetry);
+    }
+
+    [Fact]
+    public void Depth_first_and_parallel_searches_report_the_same_reduced_runs()
+    {
+        var program = Compile(Flush);
+        var one = new BreadthFirstExplorer(program, new CheckOptions { Workers = 1 }).Run();
+        var two = new BreadthFirstExplorer(program, new CheckOptions { Workers = 2, MinParallelBatch = 1, ChunkStates = 1 }).Run();
+        Assert.Equal(one.Trace!.Steps, two.Trace!.Steps);
+        Assert.Equal(one.Statistics.States, two.Statistics.States);
+        var dfs = new DepthFirstExplorer(program, new CheckOptions { Strategy = SearchStrategy.DepthFirst }).Run();
+        Assert.Equal("ASSERTION", dfs.Outcome);
+        Assert.True(Replay(program, dfs.Trace!).Confirmed);
+        Assert.Equal(ReductionUse.Reduced, dfs.Reduction);
+    }
+}
