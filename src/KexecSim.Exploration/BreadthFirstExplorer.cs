@@ -41,6 +41,11 @@ public sealed class BreadthFirstExplorer : ISearch
     // With workers: whether a worker's machine evaluated `final` in a batch that was merged.
     private bool _workersEvaluatedFinal;
 
+    // With workers: whether a worker's machine executed a hlt() with the step reaching it in a merged batch.
+    private bool _workersMergedAHalt;
+
+    private bool MergedAHalt => _machine.MergedAHalt || _workersMergedAHalt;
+
     public BreadthFirstExplorer(CompiledProgram program, CheckOptions? options = null)
     {
         _program = program;
@@ -96,13 +101,13 @@ public sealed class BreadthFirstExplorer : ISearch
 
         _peakMemory = Math.Max(_peakMemory, MemoryBytes);
         var levels = _frontier.Depth;
-        if (_reductions.ReducesGraph && _policy.LooksForLivelock && _graph.HasUnfinishedCycle())
+        if (_reductions.ReducedGraph(MergedAHalt) && _policy.LooksForLivelock && _graph.HasUnfinishedCycle())
         {
             // LIVELOCK's fairness is per CPU and per transition, which the reduced graph does not keep: a
             // cycle of unfinished states in it means one in the full graph (and none means none:
             // docs/reduction.md), so only then is the search run again in full.
             var full = new BreadthFirstExplorer(_program, Reductions.Unreduced(_options)).Run();
-            return full.WithReductionsUndone(_reductions.SymmetryUse, _reductions.Untracked?.Lines ?? []);
+            return full.WithReductionsUndone(_reductions.SymmetryUse, _reductions.Use(MergedAHalt), _reductions.Untracked?.Lines ?? [], MergedAHalt);
         }
         if (_policy.LooksForLivelock && _graph.FindLivelock(_nodes, _program, _machine) is { } livelock)
         {
@@ -270,6 +275,7 @@ public sealed class BreadthFirstExplorer : ISearch
             var worker = pool[w];
             _marks.UnionWith(worker.Marks);
             _workersEvaluatedFinal |= worker.FinalEvaluated;
+            _workersMergedAHalt |= worker.MergedAHalt;
         }
         return null;
     }
@@ -424,8 +430,9 @@ public sealed class BreadthFirstExplorer : ISearch
         OtherViolations = others,
         LimitReason = limit,
         Symmetry = _reductions.SymmetryUse,
-        Reduction = _reductions.Untracked is null ? ReductionUse.None : ReductionUse.Reduced,
+        Reduction = _reductions.Use(MergedAHalt),
         UntrackedLines = _reductions.Untracked?.Lines ?? [],
+        MergedHalts = MergedAHalt,
         FinalEvaluated = _machine.FinalEvaluations > 0 || _workersEvaluatedFinal,
         Coverage = Coverage.Analyze(_program, _marks, exhaustive: verdict == Verdict.Pass),
     };

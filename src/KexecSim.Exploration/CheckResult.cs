@@ -100,6 +100,10 @@ public sealed class CheckResult
     /// would not have kept); empty when every line's was kept.</summary>
     public IReadOnlyList<int> UntrackedLines { get; init; } = [];
 
+    /// <summary>Whether the search executed some <c>hlt()</c> with the step that reached it (<c>--reduce all</c>;
+    /// with <see cref="ReductionUse.LivelockUnreduced"/>: the reduced search did).</summary>
+    public bool MergedHalts { get; init; }
+
     /// <summary>The search that gave this result (a depth-first counterexample is not necessarily a shortest one).</summary>
     public SearchStrategy Strategy { get; init; }
 
@@ -139,20 +143,23 @@ public sealed class CheckResult
     }
 
     /// <summary>This result, saying how symmetry was used.</summary>
-    public CheckResult WithSymmetry(SymmetryUse use) => With(use, Reduction, UntrackedLines, Violation, Trace, this.Shortening);
+    public CheckResult WithSymmetry(SymmetryUse use) => With(use, Reduction, UntrackedLines, MergedHalts, Violation, Trace, this.Shortening);
 
     /// <summary>This result (of a search run again in full for LIVELOCK), saying which reductions were undone.</summary>
-    public CheckResult WithReductionsUndone(SymmetryUse symmetry, IReadOnlyList<int> untracked) =>
+    public CheckResult WithReductionsUndone(SymmetryUse symmetry, ReductionUse reduction, IReadOnlyList<int> untracked, bool mergedHalts) =>
         With(symmetry == SymmetryUse.Reduced ? SymmetryUse.LivelockUnreduced : symmetry,
-            untracked.Count > 0 ? ReductionUse.LivelockUnreduced : ReductionUse.None, untracked, Violation, Trace, this.Shortening);
+            reduction == ReductionUse.Reduced ? ReductionUse.LivelockUnreduced : reduction, untracked, mergedHalts, Violation, Trace, this.Shortening);
 
     /// <summary>This result with another counterexample of the same verdict, found by <c>--shorten</c>.</summary>
-    public CheckResult WithShortening(Violation violation, Trace trace, Shortening shortening) => With(Symmetry, Reduction, UntrackedLines, violation, trace, shortening);
+    public CheckResult WithShortening(Violation violation, Trace trace, Shortening shortening) =>
+        With(Symmetry, Reduction, UntrackedLines, MergedHalts, violation, trace, shortening);
 
-    private CheckResult With(SymmetryUse use, ReductionUse reduction, IReadOnlyList<int> untracked, Violation? violation, Trace? trace, Shortening? shortening) => new()
+    private CheckResult With(SymmetryUse use, ReductionUse reduction, IReadOnlyList<int> untracked, bool mergedHalts, Violation? violation, Trace? trace,
+        Shortening? shortening) => new()
     {
         Reduction = reduction,
         UntrackedLines = untracked,
+        MergedHalts = mergedHalts,
         Program = Program,
         Verdict = Verdict,
         Violation = violation,

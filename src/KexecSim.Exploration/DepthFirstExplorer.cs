@@ -145,11 +145,11 @@ public sealed class DepthFirstExplorer : ISearch
         }
 
         _peakMemory = Math.Max(_peakMemory, MemoryBytes);
-        if (_reductions.ReducesGraph && _policy.LooksForLivelock && _graph.HasUnfinishedCycle())
+        if (_reductions.ReducedGraph(_machine.MergedAHalt) && _policy.LooksForLivelock && _graph.HasUnfinishedCycle())
         {
             // As in the breadth-first search: fairness is per CPU, which the reduced graph does not keep.
             var full = new DepthFirstExplorer(_program, Reductions.Unreduced(_options) with { Shorten = false }).Search();
-            return (full.Result.WithReductionsUndone(_reductions.SymmetryUse, _reductions.Untracked?.Lines ?? []), full.Stopped);
+            return (full.Result.WithReductionsUndone(_reductions.SymmetryUse, _reductions.Use(_machine.MergedAHalt), _reductions.Untracked?.Lines ?? [], _machine.MergedAHalt), full.Stopped);
         }
         if (_policy.LooksForLivelock && _graph.FindLivelock(_nodes, _program, _machine) is { } livelock)
         {
@@ -377,8 +377,9 @@ public sealed class DepthFirstExplorer : ISearch
         OtherViolations = others,
         LimitReason = limit,
         Symmetry = _reductions.SymmetryUse,
-        Reduction = _reductions.Untracked is null ? ReductionUse.None : ReductionUse.Reduced,
+        Reduction = _reductions.Use(_machine.MergedAHalt),
         UntrackedLines = _reductions.Untracked?.Lines ?? [],
+        MergedHalts = _machine.MergedAHalt,
         Strategy = SearchStrategy.DepthFirst,
         FinalEvaluated = _machine.FinalEvaluations > 0,
         Coverage = Coverage.Analyze(_program, _marks, exhaustive: verdict == Verdict.Pass),

@@ -87,6 +87,9 @@ internal sealed class ExpansionWorker
     /// <summary>What this worker's machine executed, over every chunk it expanded.</summary>
     public ExecutionMarks Marks { get; }
 
+    /// <summary>Whether this worker's machine ever executed a <c>hlt()</c> with the step reaching it.</summary>
+    public bool MergedAHalt => _machine.MergedAHalt;
+
     /// <summary>Whether this worker's machine ever evaluated the scenario's <c>final</c> block.</summary>
     public bool FinalEvaluated => _machine.FinalEvaluations > 0;
 

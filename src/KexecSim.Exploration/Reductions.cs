@@ -10,8 +10,9 @@ namespace KexecSim.Exploration;
 /// <list type="bullet">
 /// <item>Symmetry (<c>--symmetry</c>): one state per orbit of the scenario's <c>symmetric</c> CPUs; a path names
 /// the representatives' CPUs and is made real by <see cref="SymmetricTraces"/>.</item>
-/// <item>Untracked lines (<c>--reduce all</c>): the search's machine keeps no cache state for the lines of
-/// <see cref="UntrackedLines"/>; a path is made a run of the full machine by <see cref="UntrackedTraces"/>.</item>
+/// <item>Semantics-aware reductions (<c>--reduce all</c>): the search's machine keeps no cache state for the
+/// lines of <see cref="UntrackedLines"/> and executes a <c>hlt()</c> nothing can interrupt with the step that
+/// reaches it (<see cref="HaltMerging"/>); a path is made a run of the full machine by <see cref="FullMachineRuns"/>.</item>
 /// </list>
 /// Every trace the search reports is a run of the full machine: the violation it ends with is found again
 /// by running it there (<see cref="Replayer"/>), which also gives the message-only data the states do not keep.
@@ -30,7 +31,9 @@ internal sealed class Reductions
             : SymmetryUse.Reduced;
         var untracked = options.Reduce == Reduction.All ? new UntrackedLines(program) : null;
         Untracked = untracked is { Count: > 0 } ? untracked : null;
-        Machine = new Machine.Machine(program, Untracked);
+        var halts = options.Reduce == Reduction.All ? new HaltMerging(program) : null;
+        Halts = halts is { Enabled: true } ? halts : null;
+        Machine = new Machine.Machine(program, Untracked, Halts);
         Symmetry = SymmetryUse == SymmetryUse.Reduced ? new StateSymmetry(Machine.Layout) : null;
     }
 
@@ -45,15 +48,22 @@ internal sealed class Reductions
     /// <summary>The lines whose cache state the search's machine does not keep, or null when it keeps every line's.</summary>
     public UntrackedLines? Untracked { get; }
 
+    /// <summary>The merging of <c>hlt()</c> into the step that reaches it, or null when every <c>hlt()</c> is a step.</summary>
+    public HaltMerging? Halts { get; }
+
     /// <summary>Whether the search's graph is a quotient of the full one (LIVELOCK is then looked for in the
-    /// full graph when the reduced one has a cycle of unfinished states).</summary>
-    public bool ReducesGraph => Symmetry is not null || Untracked is not null;
+    /// full graph when the reduced one has a cycle of unfinished states): symmetry or untracked lines, or a
+    /// <c>hlt()</c> the search's machines (<paramref name="mergedAHalt"/>) executed with the step reaching it.</summary>
+    public bool ReducedGraph(bool mergedAHalt) => Symmetry is not null || Untracked is not null || mergedAHalt;
+
+    /// <summary>How the search used the semantics-aware reductions.</summary>
+    public ReductionUse Use(bool mergedAHalt) => Untracked is not null || mergedAHalt ? ReductionUse.Reduced : ReductionUse.None;
 
     /// <summary>The options of the search run again in full, for LIVELOCK.</summary>
     public static CheckOptions Unreduced(CheckOptions options) => options with { Symmetry = false, Reduce = Reduction.None };
 
     /// <summary>A machine for the search's own worker threads (each needs its own).</summary>
-    public Machine.Machine NewMachine() => new(_program, Untracked);
+    public Machine.Machine NewMachine() => new(_program, Untracked, Halts);
 
     /// <summary>
     /// The reported trace for a path the search found: <paramref name="steps"/> from the initial state, then
@@ -75,9 +85,9 @@ internal sealed class Reductions
             steps = new SymmetricTraces(Machine, Symmetry).Concretize(steps, commits ? violation : null, settled: commits && terminal);
             reduced = true;
         }
-        if (Untracked is not null)
+        if (Untracked is not null || Halts is not null)
         {
-            steps = new UntrackedTraces(_program).Complete(steps, commits && !terminal);
+            steps = new FullMachineRuns(_program, Halts, Untracked is not null).Complete(steps, commits && !terminal);
             reduced = true;
         }
         if (!reduced && !violation.NeedsMessageData)
@@ -105,7 +115,9 @@ internal sealed class Reductions
             var end = replayer.StateAfter(steps) ?? throw new InvalidOperationException(Lost);
             // A path completed by UntrackedTraces may end with evictions after the step that reached the
             // settled state: the state they reach is settled, with the same final values.
-            found = afterLast ? full.CheckSettled(end) : full.CheckTerminal(end);
+            // After platform_reset() a dirty untracked line keeps the full machine's state from being settled,
+            // but nothing moves any more: it is terminal, and final is checked there.
+            found = afterLast && !end.PoweredOff ? full.CheckSettled(end) : full.CheckTerminal(end);
         }
         else
         {

@@ -77,6 +77,13 @@ public sealed partial class Machine
             var instruction = _code[_pc];
             if (IsStepPoint(instruction))
             {
+                if (Halts is not null && instruction.Op == OpCode.Intrinsic && (IntrinsicId)instruction.A == IntrinsicId.Hlt
+                    && Halts.Merges(_state, _cpu, _cpuId))
+                {
+                    // docs/reduction.md: nothing can come between this CPU and its hlt(), and no one sees it.
+                    MergedAHalt = true;
+                    Execute(instruction);
+                }
                 return Outcome.Ok;
             }
             if (--_localBudget <= 0)

@@ -55,9 +55,12 @@ public sealed partial class Machine
     /// <param name="program">The program to run.</param>
     /// <param name="untracked">The lines whose cache state the machine does not keep (<c>--reduce all</c>;
     /// docs/reduction.md); null keeps every line's (the full machine of SEMANTICS.md).</param>
-    public Machine(CompiledProgram program, UntrackedLines? untracked = null)
+    /// <param name="halts">When given (and enabled), a <c>hlt()</c> nothing can keep a CPU from is executed in
+    /// the transition that reaches it (<c>--reduce all</c>); null: every <c>hlt()</c> is a step of its own.</param>
+    public Machine(CompiledProgram program, UntrackedLines? untracked = null, HaltMerging? halts = null)
     {
         _program = program;
+        Halts = halts is { Enabled: true } ? halts : null;
         Untracked = untracked is { Count: > 0 } ? untracked : null;
         _untracked = Untracked?.Mask;
         _functions = program.Functions.ToArray();
@@ -72,6 +75,12 @@ public sealed partial class Machine
 
     // PERF: indexed by line at each variable access; null when every line is tracked.
     private readonly bool[]? _untracked;
+
+    /// <summary>The merging of <c>hlt()</c> into the step that reaches it, or null (every <c>hlt()</c> is a step).</summary>
+    public HaltMerging? Halts { get; }
+
+    /// <summary>Whether this machine ever executed a <c>hlt()</c> in the transition that reached it (<see cref="Halts"/>).</summary>
+    public bool MergedAHalt { get; private set; }
 
     /// <summary>The lines whose cache state this machine does not keep, or null (every line's is kept).</summary>
     public UntrackedLines? Untracked { get; }

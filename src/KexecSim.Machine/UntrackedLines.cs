@@ -14,13 +14,16 @@ namespace KexecSim.Machine;
 /// <item>only variables live on it, and a variable access stores <c>OLD_CONTENT</c> under the old kernel's
 /// key, which is the line's initial key (rule <see cref="Rule.InitialKey"/>);</item>
 /// <item>no code names the line as a value (a region expression, <c>for_each_line</c>, a line-typed
-/// variable's initialiser, the stack or <c>next_kernel</c> region), so no load, store, partial or direct
+/// variable's initialiser, the stack or <c>next_kernel</c> region; and the first line, line 0, when code
+/// takes lines and some line value may be one nobody assigned, which is 0), so no load, store, partial or direct
 /// write, flush, DMA or clobber reaches it, and nothing reads its memory (<see cref="Rule.Named"/>);</item>
 /// <item>no code lives on it, so no fetch looks at it (<see cref="Rule.Code"/>);</item>
 /// <item>no code the next kernel may run touches its variables, so its key never changes and the end-of-run
 /// CORRUPTION check never looks at it (<see cref="Rule.NextKernel"/>);</item>
 /// <item>evictions are on, so a finished run whose only dirty lines are such lines reaches, by evictions
-/// alone, the settled state the reduced machine is in (<see cref="Rule.Evictions"/>).</item>
+/// alone, the settled state the reduced machine is in (<see cref="Rule.Evictions"/>); after
+/// <c>platform_reset()</c> nothing moves any more, and both machines are in a terminal state whose
+/// <c>final</c> values are the same.</item>
 /// </list>
 /// The lines left out only make WBINVDs shorter (fewer write-back steps, the same IN_WBINVD window) and
 /// remove evictions that change nothing: the explorers turn a reduced path back into a run of the full
@@ -79,6 +82,11 @@ public sealed class UntrackedLines
         var nextKernelVariables = NextKernelVariables(program);
         var nextKernelLines = new HashSet<int>(nextKernelVariables.SelectMany(v => program.Variables[v].HomeLinePerCpu));
         var namedLines = new HashSet<int>(named.SelectMany(r => program.Regions[r].Lines));
+        if (program.MayHoldUnassignedLine && UsesLines(program))
+        {
+            // A line value nobody assigned (a line local, a missing return) is 0: the first line.
+            namedLines.Add(0);
+        }
         for (var line = 0; line < lines; line++)
         {
             if (_rules[line] != Rule.Untracked)
@@ -146,6 +154,11 @@ public sealed class UntrackedLines
         }
         return named;
     }
+
+    /// <summary>Whether any code takes a line as an argument (load, store, movnti, movdir64b, clflush, dma_write).</summary>
+    private static bool UsesLines(CompiledProgram program) =>
+        program.Functions.Any(f => f.Code.Any(i => i.Op == OpCode.Intrinsic && (IntrinsicId)i.A is IntrinsicId.Load or IntrinsicId.Store
+            or IntrinsicId.Movnti or IntrinsicId.Movdir64b or IntrinsicId.Clflush or IntrinsicId.DmaWrite));
 
     /// <summary>The variables that code the next kernel may run accesses (none when nothing boots it):
     /// from every function named as a value and every handler, through calls.</summary>

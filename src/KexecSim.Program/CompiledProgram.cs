@@ -174,6 +174,16 @@ public sealed class CompiledProgram
     /// <summary>The functions the code names as values (<c>boot_next_kernel(f)</c>'s argument), by id: with the
     /// handlers, where the next kernel's code may start.</summary>
     public required IReadOnlySet<int> FunctionValues { get; init; }
+
+    /// <summary>The intrinsics some code can run: every call of the model's functions, handlers and this scenario's
+    /// blocks, except in a branch whose condition is known (a constant, or a <c>wait_until</c> that cannot
+    /// time out under <c>timeouts off</c>). What the machine's reductions may rely on never happening.</summary>
+    public required IReadOnlySet<IntrinsicId> LiveIntrinsics { get; init; }
+
+    /// <summary>Whether a line value may be one nobody assigned, which is 0 and names the first line: a line
+    /// local declared without a value, a function returning a line that can fall off its end, a line
+    /// variable without an initialiser.</summary>
+    public required bool MayHoldUnassignedLine { get; init; }
     public required IReadOnlyList<int> SymmetricCpus { get; init; }
 
     /// <summary>Why the symmetry declaration is not used: the same text as <see cref="SymmetrySpec.UnusableReason"/>,

@@ -110,21 +110,31 @@ public static class TextReport
         _ => null,
     };
 
-    /// <summary>The report's reduction line, when the search left some lines' cache state out (docs/reduction.md).</summary>
+    /// <summary>The report's reduction line, when the search reduced something (docs/reduction.md).</summary>
     public static string? ReductionLine(CheckResult result)
     {
-        var lines = result.UntrackedLines;
-        if (lines.Count == 0)
+        if (result.Reduction == ReductionUse.None)
         {
             return null;
         }
-        const int Named = 4;
-        var names = string.Join(", ", lines.Take(Named).Select(l => result.Program.Lines[l].Name));
-        var more = lines.Count > Named ? $" and {lines.Count - Named} more" : string.Empty;
-        var noun = lines.Count == 1 ? "line" : "lines";
-        return result.Reduction == ReductionUse.LivelockUnreduced
-            ? $"reduction: not used: the reduced graph has a cycle, so LIVELOCK was looked for in the full graph ({lines.Count} {noun} would not be tracked)"
-            : $"reduction: cache state not tracked for {lines.Count} {noun} no check can observe ({names}{more}); --reduce none tracks them";
+        if (result.Reduction == ReductionUse.LivelockUnreduced)
+        {
+            return "reduction: not used: the reduced graph has a cycle, so LIVELOCK was looked for in the full graph";
+        }
+        var parts = new List<string>();
+        var lines = result.UntrackedLines;
+        if (lines.Count > 0)
+        {
+            const int Named = 4;
+            var names = string.Join(", ", lines.Take(Named).Select(l => result.Program.Lines[l].Name));
+            var more = lines.Count > Named ? $" and {lines.Count - Named} more" : string.Empty;
+            parts.Add($"cache state not tracked for {lines.Count} {(lines.Count == 1 ? "line" : "lines")} no check can observe ({names}{more})");
+        }
+        if (result.MergedHalts)
+        {
+            parts.Add("a hlt() nothing can interrupt taken with the step that reaches it");
+        }
+        return $"reduction: {string.Join("; ", parts)}; --reduce none explores the full machine";
     }
 
     /// <summary>The reduction's word in JSON reports: null when nothing was reduced.</summary>

@@ -124,7 +124,7 @@ public sealed class DepthFirstExplorerTests
         Assert.Equal(found.Statistics.States, shortened.Statistics.States); // the first search's figures
         AssertReplays(shortened);
 
-        var breadthFirst = new BreadthFirstExplorer(program, new CheckOptions { Symmetry = false }).Run();
+        var breadthFirst = new BreadthFirstExplorer(program, new CheckOptions { Symmetry = false, Reduce = Reduction.None }).Run();
         Assert.Equal(shortest, breadthFirst.Trace!.Steps.Count);
     }
 

@@ -20,10 +20,13 @@ public sealed class ExplorerTests
     [Fact]
     public void First_example_both_scenarios_meet_their_expectations()
     {
-        var safe = new BreadthFirstExplorer(Compile(First, "nmi-then-jump")).Run();
+        var safe = new BreadthFirstExplorer(Compile(First, "nmi-then-jump"), new CheckOptions { Reduce = Reduction.None }).Run();
         Assert.Equal(Verdict.Pass, safe.Verdict);
         Assert.True(safe.ExpectationMet);
         Assert.Equal(142, safe.Statistics.States);
+        // --reduce all (the default): the parked CPUs' hlt() is taken with the step that reaches it.
+        var reduced = new BreadthFirstExplorer(Compile(First, "nmi-then-jump")).Run();
+        Assert.Equal((Verdict.Pass, 74L, true), (reduced.Verdict, reduced.Statistics.States, reduced.MergedHalts));
 
         var smi = new BreadthFirstExplorer(Compile(First, "nmi-then-jump-stray-smi")).Run();
         Assert.Equal(ViolationCode.ExecClobbered, smi.Violation!.Code);

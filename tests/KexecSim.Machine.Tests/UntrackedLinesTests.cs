@@ -57,6 +57,26 @@ public sealed class UntrackedLinesTests
     public void A_line_of_a_region_the_code_names_is_tracked(string declarations, string body) =>
         Assert.Equal(Rule.Named, RuleOfLine(Model(declarations, body), "vars[0]"));
 
+    // Review finding: a line local nobody assigned holds 0, the first line (here text[0]).
+    [Fact]
+    public void The_first_line_is_tracked_when_code_takes_lines_because_an_unassigned_line_is_it()
+    {
+        const string Lines = """
+            region code[1];
+            shared int t in text[0];
+            fn f() in code[0] {
+                t = 1;
+                BODY
+                done();
+            }
+            scenario "s" { platform { vendor intel; cpus 1; } cpu 0 runs f(); expect pass; }
+            """;
+        var model = Lines.Replace("BODY", "line l; clflush(l, KEY_NONE);");
+        Assert.Equal(0, RuleHarness.Compile(model).Lines.Single(l => l.Name == "text[0]").Id);
+        Assert.Equal(Rule.Named, RuleOfLine(model, "text[0]"));
+        Assert.Equal(Rule.Untracked, RuleOfLine(Lines.Replace("BODY", "t = 2;"), "text[0]"));
+    }
+
     [Fact]
     public void A_line_the_image_is_copied_over_is_tracked() =>
         Assert.Equal(Rule.Named, RuleOfLine(Model().Replace("region next_kernel = text;", "region next_kernel = text, vars;"), "vars[0]"));

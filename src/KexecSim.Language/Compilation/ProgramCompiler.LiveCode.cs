@@ -88,4 +88,49 @@ public sealed partial class ProgramCompiler
             }
         }
     }
+
+    /// <summary>The intrinsics the live code of <paramref name="roots"/> and every function they call or name
+    /// can run: what the machine's reductions may assume never happens (an INIT or NMI nobody can send).</summary>
+    private HashSet<IntrinsicId> LiveIntrinsics(IEnumerable<FunctionSymbol> roots)
+    {
+        var intrinsics = new HashSet<IntrinsicId>();
+        foreach (var function in Reachable(roots))
+        {
+            foreach (var expression in LiveExpressions(function.Body!))
+            {
+                if (expression is BoundIntrinsicCall call)
+                {
+                    intrinsics.Add(call.Intrinsic.Id);
+                }
+            }
+        }
+        return intrinsics;
+    }
+
+    /// <summary>Whether some line value may be one nobody assigned, which is 0 (the first line): a line local
+    /// declared without a value, a function returning a line that can fall off its end (KF0806), or a line
+    /// variable without an initialiser. The machine's reductions must then take line 0 as named.</summary>
+    private bool MayHoldUnassignedLine()
+    {
+        if (_program.Variables.Any(v => v.Type.Kind == TypeKind.Line && v.Initializer is null))
+        {
+            return true;
+        }
+        foreach (var function in _functionOrder)
+        {
+            if (function.Body is null)
+            {
+                continue;
+            }
+            if (function.ReturnType.Kind == TypeKind.Line && ControlFlow.CanCompleteNormally(function.Body))
+            {
+                return true;
+            }
+            if (BoundTreeWalker.Statements(function.Body).Any(s => s is BoundLocalDeclaration { Initializer: null } d && d.Local.Type.Kind == TypeKind.Line))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 }

@@ -112,6 +112,9 @@ public sealed partial class ProgramCompiler
         // The specification's reason is the one truth: KF0803 is reported exactly when it is unusable.
         var symmetry = BuildSymmetrySpec(symmetric, symmetryReason, entries, platform, faults);
 
+        // Every function of the model: what any code of it can run (a superset of this scenario's).
+        var liveIntrinsics = LiveIntrinsics(_functionOrder);
+
         var vectors = new Dictionary<long, int>();
         var nmi = -1;
         var mce = -1;
@@ -151,6 +154,8 @@ public sealed partial class ProgramCompiler
             InitCpus = initCpus.Select((cpus, index) => new InitBlock(cpus, initCpuIds[index])).ToList(),
             FinalFunction = final,
             FunctionValues = _functionValues,
+            LiveIntrinsics = liveIntrinsics,
+            MayHoldUnassignedLine = MayHoldUnassignedLine(),
             SymmetricCpus = symmetric,
             SymmetryIgnoredReason = symmetry.UnusableReason,
             Symmetry = symmetry,
