@@ -79,6 +79,7 @@ internal sealed class Reductions
             steps.Add(l);
         }
         var reduced = false;
+        var searched = steps.Count;
         if (Symmetry is not null)
         {
             // The path names the representatives' CPUs: the real run, and its own violation, are found again.
@@ -94,7 +95,7 @@ internal sealed class Reductions
         {
             return new Trace(steps, violation, terminal);
         }
-        return new Trace(steps, Rederive(steps, violation, terminal, afterLast: commits), terminal);
+        return new Trace(steps, Rederive(steps, violation, terminal, afterLast: commits), terminal) { PutBackSteps = steps.Count - searched };
     }
 
     /// <summary>

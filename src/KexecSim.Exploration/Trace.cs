@@ -23,6 +23,11 @@ public sealed class Trace
     /// corruption) rather than of the last step.</summary>
     public bool ViolationIsTerminal { get; }
 
+    /// <summary>With <c>--reduce all</c>: how many of the steps the reduced search did not take (write-backs of
+    /// untracked lines, a merged <c>hlt()</c>, evictions at the end) and were put back to make the path a run
+    /// of the full machine (docs/reduction.md); a breadth-first counterexample is shortest without them.</summary>
+    public int PutBackSteps { get; init; }
+
     /// <summary>For a LIVELOCK: the step where the repeating cycle starts (the steps from there on repeat forever).</summary>
     public int? CycleStart { get; init; }
 }

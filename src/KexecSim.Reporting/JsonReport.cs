@@ -42,8 +42,9 @@ public sealed record ScenarioInfo(
 }
 
 /// <summary><c>--reduce all</c>: "reduced", or "livelock-unreduced" (the search was run again in full for LIVELOCK),
-/// the lines whose cache state was not tracked, and whether some <c>hlt()</c> was taken with the step reaching it.</summary>
-public sealed record ReductionInfo(string Use, IReadOnlyList<string> UntrackedLines, bool MergedHalts);
+/// the lines whose cache state was not tracked, whether some <c>hlt()</c> was taken with the step reaching it, and
+/// how many steps of the reported trace the reduced search did not take (put back to make it a run of the full machine).</summary>
+public sealed record ReductionInfo(string Use, IReadOnlyList<string> UntrackedLines, bool MergedHalts, int PutBackSteps);
 
 /// <summary><c>--shorten</c>: the first counterexample's length, the reported one's, the bounded re-search's
 /// figures, and whether the reported one is a shortest (false when a limit stopped the re-search).</summary>
@@ -91,7 +92,7 @@ public sealed record JsonReport(string Schema, int Version, ToolInfo Tool, IRead
             Symmetry = TextReport.SymmetryWord(result.Symmetry),
             Strategy = result.Strategy == SearchStrategy.DepthFirst ? "dfs" : null,
             Reduction = TextReport.ReductionWord(result.Reduction) is { } use
-                ? new ReductionInfo(use, result.UntrackedLines.Select(l => result.Program.Lines[l].Name).ToList(), result.MergedHalts)
+                ? new ReductionInfo(use, result.UntrackedLines.Select(l => result.Program.Lines[l].Name).ToList(), result.MergedHalts, result.Trace?.PutBackSteps ?? 0)
                 : null,
             Shortening = result.Shortening is { } sh
                 ? new ShorteningInfo(sh.FirstSteps, sh.FinalSteps, sh.States, sh.Transitions, Math.Round(sh.Seconds, 3), sh.Shortest, sh.LimitReason)

@@ -187,7 +187,11 @@ public static class TextReport
 
     public static void AppendCounterexample(StringBuilder builder, ReportModel view)
     {
-        builder.AppendLine(CultureInfo.InvariantCulture, $"counterexample ({view.Steps.Count} steps):");
+        var putBack = view.Trace.PutBackSteps;
+        builder.AppendLine(putBack == 0
+            ? string.Create(CultureInfo.InvariantCulture, $"counterexample ({view.Steps.Count} steps):")
+            : string.Create(CultureInfo.InvariantCulture,
+                $"counterexample ({view.Steps.Count} steps, {putBack} of them write-backs, evictions or hlt() steps the reduced search does not take; --reduce none finds the full machine's shortest):"));
         var header = new StringBuilder("  step ");
         for (var c = 0; c < view.Cpus; c++)
         {

@@ -90,6 +90,7 @@ public sealed class SpinBenchModelTests : CliFixture
         Assert.True(report.GetProperty("expectationMet").GetBoolean());
         Assert.Equal(steps, report.GetProperty("trace").GetArrayLength());
         Assert.Equal(depth, report.GetProperty("statistics").GetProperty("depth").GetInt32());
+        Assert.Equal(steps - depth, reduce == "all" ? report.GetProperty("reduction").GetProperty("putBackSteps").GetInt32() : 0);
         Assert.StartsWith("CPU ", report.GetProperty("violation").GetProperty("message").GetString());
         Assert.Contains("fetched text[0] after CPU 0 (through next_kernel) overwrote it", report.GetProperty("violation").GetProperty("message").GetString());
     }

@@ -56,6 +56,7 @@ public sealed class ReductionTests
                 TransitionKind.WbinvdFinish, TransitionKind.Step, TransitionKind.Step],
             all.Trace!.Steps.Select(s => s.Transition.Kind));
         Assert.Equal(none.Trace!.Steps.Count, all.Trace.Steps.Count);
+        Assert.Equal((0, 2), (none.Trace.PutBackSteps, all.Trace.PutBackSteps));
         var replay = Replay(program, all.Trace);
         Assert.True(replay.Confirmed, replay.Message);
         Assert.Equal(all.Trace.Steps.Count, replay.StepsReplayed);
