@@ -60,7 +60,8 @@ public sealed class BreadthFirstExplorer : ISearch
         _limits = new SearchLimits(_options);
     }
 
-    /// <summary>The bytes the search's own structures hold: visited set, frontier, node table, LIVELOCK graph.</summary>
+    /// <summary>The bytes the search's own structures hold: visited set, frontier, node table, LIVELOCK graph,
+    /// the symmetry memo (the figure reported: the same for any number of workers).</summary>
     private long MemoryBytes => _representatives.MemoryBytes + _visited.MemoryBytes + _frontier.MemoryBytes + _nodes.MemoryBytes + _graph.MemoryBytes;
 
     /// <summary>Searches until a verdict or a limit; once per explorer (its tables fill as it goes).</summary>
@@ -196,7 +197,9 @@ public sealed class BreadthFirstExplorer : ISearch
         lastCheck = _transitions;
         var memory = MemoryBytes;
         _peakMemory = Math.Max(_peakMemory, memory);
-        if (_limits.Reached(_visited.Count, memory, _clock.Elapsed) is { } reason)
+        // --memory-limit also counts the workers' record buffers (not in the reported figure, which is the
+        // same for any number of workers).
+        if (_limits.Reached(_visited.Count, memory + (_pool?.MemoryBytes ?? 0), _clock.Elapsed) is { } reason)
         {
             return reason;
         }

@@ -6,45 +6,37 @@ namespace KexecSim.Exploration;
 /// <summary>
 /// The search's node table: for each distinct state found, by node id (0 is the initial state), its
 /// parent node, the transition that reached it and that step's choices, from which a trace is rebuilt.
-/// PERF: parallel flat arrays, no object per node; the choices of all nodes share one pool
-/// (a node without choices, the common case, costs no pool entry).
+/// PERF: 8 bytes per node in two flat arrays: the parent, and a label — the packed transition itself
+/// when it has no tag, else the number of a tagged transition (<see cref="TaggedLabels"/>: a model has a
+/// few hundred) with the top bit set, as the LIVELOCK graph's edges. Choices are rare (a step with an
+/// <c>either</c> or <c>choose</c>): only the nodes that made some are in a side table.
 /// </summary>
 public sealed class NodeTable
 {
     private readonly List<int> _parents = [];
-    private readonly List<int> _heads = [];
-    private readonly List<long> _tags = [];
+    private readonly List<int> _labels = [];
+    private readonly TaggedLabels _tagged = new();
 
-    // Per node: 0 when it made no choice, else the index in the pool of its choice count, followed by the choices.
-    private readonly List<int> _choiceStarts = [];
-    private readonly List<int> _choicePool = [0];
+    // The nodes whose step made choices: where their choice count, then the choices, start in the pool.
+    private readonly Dictionary<int, int> _choiceStarts = [];
+    private readonly List<int> _choicePool = [];
 
     public int Count => _parents.Count;
 
-    /// <summary>The bytes the table's arrays hold (their capacity, as allocated).</summary>
+    /// <summary>The bytes the table's arrays hold (their capacity, as allocated; a dictionary entry as 24 bytes).</summary>
     public long MemoryBytes =>
-        ((long)_parents.Capacity + _heads.Capacity + _choiceStarts.Capacity + _choicePool.Capacity) * sizeof(int)
-        + (long)_tags.Capacity * sizeof(long);
+        ((long)_parents.Capacity + _labels.Capacity + _choicePool.Capacity) * sizeof(int)
+        + (long)_choiceStarts.Count * 24 + _tagged.MemoryBytes;
 
     /// <summary>Adds a node and returns its id (ids are given in order: 0, 1, 2, ...).</summary>
     /// <param name="parent">The parent node; -1 for the initial state.</param>
     public int Add(int parent, Transition transition, ReadOnlySpan<int> choices)
     {
-        var packed = PackedTransition.Pack(transition);
         _parents.Add(parent);
-        _heads.Add(packed.Head);
-        _tags.Add(packed.Tag);
-        if (choices.IsEmpty)
-        {
-            _choiceStarts.Add(0);
-        }
-        else
-        {
-            _choiceStarts.Add(_choicePool.Count);
-            _choicePool.Add(choices.Length);
-            _choicePool.AddRange(choices);
-        }
-        return _parents.Count - 1;
+        _labels.Add(Label(transition));
+        var node = _parents.Count - 1;
+        SetChoices(node, choices);
+        return node;
     }
 
     /// <summary>
@@ -54,15 +46,21 @@ public sealed class NodeTable
     /// </summary>
     public void Reparent(int node, int parent, Transition transition, ReadOnlySpan<int> choices)
     {
-        var packed = PackedTransition.Pack(transition);
         _parents[node] = parent;
-        _heads[node] = packed.Head;
-        _tags[node] = packed.Tag;
-        if (choices.IsEmpty)
-        {
-            _choiceStarts[node] = 0;
-        }
-        else
+        _labels[node] = Label(transition);
+        _choiceStarts.Remove(node);
+        SetChoices(node, choices);
+    }
+
+    private int Label(Transition transition)
+    {
+        var packed = PackedTransition.Pack(transition);
+        return packed.Tag == 0 && packed.Head >= 0 ? packed.Head : int.MinValue | _tagged.Intern(packed.Head, packed.Tag);
+    }
+
+    private void SetChoices(int node, ReadOnlySpan<int> choices)
+    {
+        if (!choices.IsEmpty)
         {
             _choiceStarts[node] = _choicePool.Count;
             _choicePool.Add(choices.Length);
@@ -74,14 +72,15 @@ public sealed class NodeTable
     public int Parent(int node) => _parents[node];
 
     /// <summary>The transition from the parent's state to this node's.</summary>
-    public Transition Transition(int node) => new PackedTransition(_heads[node], _tags[node]).Unpack();
+    public Transition Transition(int node)
+    {
+        var label = _labels[node];
+        return (label >= 0 ? new PackedTransition(label, 0) : _tagged[label & int.MaxValue]).Unpack();
+    }
 
     /// <summary>The values of the nondeterministic choices the node's step made, in order.</summary>
-    public ReadOnlySpan<int> Choices(int node)
-    {
-        var start = _choiceStarts[node];
-        return start == 0 ? [] : CollectionsMarshal.AsSpan(_choicePool).Slice(start + 1, _choicePool[start]);
-    }
+    public ReadOnlySpan<int> Choices(int node) =>
+        _choiceStarts.TryGetValue(node, out var start) ? CollectionsMarshal.AsSpan(_choicePool).Slice(start + 1, _choicePool[start]) : [];
 
     /// <summary>The steps from the initial state to <paramref name="node"/>.</summary>
     public List<TraceStep> PathTo(int node)

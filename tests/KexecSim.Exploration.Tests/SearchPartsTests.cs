@@ -84,6 +84,28 @@ public sealed class SearchPartsTests
         Assert.Empty(table.PathTo(0));
     }
 
+    // Issue 9: node records are 8 bytes (parent and label) when the steps made no choice; a tagged
+    // transition (a write-back names its line and key) is numbered once, however many nodes it reaches.
+    [Fact]
+    public void The_node_table_keeps_eight_bytes_per_node_and_reparents()
+    {
+        var table = new NodeTable();
+        table.Add(-1, default, []);
+        const int Nodes = 1 << 16;
+        for (var n = 1; n < Nodes; n++)
+        {
+            var transition = n % 2 == 0 ? Transition.Step(n % 7) : new Transition(TransitionKind.Evict, -1, n % 3, (long)(n % 5 + 1) << 24);
+            table.Add(n - 1, transition, []);
+        }
+        Assert.InRange(table.MemoryBytes, Nodes * 8, (Nodes * 8) + 4096);
+        Assert.Equal(new Transition(TransitionKind.Evict, -1, 1, 4L << 24), table.Transition(Nodes - 3)); // 65,533: odd, % 3 = 1, % 5 = 3
+        table.Reparent(5, 1, Transition.Step(2), [3, 4]);
+        Assert.Equal((1, Transition.Step(2)), (table.Parent(5), table.Transition(5)));
+        Assert.Equal([3, 4], table.Choices(5).ToArray());
+        table.Reparent(5, 2, Transition.Step(3), []);
+        Assert.Empty(table.Choices(5).ToArray());
+    }
+
     [Fact]
     public void The_frontier_expands_level_by_level_and_counts_the_depth()
     {
