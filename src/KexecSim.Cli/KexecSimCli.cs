@@ -159,6 +159,17 @@ public static class KexecSimCli
         CustomParser = result => ParseWholeNumber(result, $"a whole number of megabytes from 1 to {MaxMemoryLimitMegabytes}", 1, MaxMemoryLimitMegabytes),
     };
 
+    /// <summary>The largest bit array <c>--bitstate</c> takes: 8 GB (2^36 bits, one array).</summary>
+    internal const long MaxBitstateMegabytes = 8192;
+
+    internal static Option<long?> BitstateOption() => new("--bitstate")
+    {
+        HelpName = "MB",
+        Description = "Bitstate hashing (breadth-first only): remember visited states as bits of an MB-megabyte array instead of "
+            + "fingerprints, for runs larger than memory; states may be missed (the report estimates how many), and LIVELOCK is not looked for.",
+        CustomParser = result => ParseWholeNumber(result, $"a whole number of megabytes from 1 to {MaxBitstateMegabytes}", 1, MaxBitstateMegabytes),
+    };
+
     internal static Option<double?> TimeLimitOption() => new("--time-limit")
     {
         HelpName = "S",

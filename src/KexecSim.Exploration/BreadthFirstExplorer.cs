@@ -21,9 +21,9 @@ public sealed class BreadthFirstExplorer : ISearch
     private readonly ExecutionMarks _marks;
 
     private readonly NodeTable _nodes = new();
-    private readonly FingerprintSet _visited = new();
+    private readonly IVisitedSet _visited;
     private readonly BreadthFirstFrontier _frontier = new();
-    private readonly LivelockGraph _graph = new();
+    private readonly LivelockGraph _graph;
     private readonly DepthFirstChooser _chooser = new();
     private readonly ExpectationPolicy _policy;
     private readonly SearchLimits _limits;
@@ -51,6 +51,8 @@ public sealed class BreadthFirstExplorer : ISearch
         _program = program;
         _options = options ?? CheckOptions.Default;
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.Workers, 1, nameof(options));
+        _visited = _options.BitstateBytes is { } bytes ? new BitstateSet(bytes) : new FingerprintSet();
+        _graph = new LivelockGraph(enabled: _visited is FingerprintSet);
         _reductions = new Reductions(program, _options);
         _machine = _reductions.Machine;
         _symmetry = _reductions.Symmetry;
@@ -433,6 +435,7 @@ public sealed class BreadthFirstExplorer : ISearch
         OtherViolations = others,
         LimitReason = limit,
         Symmetry = _reductions.SymmetryUse,
+        Bitstate = _visited is BitstateSet bits ? new BitstateUse(bits.Bits, bits.Hashes, bits.HashFactor, bits.OmissionProbability) : null,
         Reduction = _reductions.Use(MergedAHalt),
         UntrackedLines = _reductions.Untracked?.Lines ?? [],
         MergedHalts = MergedAHalt,

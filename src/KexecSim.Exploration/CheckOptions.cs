@@ -22,6 +22,11 @@ public sealed record CheckOptions
     /// (<see cref="Machine.UntrackedLines"/>).</summary>
     public Reduction Reduce { get; init; } = Reduction.All;
 
+    /// <summary><c>--bitstate MB</c>: the breadth-first search's visited set is a bit array of this many bytes
+    /// (<see cref="BitstateSet"/>) instead of exact fingerprints: runs larger than memory get a partial
+    /// answer with a coverage estimate; LIVELOCK is not looked for. Null: exact.</summary>
+    public long? BitstateBytes { get; init; }
+
     /// <summary>The order states are visited in (<c>--strategy</c>): breadth-first (shortest counterexamples)
     /// or depth-first (some counterexample, often sooner and in less memory).</summary>
     public SearchStrategy Strategy { get; init; } = SearchStrategy.BreadthFirst;

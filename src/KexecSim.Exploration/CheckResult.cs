@@ -28,6 +28,10 @@ public sealed record Statistics(long States, long Transitions, int Depth, double
     public const double CollisionWarningThreshold = 1e-6;
 }
 
+/// <summary>A bitstate search's bit array (<see cref="BitstateSet"/>): m bits, k bits per state, m / n, and the
+/// estimated probability that a new state was taken for a visited one at the end (1 minus it: the coverage).</summary>
+public sealed record BitstateUse(long Bits, int Hashes, double HashFactor, double OmissionProbability);
+
 /// <summary>How a search used the semantics-aware reductions (<c>--reduce</c>; docs/reduction.md).</summary>
 public enum ReductionUse
 {
@@ -104,6 +108,9 @@ public sealed class CheckResult
     /// with <see cref="ReductionUse.LivelockUnreduced"/>: the reduced search did).</summary>
     public bool MergedHalts { get; init; }
 
+    /// <summary>With <c>--bitstate</c>: the bit array's figures at the end of the search; null for an exact search.</summary>
+    public BitstateUse? Bitstate { get; init; }
+
     /// <summary>The search that gave this result (a depth-first counterexample is not necessarily a shortest one).</summary>
     public SearchStrategy Strategy { get; init; }
 
@@ -134,6 +141,11 @@ public sealed class CheckResult
                 warnings.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                     $"{Statistics.States:N0} states in 64-bit fingerprints: the probability that two shared one, and one was never explored, is {Statistics.CollisionProbability:0.0e0}"));
             }
+            if (Bitstate is { } bitstate)
+            {
+                warnings.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"bitstate search (--bitstate): a new state may have been taken for a visited one with probability up to {bitstate.OmissionProbability:0.0e0} (hash factor {bitstate.HashFactor:0.#}), so states may have been missed; LIVELOCK was not looked for"));
+            }
             if (Program.FinalFunction >= 0 && !FinalEvaluated && Verdict != Verdict.LimitReached)
             {
                 warnings.Add("the final block was never evaluated: no run reached a settled end (a dirty line or a CPU that can still act was always left)");
@@ -157,6 +169,7 @@ public sealed class CheckResult
     private CheckResult With(SymmetryUse use, ReductionUse reduction, IReadOnlyList<int> untracked, bool mergedHalts, Violation? violation, Trace? trace,
         Shortening? shortening) => new()
     {
+        Bitstate = Bitstate,
         Reduction = reduction,
         UntrackedLines = untracked,
         MergedHalts = mergedHalts,

@@ -70,6 +70,10 @@ public sealed class DepthFirstExplorer : ISearch
     {
         _program = program;
         _options = options;
+        if (options.BitstateBytes is not null)
+        {
+            throw new ArgumentException("--bitstate is a breadth-first search's visited set (--strategy bfs)", nameof(options));
+        }
         _reductions = new Reductions(program, options);
         _machine = _reductions.Machine;
         _symmetry = _reductions.Symmetry;

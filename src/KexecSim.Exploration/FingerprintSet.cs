@@ -5,7 +5,7 @@ namespace KexecSim.Exploration;
 /// PERF: one flat array of (fingerprint, node) slots, so a probe touches one cache line; linear
 /// probing; no allocation per insert (16 bytes per slot).
 /// </summary>
-public sealed class FingerprintSet
+public sealed class FingerprintSet : IVisitedSet
 {
     private struct Slot
     {

@@ -14,6 +14,16 @@ namespace KexecSim.Exploration;
 /// </summary>
 public sealed class LivelockGraph
 {
+    /// <param name="enabled">False: nothing is recorded (a bitstate search keeps no node id for a visited
+    /// state), there is no cycle to find, and a LIVELOCK is not looked for.</param>
+    public LivelockGraph(bool enabled = true)
+    {
+        Enabled = enabled;
+    }
+
+    /// <summary>Whether the graph records anything.</summary>
+    public bool Enabled { get; }
+
     private readonly List<bool> _finished = [];
     // Per node id: where its edges start and end (0 and 0 until it is expanded); the node being expanded
     // has its end at the last edge added.
@@ -42,11 +52,23 @@ public sealed class LivelockGraph
 
     /// <summary>Adds the next node (its id is <see cref="Nodes"/> before the call).</summary>
     /// <param name="finished">Whether the node's run has finished (it is on no livelock).</param>
-    public void AddNode(bool finished) => _finished.Add(finished);
+    public void AddNode(bool finished)
+    {
+        if (Enabled)
+        {
+            _finished.Add(finished);
+        }
+    }
 
     /// <summary>Starts the edges of the next node in id order (node <see cref="Expanded"/>, when every node
     /// so far was expanded in id order).</summary>
-    public void BeginEdges() => BeginEdges(Expanded);
+    public void BeginEdges()
+    {
+        if (Enabled)
+        {
+            BeginEdges(Expanded);
+        }
+    }
 
     /// <summary>Starts the edges of <paramref name="node"/> (an added node, not yet expanded): the edges added
     /// until the next call are its own.</summary>
@@ -70,6 +92,10 @@ public sealed class LivelockGraph
     /// <param name="target">The successor's node id, or -1 when the transition commits a violation.</param>
     public void AddEdge(int target, Transition label)
     {
+        if (!Enabled)
+        {
+            return;
+        }
         var packed = PackedTransition.Pack(label);
         _targets.Add(target);
         _labels.Add(packed.Tag == 0 && packed.Head >= 0 ? packed.Head : int.MinValue | _tagged.Intern(packed.Head, packed.Tag));
@@ -92,7 +118,7 @@ public sealed class LivelockGraph
     }
 
     /// <summary>Whether the graph has a cycle of unfinished states (fair or not).</summary>
-    public bool HasUnfinishedCycle() => new LivelockDetector(this).HasCycle();
+    public bool HasUnfinishedCycle() => Enabled && new LivelockDetector(this).HasCycle();
 
     /// <summary>
     /// After a complete search (null otherwise): the first fair cycle of unfinished states, as a lasso
@@ -102,9 +128,9 @@ public sealed class LivelockGraph
     /// <param name="machine">A machine of the program, to describe where the CPUs cycle.</param>
     public Trace? FindLivelock(NodeTable nodes, CompiledProgram program, Machine.Machine machine)
     {
-        if (!Complete)
+        if (!Enabled || !Complete)
         {
-            return null; // not every state was expanded
+            return null; // nothing recorded, or not every state was expanded
         }
         var detector = new LivelockDetector(this);
         var component = detector.FairComponents().FirstOrDefault();

@@ -28,6 +28,10 @@ public sealed record ScenarioInfo(
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? Symmetry { get; init; }
 
+    /// <summary>With <c>--bitstate</c>: the bit array and the estimate of missed states; absent for an exact search.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public BitstateInfo? Bitstate { get; init; }
+
     /// <summary>What <c>--reduce all</c> left out (docs/reduction.md); absent when nothing was.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public ReductionInfo? Reduction { get; init; }
@@ -40,6 +44,10 @@ public sealed record ScenarioInfo(
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public ShorteningInfo? Shortening { get; init; }
 }
+
+/// <summary><c>--bitstate</c>: m bits, k bits per state, the hash factor m / n, and the probability that a new
+/// state was taken for a visited one at the end of the search (1 minus it estimates the coverage).</summary>
+public sealed record BitstateInfo(long Bits, int Hashes, double HashFactor, double OmissionProbability);
 
 /// <summary><c>--reduce all</c>: "reduced", or "livelock-unreduced" (the search was run again in full for LIVELOCK),
 /// the lines whose cache state was not tracked, whether some <c>hlt()</c> was taken with the step reaching it, and
@@ -91,6 +99,7 @@ public sealed record JsonReport(string Schema, int Version, ToolInfo Tool, IRead
         {
             Symmetry = TextReport.SymmetryWord(result.Symmetry),
             Strategy = result.Strategy == SearchStrategy.DepthFirst ? "dfs" : null,
+            Bitstate = result.Bitstate is { } b ? new BitstateInfo(b.Bits, b.Hashes, Math.Round(b.HashFactor, 1), b.OmissionProbability) : null,
             Reduction = TextReport.ReductionWord(result.Reduction) is { } use
                 ? new ReductionInfo(use, result.UntrackedLines.Select(l => result.Program.Lines[l].Name).ToList(), result.MergedHalts, result.Trace?.PutBackSteps ?? 0)
                 : null,

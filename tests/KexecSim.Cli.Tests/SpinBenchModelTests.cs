@@ -112,6 +112,26 @@ public sealed class SpinBenchModelTests : CliFixture
         Assert.Contains("--reduce some: expected all or none", error);
     }
 
+    [Fact]
+    public void Bitstate_gives_the_exact_count_with_room_enough_its_figures_and_refuses_dfs()
+    {
+        var exact = Check("A_noTO", 4, "--reduce", "none");
+        var bits = Check("A_noTO", 4, "--reduce", "none", "--bitstate", "16");
+        Assert.Equal(exact.GetProperty("statistics").GetProperty("states").GetInt64(), bits.GetProperty("statistics").GetProperty("states").GetInt64());
+        Assert.False(exact.TryGetProperty("bitstate", out _));
+        var bitstate = bits.GetProperty("bitstate");
+        Assert.Equal(16L * 1024 * 1024 * 8, bitstate.GetProperty("bits").GetInt64());
+        Assert.Equal(3, bitstate.GetProperty("hashes").GetInt32());
+        Assert.True(bitstate.GetProperty("omissionProbability").GetDouble() < 1e-6);
+        Assert.Contains(bits.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.Contains("LIVELOCK was not looked for", StringComparison.Ordinal));
+        var (exit, _, error) = Run("check", Model, "--strategy", "dfs", "--bitstate", "4");
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("--bitstate is a breadth-first search's visited set: it does not go with --strategy dfs", error);
+        (exit, _, error) = Run("check", Model, "--bitstate", "0");
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("--bitstate 0: expected a whole number of megabytes from 1 to 8192", error);
+    }
+
     private static JsonElement Check(string scenario, int cpus, params string[] more)
     {
         var (exit, stdout, _) = Run(["check", Model, "--scenario", scenario, "--cpus", cpus.ToString(System.Globalization.CultureInfo.InvariantCulture), "--format", "json", .. more]);

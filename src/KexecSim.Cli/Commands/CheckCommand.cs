@@ -24,6 +24,7 @@ public static class CheckCommand
         var maxStates = KexecSimCli.MaxStatesOption();
         var timeLimit = KexecSimCli.TimeLimitOption();
         var memoryLimit = KexecSimCli.MemoryLimitOption();
+        var bitstate = KexecSimCli.BitstateOption();
         var workers = KexecSimCli.WorkersOption();
         var format = new Option<string>("--format") { HelpName = "text|json|ktap|junit", Description = "Report format.", DefaultValueFactory = _ => "text" };
         // One line naming the option and the value (AcceptOnlyFromAmong lists the values a line each).
@@ -43,8 +44,15 @@ public static class CheckCommand
         var coverage = new Option<bool>("--coverage") { Description = "List every statement no run reached (file:line:col notes; in JSON: coverage.neverReached)." };
         var command = new Command("check", "Check scenarios: every interleaving explored; a proof, or a shortest counterexample.")
         {
-            files, scenario, modelPath, defines, cpus, maxStates, timeLimit, memoryLimit, workers, symmetry, reduce, strategy, shorten, format, traceOut, coverage,
+            files, scenario, modelPath, defines, cpus, maxStates, timeLimit, memoryLimit, workers, symmetry, reduce, bitstate, strategy, shorten, format, traceOut, coverage,
         };
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(bitstate) is not null && result.GetValue(strategy) == "dfs")
+            {
+                result.AddError("--bitstate is a breadth-first search's visited set: it does not go with --strategy dfs");
+            }
+        });
         command.SetAction((result, cancel) =>
         {
             if (!KexecSimCli.TryParseDefines(result.GetValue(defines), stderr, out var values))
@@ -100,6 +108,7 @@ public static class CheckCommand
                 MaxStates = result.GetValue(maxStates) ?? CheckOptions.Default.MaxStates,
                 TimeLimit = result.GetValue(timeLimit) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
                 MemoryLimitBytes = result.GetValue(memoryLimit) is { } mb ? mb * 1024 * 1024 : null,
+                BitstateBytes = result.GetValue(bitstate) is { } bits ? bits * 1024 * 1024 : null,
                 Cancellation = cancel,
                 Symmetry = result.GetValue(symmetry) == "on",
                 Reduce = result.GetValue(reduce) == "all" ? Reduction.All : Reduction.None,
