@@ -24,7 +24,7 @@ public sealed class BreadthFirstExplorer : ISearch
     private readonly IVisitedSet _visited;
     private readonly BreadthFirstFrontier _frontier = new();
     private readonly LivelockGraph _graph;
-    private readonly DepthFirstChooser _chooser = new();
+    private readonly SuccessorEnumerator _successors;
     private readonly ExpectationPolicy _policy;
     private readonly SearchLimits _limits;
     private readonly Stopwatch _clock = new();
@@ -55,6 +55,7 @@ public sealed class BreadthFirstExplorer : ISearch
         _graph = new LivelockGraph(enabled: _visited is FingerprintSet);
         _reductions = new Reductions(program, _options);
         _machine = _reductions.Machine;
+        _successors = new SuccessorEnumerator(_machine);
         _symmetry = _reductions.Symmetry;
         _marks = new ExecutionMarks(program);
         _machine.Marks = _marks;
@@ -130,7 +131,6 @@ public sealed class BreadthFirstExplorer : ISearch
     /// level was expanded.</summary>
     private CheckResult? SearchLevels(MachineState parent, MachineState work)
     {
-        var transitions = new List<Transition>();
         long lastCheck = 0;
         var lastProgress = _clock.Elapsed;
         // A violation one step past this level is shortest only if no state of this level is itself a
@@ -164,7 +164,7 @@ public sealed class BreadthFirstExplorer : ISearch
                 }
                 var encoding = current.Get(i, out var node);
                 parent.Decode(encoding);
-                if (Expand(parent, work, transitions, node, depth, ref found) is { } ended)
+                if (Expand(parent, work, node, depth, ref found) is { } ended)
                 {
                     return ended;
                 }
@@ -291,30 +291,18 @@ public sealed class BreadthFirstExplorer : ISearch
     {
         var parent = _machine.NewState();
         var work = _machine.NewState();
-        var transitions = new List<Transition>();
         for (var i = from; i <= to; i++)
         {
             parent.Decode(current.Get(i, out _));
-            _machine.EnumerateTransitions(parent, transitions);
             var successors = 0;
-            foreach (var transition in transitions)
+            _successors.Start(parent, work);
+            while (_successors.MoveNext())
             {
-                _chooser.Reset();
-                do
+                successors++;
+                if (_successors.Outcome != Outcome.Violation)
                 {
-                    work.CopyFrom(parent);
-                    var outcome = _machine.Apply(work, transition, _chooser);
-                    if (outcome == Outcome.Disabled)
-                    {
-                        continue;
-                    }
-                    successors++;
-                    if (outcome != Outcome.Violation)
-                    {
-                        _machine.CheckSettled(work);
-                    }
+                    _machine.CheckSettled(work);
                 }
-                while (_chooser.Advance());
             }
             if (successors == 0)
             {
@@ -330,71 +318,56 @@ public sealed class BreadthFirstExplorer : ISearch
     /// one (the rest of the level is then scanned for terminal violations only). PERF: a method of its
     /// own, so the JIT compiles it fully rather than as an on-stack-replacement part of <see cref="Run"/>.
     /// </summary>
-    private CheckResult? Expand(MachineState parent, MachineState work, List<Transition> transitions, int node, int depth, ref CheckResult? found)
+    private CheckResult? Expand(MachineState parent, MachineState work, int node, int depth, ref CheckResult? found)
     {
         _graph.BeginEdges();
-        _machine.EnumerateTransitions(parent, transitions);
         var successors = 0;
-        foreach (var transition in transitions)
+        _successors.Start(parent, work);
+        while (_successors.MoveNext())
         {
-            if (found is not null && successors > 0)
+            successors++;
+            _transitions++;
+            if (found is not null)
             {
-                break;
+                break; // only whether the state has a successor matters now
             }
-            // Each branch of the step's choices, in option order: a run from a fresh copy per branch.
-            _chooser.Reset();
-            do
+            var transition = _successors.Transition;
+            var outcome = _successors.Outcome;
+            var violation = outcome == Outcome.Violation ? _machine.LastViolation : _machine.CheckSettled(work);
+            if (violation is not null)
             {
-                work.CopyFrom(parent);
-                var outcome = _machine.Apply(work, transition, _chooser);
-                Debug.Assert(outcome != Outcome.NeedChoice, "the depth-first chooser takes an option at every choice");
-                if (outcome == Outcome.Disabled)
+                _graph.AddEdge(-1, transition);
+                if (_policy.EndsSearch(violation.Code))
                 {
-                    continue;
-                }
-                successors++;
-                _transitions++;
-                if (found is not null)
-                {
+                    var trace = BuildTrace(node, transition, _successors.Choices, violation, terminal: outcome != Outcome.Violation);
+                    found = Result(Verdict.Violation, trace.Violation, trace, _policy.Others, depth + 1, null);
                     break;
                 }
-                var violation = outcome == Outcome.Violation ? _machine.LastViolation : _machine.CheckSettled(work);
-                if (violation is not null)
+                if (_policy.Keeps(violation.Code))
                 {
-                    _graph.AddEdge(-1, transition);
-                    if (_policy.EndsSearch(violation.Code))
-                    {
-                        var trace = BuildTrace(node, transition, _chooser.Choices, violation, terminal: outcome != Outcome.Violation);
-                        found = Result(Verdict.Violation, trace.Violation, trace, _policy.Others, depth + 1, null);
-                        break;
-                    }
-                    if (_policy.Keeps(violation.Code))
-                    {
-                        var trace = BuildTrace(node, transition, _chooser.Choices, violation, terminal: outcome != Outcome.Violation);
-                        _policy.Keep(trace.Violation!, trace);
-                    }
-                    continue;
+                    var trace = BuildTrace(node, transition, _successors.Choices, violation, terminal: outcome != Outcome.Violation);
+                    _policy.Keep(trace.Violation!, trace);
                 }
-                // The state vector is its own canonical encoding: hashed and queued as it is (with symmetry,
-                // its orbit's representative; a successor vector met before is known by its own fingerprint
-                // without being canonicalised again).
-                int target;
-                if (_symmetry is null)
-                {
-                    Store(work.Span, node, transition, work.Finished, out target);
-                }
-                else
-                {
-                    var raw = MachineState.Fingerprint(work.Span);
-                    if (!_representatives.TryGet(raw, out target))
-                    {
-                        Store(_symmetry.Canonicalize(work), node, transition, work.Finished, out target);
-                        _representatives.Set(raw, target);
-                    }
-                }
-                _graph.AddEdge(target, transition);
+                continue;
             }
-            while (_chooser.Advance());
+            // The state vector is its own canonical encoding: hashed and queued as it is (with symmetry,
+            // its orbit's representative; a successor vector met before is known by its own fingerprint
+            // without being canonicalised again).
+            int target;
+            if (_symmetry is null)
+            {
+                Store(work.Span, node, transition, work.Finished, out target);
+            }
+            else
+            {
+                var raw = MachineState.Fingerprint(work.Span);
+                if (!_representatives.TryGet(raw, out target))
+                {
+                    Store(_symmetry.Canonicalize(work), node, transition, work.Finished, out target);
+                    _representatives.Set(raw, target);
+                }
+            }
+            _graph.AddEdge(target, transition);
         }
         if (successors == 0 && _machine.CheckTerminal(parent) is { } terminal)
         {
@@ -415,7 +388,7 @@ public sealed class BreadthFirstExplorer : ISearch
     {
         if (_visited.TryAdd(MachineState.Fingerprint(stored), _nodes.Count, out target))
         {
-            var added = _nodes.Add(node, transition, _chooser.Choices);
+            var added = _nodes.Add(node, transition, _successors.Choices);
             _graph.AddNode(finished);
             _frontier.Push(stored, added);
         }

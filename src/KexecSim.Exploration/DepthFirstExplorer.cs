@@ -42,7 +42,7 @@ public sealed class DepthFirstExplorer : ISearch
     private readonly StateStack _stack = new();
     private readonly StateQueue _children = new();
     private readonly LivelockGraph _graph = new();
-    private readonly DepthFirstChooser _chooser = new();
+    private readonly SuccessorEnumerator _successors;
     private readonly ExpectationPolicy _policy;
     private readonly SearchLimits _limits;
     private readonly Stopwatch _clock = new();
@@ -76,6 +76,7 @@ public sealed class DepthFirstExplorer : ISearch
         }
         _reductions = new Reductions(program, options);
         _machine = _reductions.Machine;
+        _successors = new SuccessorEnumerator(_machine);
         _symmetry = _reductions.Symmetry;
         _marks = new ExecutionMarks(program);
         _machine.Marks = _marks;
@@ -203,7 +204,6 @@ public sealed class DepthFirstExplorer : ISearch
         }
         _stack.Push(initial, root, 0);
 
-        var transitions = new List<Transition>();
         long lastCheck = 0;
         var lastProgress = _clock.Elapsed;
         var first = true;
@@ -216,7 +216,7 @@ public sealed class DepthFirstExplorer : ISearch
             }
             parent.Decode(encoding);
             _maxDepth = Math.Max(_maxDepth, depth);
-            if (Expand(parent, work, transitions, node, depth) is { } ended)
+            if (Expand(parent, work, node, depth) is { } ended)
             {
                 return (ended, true);
             }
@@ -246,7 +246,7 @@ public sealed class DepthFirstExplorer : ISearch
     /// result that ends the search (a violation the expectation stops at), else null. In the bounded
     /// search a counterexample within the bound is kept and lowers the bound instead.
     /// </summary>
-    private CheckResult? Expand(MachineState parent, MachineState work, List<Transition> transitions, int node, int depth)
+    private CheckResult? Expand(MachineState parent, MachineState work, int node, int depth)
     {
         // The bounded search: successors and the violations of steps only while they stay within the bound
         // (a state at the bound is still looked at for a terminal violation).
@@ -256,82 +256,68 @@ public sealed class DepthFirstExplorer : ISearch
             _graph.BeginEdges(node);
         }
         _children.Clear();
-        _machine.EnumerateTransitions(parent, transitions);
         var successors = 0;
-        foreach (var transition in transitions)
+        _successors.Start(parent, work);
+        while (_successors.MoveNext())
         {
-            if (!deeper && successors > 0)
+            successors++;
+            _transitions++;
+            if (!deeper)
             {
-                break;
+                break; // only whether the state has a successor matters
             }
-            _chooser.Reset();
-            do
+            var transition = _successors.Transition;
+            var outcome = _successors.Outcome;
+            var violation = outcome == Outcome.Violation ? _machine.LastViolation : _machine.CheckSettled(work);
+            if (violation is not null)
             {
-                work.CopyFrom(parent);
-                var outcome = _machine.Apply(work, transition, _chooser);
-                Debug.Assert(outcome != Outcome.NeedChoice, "the depth-first chooser takes an option at every choice");
-                if (outcome == Outcome.Disabled)
-                {
-                    continue;
-                }
-                successors++;
-                _transitions++;
-                if (!deeper)
-                {
-                    break;
-                }
-                var violation = outcome == Outcome.Violation ? _machine.LastViolation : _machine.CheckSettled(work);
-                if (violation is not null)
-                {
-                    if (!Bounded)
-                    {
-                        _graph.AddEdge(-1, transition);
-                    }
-                    if (Ends(violation.Code))
-                    {
-                        var trace = BuildTrace(node, transition, _chooser.Choices, violation, terminal: outcome != Outcome.Violation);
-                        if (!Bounded)
-                        {
-                            _maxDepth = Math.Max(_maxDepth, depth + 1);
-                            return Result(Verdict.Violation, trace.Violation, trace, _policy.Others, null);
-                        }
-                        Found(trace);
-                        if (depth >= _bound)
-                        {
-                            return null; // nothing shorter goes through this state
-                        }
-                    }
-                    else if (!Bounded && _policy.Keeps(violation.Code))
-                    {
-                        var trace = BuildTrace(node, transition, _chooser.Choices, violation, terminal: outcome != Outcome.Violation);
-                        _policy.Keep(trace.Violation!, trace);
-                    }
-                    continue;
-                }
-                var stored = _symmetry is null ? work.Span : _symmetry.Canonicalize(work);
-                if (_visited.TryAdd(MachineState.Fingerprint(stored), _nodes.Count, out var target))
-                {
-                    var added = _nodes.Add(node, transition, _chooser.Choices);
-                    _depths?.Add(depth + 1);
-                    if (!Bounded)
-                    {
-                        _graph.AddNode(work.Finished);
-                    }
-                    _children.Add(stored, added);
-                }
-                else if (_depths is not null && _depths[target] > depth + 1)
-                {
-                    // Reached by a shorter path: expanded again from here.
-                    _nodes.Reparent(target, node, transition, _chooser.Choices);
-                    _depths[target] = depth + 1;
-                    _children.Add(stored, target);
-                }
                 if (!Bounded)
                 {
-                    _graph.AddEdge(target, transition);
+                    _graph.AddEdge(-1, transition);
                 }
+                if (Ends(violation.Code))
+                {
+                    var trace = BuildTrace(node, transition, _successors.Choices, violation, terminal: outcome != Outcome.Violation);
+                    if (!Bounded)
+                    {
+                        _maxDepth = Math.Max(_maxDepth, depth + 1);
+                        return Result(Verdict.Violation, trace.Violation, trace, _policy.Others, null);
+                    }
+                    Found(trace);
+                    if (depth >= _bound)
+                    {
+                        return null; // nothing shorter goes through this state
+                    }
+                }
+                else if (!Bounded && _policy.Keeps(violation.Code))
+                {
+                    var trace = BuildTrace(node, transition, _successors.Choices, violation, terminal: outcome != Outcome.Violation);
+                    _policy.Keep(trace.Violation!, trace);
+                }
+                continue;
             }
-            while (_chooser.Advance());
+            var stored = _symmetry is null ? work.Span : _symmetry.Canonicalize(work);
+            if (_visited.TryAdd(MachineState.Fingerprint(stored), _nodes.Count, out var target))
+            {
+                var added = _nodes.Add(node, transition, _successors.Choices);
+                _depths?.Add(depth + 1);
+                if (!Bounded)
+                {
+                    _graph.AddNode(work.Finished);
+                }
+                _children.Add(stored, added);
+            }
+            else if (_depths is not null && _depths[target] > depth + 1)
+            {
+                // Reached by a shorter path: expanded again from here.
+                _nodes.Reparent(target, node, transition, _successors.Choices);
+                _depths[target] = depth + 1;
+                _children.Add(stored, target);
+            }
+            if (!Bounded)
+            {
+                _graph.AddEdge(target, transition);
+            }
         }
         if (successors == 0 && _machine.CheckTerminal(parent) is { } terminal)
         {

@@ -54,10 +54,9 @@ internal sealed class ExpansionWorker
     private readonly MachineState _parent;
     private readonly StateQueue.Reader _reader = new();
     private readonly MachineState _work;
-    private readonly DepthFirstChooser _chooser = new();
+    private readonly SuccessorEnumerator _successors;
     private readonly StateSymmetry? _symmetry;
     private readonly ExpectationPolicy _policy;
-    private readonly List<Transition> _transitions = new(64);
 
     private Record[] _records = new Record[1024];
     private Violation?[] _violations = new Violation?[1024];
@@ -76,6 +75,7 @@ internal sealed class ExpansionWorker
         _memo = memo;
         var symmetry = memo is not null;
         _machine = reductions.NewMachine();
+        _successors = new SuccessorEnumerator(_machine);
         Marks = new ExecutionMarks(_machine.Program);
         _machine.Marks = Marks;
         _parent = _machine.NewState();
@@ -171,62 +171,51 @@ internal sealed class ExpansionWorker
     /// <summary>PERF: a method of its own, so the JIT compiles it fully (as the explorer's Expand).</summary>
     private Violation? ExpandOne()
     {
-        _machine.EnumerateTransitions(_parent, _transitions);
         var successors = 0;
-        foreach (var transition in _transitions)
+        _successors.Start(_parent, _work);
+        while (_successors.MoveNext())
         {
-            _chooser.Reset();
-            do
+            successors++;
+            var outcome = _successors.Outcome;
+            var violation = outcome == Outcome.Violation ? _machine.LastViolation : _machine.CheckSettled(_work);
+            ref var record = ref NextRecord(_successors.Transition, _successors.Choices);
+            if (violation is not null)
             {
-                _work.CopyFrom(_parent);
-                var outcome = _machine.Apply(_work, transition, _chooser);
-                Debug.Assert(outcome != Outcome.NeedChoice, "the depth-first chooser takes an option at every choice");
-                if (outcome == Outcome.Disabled)
+                record.Kind = outcome == Outcome.Violation ? RecordKind.StepViolation : RecordKind.SettledViolation;
+                _violations[_recordCount - 1] = violation;
+                if (_policy.EndsSearch(violation.Code))
                 {
-                    continue;
+                    MetEnd = true;
+                    return null;
                 }
-                successors++;
-                var violation = outcome == Outcome.Violation ? _machine.LastViolation : _machine.CheckSettled(_work);
-                ref var record = ref NextRecord(transition, _chooser.Choices);
-                if (violation is not null)
-                {
-                    record.Kind = outcome == Outcome.Violation ? RecordKind.StepViolation : RecordKind.SettledViolation;
-                    _violations[_recordCount - 1] = violation;
-                    if (_policy.EndsSearch(violation.Code))
-                    {
-                        MetEnd = true;
-                        return null;
-                    }
-                    continue;
-                }
-                ReadOnlySpan<long> stored;
-                if (_symmetry is null)
-                {
-                    stored = _work.Span;
-                }
-                else
-                {
-                    record.Raw = MachineState.Fingerprint(_work.Span);
-                    if (_memo!.TryGet(record.Raw, out record.Target))
-                    {
-                        record.Kind = RecordKind.Known;
-                        continue;
-                    }
-                    stored = _symmetry.Canonicalize(_work);
-                }
-                record.Kind = RecordKind.State;
-                record.Fingerprint = MachineState.Fingerprint(stored);
-                record.Finished = _work.Finished;
-                record.VectorStart = _vectorCount;
-                record.VectorLength = stored.Length;
-                if (_vectorCount + stored.Length > _vectorPool.Length)
-                {
-                    Array.Resize(ref _vectorPool, Math.Max(_vectorPool.Length * 2, _vectorCount + stored.Length));
-                }
-                stored.CopyTo(_vectorPool.AsSpan(_vectorCount));
-                _vectorCount += stored.Length;
+                continue;
             }
-            while (_chooser.Advance());
+            ReadOnlySpan<long> stored;
+            if (_symmetry is null)
+            {
+                stored = _work.Span;
+            }
+            else
+            {
+                record.Raw = MachineState.Fingerprint(_work.Span);
+                if (_memo!.TryGet(record.Raw, out record.Target))
+                {
+                    record.Kind = RecordKind.Known;
+                    continue;
+                }
+                stored = _symmetry.Canonicalize(_work);
+            }
+            record.Kind = RecordKind.State;
+            record.Fingerprint = MachineState.Fingerprint(stored);
+            record.Finished = _work.Finished;
+            record.VectorStart = _vectorCount;
+            record.VectorLength = stored.Length;
+            if (_vectorCount + stored.Length > _vectorPool.Length)
+            {
+                Array.Resize(ref _vectorPool, Math.Max(_vectorPool.Length * 2, _vectorCount + stored.Length));
+            }
+            stored.CopyTo(_vectorPool.AsSpan(_vectorCount));
+            _vectorCount += stored.Length;
         }
         return successors == 0 ? _machine.CheckTerminal(_parent) : null;
     }

@@ -5,8 +5,8 @@ namespace KexecSim.Exploration;
 /// <summary>
 /// Every way one transition can go from a state: the step is run from a fresh copy of the state once per
 /// branch of its <c>either</c>/<c>choose</c>, through a <see cref="DepthFirstChooser"/>, in option order.
-/// For the off-the-hot-path users (a LIVELOCK's lasso, replay's fairness check); the breadth-first
-/// search keeps its own loop over the same chooser.
+/// For the off-the-hot-path users that follow one given transition (a LIVELOCK's lasso, replay's fairness
+/// check); the searches walk all of a state's outcomes with <see cref="SuccessorEnumerator"/>, in the same order.
 /// </summary>
 internal static class Successors
 {

@@ -14,13 +14,14 @@ public sealed class SymmetricTraces
 {
     private readonly Machine.Machine _machine;
     private readonly StateSymmetry _symmetry;
-    private readonly DepthFirstChooser _chooser = new();
+    private readonly SuccessorEnumerator _successors;
     private readonly TraceChooser _replay = new();
 
     public SymmetricTraces(Machine.Machine machine, StateSymmetry symmetry)
     {
         _machine = machine;
         _symmetry = symmetry;
+        _successors = new SuccessorEnumerator(machine);
     }
 
     /// <summary>The real run for <paramref name="steps"/> (a path of representatives).</summary>
@@ -94,37 +95,26 @@ public sealed class SymmetricTraces
     /// <paramref name="trial"/>.</summary>
     private TraceStep? Find(MachineState from, MachineState trial, Violation? violation, bool settled, long[]? target)
     {
-        var transitions = new List<Transition>();
-        _machine.EnumerateTransitions(from, transitions);
-        foreach (var transition in transitions)
+        _successors.Start(from, trial);
+        while (_successors.MoveNext())
         {
-            _chooser.Reset();
-            do
+            var outcome = _successors.Outcome;
+            bool matches;
+            if (violation is not null)
             {
-                trial.CopyFrom(from);
-                var outcome = _machine.Apply(trial, transition, _chooser);
-                if (outcome == Outcome.Disabled)
-                {
-                    continue;
-                }
-                bool matches;
-                if (violation is not null)
-                {
-                    var committed = settled
-                        ? (outcome == Outcome.Ok ? _machine.CheckSettled(trial) : null)
-                        : (outcome == Outcome.Violation ? _machine.LastViolation : null);
-                    matches = committed?.Code == violation.Code && committed.Reason == violation.Reason;
-                }
-                else
-                {
-                    matches = outcome == Outcome.Ok && trial.Span.SequenceEqual(target);
-                }
-                if (matches)
-                {
-                    return new TraceStep(transition, _chooser.Choices.ToArray());
-                }
+                var committed = settled
+                    ? (outcome == Outcome.Ok ? _machine.CheckSettled(trial) : null)
+                    : (outcome == Outcome.Violation ? _machine.LastViolation : null);
+                matches = committed?.Code == violation.Code && committed.Reason == violation.Reason;
             }
-            while (_chooser.Advance());
+            else
+            {
+                matches = outcome == Outcome.Ok && trial.Span.SequenceEqual(target);
+            }
+            if (matches)
+            {
+                return new TraceStep(_successors.Transition, _successors.Choices.ToArray());
+            }
         }
         return null;
     }

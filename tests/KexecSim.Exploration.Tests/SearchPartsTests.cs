@@ -300,4 +300,48 @@ public sealed class SearchPartsTests
         graph.BeginEdges();
         Assert.Empty(new LivelockDetector(graph).FairComponents());
     }
+
+    // The one order every search takes a state's outcomes in: transitions as the machine lists them, each
+    // branch of a step's choices in option order; a disabled step (a false wait) is skipped.
+    [Fact]
+    public void The_successor_enumerator_gives_every_enabled_outcome_in_transition_then_option_order()
+    {
+        const string model = """
+            shared int x;
+            fn chooser() { either { x = 1; } or { x = 2; } or { x = 3; } done(); }
+            fn waiter() { wait_until(x == 9); done(); }
+            scenario "s" { platform { cpus 2; } cpu 0 runs chooser(); cpu 1 runs waiter(); timeouts off; }
+            """;
+        var program = KexecSim.Language.FrontEnd.LoadText("e.kflow", model).Scenarios.Single();
+        var machine = new Machine.Machine(program);
+        var parent = machine.NewState();
+        var work = machine.NewState();
+        Assert.Equal(Outcome.Ok, machine.CreateInitial(parent));
+        var enumerator = new SuccessorEnumerator(machine);
+        enumerator.Start(parent, work);
+        var seen = new List<(Transition, int[], int)>();
+        while (enumerator.MoveNext())
+        {
+            seen.Add((enumerator.Transition, enumerator.Choices.ToArray(), work.Cpus[0].Pc));
+        }
+        // CPU 1's wait is false (disabled); CPU 0's either: three branches, each at its own store.
+        Assert.Equal([(Transition.Step(0), [0]), (Transition.Step(0), [1]), (Transition.Step(0), [2])],
+            seen.Select(o => (o.Item1, o.Item2)).ToArray(), new OutcomeComparer());
+        Assert.Equal(3, seen.Select(o => o.Item3).Distinct().Count());
+        // Started again on the same state: the same outcomes.
+        enumerator.Start(parent, work);
+        var again = 0;
+        while (enumerator.MoveNext())
+        {
+            again++;
+        }
+        Assert.Equal(3, again);
+    }
+
+    private sealed class OutcomeComparer : IEqualityComparer<(Transition, int[])>
+    {
+        public bool Equals((Transition, int[]) x, (Transition, int[]) y) => x.Item1 == y.Item1 && x.Item2.SequenceEqual(y.Item2);
+
+        public int GetHashCode((Transition, int[]) obj) => obj.Item1.GetHashCode();
+    }
 }
