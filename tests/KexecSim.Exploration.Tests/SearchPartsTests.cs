@@ -301,6 +301,26 @@ public sealed class SearchPartsTests
         Assert.Empty(new LivelockDetector(graph).FairComponents());
     }
 
+    // Issue 9: 12-byte slots (the fingerprint and the node id, packed); the table doubles at 70% full.
+    [Fact]
+    public void The_visited_set_keeps_12_byte_slots_and_every_node_id()
+    {
+        var set = new FingerprintSet(1 << 10);
+        Assert.Equal(12 << 10, set.MemoryBytes);
+        for (var i = 0; i < 5000; i++)
+        {
+            Assert.True(set.TryAdd(((ulong)i * 0x9E37_79B9_7F4A_7C15UL) + 1, i, out var id));
+            Assert.Equal(i, id);
+        }
+        Assert.Equal(12 << 13, set.MemoryBytes); // 5,000 > 70% of 4,096 slots: 8,192
+        for (var i = 0; i < 5000; i++)
+        {
+            Assert.False(set.TryAdd(((ulong)i * 0x9E37_79B9_7F4A_7C15UL) + 1, -1, out var id));
+            Assert.Equal(i, id);
+        }
+        Assert.Equal(5000, set.Count);
+    }
+
     // The one order every search takes a state's outcomes in: transitions as the machine lists them, each
     // branch of a step's choices in option order; a disabled step (a false wait) is skipped.
     [Fact]
