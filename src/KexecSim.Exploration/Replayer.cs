@@ -53,10 +53,14 @@ public sealed class Replayer
         {
             return null;
         }
+        var transitions = new List<Transition>();
         foreach (var step in steps)
         {
+            // As Replay: a step the state does not offer (an eviction of an entry that is not there) is no
+            // run, even where applying it would not fail (the review of --reduce found one such trace).
+            _machine.EnumerateTransitions(state, transitions);
             _chooser.Start(step.Choices);
-            if (_machine.Apply(state, step.Transition, _chooser) != Outcome.Ok)
+            if (!transitions.Contains(step.Transition) || _machine.Apply(state, step.Transition, _chooser) != Outcome.Ok)
             {
                 return null;
             }

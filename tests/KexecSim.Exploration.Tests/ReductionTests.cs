@@ -184,4 +184,24 @@ public sealed class ReductionTests
             Assert.True(replay.Confirmed, replay.Message);
         }
     }
+
+    // Review finding: StateAfter (which rebuilds every reported violation) took a step the state does not
+    // offer, an eviction after platform_reset(), as if it ran; now, as replay, it says the steps do not apply.
+    [Fact]
+    public void The_state_after_a_path_refuses_a_step_the_state_does_not_offer()
+    {
+        var program = Compile("""
+            shared int x;
+            fn f() { x = 1; platform_reset(); }
+            scenario "s" { platform { vendor intel; cpus 1; } cpu 0 runs f(); }
+            """);
+        var replayer = new Replayer(program);
+        var steps = new List<TraceStep> { new(Transition.Step(0), []), new(Transition.Step(0), []) };
+        var off = replayer.StateAfter(steps);
+        Assert.NotNull(off);
+        Assert.True(off.PoweredOff);
+        var cache = off.Caches[0];
+        Assert.True(cache.Count > 0 && cache[0].Dirty); // x's line stays dirty: nothing moves after the reset
+        Assert.Null(replayer.StateAfter([.. steps, new(new Transition(TransitionKind.Evict, -1, 0, cache[0].Tag), [])]));
+    }
 }
