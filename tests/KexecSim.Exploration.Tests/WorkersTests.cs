@@ -210,9 +210,13 @@ public sealed class WorkersTests
         {
             Assert.True(pool.Expand(level, 0, level.Count));
         }
-        // The search's thread (worker 0, the barrier) and the other worker's thread: nothing.
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        var searchThread = GC.GetAllocatedBytesForCurrentThread() - before;
+        // Each worker's expansions (on its own thread; worker 0 on the search's): nothing.
         Assert.Equal(warm, (pool[0].AllocatedBytes, pool[1].AllocatedBytes));
+        // The search's thread besides worker 0's expansions: the barrier. When a wait really blocks (the other
+        // worker is late), the runtime may allocate its wait object once (24 bytes, seen in 1 run of 4 on this
+        // 2-core machine); anything per transition would be 20,000 records times its size.
+        Assert.InRange(searchThread, 0, 256);
     }
 
     [Fact]
