@@ -29,11 +29,12 @@ internal sealed class Reductions
             : !program.Symmetry.IsUsable ? SymmetryUse.Unusable
             : !options.Symmetry ? SymmetryUse.Off
             : SymmetryUse.Reduced;
-        var untracked = options.Reduce == Reduction.All ? new UntrackedLines(program) : null;
-        Untracked = untracked is { Count: > 0 } ? untracked : null;
-        var halts = options.Reduce == Reduction.All ? new HaltMerging(program) : null;
-        Halts = halts is { Enabled: true } ? halts : null;
-        Machine = new Machine.Machine(program, Untracked, Halts);
+        // The machine keeps only what applies (no untracked line, or merging disabled, is null there).
+        Machine = options.Reduce == Reduction.All
+            ? new Machine.Machine(program, new UntrackedLines(program), new HaltMerging(program))
+            : new Machine.Machine(program);
+        Untracked = Machine.Untracked;
+        Halts = Machine.Halts;
         Symmetry = SymmetryUse == SymmetryUse.Reduced ? new StateSymmetry(Machine.Layout) : null;
     }
 

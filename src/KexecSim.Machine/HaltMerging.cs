@@ -37,7 +37,7 @@ public sealed class HaltMerging
         _nmiCanBeSent = live.Contains(IntrinsicId.SendNmi) || live.Contains(IntrinsicId.SendNmiMask) || live.Contains(IntrinsicId.SendNmiAllButSelf);
         _initCanBeSent = live.Contains(IntrinsicId.SendInit);
         _faults = program.Faults.Select(f => (
-            f.Fault switch { FaultKind.Nmi => EventKind.Nmi, FaultKind.Smi => EventKind.Smi, _ => EventKind.Mce },
+            Machine.EventOf(f.Fault),
             (int)f.Fault,
             Enumerable.Range(0, program.Platform.Cpus).Select(c => f.Cpus.Contains(c)).ToArray())).ToArray();
     }

@@ -155,7 +155,7 @@ public sealed partial class Machine
         }
     }
 
-    private static EventKind EventOf(FaultKind fault) => fault switch
+    internal static EventKind EventOf(FaultKind fault) => fault switch
     {
         FaultKind.Nmi => EventKind.Nmi,
         FaultKind.Smi => EventKind.Smi,

@@ -82,7 +82,7 @@ public sealed class UntrackedLines
         var nextKernelVariables = NextKernelVariables(program);
         var nextKernelLines = new HashSet<int>(nextKernelVariables.SelectMany(v => program.Variables[v].HomeLinePerCpu));
         var namedLines = new HashSet<int>(named.SelectMany(r => program.Regions[r].Lines));
-        if (program.MayHoldUnassignedLine && UsesLines(program))
+        if (program.MayHoldUnassignedLine && TakesLines(program.LiveIntrinsics))
         {
             // A line value nobody assigned (a line local, a missing return) is 0: the first line.
             namedLines.Add(0);
@@ -155,18 +155,17 @@ public sealed class UntrackedLines
         return named;
     }
 
-    /// <summary>Whether any code takes a line as an argument (load, store, movnti, movdir64b, clflush, dma_write).</summary>
-    private static bool UsesLines(CompiledProgram program) =>
-        program.Functions.Any(f => f.Code.Any(i => i.Op == OpCode.Intrinsic && (IntrinsicId)i.A is IntrinsicId.Load or IntrinsicId.Store
-            or IntrinsicId.Movnti or IntrinsicId.Movdir64b or IntrinsicId.Clflush or IntrinsicId.DmaWrite));
+    /// <summary>Whether any code that can run takes a line as an argument (load, store, movnti, movdir64b, clflush, dma_write).</summary>
+    private static bool TakesLines(IReadOnlySet<IntrinsicId> live) =>
+        live.Contains(IntrinsicId.Load) || live.Contains(IntrinsicId.Store) || live.Contains(IntrinsicId.Movnti)
+        || live.Contains(IntrinsicId.Movdir64b) || live.Contains(IntrinsicId.Clflush) || live.Contains(IntrinsicId.DmaWrite);
 
     /// <summary>The variables that code the next kernel may run accesses (none when nothing boots it):
     /// from every function named as a value and every handler, through calls.</summary>
     private static HashSet<int> NextKernelVariables(CompiledProgram program)
     {
         var variables = new HashSet<int>();
-        var boots = program.Functions.Any(f => f.Code.Any(i => i.Op == OpCode.Intrinsic && (IntrinsicId)i.A == IntrinsicId.BootNextKernel));
-        if (!boots)
+        if (!program.LiveIntrinsics.Contains(IntrinsicId.BootNextKernel))
         {
             return variables;
         }
