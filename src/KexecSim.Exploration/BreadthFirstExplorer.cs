@@ -322,6 +322,7 @@ public sealed class BreadthFirstExplorer : ISearch
     {
         _graph.BeginEdges();
         var successors = 0;
+        _symmetry?.SetParent(parent);
         _successors.Start(parent, work);
         while (_successors.MoveNext())
         {
@@ -356,14 +357,15 @@ public sealed class BreadthFirstExplorer : ISearch
             int target;
             if (_symmetry is null)
             {
-                Store(work.Span, node, transition, work.Finished, out target);
+                Store(work.Span, MachineState.Fingerprint(work.Span), node, transition, work.Finished, out target);
             }
             else
             {
                 var raw = MachineState.Fingerprint(work.Span);
                 if (!_representatives.TryGet(raw, out target))
                 {
-                    Store(_symmetry.Canonicalize(work), node, transition, work.Finished, out target);
+                    var stored = _symmetry.Canonicalize(work);
+                    Store(stored, _symmetry.LastWasIdentity ? raw : MachineState.Fingerprint(stored), node, transition, work.Finished, out target);
                     _representatives.Set(raw, target);
                 }
             }
@@ -384,9 +386,9 @@ public sealed class BreadthFirstExplorer : ISearch
     }
 
     /// <summary>Looks a stored vector up in the visited set; a new one becomes a node and joins the next level.</summary>
-    private void Store(ReadOnlySpan<long> stored, int node, Transition transition, bool finished, out int target)
+    private void Store(ReadOnlySpan<long> stored, ulong fingerprint, int node, Transition transition, bool finished, out int target)
     {
-        if (_visited.TryAdd(MachineState.Fingerprint(stored), _nodes.Count, out target))
+        if (_visited.TryAdd(fingerprint, _nodes.Count, out target))
         {
             var added = _nodes.Add(node, transition, _successors.Choices);
             _graph.AddNode(finished);

@@ -257,6 +257,7 @@ public sealed class DepthFirstExplorer : ISearch
         }
         _children.Clear();
         var successors = 0;
+        _symmetry?.SetParent(parent);
         _successors.Start(parent, work);
         while (_successors.MoveNext())
         {

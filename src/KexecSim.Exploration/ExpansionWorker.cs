@@ -172,6 +172,7 @@ internal sealed class ExpansionWorker
     private Violation? ExpandOne()
     {
         var successors = 0;
+        _symmetry?.SetParent(_parent);
         _successors.Start(_parent, _work);
         while (_successors.MoveNext())
         {
@@ -206,7 +207,7 @@ internal sealed class ExpansionWorker
                 stored = _symmetry.Canonicalize(_work);
             }
             record.Kind = RecordKind.State;
-            record.Fingerprint = MachineState.Fingerprint(stored);
+            record.Fingerprint = _symmetry is not null && _symmetry.LastWasIdentity ? record.Raw : MachineState.Fingerprint(stored);
             record.Finished = _work.Finished;
             record.VectorStart = _vectorCount;
             record.VectorLength = stored.Length;

@@ -55,6 +55,17 @@ public sealed class StateSymmetry
     private long[] _stack = new long[256];
     private readonly long[] _maskScratch;
 
+    // The parent's copy (SetParent): per CPU where its stack and private cache lie in it, and the part
+    // of its signature those regions and its header give, once computed (PERF: a successor differs from
+    // its parent in one CPU or two, and that part is most of a signature's cost).
+    private long[] _parent = new long[256];
+    private bool _hasParent;
+    private readonly int[] _parentStack;
+    private readonly int[] _parentStackWords;
+    private readonly int[] _parentCache;
+    private readonly ulong[] _parentPart;
+    private readonly bool[] _parentPartKnown;
+
     /// <summary>Prepares the reduction; throws when the specification may not be used.</summary>
     public StateSymmetry(MachineLayout layout)
     {
@@ -113,7 +124,40 @@ public sealed class StateSymmetry
         _signatures = new ulong[_cpus];
         _order = new int[_symmetric.Length];
         _maskScratch = new long[_maskWords];
+        _parentStack = new int[_cpus];
+        _parentStackWords = new int[_cpus];
+        _parentCache = new int[_cpus];
+        _parentPart = new ulong[_cpus];
+        _parentPartKnown = new bool[_cpus];
     }
+
+    /// <summary>
+    /// Tells the reduction which state the next <see cref="Canonicalize"/> calls canonicalise successors
+    /// of: a CPU whose header, stack and private cache are word for word the parent's reuses the part of
+    /// its signature they give. Only speed depends on it: the regions are compared with a copy of the
+    /// parent taken here, so any state may be canonicalised afterwards, and the representative is the
+    /// one <see cref="Canonicalize"/> gives without a parent.
+    /// </summary>
+    public void SetParent(MachineState parent)
+    {
+        var words = parent.Span;
+        if (_parent.Length < words.Length)
+        {
+            _parent = new long[words.Length * 2];
+        }
+        words.CopyTo(_parent);
+        foreach (var cpu in _symmetric)
+        {
+            _parentStack[cpu] = parent.StackStart(cpu);
+            _parentStackWords[cpu] = parent.Cpus[cpu].StackWords;
+            _parentCache[cpu] = _privateCaches ? parent.CacheStart(cpu) : 0;
+            _parentPartKnown[cpu] = false;
+        }
+        _hasParent = true;
+    }
+
+    /// <summary>Forgets the parent (<see cref="SetParent"/>).</summary>
+    public void ClearParent() => _hasParent = false;
 
     /// <summary>The symmetric CPUs.</summary>
     public IReadOnlyList<int> Cpus => _symmetric;
@@ -152,6 +196,7 @@ public sealed class StateSymmetry
             _permutation[_order[i]] = _symmetric[i];
             identity &= _order[i] == _symmetric[i];
         }
+        LastWasIdentity = identity;
         if (identity)
         {
             return state.Span;
@@ -159,6 +204,10 @@ public sealed class StateSymmetry
         var length = Permute(state, _permutation);
         return new ReadOnlySpan<long>(_out, 0, length);
     }
+
+    /// <summary>Whether the last <see cref="Canonicalize"/> returned the state's own vector (its fingerprint is then
+    /// the representative's).</summary>
+    public bool LastWasIdentity { get; private set; }
 
     /// <summary>The permutation the last <see cref="Canonicalize"/> applied (old CPU → new CPU).</summary>
     public ReadOnlySpan<int> LastPermutation => _permutation;
@@ -190,6 +239,10 @@ public sealed class StateSymmetry
 
         foreach (var (first, words, mask, perCpu, kind) in _variables)
         {
+            if (!perCpu && kind == SymmetricValueKind.None)
+            {
+                continue; // copied with the fixed part, and nothing in it names a CPU
+            }
             if (perCpu)
             {
                 for (var c = 0; c < _cpus; c++)
@@ -489,7 +542,38 @@ public sealed class StateSymmetry
 
     /// <summary>What CPU <paramref name="cpu"/> is, in terms no permutation changes: the same for two CPUs in
     /// the same situation.</summary>
-    private ulong Signature(MachineState state, int cpu)
+    /// <summary>Whether <paramref name="cpu"/>'s header, stack and private cache are the parent's, word for word.</summary>
+    private bool SameOwnRegionsAsParent(MachineState state, int cpu)
+    {
+        var words = state.Span;
+        var parent = _parent.AsSpan();
+        var header = _shape.CpuHeader(cpu);
+        if (!words.Slice(header, StateLayout.CpuHeaderWords).SequenceEqual(parent.Slice(header, StateLayout.CpuHeaderWords)))
+        {
+            return false;
+        }
+        var stackWords = state.Cpus[cpu].StackWords;
+        if (stackWords != _parentStackWords[cpu]
+            || !words.Slice(state.StackStart(cpu), stackWords).SequenceEqual(parent.Slice(_parentStack[cpu], stackWords)))
+        {
+            return false;
+        }
+        if (_privateCaches)
+        {
+            var from = state.CacheStart(cpu);
+            var count = words[from];
+            if (count != parent[_parentCache[cpu]])
+            {
+                return false;
+            }
+            var length = 1 + (2 * (int)count);
+            return words.Slice(from, length).SequenceEqual(parent.Slice(_parentCache[cpu], length));
+        }
+        return true;
+    }
+
+    /// <summary>The part of a signature a CPU's header, stack and private cache give.</summary>
+    private ulong OwnPart(MachineState state, int cpu)
     {
         var header = _shape.CpuHeader(cpu);
         var words = state.Span;
@@ -532,6 +616,26 @@ public sealed class StateSymmetry
             }
             h = Mix(h ^ entries);
         }
+        return h;
+    }
+
+    private ulong Signature(MachineState state, int cpu)
+    {
+        ulong h;
+        if (_hasParent && SameOwnRegionsAsParent(state, cpu))
+        {
+            if (!_parentPartKnown[cpu])
+            {
+                _parentPart[cpu] = OwnPart(state, cpu);
+                _parentPartKnown[cpu] = true;
+            }
+            h = _parentPart[cpu];
+        }
+        else
+        {
+            h = OwnPart(state, cpu);
+        }
+        var words = state.Span;
         foreach (var (first, size, mask, perCpu, kind) in _variables)
         {
             long feature;

@@ -178,6 +178,58 @@ public sealed class StateSymmetryTests
         CommutationChecker.Check(program, states);
     }
 
+    /// <summary>The search tells the reduction each successor's parent (<see cref="StateSymmetry.SetParent"/>)
+    /// so that CPUs the step left alone reuse their signature: the representative must be the one found
+    /// without a parent, whether the parent given is the real one or an unrelated state.</summary>
+    [Theory]
+    [InlineData("places")]
+    [InlineData("A_cex")]
+    public void Symmetry_representative_does_not_depend_on_the_parent_given(string scenario)
+    {
+        var program = scenario == "places"
+            ? RuleHarness.Compile(Places)
+            : KexecSim.Language.FrontEnd.Load(Path.Combine(TestPaths.RepositoryRoot, "bench", "models", "stop-spin.kflow"),
+                new KexecSim.Language.LoadOptions { Compile = new KexecSim.Language.Compilation.CompileOptions { Cpus = 5 } })
+                .Scenarios.Single(s => s.ScenarioName == scenario);
+        var machine = new Machine(program);
+        var withParent = new StateSymmetry(machine.Layout);
+        var withUnrelated = new StateSymmetry(machine.Layout);
+        var fresh = new StateSymmetry(machine.Layout);
+        var start = machine.NewState();
+        Assert.Equal(Outcome.Ok, machine.CreateInitial(start));
+        var queue = new Queue<long[]>([start.Span.ToArray()]);
+        var seen = new HashSet<ulong>([MachineState.Fingerprint(start.Span)]);
+        var state = machine.NewState();
+        var unrelated = machine.NewState();
+        unrelated.CopyFrom(start);
+        var successor = machine.NewState();
+        var (states, successors, moved) = (0, 0, 0);
+        while (queue.Count > 0 && states < 2000)
+        {
+            state.Decode(queue.Dequeue());
+            states++;
+            // As the search does: the parent once, then each successor in turn.
+            withParent.SetParent(state);
+            withUnrelated.SetParent(unrelated);
+            foreach (var vector in CommutationChecker.SuccessorVectors(machine, state))
+            {
+                successor.Decode(vector);
+                var expected = fresh.Canonicalize(successor).ToArray(); // never given a parent
+                Assert.Equal(expected, withParent.Canonicalize(successor).ToArray());
+                Assert.Equal(expected, withUnrelated.Canonicalize(successor).ToArray());
+                successors++;
+                moved += fresh.LastWasIdentity ? 0 : 1;
+                if (seen.Add(MachineState.Fingerprint(vector)))
+                {
+                    queue.Enqueue(vector);
+                }
+            }
+            unrelated.CopyFrom(state);
+        }
+        Assert.Equal(2000, states);
+        Assert.True(moved > 100, $"only {moved} of {successors} successors were permuted");
+    }
+
     [Theory]
     [InlineData("off")]
     [InlineData("on")]
@@ -247,6 +299,10 @@ public static class CommutationChecker
         symmetry.Permute(state, permutation, target);
         return target.Span.ToArray();
     }
+
+    /// <summary>The vectors of a state's successors that are not violations.</summary>
+    public static IEnumerable<long[]> SuccessorVectors(Machine machine, MachineState state) =>
+        Successors(machine, state).Where(s => s.Vector is not null).Select(s => s.Vector!);
 
     private static List<(long[]? Vector, string Code)> Successors(Machine machine, MachineState state)
     {
