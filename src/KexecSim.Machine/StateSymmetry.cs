@@ -275,7 +275,10 @@ public sealed class StateSymmetry
         {
             var from = _shape.CpuHeader(c);
             var to = _shape.CpuHeader(permutation[c]);
-            source.Slice(from, StateLayout.CpuHeaderWords).CopyTo(output.AsSpan(to));
+            if (from != to)
+            {
+                source.Slice(from, StateLayout.CpuHeaderWords).CopyTo(output.AsSpan(to)); // else copied with the fixed part
+            }
             var head = source[from + CpuState.HeadWord];
             var monitor = (int)((head >> 32) & 0xFFFF_FFFF) - 1;
             if (monitor >= 0)
