@@ -68,9 +68,10 @@ public static class SimulateCommand
         {
             file, scenario, modelPath, defines, cpus, runs, seed, strategy, pctDepth, maxSteps, workers, format, traceOut, shard, timeLimit,
         };
-        command.Validators.Add(result =>
+        // On the option, so that the error is one line naming it (no usage hint).
+        pctDepth.Validators.Add(result =>
         {
-            if (result.GetResult(pctDepth) is { Implicit: false } && result.GetValue(strategy) != "pct")
+            if (result.GetValue(strategy) != "pct")
             {
                 result.AddError("--pct-depth goes with --strategy pct");
             }
@@ -90,7 +91,7 @@ public static class SimulateCommand
             }
             if (selected.Count > 1)
             {
-                stderr.WriteLine($"kexecsim: {path} has {selected.Count} scenarios; simulate one: --scenario {string.Join(" | ", selected.Select(s => s.Program.ScenarioName))}");
+                stderr.WriteLine($"kexecsim: {path} has {selected.Count} scenarios: simulate one with --scenario NAME ({string.Join(", ", selected.Select(s => s.Program.ScenarioName))})");
                 return Task.FromResult(ExitCodes.BadInput);
             }
             var trace = result.GetValue(traceOut);
