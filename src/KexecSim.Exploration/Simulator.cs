@@ -243,6 +243,8 @@ internal sealed class RunExecutor
     private readonly RandomChooser _chooser = new();
     private readonly RunRandom _random = new(0, 0);
     private readonly List<Transition> _candidates = new(64);
+    private readonly MachineState _initial;
+    private readonly Violation? _initialViolation;
     private MachineState _current;
     private MachineState _work;
 
@@ -253,6 +255,10 @@ internal sealed class RunExecutor
         _scheduler = scheduler;
         _current = _machine.NewState();
         _work = _machine.NewState();
+        // The initial state makes no choice: made once, copied at the start of each run (PERF: making it
+        // allocates, a copy does not).
+        _initial = _machine.NewState();
+        _initialViolation = _machine.CreateInitial(_initial) == Outcome.Violation ? _machine.LastViolation : null;
     }
 
     /// <summary>Does run <paramref name="run"/>; with <paramref name="record"/>, its steps are added to it.</summary>
@@ -265,11 +271,12 @@ internal sealed class RunExecutor
         _scheduler.StartRun(_random);
         _chooser.Start(_random);
         _chooser.Recording = record is not null;
-        if (_machine.CreateInitial(_current) == Outcome.Violation)
+        if (_initialViolation is not null)
         {
-            found = (_machine.LastViolation!, true);
-            return new RunOutcome(RunEnd.Violation, found.Value.Violation.Code, 0);
+            found = (_initialViolation, true);
+            return new RunOutcome(RunEnd.Violation, _initialViolation.Code, 0);
         }
+        _current.CopyFrom(_initial);
         for (long step = 1; step <= _options.MaxSteps; step++)
         {
             _machine.EnumerateTransitions(_current, _candidates);

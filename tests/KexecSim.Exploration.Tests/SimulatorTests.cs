@@ -112,6 +112,29 @@ public sealed class SimulatorTests
     }
 
     [Fact]
+    public void A_run_allocates_nothing_after_warm_up_with_either_scheduler()
+    {
+        var program = Stop("stop-mask-reboot"); // every run finishes: no violation object is made
+        var options = new SimulationOptions { Runs = 1, Seed = 1 };
+        foreach (SimulationScheduler scheduler in new SimulationScheduler[] { new RandomWalkScheduler(), new PctScheduler(program.Platform.Cpus, 3, 40) })
+        {
+            var executor = new RunExecutor(program, options, scheduler);
+            for (var run = 0UL; run < 20; run++)
+            {
+                executor.Run(run, record: null, out _); // warm up: JIT, lists grown to size
+            }
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            long steps = 0;
+            for (var run = 20UL; run < 220; run++)
+            {
+                steps += executor.Run(run, record: null, out _).Steps;
+            }
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.True(steps > 2000, $"{steps} steps");
+        }
+    }
+
+    [Fact]
     public void The_figures_are_the_same_for_one_and_two_workers()
     {
         foreach (var strategy in new[] { SimulationStrategy.Random, SimulationStrategy.Pct })
