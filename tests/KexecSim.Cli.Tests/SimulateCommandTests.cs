@@ -129,6 +129,15 @@ public sealed partial class SimulateCommandTests : CliFixture
         Assert.Equal(ExitCodes.Success, replay.Exit);
         Assert.Contains("replay: confirmed: RESET_HANG at step 17\n", replay.Out);
 
+        // check's traces are as before: no "simulation" field (replay reads files with and without it).
+        var checkTrace = Path.Combine(Scratch, "check.json");
+        Assert.Equal(ExitCodes.Success, Run("check", Stop, "--scenario", "stop-online-count-reboot", "--trace", checkTrace).Exit);
+        using (var json = JsonDocument.Parse(File.ReadAllText(checkTrace)))
+        {
+            Assert.False(json.RootElement.TryGetProperty("simulation", out _));
+        }
+        Assert.Equal(ExitCodes.Success, Run("replay", checkTrace).Exit);
+
         // No violation, no trace (and no file).
         var none = Path.Combine(Scratch, "none.json");
         var (passExit, _, passErr) = Simulate("stop-mask-reboot", "--runs", "5", "--trace", none);
