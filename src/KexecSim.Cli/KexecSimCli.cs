@@ -84,6 +84,8 @@ public static class KexecSimCli
         var root = new RootCommand("KexecSim: checks that Linux hands an x86 machine safely to a new kernel (kexec) or a crash kernel (kdump).");
         root.Subcommands.Add(Commands.LintCommand.Create(stdout, stderr));
         root.Subcommands.Add(Commands.CheckCommand.Create(stdout, stderr));
+        root.Subcommands.Add(Commands.SimulateCommand.Create(stdout, stderr));
+        root.Subcommands.Add(Commands.MergeCommand.Create(stdout, stderr));
         root.Subcommands.Add(Commands.ListCommand.Create(stdout, stderr));
         root.Subcommands.Add(Commands.ReplayCommand.CreateReplay(stdout, stderr));
         root.Subcommands.Add(Commands.ReplayCommand.CreateExplain(stdout, stderr));
@@ -192,11 +194,32 @@ public static class KexecSimCli
         },
     };
 
+    /// <summary>An option that takes one of a few words (the first is the default), with the error
+    /// <c>--name value: expected a or b</c> for any other.</summary>
+    internal static Option<string> ChoiceOption(string name, string description, params string[] words)
+    {
+        var option = new Option<string>(name)
+        {
+            HelpName = string.Join('|', words),
+            Description = description,
+            DefaultValueFactory = _ => words[0],
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is { } value && !words.Contains(value))
+            {
+                var expected = words.Length == 2 ? $"{words[0]} or {words[1]}" : string.Join(", ", words[..^1]) + " or " + words[^1];
+                result.AddError($"{name} {value}: expected {expected}");
+            }
+        });
+        return option;
+    }
+
     /// <summary>
     /// An option's value as a whole number in [min, max]; otherwise an error naming the option, the value
     /// and what it should be (System.CommandLine's own says "System.Nullable`1[System.Int64]").
     /// </summary>
-    private static long? ParseWholeNumber(ArgumentResult result, string expected, long min, long max)
+    internal static long? ParseWholeNumber(ArgumentResult result, string expected, long min, long max)
     {
         if (result.Tokens.Count != 1)
         {
@@ -211,7 +234,7 @@ public static class KexecSimCli
         return null;
     }
 
-    private static string OptionName(ArgumentResult result) => result.Parent is OptionResult option ? option.Option.Name : result.Argument.Name;
+    internal static string OptionName(ArgumentResult result) => result.Parent is OptionResult option ? option.Option.Name : result.Argument.Name;
 
     /// <summary>
     /// Parses -D NAME=VALUE pairs; false (with every problem printed) when one is malformed. VALUE is read

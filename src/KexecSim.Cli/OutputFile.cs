@@ -63,6 +63,18 @@ internal static class OutputFile
         }
     }
 
+    /// <summary>Whether <c>--trace</c> <paramref name="path"/> can take a trace file; when not, one line naming the
+    /// option and the path is said.</summary>
+    public static bool CheckTracePath(string path, TextWriter stderr)
+    {
+        if (Problem(path) is { } problem)
+        {
+            stderr.WriteLine($"kexecsim: --trace {(path.Length == 0 ? "\"\"" : path)}: {problem}");
+            return false;
+        }
+        return true;
+    }
+
     /// <summary>
     /// Writes <paramref name="text"/> to <paramref name="path"/> through a temporary file in the same
     /// directory, renamed over it only once complete and flushed: a crash mid-write leaves the previous

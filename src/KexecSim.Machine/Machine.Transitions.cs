@@ -73,6 +73,32 @@ public sealed partial class Machine
         AddInjections(state, transitions);
     }
 
+    /// <summary>
+    /// Whether applying <paramref name="transition"/> to <paramref name="state"/> may turn out
+    /// <see cref="Outcome.Disabled"/> (the state is then left as it must not be used): a timeout, or a step of a
+    /// CPU resting at a <c>wait_until</c> or at an atomic region (which may hold one). Every other transition the
+    /// state lists is enabled, so a run may apply it in place without a copy.
+    /// </summary>
+    public bool MayBeDisabled(MachineState state, Transition transition)
+    {
+        if (transition.Kind == TransitionKind.Timeout)
+        {
+            return true;
+        }
+        if (transition.Kind != TransitionKind.Step)
+        {
+            return false;
+        }
+        var cpu = state.Cpus[transition.Cpu];
+        if (cpu.GuestAsid != 0 || cpu.Depth == 0)
+        {
+            return false; // a VMEXIT, or a CPU with no code left
+        }
+        var code = _functions[cpu.Function].Code;
+        var pc = cpu.Pc;
+        return pc < code.Length && code[pc].Op is OpCode.WaitBegin or OpCode.AtomicBegin;
+    }
+
     private bool IsTimedWait(CpuState cpu)
     {
         if (cpu.Depth == 0)

@@ -16,6 +16,10 @@ public sealed record OptionsInfo(IReadOnlyDictionary<string, long> Defines, int?
 
 public sealed record ViolationInfo(string Code, int Cpu, string Message, string? Location);
 
+/// <summary>The run of <c>kexecsim simulate</c> a trace is (absent in traces of <c>check</c>): the strategy, the seed
+/// and the run's index, with which the run is made again, and the settings it was made under.</summary>
+public sealed record SimulationRunInfo(string Strategy, ulong Seed, long Run, long MaxSteps, int? PctDepth, long? PctSteps);
+
 /// <summary>One step of a trace file or JSON report; <paramref name="Messages"/> is what the step printed
 /// (pr_err, pr_warn, WARNING, INIT, done), in order.</summary>
 public sealed record StepInfo(int Number, string Kind, int Cpu, int Arg, long Tag, int[] Choices, string Description, IReadOnlyList<string>? Messages = null);
@@ -40,6 +44,11 @@ public sealed record TraceFile(
 {
     public const string FormatName = "kexecsim-trace";
     public const int CurrentVersion = 1;
+
+    /// <summary>For a trace written by <c>kexecsim simulate</c>: which run it is (a field added in version 1 without a
+    /// version change; replay ignores it, and reads files without it).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public SimulationRunInfo? Simulation { get; init; }
 
     public static readonly JsonSerializerOptions Json = new()
     {

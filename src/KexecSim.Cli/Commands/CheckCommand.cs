@@ -36,10 +36,10 @@ public static class CheckCommand
             }
         });
         var traceOut = new Option<string?>("--trace") { HelpName = "OUT.json", Description = "Write the counterexample as a trace file (with several scenarios: OUT-<scenario>.json each)." };
-        var symmetry = ChoiceOption("--symmetry", "Reduce by the scenario's symmetric CPUs (one state per permutation orbit) when the declaration is usable.", "on", "off");
-        var reduce = ChoiceOption("--reduce",
+        var symmetry = KexecSimCli.ChoiceOption("--symmetry", "Reduce by the scenario's symmetric CPUs (one state per permutation orbit) when the declaration is usable.", "on", "off");
+        var reduce = KexecSimCli.ChoiceOption("--reduce",
             "Semantics-aware reductions (docs/reduction.md): all drops the cache state no check can observe; none explores the full machine.", "all", "none");
-        var strategy = ChoiceOption("--strategy", "Search order: bfs finds a shortest counterexample; dfs finds some counterexample, often sooner and in less memory.", "bfs", "dfs");
+        var strategy = KexecSimCli.ChoiceOption("--strategy", "Search order: bfs finds a shortest counterexample; dfs finds some counterexample, often sooner and in less memory.", "bfs", "dfs");
         var shorten = new Option<bool>("--shorten") { Description = "With --strategy dfs: look for shorter counterexamples until none is shorter (with bfs: nothing to do)." };
         var coverage = new Option<bool>("--coverage") { Description = "List every statement no run reached (file:line:col notes; in JSON: coverage.neverReached)." };
         var command = new Command("check", "Check scenarios: every interleaving explored; a proof, or a shortest counterexample.")
@@ -79,26 +79,19 @@ public static class CheckCommand
             {
                 return Task.FromResult(ExitCodes.BadInput);
             }
-            var wanted = result.GetValue(scenario);
-            if (wanted is not null)
+            if (SelectScenario(loaded, result.GetValue(scenario), stderr) is not { } selected)
             {
-                var all = loaded;
-                loaded = loaded.Where(s => s.Program.ScenarioName == wanted).ToList();
-                if (loaded.Count == 0)
-                {
-                    stderr.WriteLine($"kexecsim: error KF{(int)DiagnosticCode.UnknownScenario:D4}: no scenario named \"{wanted}\"{Spelling.DidYouMean(wanted, all.Select(s => s.Program.ScenarioName))}");
-                    return Task.FromResult(ExitCodes.BadInput);
-                }
+                return Task.FromResult(ExitCodes.BadInput);
             }
+            loaded = selected;
             // A trace that could not be written would lose the search's work: say so before it starts.
             if (result.GetValue(traceOut) is { } trace)
             {
                 // OUT.json itself first: a directory is refused even where several scenarios would name files beside it.
                 foreach (var path in loaded.Select(s => CheckRun.TracePath(trace, s, loaded.Count)).Prepend(trace).Distinct(StringComparer.Ordinal))
                 {
-                    if (OutputFile.Problem(path) is { } problem)
+                    if (!OutputFile.CheckTracePath(path, stderr))
                     {
-                        stderr.WriteLine($"kexecsim: --trace {(path.Length == 0 ? "\"\"" : path)}: {problem}");
                         return Task.FromResult(ExitCodes.BadInput);
                     }
                 }
@@ -122,27 +115,6 @@ public static class CheckCommand
             return Task.FromResult(run.Execute(stdout, stderr));
         });
         return command;
-    }
-
-    /// <summary>An option that takes one of a few words (the first is the default), with the error
-    /// <c>--name value: expected a or b</c> for any other.</summary>
-    private static Option<string> ChoiceOption(string name, string description, params string[] words)
-    {
-        var option = new Option<string>(name)
-        {
-            HelpName = string.Join('|', words),
-            Description = description,
-            DefaultValueFactory = _ => words[0],
-        };
-        option.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<string>() is { } value && !words.Contains(value))
-            {
-                var expected = words.Length == 2 ? $"{words[0]} or {words[1]}" : string.Join(", ", words[..^1]) + " or " + words[^1];
-                result.AddError($"{name} {value}: expected {expected}");
-            }
-        });
-        return option;
     }
 
     /// <summary>
@@ -173,6 +145,23 @@ public static class CheckCommand
                 + $"not to {string.Join(", ", lacking)}, which have no constant '{name}'");
         }
         return ok;
+    }
+
+    /// <summary>The scenarios named <paramref name="wanted"/> (all when null); null, with KF0311 and a "did you
+    /// mean" said, when none has that name.</summary>
+    internal static List<LoadedScenario>? SelectScenario(List<LoadedScenario> loaded, string? wanted, TextWriter stderr)
+    {
+        if (wanted is null)
+        {
+            return loaded;
+        }
+        var selected = loaded.Where(s => s.Program.ScenarioName == wanted).ToList();
+        if (selected.Count == 0)
+        {
+            stderr.WriteLine($"kexecsim: error KF{(int)DiagnosticCode.UnknownScenario:D4}: no scenario named \"{wanted}\"{Spelling.DidYouMean(wanted, loaded.Select(s => s.Program.ScenarioName))}");
+            return null;
+        }
+        return selected;
     }
 
     /// <summary>Loads each file as its own model; null (diagnostics printed) when any has an error.</summary>
@@ -351,12 +340,20 @@ internal sealed class CheckRun(
             return true;
         }
         var path = TracePath(traceOut!, scenario, scenarios.Count);
-        // The trace records the value each -D gave its const in this model (a name resolved), so that
-        // replay needs no model-dependent reading.
-        var values = defines.Keys.Where(scenario.Program.Constants.ContainsKey).ToDictionary(name => name, name => scenario.Program.Constants[name]);
         // Only the steps in words: the explorer's own trace needs no second fairness search.
         model ??= ReportModel.Build(scenario.Program, result.Trace, checkFairness: false);
-        var file = TraceFile.Create(model, scenario.File, scenario.Model.Units.Select(u => u.Source).ToList(), values, cpus, modelPath);
+        var file = TraceFile.Create(model, scenario.File, scenario.Model.Units.Select(u => u.Source).ToList(), RecordedDefines(defines, scenario.Program), cpus, modelPath);
+        return WriteTraceFile(path, file, scenario.Program.ScenarioName, stderr);
+    }
+
+    /// <summary>The value each -D gave its const in <paramref name="program"/> (a name resolved), as a trace
+    /// records it, so that replay needs no model-dependent reading.</summary>
+    public static Dictionary<string, long> RecordedDefines(IReadOnlyDictionary<string, string> defines, CompiledProgram program) =>
+        defines.Keys.Where(program.Constants.ContainsKey).ToDictionary(name => name, name => program.Constants[name]);
+
+    /// <summary>Writes a trace file atomically; false (one line said) when it cannot be written.</summary>
+    public static bool WriteTraceFile(string path, TraceFile file, string scenarioName, TextWriter stderr)
+    {
         try
         {
             OutputFile.WriteAtomically(path, file.ToJson());
@@ -366,7 +363,7 @@ internal sealed class CheckRun(
             stderr.WriteLine($"kexecsim: --trace {path}: cannot write: {OutputFile.Describe(e)}");
             return false;
         }
-        stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"kexecsim: trace of \"{scenario.Program.ScenarioName}\" written to {path}"));
+        stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"kexecsim: trace of \"{scenarioName}\" written to {path}"));
         return true;
     }
 }

@@ -1,0 +1,33 @@
+using KexecSim.Machine;
+
+namespace KexecSim.Exploration;
+
+/// <summary>
+/// How a simulated run picks its next transition (<c>kexecsim simulate --strategy</c>): from the transitions
+/// the machine lists for the state (<see cref="Machine.Machine.EnumerateTransitions"/>, the ones the
+/// exhaustive search takes), the one to try; a candidate that turns out disabled is removed and the
+/// scheduler asked again, so what is taken is always an enabled transition.
+/// </summary>
+internal abstract class SimulationScheduler
+{
+    /// <summary>Starts run <paramref name="random"/>'s schedule (the stream is reset for the run already).</summary>
+    public abstract void StartRun(RunRandom random);
+
+    /// <summary>The index in <paramref name="candidates"/> (at least one) of the transition to try at
+    /// <paramref name="step"/> (1-based; asked again with the same number after a disabled candidate).</summary>
+    public abstract int Pick(List<Transition> candidates, long step);
+}
+
+/// <summary>
+/// A uniform random walk: each step takes an enabled transition drawn uniformly among the state's enabled
+/// transitions (disabled candidates are removed and the draw made again among the rest), and each choice
+/// of the step (<c>either</c>/<c>choose</c>) uniformly among its options (<see cref="RandomChooser"/>).
+/// </summary>
+internal sealed class RandomWalkScheduler : SimulationScheduler
+{
+    private RunRandom _random = null!;
+
+    public override void StartRun(RunRandom random) => _random = random;
+
+    public override int Pick(List<Transition> candidates, long step) => _random.Next(candidates.Count);
+}
