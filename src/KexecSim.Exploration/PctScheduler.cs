@@ -91,7 +91,7 @@ internal sealed class PctScheduler : SimulationScheduler
         }
     }
 
-    public override int Pick(List<Transition> candidates, long step)
+    public override int Pick(MachineState state, List<Transition> candidates, long step)
     {
         if (step != _lastStep)
         {

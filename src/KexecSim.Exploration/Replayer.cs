@@ -39,6 +39,14 @@ public sealed class Replayer
 
     public Machine.Machine Machine => _machine;
 
+    /// <summary>A trace of a timed run (<c>simulate --timed</c>): its waits may time out whatever the scenario's
+    /// <c>timeouts</c> says, as they did in the run (docs/timed.md).</summary>
+    public bool WaitsExpireByClock
+    {
+        get => _machine.WaitsExpireByClock;
+        init => _machine.WaitsExpireByClock = value;
+    }
+
     /// <summary>
     /// Whether a LIVELOCK's fairness is re-checked (exploring from its cycle): true for a verdict, false
     /// where a replay only describes the steps of a trace the explorer itself just found.

@@ -43,6 +43,10 @@ public sealed record SimulationOptions
     /// <inheritdoc cref="ShardIndex"/>
     public int ShardCount { get; init; } = 1;
 
+    /// <summary><c>--timed</c>: the runs are timed (SEMANTICS.md section 9, <see cref="TimedScheduler"/>) with these
+    /// costs and latencies; null: untimed, scheduled by <see cref="Strategy"/>.</summary>
+    public TimedParameters? Timed { get; init; }
+
     public TimeSpan? TimeLimit { get; init; }
 
     public CancellationToken Cancellation { get; init; }

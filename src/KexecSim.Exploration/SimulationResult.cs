@@ -47,8 +47,21 @@ public sealed record SimulationResult
     /// <summary>With PCT: the run-length estimate k its change points are drawn over.</summary>
     public long? PctSteps { get; init; }
 
+    /// <summary>Timed mode (<c>--timed</c>): when the runs finished and how their waits went; null untimed.</summary>
+    public TimedSummary? Timed { get; init; }
+
     /// <summary>Why the simulation stopped before every run of its shard was done (time limit, interruption), or null.</summary>
     public string? LimitReason { get; init; }
 
     public double Seconds { get; init; }
 }
+
+/// <summary>Timed mode's figures over the runs done: every finished run's time to finish (by run index), and every
+/// <c>wait_until</c> site's waits. They depend on the seed and the options alone, whatever the workers.</summary>
+/// <param name="Finishes">Each run that reached <c>done()</c> or <c>platform_reset()</c>, and when (ns), by run index.</param>
+/// <param name="Waits">Each wait site that ended at least once, by source position.</param>
+public sealed record TimedSummary(IReadOnlyList<(long Run, long Nanoseconds)> Finishes, IReadOnlyList<WaitSiteSummary> Waits);
+
+/// <summary>One <c>wait_until</c> of the model: in which function, where, how many times it ended, how many of those
+/// by timing out, and every wait's duration (ns, ascending).</summary>
+public sealed record WaitSiteSummary(string Function, DebugSpan Span, long Count, long TimedOut, IReadOnlyList<long> DurationsNs);

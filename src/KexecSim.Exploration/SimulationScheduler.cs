@@ -10,12 +10,29 @@ namespace KexecSim.Exploration;
 /// </summary>
 internal abstract class SimulationScheduler
 {
+    /// <summary>Called once with the machine the runs use (timed mode listens to its steps).</summary>
+    public virtual void Attach(Machine.Machine machine)
+    {
+    }
+
     /// <summary>Starts run <paramref name="random"/>'s schedule (the stream is reset for the run already).</summary>
     public abstract void StartRun(RunRandom random);
 
     /// <summary>The index in <paramref name="candidates"/> (at least one) of the transition to try at
-    /// <paramref name="step"/> (1-based; asked again with the same number after a disabled candidate).</summary>
-    public abstract int Pick(List<Transition> candidates, long step);
+    /// <paramref name="step"/> (1-based; asked again with the same number after a disabled candidate) in
+    /// <paramref name="state"/>.</summary>
+    public abstract int Pick(MachineState state, List<Transition> candidates, long step);
+
+    /// <summary>The transition last picked was applied; <paramref name="state"/> is the state after it.</summary>
+    public virtual void Applied(MachineState state, in Transition transition)
+    {
+    }
+
+    /// <summary>The transition last picked turned out disabled (a false <c>wait_until</c>); it is dropped from the
+    /// candidates and the scheduler asked again.</summary>
+    public virtual void Disabled(in Transition transition)
+    {
+    }
 }
 
 /// <summary>
@@ -29,5 +46,5 @@ internal sealed class RandomWalkScheduler : SimulationScheduler
 
     public override void StartRun(RunRandom random) => _random = random;
 
-    public override int Pick(List<Transition> candidates, long step) => _random.Next(candidates.Count);
+    public override int Pick(MachineState state, List<Transition> candidates, long step) => _random.Next(candidates.Count);
 }

@@ -63,8 +63,9 @@ public sealed class Simulator
         return Math.Min(longest, _options.MaxSteps);
     }
 
-    private SimulationScheduler NewScheduler() => _options.Strategy == SimulationStrategy.Pct
-        ? new PctScheduler(_program.Platform.Cpus, _options.PctDepth, PctSteps)
+    private SimulationScheduler NewScheduler() =>
+        _options.Timed is { } timed ? new TimedScheduler(timed, _program.Platform.WbinvdMicroseconds)
+        : _options.Strategy == SimulationStrategy.Pct ? new PctScheduler(_program.Platform.Cpus, _options.PctDepth, PctSteps)
         : new RandomWalkScheduler();
 
     /// <summary>Run <paramref name="run"/> again, alone: its outcome, and its trace (ending with its violation, if any).</summary>
@@ -80,7 +81,7 @@ public sealed class Simulator
     public SimulationResult Run()
     {
         var clock = Stopwatch.StartNew();
-        long? pctSteps = _options.Strategy == SimulationStrategy.Pct ? PctSteps : null;
+        long? pctSteps = _options.Strategy == SimulationStrategy.Pct && _options.Timed is null ? PctSteps : null;
         var total = _options.ShardRuns;
         var workers = (int)Math.Max(1, Math.Min(_options.Workers, (total + Block - 1) / Block));
         var tallies = new Tally[workers];
@@ -112,6 +113,10 @@ public sealed class Simulator
                     }
                     var run = _options.RunIndex(j);
                     tally.Add(run, executor.Run((ulong)run, record: null, out _));
+                    if (executor.TimedFigures is { } figures)
+                    {
+                        tally.AddTimed(run, figures);
+                    }
                 }
             }
         }
@@ -144,6 +149,7 @@ public sealed class Simulator
             MaxStepsReached = all.MaxSteps,
             Violations = all.Violations(),
             PctSteps = pctSteps,
+            Timed = _options.Timed is null ? null : all.TimedSummary(_program),
             LimitReason = limit,
             Seconds = clock.Elapsed.TotalSeconds,
         };
@@ -196,8 +202,46 @@ public sealed class Simulator
             }
         }
 
+        // Timed mode: each finished run's time to finish, and each wait site's waits (summed in any order).
+        private readonly List<(long Run, long Nanoseconds)> _finishes = [];
+        private readonly Dictionary<(int Function, int Pc), (long Count, long TimedOut, List<long> Durations)> _waits = [];
+
+        public void AddTimed(long run, TimedRunFigures figures)
+        {
+            if (figures.FinishNs >= 0)
+            {
+                _finishes.Add((run, figures.FinishNs));
+            }
+            foreach (var wait in figures.Waits)
+            {
+                AddWaits((wait.Function, wait.Pc), 1, wait.TimedOut ? 1 : 0, [wait.Nanoseconds]);
+            }
+        }
+
+        private void AddWaits((int, int) site, long count, long timedOut, IEnumerable<long> durations)
+        {
+            if (!_waits.TryGetValue(site, out var tally))
+            {
+                tally = (0, 0, []);
+            }
+            tally.Durations.AddRange(durations);
+            _waits[site] = (tally.Count + count, tally.TimedOut + timedOut, tally.Durations);
+        }
+
+        public TimedSummary TimedSummary(CompiledProgram program) => new(
+            [.. _finishes.OrderBy(f => f.Run)],
+            [.. _waits.Select(w => new WaitSiteSummary(
+                    program.Functions[w.Key.Function].Name, program.Functions[w.Key.Function].Spans[w.Key.Pc],
+                    w.Value.Count, w.Value.TimedOut, [.. w.Value.Durations.Order()]))
+                .OrderBy(w => w.Span.Source.Path, StringComparer.Ordinal).ThenBy(w => w.Span.Span.Start)]);
+
         public void Add(Tally other)
         {
+            _finishes.AddRange(other._finishes);
+            foreach (var (site, tally) in other._waits)
+            {
+                AddWaits(site, tally.Count, tally.TimedOut, tally.Durations);
+            }
             Runs += other.Runs;
             Steps += other.Steps;
             Finished += other.Finished;
@@ -248,11 +292,15 @@ internal sealed class RunExecutor
     private MachineState _current;
     private MachineState _work;
 
+    /// <summary>Timed mode: the figures of the last run; null untimed.</summary>
+    public TimedRunFigures? TimedFigures => (_scheduler as TimedScheduler)?.Figures;
+
     public RunExecutor(CompiledProgram program, SimulationOptions options, SimulationScheduler scheduler)
     {
         _machine = new Machine.Machine(program);
         _options = options;
         _scheduler = scheduler;
+        _scheduler.Attach(_machine);
         _current = _machine.NewState();
         _work = _machine.NewState();
         // The initial state makes no choice: made once, copied at the start of each run (PERF: making it
@@ -292,7 +340,7 @@ internal sealed class RunExecutor
                     }
                     return new RunOutcome(RunEnd.Finished, default, step - 1);
                 }
-                var pick = _scheduler.Pick(_candidates, step);
+                var pick = _scheduler.Pick(_current, _candidates, step);
                 var transition = _candidates[pick];
                 // Only a transition that may turn out disabled (a wait, a timeout), leaving a state that must not
                 // be used, goes to a copy. PERF: at 192 CPUs a copy per step was most of a run's time.
@@ -312,6 +360,7 @@ internal sealed class RunExecutor
                 if (outcome == Outcome.Disabled)
                 {
                     Debug.Assert(copy, "only a transition the machine says may be disabled is");
+                    _scheduler.Disabled(transition);
                     _candidates[pick] = _candidates[^1];
                     _candidates.RemoveAt(_candidates.Count - 1);
                     continue;
@@ -327,6 +376,7 @@ internal sealed class RunExecutor
                 {
                     (_current, _work) = (_work, _current);
                 }
+                _scheduler.Applied(_current, transition);
                 if (_machine.CheckSettled(_current) is { } settled)
                 {
                     found = (settled, true);

@@ -14,6 +14,7 @@ public sealed partial class Machine
         }
         var index = Layout.VectorIndex(vector);
         _events?.Add(new EventSent(_cpuId, target, SentEvent.Vector, index));
+        Timing?.Sent(_cpuId, target, SentEvent.Vector, index);
         cpu.PendingVectors |= 1UL << index;
         if (_marks is not null)
         {
@@ -27,6 +28,7 @@ public sealed partial class Machine
         if (!cpu.Has(CpuFlags.NextKernel))
         {
             _events?.Add(new EventSent(_cpuId, target, SentEvent.Nmi));
+            Timing?.Sent(_cpuId, target, SentEvent.Nmi, -1);
             cpu.Flags |= latch;
             MarkRaised(latch);
         }
@@ -48,6 +50,7 @@ public sealed partial class Machine
             return Status.Continue;
         }
         _events?.Add(new EventSent(_cpuId, target, SentEvent.Init));
+        Timing?.Sent(_cpuId, target, SentEvent.Init, -1);
         if (InitBlocked(cpu))
         {
             cpu.Flags |= CpuFlags.PendingInit;

@@ -343,6 +343,7 @@ public sealed partial class Machine
 
             // ── time
             case IntrinsicId.Udelay:
+                Timing?.Delayed(_cpuId, args[0]);
                 return Done();
 
             // ── firmware

@@ -47,6 +47,7 @@ public sealed partial class Machine
             if (cpu.Mode == CpuMode.Mwait)
             {
                 cpu.Mode = CpuMode.Running;
+                Timing?.MwaitWoken(c);
                 cpu.Set(CpuFlags.MonitorArmed | CpuFlags.MonitorTriggered, false);
                 cpu.MonitorLine = -1;
                 // It resumes after mwait(): that is a fetch of its code line, at its next step.

@@ -31,7 +31,7 @@ public sealed partial class Machine
                         continue;
                     }
                     transitions.Add(Transition.Step(c));
-                    if (_program.Timeouts && IsTimedWait(cpu))
+                    if (TimeoutsOffered && IsTimedWait(cpu))
                     {
                         transitions.Add(new Transition(TransitionKind.Timeout, c, 0, 0));
                     }

@@ -48,9 +48,10 @@ public sealed class ReportModel
 
     /// <summary>Replays <paramref name="trace"/> once and builds the model.</summary>
     /// <param name="checkFairness">Whether a LIVELOCK's fairness is re-checked (see <see cref="Replayer.CheckFairness"/>).</param>
-    public static ReportModel Build(CompiledProgram program, Trace trace, bool checkFairness = true)
+    /// <param name="timed">A trace of a timed run: its waits may time out by the clock (<see cref="Replayer.WaitsExpireByClock"/>).</param>
+    public static ReportModel Build(CompiledProgram program, Trace trace, bool checkFairness = true, bool timed = false)
     {
-        var replayer = new Replayer(program) { CheckFairness = checkFairness };
+        var replayer = new Replayer(program) { CheckFairness = checkFairness, WaitsExpireByClock = timed };
         var narration = new Narration(program);
         var steps = new List<ReportStep>();
         var clobberedAt = new Dictionary<int, int>();

@@ -42,7 +42,9 @@ public sealed record SimulationReport(
     bool ExpectationMet,
     string? Limit,
     SimulationStatistics Statistics,
-    IReadOnlyList<ViolationTallyInfo> Violations)
+    IReadOnlyList<ViolationTallyInfo> Violations,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    TimedInfo? Timed = null)
 {
     public const string SchemaName = "kexecsim-simulation";
     public const int CurrentVersion = 1;
@@ -53,7 +55,7 @@ public sealed record SimulationReport(
         IReadOnlyDictionary<string, long> defines, int? cpus, IReadOnlyList<string> modelPath)
     {
         var options = result.Options;
-        var pct = options.Strategy == SimulationStrategy.Pct;
+        var pct = options.Strategy == SimulationStrategy.Pct && options.Timed is null;
         var violations = result.Violations.Select(v => new ViolationTallyInfo(v.Code.Name(), v.Count, v.FirstRun, v.FirstRunSteps)).ToList();
         var expected = result.Program.Expect.ToString();
         var (outcome, met) = Verdict(expected, violations, result.LimitReason);
@@ -61,11 +63,12 @@ public sealed record SimulationReport(
             new ModelInfo(root, TraceFile.HashModel(sources), sources.Select(s => s.Path).ToList()),
             result.Program.ScenarioName,
             new OptionsInfo(new SortedDictionary<string, long>(defines.ToDictionary(), StringComparer.Ordinal), cpus, modelPath),
-            new SimulationSettings(pct ? "pct" : "random", options.Seed, options.Runs, options.MaxSteps, pct ? options.PctDepth : null, result.PctSteps),
+            new SimulationSettings(options.Timed is not null ? "timed" : pct ? "pct" : "random", options.Seed, options.Runs, options.MaxSteps, pct ? options.PctDepth : null, result.PctSteps),
             new ShardInfo(options.ShardCount, [options.ShardIndex]),
             expected, outcome, met, result.LimitReason,
             Figures(result.RunsDone, result.Steps, result.Finished, result.MaxStepsReached, result.Seconds),
-            violations);
+            violations,
+            result.Timed is { } timed ? TimedInfo.Create(timed, options.Timed!, result.Program.Platform.WbinvdMicroseconds) : null);
     }
 
     private static SimulationStatistics Figures(long runs, long steps, long finished, long maxSteps, double seconds) =>
@@ -123,7 +126,7 @@ public sealed record SimulationReport(
         var s = Simulation;
         var b = new StringBuilder();
         b.AppendLine(inv, $"scenario \"{Scenario}\" ({Model.Root})");
-        var how = s.Strategy == "pct"
+        var how = s.Strategy == "timed" ? "timed (docs/timed.md)" : s.Strategy == "pct"
             ? string.Create(inv, $"pct (depth {s.PctDepth}, change points over {s.PctSteps:N0} steps)")
             : "random walk";
         b.AppendLine(inv, $"simulation: {how}, seed {s.Seed}, at most {s.MaxSteps:N0} steps per run");
@@ -137,6 +140,7 @@ public sealed record SimulationReport(
         {
             b.AppendLine(inv, $"violation {v.Code}: {v.Count:N0} run{(v.Count == 1 ? string.Empty : "s")}, first run {v.FirstRun} ({v.FirstRunSteps:N0} steps)");
         }
+        Timed?.AppendText(b);
         if (Limit is not null)
         {
             b.AppendLine(inv, $"stopped: {Limit}");
@@ -218,7 +222,8 @@ public sealed record SimulationReport(
         var (outcome, met) = Verdict(first.Expected, violations, limit);
         var all = reports.Select(r => r.Report.Statistics).ToList();
         var statistics = Figures(all.Sum(x => x.RunsDone), all.Sum(x => x.Steps), all.Sum(x => x.Finished), all.Sum(x => x.MaxStepsReached), all.Sum(x => x.Seconds));
-        return (first with { Shard = shard, Outcome = outcome, ExpectationMet = met, Limit = limit, Statistics = statistics, Violations = violations }, null);
+        var timed = first.Timed is null ? null : TimedInfo.Merge([.. reports.Select(r => r.Report.Timed!)]);
+        return (first with { Shard = shard, Outcome = outcome, ExpectationMet = met, Limit = limit, Statistics = statistics, Violations = violations, Timed = timed }, null);
     }
 
     /// <summary>What makes <paramref name="other"/> a result of another simulation than <paramref name="first"/>, or null.</summary>
@@ -269,6 +274,10 @@ public sealed record SimulationReport(
         if (other.Expected != first.Expected)
         {
             return "the expectation";
+        }
+        if ((other.Timed is null) != (first.Timed is null) || (other.Timed is { } t && t.ParameterLine != first.Timed!.ParameterLine))
+        {
+            return "timed mode or its parameters";
         }
         if (other.Shard.Count != first.Shard.Count)
         {

@@ -212,6 +212,6 @@ public sealed class SimulatorTests
         var actors = new[] { 0, 1, 4 };
         var expected = actors.MaxBy(a => pct.Priorities[a]);
         var step = pct.ChangePoints.ToArray().Contains(1) || pct.ChangePoints.ToArray().Contains(2) ? 3 : 1;
-        Assert.Equal(Array.IndexOf(actors, expected), pct.Pick(candidates, step));
+        Assert.Equal(Array.IndexOf(actors, expected), pct.Pick(null!, candidates, step));
     }
 }

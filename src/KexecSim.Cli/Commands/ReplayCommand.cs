@@ -22,7 +22,7 @@ public static class ReplayCommand
                 return ExitCodes.BadInput;
             }
             var (file, program, trace) = loaded;
-            var replay = new Replayer(program).Replay(trace);
+            var replay = new Replayer(program) { WaitsExpireByClock = file.Simulation?.Strategy == "timed" }.Replay(trace);
             stdout.WriteLine($"scenario \"{file.Scenario}\": {trace.Steps.Count} steps");
             stdout.WriteLine($"replay: {new Narration(program).ReplayMessage(replay)}");
             if (replay.Violation is { } v)
@@ -45,7 +45,7 @@ public static class ReplayCommand
                 return ExitCodes.BadInput;
             }
             var (file, program, trace) = loaded;
-            var view = ReportModel.Build(program, trace);
+            var view = ReportModel.Build(program, trace, timed: file.Simulation?.Strategy == "timed");
             var builder = new StringBuilder();
             builder.AppendLine($"scenario \"{file.Scenario}\" ({program.ScenarioSpan})");
             TextReport.AppendCounterexample(builder, view);

@@ -64,10 +64,42 @@ public static class SimulateCommand
         };
         var timeLimit = KexecSimCli.TimeLimitOption();
         timeLimit.Description = "Stop (exit 3) after S seconds; the figures of the runs done are printed.";
+        var timed = new Option<bool>("--timed")
+        {
+            Description = "Timed runs (SEMANTICS.md section 9, docs/timed.md): per-CPU clocks, latencies and costs drawn from the seed; reports the time to finish and every wait_until's waits and timeouts.",
+        };
+        var set = new Option<string[]>("--set")
+        {
+            HelpName = "NAME=VALUE",
+            Description = $"With --timed: override a cost or latency (NAME=VALUE or NAME=MIN..MAX; names: {string.Join(", ", TimedParameters.Names)}). Repeatable.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var plot = new Option<string?>("--plot") { HelpName = "OUT.svg", Description = "With --timed: write the time-to-finish histogram and CDF as an SVG file." };
         var command = new Command("simulate", "Simulate many runs of one scenario: random walks or PCT schedules, reproducible from the seed and the run index.")
         {
-            file, scenario, modelPath, defines, cpus, runs, seed, strategy, pctDepth, maxSteps, workers, format, traceOut, shard, timeLimit,
+            file, scenario, modelPath, defines, cpus, runs, seed, strategy, pctDepth, maxSteps, workers, format, traceOut, shard, timeLimit, timed, set, plot,
         };
+        timed.Validators.Add(result =>
+        {
+            if (result.GetValue(timed) && result.GetValue(strategy) == "pct")
+            {
+                result.AddError("--timed schedules by time: it does not go with --strategy pct");
+            }
+        });
+        set.Validators.Add(result =>
+        {
+            if (!result.GetValue(timed))
+            {
+                result.AddError("--set goes with --timed");
+            }
+        });
+        plot.Validators.Add(result =>
+        {
+            if (!result.GetValue(timed))
+            {
+                result.AddError("--plot goes with --timed");
+            }
+        });
         // On the option, so that the error is one line naming it (no usage hint).
         pctDepth.Validators.Add(result =>
         {
@@ -99,6 +131,29 @@ public static class SimulateCommand
             {
                 return Task.FromResult(ExitCodes.BadInput);
             }
+            TimedParameters? parameters = null;
+            if (result.GetValue(timed))
+            {
+                parameters = new TimedParameters();
+                foreach (var setting in result.GetValue(set) ?? [])
+                {
+                    try
+                    {
+                        parameters = parameters.With(setting);
+                    }
+                    catch (FormatException e)
+                    {
+                        stderr.WriteLine($"kexecsim: --set {e.Message}");
+                        return Task.FromResult(ExitCodes.BadInput);
+                    }
+                }
+            }
+            var plotOut = result.GetValue(plot);
+            if (plotOut is not null && OutputFile.Problem(plotOut) is { } problem)
+            {
+                stderr.WriteLine($"kexecsim: --plot {plotOut}: {problem}");
+                return Task.FromResult(ExitCodes.BadInput);
+            }
             var (k, n) = result.GetValue(shard) ?? (1, 1);
             var simulation = new SimulationOptions
             {
@@ -111,14 +166,15 @@ public static class SimulateCommand
                 ShardIndex = k,
                 ShardCount = n,
                 TimeLimit = result.GetValue(timeLimit) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+                Timed = parameters,
                 Cancellation = cancel,
             };
-            return Task.FromResult(Execute(selected[0], simulation, result.GetValue(format)!, trace, values, result.GetValue(cpus), result.GetValue(modelPath) ?? [], stdout, stderr));
+            return Task.FromResult(Execute(selected[0], simulation, result.GetValue(format)!, trace, plotOut, values, result.GetValue(cpus), result.GetValue(modelPath) ?? [], stdout, stderr));
         });
         return command;
     }
 
-    private static int Execute(LoadedScenario scenario, SimulationOptions options, string format, string? traceOut,
+    private static int Execute(LoadedScenario scenario, SimulationOptions options, string format, string? traceOut, string? plotOut,
         IReadOnlyDictionary<string, string> defines, int? cpus, IReadOnlyList<string> modelPath, TextWriter stdout, TextWriter stderr)
     {
         var simulator = new Simulator(scenario.Program, options);
@@ -128,12 +184,24 @@ public static class SimulateCommand
         var report = SimulationReport.Create(result, scenario.File, sources, recorded, cpus, modelPath);
         stdout.Write(format == "json" ? report.ToJson() : report.ToText());
         var written = true;
+        if (plotOut is not null)
+        {
+            try
+            {
+                OutputFile.WriteAtomically(plotOut, TimedPlot.Svg(report));
+            }
+            catch (Exception e) when (OutputFile.IsIoFailure(e))
+            {
+                stderr.WriteLine($"kexecsim: --plot {plotOut}: {OutputFile.Describe(e)}");
+                written = false;
+            }
+        }
         if (traceOut is not null)
         {
             if (report.TracedRun is { } run)
             {
                 var (_, trace) = simulator.Reproduce(run);
-                var model = ReportModel.Build(scenario.Program, trace, checkFairness: false);
+                var model = ReportModel.Build(scenario.Program, trace, checkFairness: false, timed: options.Timed is not null);
                 var s = report.Simulation;
                 var traceFile = TraceFile.Create(model, scenario.File, sources, recorded, cpus, modelPath) with
                 {

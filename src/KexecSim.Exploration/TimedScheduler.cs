@@ -1,0 +1,355 @@
+using KexecSim.Machine;
+
+namespace KexecSim.Exploration;
+
+/// <summary>
+/// Timed mode (<c>kexecsim simulate --timed</c>, SEMANTICS.md section 9; docs/timed.md): a discrete-event
+/// scheduler over the machine's transitions. Each CPU has a clock in integer nanoseconds: the time from which
+/// it can take its next transition. Every listed transition has a time at which it can happen, and the run
+/// takes the earliest (ties drawn uniformly from the run's random source, so a run still depends on its seed
+/// and index alone):
+/// <list type="bullet">
+/// <item>a CPU's step, a WBINVD's write-back or end: the CPU's clock;</item>
+/// <item>a delivery: the later of the CPU's clock and the event's arrival (its send time plus a latency drawn
+/// for it; an event pending from the start arrives at once);</item>
+/// <item>a timeout: when the waiting CPU's clock passes the wait's start plus its timeout;</item>
+/// <item>an eviction: a time drawn (exponentially, mean <see cref="TimedParameters.EvictionMeanUs"/>) when the
+/// dirty entry is first listed;</item>
+/// <item>a stray fault: a time drawn uniformly within <see cref="TimedParameters.InjectWindowUs"/> of the run's
+/// start (the next one of that kind within the window after the last).</item>
+/// </list>
+/// Taking a transition moves the global time to it and charges the actor: a step costs
+/// <see cref="TimedParameters.StepNs"/> plus its <c>udelay</c>s; a write-back costs the platform's
+/// <c>wbinvd_us</c> divided by the lines of the machine (a WBINVD with every line dirty costs
+/// <c>wbinvd_us</c>), times 1 + contention × the other CPUs in WBINVD; a CPU woken from MWAIT resumes after a
+/// wake latency. A step that turns out disabled (a false <c>wait_until</c>) costs nothing; the CPU is asked
+/// again after the next transition.
+/// PERF: arrays sized by the CPU count and reused run to run; the eviction times are a dictionary cleared per
+/// run (no allocation once it has grown).
+/// </summary>
+internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
+{
+    private const long None = long.MaxValue;
+    private const int Faults = 4; // EventKind: Vector (unused), Nmi, Smi, Mce
+
+    /// <summary>Pending vectors are one bit each of a 64-bit word (<see cref="CpuState.PendingVectors"/>).</summary>
+    private const int Vectors = 64;
+
+    private readonly TimedParameters _parameters;
+    private readonly long _platformWbinvdUs;
+    private long _writeBackNs;
+    private long[] _clock = [];
+    private long[] _arrivalNmi = [];
+    private long[] _arrivalVector = [];
+    private long[] _waitStart = [];
+    private (int Function, int Pc, int Depth)[] _waitSite = [];
+    private bool[] _inWbinvd = [];
+    private long[] _blockedAt = [];
+    private long[] _blockedVersion = [];
+    private long _version;
+    private readonly long[] _injectAt = new long[Faults];
+    private readonly Dictionary<(int Cache, long Tag), long> _evictAt = [];
+    private readonly List<(int Cache, long Tag)> _stale = [];
+    private Machine.Machine _machine = null!;
+    private RunRandom _random = null!;
+    private long _now;
+    private long _delayNs;
+    private int _inWbinvdCount;
+    private (int Function, int Pc, int Depth) _pickedAtWait;
+
+    /// <param name="platformWbinvdUs">The scenario's <c>wbinvd_us</c> (used unless the parameters override it).</param>
+    public TimedScheduler(TimedParameters parameters, long platformWbinvdUs)
+    {
+        _parameters = parameters;
+        _platformWbinvdUs = platformWbinvdUs;
+    }
+
+    /// <summary>What the run measured so far (read when it ends).</summary>
+    public TimedRunFigures Figures { get; } = new();
+
+    /// <summary>The run's time: that of the last transition taken.</summary>
+    public long Now => _now;
+
+    public override void Attach(Machine.Machine machine)
+    {
+        _machine = machine;
+        machine.Timing = this;
+        machine.WaitsExpireByClock = true;
+        var cpus = machine.Layout.Cpus;
+        _writeBackNs = (_parameters.WbinvdUs ?? _platformWbinvdUs) * 1000 / Math.Max(1, machine.Layout.State.LineCount);
+        _clock = new long[cpus];
+        _arrivalNmi = new long[cpus];
+        _arrivalVector = new long[cpus * Vectors];
+        _waitStart = new long[cpus];
+        _waitSite = new (int, int, int)[cpus];
+        _inWbinvd = new bool[cpus];
+        _blockedAt = new long[cpus];
+        _blockedVersion = new long[cpus];
+    }
+
+    public override void StartRun(RunRandom random)
+    {
+        _random = random;
+        _now = 0;
+        _delayNs = 0;
+        _inWbinvdCount = 0;
+        Array.Clear(_clock);
+        Array.Clear(_arrivalNmi);
+        Array.Clear(_arrivalVector);
+        Array.Fill(_waitStart, None);
+        Array.Fill(_waitSite, (-1, -1, -1));
+        Array.Clear(_inWbinvd);
+        Array.Fill(_blockedAt, None);
+        _version = 0;
+        _evictAt.Clear();
+        for (var f = 0; f < Faults; f++)
+        {
+            _injectAt[f] = Uniform(0, _parameters.InjectWindowUs * 1000);
+        }
+        Figures.Clear();
+    }
+
+    public override int Pick(MachineState state, List<Transition> candidates, long step)
+    {
+        var best = -1;
+        var bestTime = None;
+        var ties = 0;
+        var evictions = 0;
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            var transition = candidates[i];
+            if (transition.Kind == TransitionKind.Evict)
+            {
+                evictions++;
+            }
+            var time = Math.Max(_now, ReadyAt(state, transition));
+            if (time < bestTime)
+            {
+                (best, bestTime, ties) = (i, time, 1);
+            }
+            else if (time == bestTime && time != None && _random.Next(++ties) == 0)
+            {
+                best = i; // reservoir sampling: each of the tied transitions with probability 1/ties
+            }
+        }
+        if (evictions < _evictAt.Count)
+        {
+            ForgetCleanEntries(candidates);
+        }
+        if (best < 0)
+        {
+            // Nothing can ever happen (only timeouts that cannot expire): the first, at the current time.
+            best = 0;
+            bestTime = _now;
+        }
+        _now = bestTime;
+        var picked = candidates[best];
+        _pickedAtWait = picked.Kind is TransitionKind.Step or TransitionKind.Timeout ? _machine.WaitSite(state, picked.Cpu) : (-1, -1, -1);
+        _delayNs = 0;
+        return best;
+    }
+
+    /// <summary>The time at which <paramref name="transition"/> can happen (<see cref="None"/>: not yet known to).</summary>
+    private long ReadyAt(MachineState state, in Transition transition)
+    {
+        var cpu = transition.Cpu;
+        switch (transition.Kind)
+        {
+            case TransitionKind.Step:
+                if (_blockedAt[cpu] != None)
+                {
+                    // A false wait_until is polled again once something has changed since, at most every poll_us.
+                    return _version > _blockedVersion[cpu] ? Math.Max(_clock[cpu], _blockedAt[cpu] + (_parameters.PollUs * 1000)) : None;
+                }
+                return _clock[cpu];
+            case TransitionKind.WbinvdWriteBack:
+            case TransitionKind.WbinvdFinish:
+                return _clock[cpu];
+            case TransitionKind.Timeout:
+                {
+                    var timeout = _machine.TimedWaitMicroseconds(state, cpu);
+                    var start = WaitStart(state, cpu);
+                    return timeout < 0 || start == None ? None : Math.Max(_clock[cpu], start + (timeout * 1000));
+                }
+            case TransitionKind.Deliver:
+                {
+                    var arrival = (EventKind)transition.Arg switch
+                    {
+                        EventKind.Nmi => _arrivalNmi[cpu],
+                        EventKind.Vector => _arrivalVector[(cpu * Vectors) + (int)transition.Tag],
+                        _ => 0, // SMI and MCE are only injected: they arrive when injected
+                    };
+                    return Math.Max(_clock[cpu], arrival);
+                }
+            case TransitionKind.Evict:
+                {
+                    var key = (transition.Arg, transition.Tag);
+                    if (!_evictAt.TryGetValue(key, out var at))
+                    {
+                        at = _now + Exponential(_parameters.EvictionMeanUs * 1000);
+                        _evictAt[key] = at;
+                    }
+                    return at;
+                }
+            case TransitionKind.Inject:
+                return _injectAt[transition.Arg];
+            default:
+                return _now;
+        }
+    }
+
+    /// <summary>When the wait <paramref name="cpu"/> is at began: when it reached it, kept across handlers that
+    /// interrupt it.</summary>
+    private long WaitStart(MachineState state, int cpu)
+    {
+        var site = _machine.WaitSite(state, cpu);
+        if (site.Function < 0)
+        {
+            return None;
+        }
+        if (_waitSite[cpu] != site)
+        {
+            _waitSite[cpu] = site;
+            _waitStart[cpu] = _clock[cpu];
+        }
+        return _waitStart[cpu];
+    }
+
+    public override void Disabled(in Transition transition)
+    {
+        if (transition.Kind == TransitionKind.Step)
+        {
+            _blockedAt[transition.Cpu] = _now;
+            _blockedVersion[transition.Cpu] = _version;
+        }
+    }
+
+    public override void Applied(MachineState state, in Transition transition)
+    {
+        var cpu = transition.Cpu;
+        _version++;
+        if (cpu >= 0)
+        {
+            _blockedAt[cpu] = None;
+        }
+        switch (transition.Kind)
+        {
+            case TransitionKind.Step:
+            case TransitionKind.Timeout:
+                _clock[cpu] = _now + _parameters.StepNs + _delayNs;
+                if (_pickedAtWait.Function >= 0)
+                {
+                    // The step evaluated the wait it was at and went past it (a false one is disabled, never applied).
+                    var start = _waitSite[cpu] == _pickedAtWait ? _waitStart[cpu] : _now;
+                    Figures.Waits.Add(new WaitRecord(_pickedAtWait.Function, _pickedAtWait.Pc, _now - start, transition.Kind == TransitionKind.Timeout));
+                    _waitSite[cpu] = (-1, -1, -1);
+                    _waitStart[cpu] = None;
+                }
+                break;
+            case TransitionKind.Deliver:
+                _clock[cpu] = _now + _parameters.StepNs;
+                if ((EventKind)transition.Arg == EventKind.Nmi)
+                {
+                    _arrivalNmi[cpu] = 0;
+                }
+                else if ((EventKind)transition.Arg == EventKind.Vector)
+                {
+                    _arrivalVector[(cpu * Vectors) + (int)transition.Tag] = 0;
+                }
+                break;
+            case TransitionKind.WbinvdWriteBack:
+                _clock[cpu] = _now + (long)(_writeBackNs * (1 + (_parameters.WbinvdContention * Math.Max(0, _inWbinvdCount - 1))));
+                break;
+            case TransitionKind.WbinvdFinish:
+                _clock[cpu] = _now + _parameters.StepNs;
+                break;
+            case TransitionKind.Evict:
+                _evictAt.Remove((transition.Arg, transition.Tag));
+                break;
+            case TransitionKind.Inject:
+                _injectAt[transition.Arg] = _now + Uniform(1, _parameters.InjectWindowUs * 1000);
+                break;
+        }
+        if (cpu >= 0)
+        {
+            var inWbinvd = state.Cpus[cpu].Mode == CpuMode.InWbinvd;
+            if (inWbinvd != _inWbinvd[cpu])
+            {
+                _inWbinvd[cpu] = inWbinvd;
+                _inWbinvdCount += inWbinvd ? 1 : -1;
+            }
+            if (_machine.WaitSite(state, cpu) is { Function: >= 0 } site && _waitSite[cpu] != site)
+            {
+                _waitSite[cpu] = site;
+                _waitStart[cpu] = _clock[cpu];
+            }
+        }
+        if (Figures.FinishNs < 0 && state.Finished)
+        {
+            Figures.FinishNs = cpu >= 0 ? _clock[cpu] : _now;
+        }
+        Figures.EndNs = Math.Max(Figures.EndNs, cpu >= 0 ? _clock[cpu] : _now);
+    }
+
+    void ITimingObserver.Sent(int from, int target, SentEvent kind, int vectorIndex)
+    {
+        switch (kind)
+        {
+            case SentEvent.Vector when vectorIndex >= 0 && vectorIndex < Vectors:
+                ref var vector = ref _arrivalVector[(target * Vectors) + vectorIndex];
+                if (vector == 0)
+                {
+                    vector = _now + Uniform(_parameters.IpiUs.Min * 1000, _parameters.IpiUs.Max * 1000);
+                }
+                break;
+            case SentEvent.Nmi:
+                if (_arrivalNmi[target] == 0)
+                {
+                    _arrivalNmi[target] = _now + Uniform(_parameters.NmiUs.Min * 1000, _parameters.NmiUs.Max * 1000);
+                }
+                break;
+            // INIT takes effect in the sending step (SEMANTICS.md section 4): no latency is modelled.
+        }
+    }
+
+    void ITimingObserver.MwaitWoken(int cpu) =>
+        _clock[cpu] = Math.Max(_clock[cpu], _now + Uniform(_parameters.MwaitWakeUs.Min * 1000, _parameters.MwaitWakeUs.Max * 1000));
+
+    void ITimingObserver.Delayed(int cpu, long microseconds) => _delayNs += Math.Max(0, microseconds) * 1000;
+
+    private void ForgetCleanEntries(List<Transition> candidates)
+    {
+        _stale.Clear();
+        foreach (var key in _evictAt.Keys)
+        {
+            var listed = false;
+            foreach (var transition in candidates)
+            {
+                if (transition.Kind == TransitionKind.Evict && transition.Arg == key.Cache && transition.Tag == key.Tag)
+                {
+                    listed = true;
+                    break;
+                }
+            }
+            if (!listed)
+            {
+                _stale.Add(key);
+            }
+        }
+        foreach (var key in _stale)
+        {
+            _evictAt.Remove(key);
+        }
+    }
+
+    /// <summary>A uniform integer in [min, max] nanoseconds.</summary>
+    private long Uniform(long min, long max) => max <= min ? min : min + (long)(_random.NextUInt64() % (ulong)(max - min + 1));
+
+    /// <summary>An exponentially distributed time of mean <paramref name="mean"/> nanoseconds (inverse transform of a
+    /// uniform draw with 53 bits).</summary>
+    private long Exponential(long mean)
+    {
+        var u = ((_random.NextUInt64() >> 11) + 1) * (1.0 / 9007199254740993.0); // in (0, 1]
+        return (long)(-Math.Log(u) * mean);
+    }
+}
