@@ -224,23 +224,48 @@ internal sealed class CheckRun(
         {
             stdout.WriteLine(TextReport.Header(width));
         }
-        // Several scenarios: up to --workers of them are searched at once (each with one worker), and
-        // reported in order as each one's turn comes: the output is the same as one at a time.
+        // Several scenarios: --workers threads search them, each taking the next scenario not yet taken (one
+        // worker per search), and they are reported in order as each one's turn comes: the output is the same
+        // as one at a time. A long search does not hold the other threads back (they go on with the scenarios
+        // after it); results wait for their turn.
         var ahead = scenarios.Count > 1 ? Math.Min(options.Workers, scenarios.Count) : 1;
         var each = ahead > 1 ? options with { Workers = 1, Progress = null } : options;
-        var searches = new Task<CheckResult>?[scenarios.Count];
-        Task<CheckResult> Start(int index) => searches[index] ??= ahead > 1
-            ? Task.Factory.StartNew(() => Search.Create(scenarios[index].Program, each).Run(), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
-            : Task.FromResult(Search.Create(scenarios[index].Program, each).Run());
+        var searches = new TaskCompletionSource<CheckResult>[scenarios.Count];
+        for (var i = 0; i < searches.Length; i++)
+        {
+            searches[i] = new TaskCompletionSource<CheckResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        var taken = -1;
+        void SearchNext()
+        {
+            int index;
+            while ((index = Interlocked.Increment(ref taken)) < scenarios.Count)
+            {
+                try
+                {
+                    searches[index].SetResult(Search.Create(scenarios[index].Program, each).Run());
+                }
+                catch (Exception e)
+                {
+                    searches[index].SetException(e);
+                }
+                if (options.Cancellation.IsCancellationRequested)
+                {
+                    return; // the report stops at the scenario interrupted
+                }
+            }
+        }
+        var threads = new Thread[ahead];
+        for (var t = 0; t < ahead; t++)
+        {
+            threads[t] = new Thread(SearchNext) { IsBackground = true, Name = $"kexecsim scenario search {t + 1}" };
+            threads[t].Start();
+        }
         for (var index = 0; index < scenarios.Count; index++)
         {
             var scenario = scenarios[index];
-            for (var next = index + 1; next < Math.Min(scenarios.Count, index + ahead); next++)
-            {
-                Start(next);
-            }
-            var result = Start(index).GetAwaiter().GetResult();
-            searches[index] = null;
+            var result = searches[index].Task.GetAwaiter().GetResult();
+            searches[index] = null!;
             ProgressReporter.Clear(stderr);
             anyFailed |= !result.ExpectationMet && result.Verdict != Verdict.LimitReached;
             anyLimit |= result.Verdict == Verdict.LimitReached;
