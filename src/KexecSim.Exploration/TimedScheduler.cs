@@ -76,7 +76,7 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
         machine.Timing = this;
         machine.WaitsExpireByClock = true;
         var cpus = machine.Layout.Cpus;
-        _writeBackNs = (_parameters.WbinvdUs ?? _platformWbinvdUs) * 1000 / Math.Max(1, machine.Layout.State.LineCount);
+        _writeBackNs = (_parameters.WbinvdUs ?? _platformWbinvdUs) * 1000 / Math.Max(1, LinesOneCpuHolds(machine.Layout));
         _clock = new long[cpus];
         _arrivalNmi = new long[cpus];
         _arrivalVector = new long[cpus * Vectors];
@@ -289,6 +289,26 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
             Figures.FinishNs = cpu >= 0 ? _clock[cpu] : _now;
         }
         Figures.EndNs = Math.Max(Figures.EndNs, cpu >= 0 ? _clock[cpu] : _now);
+    }
+
+    /// <summary>
+    /// What "a full cache" means for <c>wbinvd_us</c>: the lines one CPU's cache can hold dirty, the shared ones and
+    /// one CPU's copy of each percpu line. It does not grow with <c>--cpus</c> (the machine's lines do: every CPU
+    /// has its own copy of each percpu line), so a write-back costs the same at 4 CPUs and at 1,024.
+    /// </summary>
+    internal static int LinesOneCpuHolds(MachineLayout layout)
+    {
+        var owners = layout.Program.Symmetry.LineCpu;
+        var lines = 0;
+        for (var line = 0; line < layout.State.LineCount; line++)
+        {
+            var owner = line < owners.Length ? owners[line] : -1;
+            if (owner <= 0)
+            {
+                lines++;
+            }
+        }
+        return lines;
     }
 
     void ITimingObserver.Sent(int from, int target, SentEvent kind, int vectorIndex)

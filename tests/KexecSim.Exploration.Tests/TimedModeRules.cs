@@ -105,7 +105,7 @@ public sealed class TimedModeRules
     public void Timed_mode_wbinvd_costs_in_proportion_to_the_dirty_lines_scaled_by_wbinvd_us()
     {
         var program = Compile(Flush);
-        var lines = new Machine.Machine(program).Layout.State.LineCount;
+        var lines = TimedScheduler.LinesOneCpuHolds(new Machine.Machine(program).Layout);
         var perLine = 1000L * 1000 / lines; // wbinvd_us 1000 with every line dirty
         var parameters = Fixed.With("poll_us=0");
         var baseline = Simulate(Compile(Flush.Replace("init cpu 1 { store(buf[0], KEY_NONE, 1); store(buf[1], KEY_NONE, 1); store(buf[2], KEY_NONE, 1); }", "")), parameters);
