@@ -289,6 +289,7 @@ internal sealed class RunExecutor
     private readonly List<Transition> _candidates = new(64);
     private readonly MachineState _initial;
     private readonly Violation? _initialViolation;
+    private readonly TransitionLister _lister;
     private MachineState _current;
     private MachineState _work;
 
@@ -301,6 +302,7 @@ internal sealed class RunExecutor
         _options = options;
         _scheduler = scheduler;
         _scheduler.Attach(_machine);
+        _lister = new TransitionLister(_machine);
         _current = _machine.NewState();
         _work = _machine.NewState();
         // The initial state makes no choice: made once, copied at the start of each run (PERF: making it
@@ -325,9 +327,13 @@ internal sealed class RunExecutor
             return new RunOutcome(RunEnd.Violation, _initialViolation.Code, 0);
         }
         _current.CopyFrom(_initial);
+        _lister.Reset();
+        var actor = -1;
         for (long step = 1; step <= _options.MaxSteps; step++)
         {
-            _machine.EnumerateTransitions(_current, _candidates);
+            // PERF: only the CPUs and caches the last step changed are listed again (TransitionLister), the same
+            // list as EnumerateTransitions'.
+            _lister.List(_current, actor, _candidates);
             while (true)
             {
                 if (_candidates.Count == 0)
@@ -377,6 +383,7 @@ internal sealed class RunExecutor
                     (_current, _work) = (_work, _current);
                 }
                 _scheduler.Applied(_current, transition);
+                actor = transition.Cpu;
                 if (_machine.CheckSettled(_current) is { } settled)
                 {
                     found = (settled, true);

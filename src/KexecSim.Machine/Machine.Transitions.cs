@@ -6,72 +6,95 @@ namespace KexecSim.Machine;
 public sealed partial class Machine
 {
     /// <summary>Every transition that may be enabled in <paramref name="state"/> (a Step of a CPU whose
-    /// wait is false, or a Timeout whose condition holds, turns out <see cref="Outcome.Disabled"/>).</summary>
+    /// wait is false, or a Timeout whose condition holds, turns out <see cref="Outcome.Disabled"/>), in this
+    /// order: each CPU's (<see cref="ListCpu"/>), then each cache's evictions, then the stray faults.</summary>
     public void EnumerateTransitions(MachineState state, List<Transition> transitions)
     {
         transitions.Clear();
-        var cpus = state.Cpus;
         if (state.PoweredOff)
         {
             return; // after platform_reset() the machine is off
         }
-        for (var c = 0; c < cpus.Length; c++)
+        for (var c = 0; c < state.Cpus.Length; c++)
         {
-            var cpu = cpus[c];
-            switch (cpu.Mode)
-            {
-                case CpuMode.Running:
-                    if (cpu.GuestAsid != 0)
-                    {
-                        // In a guest until an event is pending; then the VMEXIT is this CPU's step.
-                        if (HasPendingEvent(cpu))
-                        {
-                            transitions.Add(Transition.Step(c));
-                        }
-                        continue;
-                    }
-                    transitions.Add(Transition.Step(c));
-                    if (TimeoutsOffered && IsTimedWait(cpu))
-                    {
-                        transitions.Add(new Transition(TransitionKind.Timeout, c, 0, 0));
-                    }
-                    break;
-                case CpuMode.InWbinvd:
-                    {
-                        var cache = state.Caches[Layout.CacheOf(c)];
-                        var any = false;
-                        foreach (var entry in cache)
-                        {
-                            if (entry.Dirty)
-                            {
-                                any = true;
-                                transitions.Add(new Transition(TransitionKind.WbinvdWriteBack, c, 0, entry.Tag));
-                            }
-                        }
-                        if (!any)
-                        {
-                            transitions.Add(new Transition(TransitionKind.WbinvdFinish, c, 0, 0));
-                        }
-                        break;
-                    }
-            }
-            AddDeliveries(state, c, transitions);
+            ListCpu(state, c, transitions);
         }
         if (_program.Platform.Evictions)
         {
             for (var i = 0; i < state.Caches.Length; i++)
             {
-                foreach (var entry in state.Caches[i])
-                {
-                    if (entry.Dirty)
-                    {
-                        transitions.Add(new Transition(TransitionKind.Evict, -1, i, entry.Tag));
-                    }
-                }
+                ListEvictions(state, i, transitions);
             }
         }
         AddInjections(state, transitions);
     }
+
+    /// <summary>CPU <paramref name="c"/>'s transitions: its step (and timeout), or its WBINVD's write-backs or end,
+    /// then the deliveries of its pending events. They depend on its header (mode, flags, pending events, frames)
+    /// and, in WBINVD, on its cache: what <see cref="MachineState.TrackChanges"/> marks.</summary>
+    internal void ListCpu(MachineState state, int c, List<Transition> transitions)
+    {
+        var cpu = state.Cpus[c];
+        switch (cpu.Mode)
+        {
+            case CpuMode.Running:
+                if (cpu.GuestAsid != 0)
+                {
+                    // In a guest until an event is pending; then the VMEXIT is this CPU's step.
+                    if (HasPendingEvent(cpu))
+                    {
+                        transitions.Add(Transition.Step(c));
+                    }
+                    return;
+                }
+                transitions.Add(Transition.Step(c));
+                if (TimeoutsOffered && IsTimedWait(cpu))
+                {
+                    transitions.Add(new Transition(TransitionKind.Timeout, c, 0, 0));
+                }
+                break;
+            case CpuMode.InWbinvd:
+                {
+                    var cache = state.Caches[Layout.CacheOf(c)];
+                    var any = false;
+                    foreach (var entry in cache)
+                    {
+                        if (entry.Dirty)
+                        {
+                            any = true;
+                            transitions.Add(new Transition(TransitionKind.WbinvdWriteBack, c, 0, entry.Tag));
+                        }
+                    }
+                    if (!any)
+                    {
+                        transitions.Add(new Transition(TransitionKind.WbinvdFinish, c, 0, 0));
+                    }
+                    break;
+                }
+        }
+        AddDeliveries(state, c, transitions);
+    }
+
+    /// <summary>Cache <paramref name="i"/>'s evictions (evictions on): one per dirty entry.</summary>
+    internal void ListEvictions(MachineState state, int i, List<Transition> transitions)
+    {
+        foreach (var entry in state.Caches[i])
+        {
+            if (entry.Dirty)
+            {
+                transitions.Add(new Transition(TransitionKind.Evict, -1, i, entry.Tag));
+            }
+        }
+    }
+
+    /// <summary>Whether the platform's dirty entries may be evicted at any time.</summary>
+    internal bool Evictions => _program.Platform.Evictions;
+
+    /// <summary>The stray faults that may be injected now (the scenario's budget).</summary>
+    internal void ListInjections(MachineState state, List<Transition> transitions) => AddInjections(state, transitions);
+
+    /// <summary>Whether the scenario may inject any fault at all.</summary>
+    internal bool InjectsFaults => Layout.Faults.Length > 0;
 
     /// <summary>
     /// Whether applying <paramref name="transition"/> to <paramref name="state"/> may turn out

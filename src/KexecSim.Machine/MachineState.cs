@@ -149,6 +149,11 @@ public sealed class MachineState
     private readonly int[] _clobberedThrough;
     private bool _clobberersKnown = true;
 
+    // Which CPUs' headers and which caches changed since the marks were last taken (TrackChanges only): what a
+    // TransitionLister lists again. PERF: one branch per change when nobody tracks (the exhaustive search).
+    private readonly ulong[] _changedCpus;
+    private readonly ulong[] _changedCaches;
+
     /// <summary>A clobberer that a decoded state does not know.</summary>
     public const int UnknownClobberer = -2;
 
@@ -164,6 +169,8 @@ public sealed class MachineState
         _cpuWords = (Shape.Cpus + 63) >> 6;
         _lineCaches = new ulong[Math.Max(1, Shape.LineCount * _cacheWords)];
         _lineMonitors = new ulong[Math.Max(1, Shape.LineCount * _cpuWords)];
+        _changedCpus = new ulong[_cpuWords];
+        _changedCaches = new ulong[_cacheWords];
         _clobberedBy = new int[Shape.LineCount];
         _clobberedThrough = new int[Shape.LineCount];
         Array.Fill(_clobberedBy, -1);
@@ -282,6 +289,12 @@ public sealed class MachineState
         other._starts.AsSpan().CopyTo(_starts);
         other._lineCaches.AsSpan().CopyTo(_lineCaches);
         other._lineMonitors.AsSpan().CopyTo(_lineMonitors);
+        TrackChanges = other.TrackChanges;
+        if (TrackChanges)
+        {
+            other._changedCpus.AsSpan().CopyTo(_changedCpus);
+            other._changedCaches.AsSpan().CopyTo(_changedCaches);
+        }
         _clobberersKnown = other._clobberersKnown;
         if (_clobberersKnown)
         {
@@ -299,6 +312,40 @@ public sealed class MachineState
         Array.Fill(_clobberedThrough, -1);
         _clobberersKnown = true;
         RecomputeStarts();
+    }
+
+    // ───────────────────────────── Change marks ─────────────────────────────
+
+    /// <summary>Whether changes to CPU headers (mode, flags, pending events, frames) and to caches are marked,
+    /// for a <see cref="TransitionLister"/>. Copied by <see cref="CopyFrom"/> with the marks.</summary>
+    public bool TrackChanges { get; set; }
+
+    internal void MarkCpu(int cpu)
+    {
+        if (TrackChanges)
+        {
+            _changedCpus[cpu >> 6] |= 1UL << (cpu & 63);
+        }
+    }
+
+    internal void MarkCache(int cache)
+    {
+        if (TrackChanges)
+        {
+            _changedCaches[cache >> 6] |= 1UL << (cache & 63);
+        }
+    }
+
+    /// <summary>The CPUs marked since the last <see cref="ClearChanges"/>, one bit each.</summary>
+    internal ReadOnlySpan<ulong> ChangedCpus => _changedCpus;
+
+    /// <summary>The caches marked since the last <see cref="ClearChanges"/>, one bit each.</summary>
+    internal ReadOnlySpan<ulong> ChangedCaches => _changedCaches;
+
+    internal void ClearChanges()
+    {
+        Array.Clear(_changedCpus);
+        Array.Clear(_changedCaches);
     }
 
     // ───────────────────────────── Canonical encoding ─────────────────────────────
@@ -502,13 +549,21 @@ public sealed class CpuState
     public CpuMode Mode
     {
         get => (CpuMode)(Word(HeadWord) & 0xFF);
-        set => Word(HeadWord) = (Word(HeadWord) & ~0xFFL) | (long)value;
+        set
+        {
+            Word(HeadWord) = (Word(HeadWord) & ~0xFFL) | (long)value;
+            _state.MarkCpu(Id);
+        }
     }
 
     public CpuFlags Flags
     {
         get => (CpuFlags)((Word(HeadWord) >> 8) & 0xFF_FFFF);
-        set => Word(HeadWord) = (Word(HeadWord) & ~(0xFF_FFFFL << 8)) | ((long)value << 8);
+        set
+        {
+            Word(HeadWord) = (Word(HeadWord) & ~(0xFF_FFFFL << 8)) | ((long)value << 8);
+            _state.MarkCpu(Id);
+        }
     }
 
     public int MonitorLine
@@ -526,7 +581,11 @@ public sealed class CpuState
     public ulong PendingVectors
     {
         get => (ulong)Word(VectorsWord);
-        set => Word(VectorsWord) = (long)value;
+        set
+        {
+            Word(VectorsWord) = (long)value;
+            _state.MarkCpu(Id);
+        }
     }
 
     public long KernelKey
@@ -539,7 +598,11 @@ public sealed class CpuState
     public int GuestAsid
     {
         get => (int)(Word(KeyWord) >> 32);
-        set => Word(KeyWord) = (Word(KeyWord) & 0xFFFF_FFFFL) | ((long)value << 32);
+        set
+        {
+            Word(KeyWord) = (Word(KeyWord) & 0xFFFF_FFFFL) | ((long)value << 32);
+            _state.MarkCpu(Id);
+        }
     }
 
     public bool Has(CpuFlags flag) => (Flags & flag) != 0;
@@ -622,6 +685,7 @@ public sealed class CpuState
         Frame(words) = header | ((long)(previous + 1) << 44);
         SetCounts(Depth + 1, words + size, OperandCount, FetchCount);
         Word(TopWord) = words;
+        _state.MarkCpu(Id);
     }
 
     public void PopFrame()
@@ -632,6 +696,7 @@ public sealed class CpuState
         _state.RemoveWords(Id, _state.StackStart(Id) + top, words - top);
         SetCounts(Depth - 1, top, OperandCount, FetchCount);
         Word(TopWord) = Math.Max(previous, 0);
+        _state.MarkCpu(Id);
     }
 
     // ───────────────────────────── Operands ─────────────────────────────
@@ -791,6 +856,7 @@ public readonly struct Cache
             var at = Start + 1 + 2 * i;
             _state.Words[at] = value.Tag | (value.Dirty ? DirtyBit : 0);
             _state.Words[at + 1] = value.Value;
+            _state.MarkCache(_index);
         }
     }
 
@@ -814,6 +880,7 @@ public readonly struct Cache
         var line = CacheEntry.LineOf(TagAt(i));
         _state.RemoveWords(_state.CacheSegment(_index), start + 1 + 2 * i, 2);
         _state.Words[start]--;
+        _state.MarkCache(_index);
         // Entries of one line are adjacent (the tag is line, then key): is another key of it left?
         var count = Count;
         if (!(i > 0 && CacheEntry.LineOf(TagAt(i - 1)) == line) && !(i < count && CacheEntry.LineOf(TagAt(i)) == line))
@@ -831,6 +898,7 @@ public readonly struct Cache
         }
         _state.RemoveWords(_state.CacheSegment(_index), start + 1, 2 * Count);
         _state.Words[start] = 0;
+        _state.MarkCache(_index);
     }
 
     /// <summary>Drops every clean entry (the final block sees memory and dirty lines only).</summary>
