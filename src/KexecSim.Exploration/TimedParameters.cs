@@ -31,6 +31,13 @@ public sealed record TimedParameters
     /// (platform block, default 500).</summary>
     public long? WbinvdUs { get; init; }
 
+    /// <summary>The part of a WBINVD's cost that does not depend on what it writes back: walking the whole cache
+    /// (every line, clean or dirty, of every level), paid once by each WBINVD when it ends, drawn per WBINVD:
+    /// 0 by default (SEMANTICS.md section 9 charges the write-backs only). A real WBINVD on a server part takes
+    /// tens of µs to a few ms whatever is dirty (the model's caches hold a few lines): set this to the
+    /// platform's measured flush.</summary>
+    public (long Min, long Max) WbinvdWalkUs { get; init; } = (0, 0);
+
     /// <summary>How much each other CPU in WBINVD at the same time slows a write-back: its cost is multiplied by
     /// 1 + this × the others (0: no contention, the default; 1: two concurrent flushes take twice as long).</summary>
     public double WbinvdContention { get; init; }
@@ -45,7 +52,7 @@ public sealed record TimedParameters
 
     /// <summary>The names <c>--set</c> takes.</summary>
     public static IReadOnlyList<string> Names { get; } =
-        ["step_ns", "ipi_us", "nmi_us", "mwait_wake_us", "poll_us", "wbinvd_us", "wbinvd_contention", "eviction_mean_us", "inject_window_us"];
+        ["step_ns", "ipi_us", "nmi_us", "mwait_wake_us", "poll_us", "wbinvd_us", "wbinvd_walk_us", "wbinvd_contention", "eviction_mean_us", "inject_window_us"];
 
     /// <summary>These parameters with <paramref name="setting"/> (<c>NAME=VALUE</c> or <c>NAME=MIN..MAX</c>) applied;
     /// throws <see cref="FormatException"/> with a message naming what is wrong.</summary>
@@ -66,6 +73,7 @@ public sealed record TimedParameters
             "mwait_wake_us" => this with { MwaitWakeUs = Range(name, value) },
             "poll_us" => this with { PollUs = Number(name, value) },
             "wbinvd_us" => this with { WbinvdUs = Number(name, value) },
+            "wbinvd_walk_us" => this with { WbinvdWalkUs = Range(name, value) },
             "wbinvd_contention" => this with { WbinvdContention = Fraction(name, value) },
             "eviction_mean_us" => this with { EvictionMeanUs = Math.Max(1, Number(name, value)) },
             "inject_window_us" => this with { InjectWindowUs = Number(name, value) },
@@ -82,6 +90,7 @@ public sealed record TimedParameters
         yield return ("mwait_wake_us", Show(MwaitWakeUs));
         yield return ("poll_us", PollUs.ToString(CultureInfo.InvariantCulture));
         yield return ("wbinvd_us", (WbinvdUs ?? platformWbinvdUs).ToString(CultureInfo.InvariantCulture));
+        yield return ("wbinvd_walk_us", Show(WbinvdWalkUs));
         yield return ("wbinvd_contention", WbinvdContention.ToString("0.###", CultureInfo.InvariantCulture));
         yield return ("eviction_mean_us", EvictionMeanUs.ToString(CultureInfo.InvariantCulture));
         yield return ("inject_window_us", InjectWindowUs.ToString(CultureInfo.InvariantCulture));

@@ -37,6 +37,7 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
 
     private readonly TimedParameters _parameters;
     private readonly long _platformWbinvdUs;
+    private readonly bool _walk;   // wbinvd_walk_us set: one draw per WBINVD (none otherwise, so runs without it are unchanged)
     private long _writeBackNs;
     private long[] _clock = [];
     private long[] _arrivalNmi = [];
@@ -62,6 +63,7 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
     {
         _parameters = parameters;
         _platformWbinvdUs = platformWbinvdUs;
+        _walk = parameters.WbinvdWalkUs.Max > 0;
     }
 
     /// <summary>What the run measured so far (read when it ends).</summary>
@@ -261,7 +263,9 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
                 _clock[cpu] = _now + (long)(_writeBackNs * (1 + (_parameters.WbinvdContention * Math.Max(0, _inWbinvdCount - 1))));
                 break;
             case TransitionKind.WbinvdFinish:
-                _clock[cpu] = _now + _parameters.StepNs;
+                // The walk of the whole cache (wbinvd_walk_us), slowed like a write-back by the other flushes.
+                _clock[cpu] = _now + _parameters.StepNs + (_walk ? (long)(Uniform(_parameters.WbinvdWalkUs.Min * 1000, _parameters.WbinvdWalkUs.Max * 1000)
+                    * (1 + (_parameters.WbinvdContention * Math.Max(0, _inWbinvdCount - 1)))) : 0);
                 break;
             case TransitionKind.Evict:
                 _evictAt.Remove((transition.Arg, transition.Tag));

@@ -40,7 +40,7 @@ public sealed partial class SimulateTimedCommandTests : CliFixture
             runs: 20 done of 20 (run indices 0 to 19); steps: 1,224
             ended: 9 finished, 0 stopped at --max-steps, 11 with a violation
             violation RESET_HANG: 11 runs, first run 1 (62 steps)
-            timed: step_ns=10 ipi_us=1..3 nmi_us=1..3 mwait_wake_us=133..290 poll_us=1 wbinvd_us=4000000 wbinvd_contention=0 eviction_mean_us=1000 inject_window_us=2000
+            timed: step_ns=10 ipi_us=1..3 nmi_us=1..3 mwait_wake_us=133..290 poll_us=1 wbinvd_us=4000000 wbinvd_walk_us=0 wbinvd_contention=0 eviction_mean_us=1000 inject_window_us=2000
             time to finish: 9 runs reached done(); min 2.667 s, p50 2.667 s, p90 2.667 s, p99 2.667 s, max 2.667 s, mean 2.667 s
             wait_until at {TestPaths.RepositoryRoot}/{file}:117:14 in native_stop_other_cpus(): ended 20 times, 20 timed out (100.0%); waited min 1.000 s, p50 1.000 s, p90 1.000 s, p99 1.000 s, max 1.000 s, mean 1.000 s
             wait_until at {TestPaths.RepositoryRoot}/{file}:123:13 in native_stop_other_cpus(): ended 20 times, 0 timed out (0.0%); waited min 333.336 ms, p50 1.667 s, p90 1.667 s, p99 1.667 s, max 1.667 s, mean 1.267 s
@@ -65,7 +65,7 @@ public sealed partial class SimulateTimedCommandTests : CliFixture
         var wait = timed.GetProperty("waits")[0];
         Assert.Equal("native_stop_other_cpus", wait.GetProperty("function").GetString());
         Assert.Equal(wait.GetProperty("count").GetInt64(), wait.GetProperty("durationsNs").GetArrayLength());
-        Assert.Equal(9, timed.GetProperty("parameters").GetArrayLength());
+        Assert.Equal(10, timed.GetProperty("parameters").GetArrayLength());
     }
 
     [Fact]
@@ -118,7 +118,7 @@ public sealed partial class SimulateTimedCommandTests : CliFixture
     [Fact]
     public void Bad_timed_command_lines_exit_2_with_one_line()
     {
-        Assert.Equal((ExitCodes.BadInput, "kexecsim: --set 'speed' is not a timed-mode parameter (names: step_ns, ipi_us, nmi_us, mwait_wake_us, poll_us, wbinvd_us, wbinvd_contention, eviction_mean_us, inject_window_us)\n"),
+        Assert.Equal((ExitCodes.BadInput, "kexecsim: --set 'speed' is not a timed-mode parameter (names: step_ns, ipi_us, nmi_us, mwait_wake_us, poll_us, wbinvd_us, wbinvd_walk_us, wbinvd_contention, eviction_mean_us, inject_window_us)\n"),
             Pick(Timed("stop-mask-reboot", "--runs", "1", "--set", "speed=3")));
         Assert.Equal((ExitCodes.BadInput, "kexecsim: --set ipi_us=5..2: the range is empty (its end is below its start)\n"),
             Pick(Timed("stop-mask-reboot", "--runs", "1", "--set", "ipi_us=5..2")));

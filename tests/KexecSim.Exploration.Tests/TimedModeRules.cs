@@ -119,6 +119,20 @@ public sealed class TimedModeRules
     }
 
     [Fact]
+    public void Timed_mode_wbinvd_walk_us_is_paid_once_per_wbinvd_whatever_it_writes_back()
+    {
+        var parameters = Fixed.With("poll_us=0");
+        var clean = Compile(Flush.Replace("init cpu 1 { store(buf[0], KEY_NONE, 1); store(buf[1], KEY_NONE, 1); store(buf[2], KEY_NONE, 1); }", ""));
+        var dirty = Compile(Flush);
+        var baseClean = Simulate(clean, parameters).Timed!.Finishes[0].Nanoseconds;
+        var baseDirty = Simulate(dirty, parameters).Timed!.Finishes[0].Nanoseconds;
+        // One WBINVD in the run: 700 µs more, with nothing dirty and with three dirty lines alike.
+        Assert.Equal(700_000L, Simulate(clean, parameters.With("wbinvd_walk_us=700")).Timed!.Finishes[0].Nanoseconds - baseClean);
+        Assert.Equal(700_000L, Simulate(dirty, parameters.With("wbinvd_walk_us=700")).Timed!.Finishes[0].Nanoseconds - baseDirty);
+        Assert.Equal("wbinvd_walk_us=0", string.Join(' ', Fixed.Describe(500).Where(p => p.Name == "wbinvd_walk_us").Select(p => $"{p.Name}={p.Value}")));
+    }
+
+    [Fact]
     public void Timed_mode_wait_until_times_out_when_its_clock_passes_the_timeout()
     {
         var program = Compile("""
