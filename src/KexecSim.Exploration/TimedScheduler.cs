@@ -263,9 +263,7 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
                 _clock[cpu] = _now + (long)(_writeBackNs * (1 + (_parameters.WbinvdContention * Math.Max(0, _inWbinvdCount - 1))));
                 break;
             case TransitionKind.WbinvdFinish:
-                // The walk of the whole cache (wbinvd_walk_us), slowed like a write-back by the other flushes.
-                _clock[cpu] = _now + _parameters.StepNs + (_walk ? (long)(Uniform(_parameters.WbinvdWalkUs.Min * 1000, _parameters.WbinvdWalkUs.Max * 1000)
-                    * (1 + (_parameters.WbinvdContention * Math.Max(0, _inWbinvdCount - 1)))) : 0);
+                _clock[cpu] = _now + _parameters.StepNs;
                 break;
             case TransitionKind.Evict:
                 _evictAt.Remove((transition.Arg, transition.Tag));
@@ -281,6 +279,13 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
             {
                 _inWbinvd[cpu] = inWbinvd;
                 _inWbinvdCount += inWbinvd ? 1 : -1;
+                if (inWbinvd && _walk)
+                {
+                    // The walk of the whole cache (wbinvd_walk_us): the CPU is in WBINVD for it, before its first
+                    // write-back; slowed like a write-back by the other CPUs in WBINVD when it starts.
+                    _clock[cpu] += (long)(Uniform(_parameters.WbinvdWalkUs.Min * 1000, _parameters.WbinvdWalkUs.Max * 1000)
+                        * (1 + (_parameters.WbinvdContention * (_inWbinvdCount - 1))));
+                }
             }
             if (_machine.WaitSite(state, cpu) is { Function: >= 0 } site && _waitSite[cpu] != site)
             {

@@ -51,6 +51,17 @@ public sealed partial class SimulateTimedCommandTests : CliFixture
     }
 
     [Fact]
+    public void A_cpu_walking_its_cache_is_in_wbinvd_so_a_reset_during_the_walk_hangs()
+    {
+        // wbinvd_walk_us = 1.5 s: every WBINVD outlasts the REBOOT round's 1 s wait whatever it writes back; the NMI
+        // round's second WBINVD is still walking at the reset (the CPU is in WBINVD for its walk): RESET_HANG.
+        var (exit, stdout, stderr) = Timed("stop-mask-reboot", "--runs", "200", "--cpus", "4", "--set", "wbinvd_walk_us=1500000", "--workers", "1");
+        Assert.Equal((ExitCodes.Violation, string.Empty), (exit, stderr));
+        Assert.Contains("violation RESET_HANG: 52 runs, first run 1 (58 steps)\n", stdout.Replace("\r\n", "\n", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Contains("ended 200 times, 200 timed out (100.0%); waited min 1.000 s", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Timed_json_holds_the_raw_figures_and_is_the_same_for_one_and_two_workers()
     {
         var one = Timed("stop-mask-reboot", "--runs", "64", "--format", "json", "--workers", "1");
