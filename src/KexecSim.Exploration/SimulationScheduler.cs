@@ -23,6 +23,13 @@ internal abstract class SimulationScheduler
     /// <paramref name="state"/>.</summary>
     public abstract int Pick(MachineState state, List<Transition> candidates, long step);
 
+    /// <summary>Whether <see cref="PickIndex"/> picks as <see cref="Pick"/> would, from the number of candidates
+    /// alone (then the run need not build the candidate list: PERF at many CPUs).</summary>
+    public virtual bool PicksByCount => false;
+
+    /// <summary>With <see cref="PicksByCount"/>: <see cref="Pick"/>'s answer for <paramref name="count"/> candidates.</summary>
+    public virtual int PickIndex(int count) => throw new NotSupportedException();
+
     /// <summary>The transition last picked was applied; <paramref name="state"/> is the state after it.</summary>
     public virtual void Applied(MachineState state, in Transition transition)
     {
@@ -47,4 +54,8 @@ internal sealed class RandomWalkScheduler : SimulationScheduler
     public override void StartRun(RunRandom random) => _random = random;
 
     public override int Pick(MachineState state, List<Transition> candidates, long step) => _random.Next(candidates.Count);
+
+    public override bool PicksByCount => true;
+
+    public override int PickIndex(int count) => _random.Next(count);
 }

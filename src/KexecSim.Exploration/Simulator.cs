@@ -332,11 +332,18 @@ internal sealed class RunExecutor
         for (long step = 1; step <= _options.MaxSteps; step++)
         {
             // PERF: only the CPUs and caches the last step changed are listed again (TransitionLister), the same
-            // list as EnumerateTransitions'.
-            _lister.List(_current, actor, _candidates);
+            // list as EnumerateTransitions'; a scheduler that picks by the count alone (random) reads the one it
+            // picks through the lister's counts, and the list is built only when a candidate turns out disabled.
+            _lister.Update(_current, actor);
+            var listed = !_scheduler.PicksByCount;
+            if (listed)
+            {
+                _lister.CopyTo(_candidates);
+            }
             while (true)
             {
-                if (_candidates.Count == 0)
+                var count = listed ? _candidates.Count : _lister.Count;
+                if (count == 0)
                 {
                     // No transition enabled: the end of the run.
                     if (_machine.CheckTerminal(_current) is { } terminal)
@@ -346,8 +353,8 @@ internal sealed class RunExecutor
                     }
                     return new RunOutcome(RunEnd.Finished, default, step - 1);
                 }
-                var pick = _scheduler.Pick(_current, _candidates, step);
-                var transition = _candidates[pick];
+                var pick = listed ? _scheduler.Pick(_current, _candidates, step) : _scheduler.PickIndex(count);
+                var transition = listed ? _candidates[pick] : _lister[pick];
                 // Only a transition that may turn out disabled (a wait, a timeout), leaving a state that must not
                 // be used, goes to a copy. PERF: at 192 CPUs a copy per step was most of a run's time.
                 var copy = _machine.MayBeDisabled(_current, transition);
@@ -367,6 +374,11 @@ internal sealed class RunExecutor
                 {
                     Debug.Assert(copy, "only a transition the machine says may be disabled is");
                     _scheduler.Disabled(transition);
+                    if (!listed)
+                    {
+                        _lister.CopyTo(_candidates);
+                        listed = true;
+                    }
                     _candidates[pick] = _candidates[^1];
                     _candidates.RemoveAt(_candidates.Count - 1);
                     continue;

@@ -25,6 +25,9 @@ public sealed class TransitionLister
     private readonly ulong[] _inWbinvd;       // CPUs in WBINVD (their list depends on their cache)
     private readonly int _cacheCount;
     private readonly bool _privateCaches;
+    private readonly CountTree _cpuCounts;
+    private readonly CountTree _cacheCounts;
+    private readonly List<Transition> _injections = new(4);
     private bool _all = true;
 
     public TransitionLister(Machine machine)
@@ -46,6 +49,36 @@ public sealed class TransitionLister
         _cpusListed = new ulong[(cpus + 63) >> 6];
         _cachesListed = new ulong[(_cacheCount + 63) >> 6];
         _inWbinvd = new ulong[(cpus + 63) >> 6];
+        _cpuCounts = new CountTree(cpus);
+        _cacheCounts = new CountTree(_cacheCount);
+    }
+
+    /// <summary>How many transitions the state given to the last <see cref="Update"/> has.</summary>
+    public int Count => _cpuCounts.Total + _cacheCounts.Total + _injections.Count;
+
+    /// <summary>The <paramref name="index"/>-th transition of the list (<see cref="List"/>'s order), found through
+    /// the per-CPU and per-cache counts without building the list (PERF: O(log CPUs)).</summary>
+    public Transition this[int index]
+    {
+        get
+        {
+            if ((uint)index >= (uint)Count)
+            {
+                throw new ArgumentOutOfRangeException(nameof(index));
+            }
+            if (index < _cpuCounts.Total)
+            {
+                var cpu = _cpuCounts.Find(index, out var offset);
+                return _cpus[cpu][offset];
+            }
+            index -= _cpuCounts.Total;
+            if (index < _cacheCounts.Total)
+            {
+                var cache = _cacheCounts.Find(index, out var offset);
+                return _evictions[cache][offset];
+            }
+            return _injections[index - _cacheCounts.Total];
+        }
     }
 
     /// <summary>The next <see cref="List"/> lists every CPU and cache (a new run).</summary>
@@ -58,16 +91,26 @@ public sealed class TransitionLister
     /// </summary>
     public void List(MachineState state, int actor, List<Transition> transitions)
     {
-        transitions.Clear();
+        Update(state, actor);
+        CopyTo(transitions);
+    }
+
+    /// <summary>Brings the kept lists up to date with <paramref name="state"/> (see <see cref="List"/>), without
+    /// building the whole list: read it through <see cref="Count"/> and the indexer, or <see cref="CopyTo"/>.</summary>
+    public void Update(MachineState state, int actor)
+    {
         state.TrackChanges = true;
+        _injections.Clear();
         if (state.PoweredOff)
         {
             state.ClearChanges();
             _all = true;
+            ClearAll();
             return; // after platform_reset() the machine is off
         }
         if (_all)
         {
+            ClearAll();
             for (var c = 0; c < _cpus.Length; c++)
             {
                 ListCpu(state, c);
@@ -102,12 +145,36 @@ public sealed class TransitionLister
             }
         }
         state.ClearChanges();
-        Concatenate(_cpusListed, _cpus, transitions);
-        Concatenate(_cachesListed, _evictions, transitions);
         if (_machine.InjectsFaults)
         {
-            _machine.ListInjections(state, transitions);
+            _machine.ListInjections(state, _injections);
         }
+    }
+
+    /// <summary>The whole list of the last <see cref="Update"/> into <paramref name="transitions"/> (cleared first).</summary>
+    public void CopyTo(List<Transition> transitions)
+    {
+        transitions.Clear();
+        Concatenate(_cpusListed, _cpus, transitions);
+        Concatenate(_cachesListed, _evictions, transitions);
+        transitions.AddRange(_injections);
+    }
+
+    private void ClearAll()
+    {
+        foreach (var list in _cpus)
+        {
+            list.Clear();
+        }
+        foreach (var list in _evictions)
+        {
+            list.Clear();
+        }
+        Array.Clear(_cpusListed);
+        Array.Clear(_cachesListed);
+        Array.Clear(_inWbinvd);
+        _cpuCounts.Clear();
+        _cacheCounts.Clear();
     }
 
     private void ListCacheAndItsFlushes(MachineState state, int cache)
@@ -145,8 +212,10 @@ public sealed class TransitionLister
     private void ListCpu(MachineState state, int c)
     {
         var list = _cpus[c];
+        var before = list.Count;
         list.Clear();
         _machine.ListCpu(state, c, list);
+        _cpuCounts.Add(c, list.Count - before);
         Set(_cpusListed, c, list.Count > 0);
         Set(_inWbinvd, c, state.Cpus[c].Mode == CpuMode.InWbinvd);
     }
@@ -154,11 +223,13 @@ public sealed class TransitionLister
     private void ListCache(MachineState state, int i)
     {
         var list = _evictions[i];
+        var before = list.Count;
         list.Clear();
         if (_machine.Evictions)
         {
             _machine.ListEvictions(state, i, list);
         }
+        _cacheCounts.Add(i, list.Count - before);
         Set(_cachesListed, i, list.Count > 0);
     }
 
@@ -171,6 +242,53 @@ public sealed class TransitionLister
         else
         {
             bits[index >> 6] &= ~(1UL << (index & 63));
+        }
+    }
+
+    /// <summary>Counts per CPU or cache in a Fenwick tree: a count changed and the index holding the k-th
+    /// transition found in O(log n).</summary>
+    private sealed class CountTree(int size)
+    {
+        private readonly int[] _tree = new int[size + 1];
+        private readonly int _top = size == 0 ? 0 : 1 << (31 - BitOperations.LeadingZeroCount((uint)size));
+
+        public int Total { get; private set; }
+
+        public void Clear()
+        {
+            Array.Clear(_tree);
+            Total = 0;
+        }
+
+        public void Add(int index, int delta)
+        {
+            if (delta == 0)
+            {
+                return;
+            }
+            Total += delta;
+            for (var i = index + 1; i < _tree.Length; i += i & -i)
+            {
+                _tree[i] += delta;
+            }
+        }
+
+        /// <summary>The index whose range holds position <paramref name="k"/> (0-based) of the concatenation, and
+        /// the position within it.</summary>
+        public int Find(int k, out int offset)
+        {
+            var position = 0;
+            for (var step = _top; step > 0; step >>= 1)
+            {
+                var next = position + step;
+                if (next < _tree.Length && _tree[next] <= k)
+                {
+                    position = next;
+                    k -= _tree[next];
+                }
+            }
+            offset = k;
+            return position; // the (position+1)-th in 1-based terms: index 'position'
         }
     }
 }

@@ -73,6 +73,12 @@ public sealed class TransitionListerTests
                 lister.List(current, actor, kept);
                 machine.EnumerateTransitions(current, fresh);
                 Assert.True(fresh.SequenceEqual(kept), $"{program.ScenarioName}, run {run}, step {step}: listed {string.Join(" ", kept)}; fresh {string.Join(" ", fresh)}");
+                // The indexed view (per-CPU and per-cache counts) reads the same list without building it.
+                Assert.Equal(fresh.Count, lister.Count);
+                for (var k = 0; k < fresh.Count; k++)
+                {
+                    Assert.Equal(fresh[k], lister[k]);
+                }
                 compared++;
                 if (fresh.Count == 0)
                 {
