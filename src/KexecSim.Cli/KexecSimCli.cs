@@ -49,7 +49,7 @@ public static class KexecSimCli
             }
             return ExitCodes.BadInput;
         }
-        // Ctrl-C ends a long check the way a limit does (statistics so far, exit 3): the commands see
+        // Ctrl-C and SIGTERM end a long check the way a limit does (statistics so far, exit 3): the commands see
         // the cancellation through their token, and the process is never killed under them.
         using var interrupt = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -58,6 +58,13 @@ public static class KexecSimCli
             interrupt.Cancel();
         };
         Console.CancelKeyPress += onCancel;
+        // SIGTERM (CI timeouts, Kubernetes, systemd) is Ctrl-C too: the statistics so far, exit 3, not a silent 143.
+        using var terminate = OperatingSystem.IsWindows() ? null : System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+            {
+                context.Cancel = true;
+                interrupt.Cancel();
+            });
         try
         {
             return result.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, ProcessTerminationTimeout = null }, interrupt.Token)

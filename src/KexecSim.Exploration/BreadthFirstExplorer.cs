@@ -194,7 +194,9 @@ public sealed class BreadthFirstExplorer : ISearch
     {
         if (_transitions - lastCheck < SearchLimits.TransitionsBetweenChecks && index != 0)
         {
-            return null;
+            // Between the checks at fixed points, only an interruption or the time limit stops the search (neither
+            // is reproducible anyway); the memory limit and progress keep their fixed points.
+            return _limits.Urgent(_clock) ? _limits.Reached(_visited.Count, MemoryBytes + (_pool?.MemoryBytes ?? 0), _clock.Elapsed) : null;
         }
         lastCheck = _transitions;
         var memory = MemoryBytes;

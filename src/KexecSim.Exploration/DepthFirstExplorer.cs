@@ -220,7 +220,7 @@ public sealed class DepthFirstExplorer : ISearch
             {
                 return (ended, true);
             }
-            if (_transitions - lastCheck >= SearchLimits.TransitionsBetweenChecks || first)
+            if (_transitions - lastCheck >= SearchLimits.TransitionsBetweenChecks || first || _limits.Urgent(_clock))
             {
                 first = false;
                 lastCheck = _transitions;

@@ -20,6 +20,13 @@ public sealed class SearchLimits
         _options = options;
     }
 
+    /// <summary>Whether the search must stop at once, between the every-<see cref="TransitionsBetweenChecks"/> checks:
+    /// interrupted (Ctrl-C, SIGTERM) or past <c>--time-limit</c>. PERF: a volatile read, and a clock read only with a
+    /// time limit; looked at after every state, so a limit is honoured within one state's expansion however costly
+    /// its steps are.</summary>
+    public bool Urgent(System.Diagnostics.Stopwatch clock) =>
+        _options.Cancellation.IsCancellationRequested || (_options.TimeLimit is { } limit && clock.Elapsed >= limit);
+
     /// <summary>Why the search must stop now, in words ("--max-states 50 reached"), or null to go on.</summary>
     /// <param name="states">Distinct states found so far.</param>
     /// <param name="memoryBytes">The bytes the search's own structures hold.</param>

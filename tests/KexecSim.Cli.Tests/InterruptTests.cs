@@ -3,11 +3,14 @@ using KexecSim.Cli;
 
 namespace KexecSim.Cli.Tests;
 
-/// <summary>Ctrl-C (SIGINT) ends a long check like a limit: the statistics so far, exit 3.</summary>
+/// <summary>Ctrl-C (SIGINT) and SIGTERM (what CI timeouts and Kubernetes send) end a long check like a limit: the
+/// statistics so far, exit 3.</summary>
 public sealed class InterruptTests : CliFixture
 {
-    [Fact]
-    public async Task Ctrl_c_prints_the_statistics_so_far_and_exits_3()
+    [Theory]
+    [InlineData("INT")]
+    [InlineData("TERM")]
+    public async Task A_signal_prints_the_statistics_so_far_and_exits_3(string signal)
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -29,7 +32,7 @@ public sealed class InterruptTests : CliFixture
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         await Task.Delay(TimeSpan.FromSeconds(3));
-        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        using (var kill = Process.Start("kill", ["-" + signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
             kill.WaitForExit();
         }
