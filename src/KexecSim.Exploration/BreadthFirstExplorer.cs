@@ -140,6 +140,10 @@ public sealed class BreadthFirstExplorer : ISearch
         {
             var current = _frontier.Current;
             var depth = _frontier.Depth;
+            if (_options.MaxDepth is { } maxDepth && depth >= maxDepth && current.Count > 0)
+            {
+                return Result(Verdict.LimitReached, null, null, _policy.Others, depth, $"--max-depth {maxDepth} reached");
+            }
             // With workers, the level goes by batches expanded in parallel and merged in order; a batch in
             // which a worker met a violation that ends the search, and the rest of the level, are expanded
             // here, one state after the other, exactly as with one worker.

@@ -8,6 +8,11 @@ public sealed record CheckOptions
 
     public TimeSpan? TimeLimit { get; init; }
 
+    /// <summary><c>--max-depth N</c> (breadth-first): the states N steps from the initial state are found (and a
+    /// violation a step commits on the way there), but not expanded; if any is left, the search stops without a
+    /// verdict (exit 3). Null: no bound.</summary>
+    public int? MaxDepth { get; init; }
+
     /// <summary>Stop when the search's own structures (visited set, queues, trace records) pass this size.</summary>
     public long? MemoryLimitBytes { get; init; }
 

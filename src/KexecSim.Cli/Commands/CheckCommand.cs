@@ -22,6 +22,12 @@ public static class CheckCommand
         var defines = KexecSimCli.DefineOption();
         var cpus = KexecSimCli.CpusOption();
         var maxStates = KexecSimCli.MaxStatesOption();
+        var maxDepth = new Option<long?>("--max-depth")
+        {
+            HelpName = "N",
+            Description = "With bfs: do not expand the states N steps from the initial state; stop (exit 3) if any is left.",
+            CustomParser = result => KexecSimCli.ParseWholeNumber(result, "a whole number of steps, 1 or more", 1, int.MaxValue),
+        };
         var timeLimit = KexecSimCli.TimeLimitOption();
         var memoryLimit = KexecSimCli.MemoryLimitOption();
         var bitstate = KexecSimCli.BitstateOption();
@@ -44,13 +50,17 @@ public static class CheckCommand
         var coverage = new Option<bool>("--coverage") { Description = "List every statement no run reached (file:line:col notes; in JSON: coverage.neverReached)." };
         var command = new Command("check", "Check scenarios: every interleaving explored; a proof, or a shortest counterexample.")
         {
-            files, scenario, modelPath, defines, cpus, maxStates, timeLimit, memoryLimit, workers, symmetry, reduce, bitstate, strategy, shorten, format, traceOut, coverage,
+            files, scenario, modelPath, defines, cpus, maxStates, maxDepth, timeLimit, memoryLimit, workers, symmetry, reduce, bitstate, strategy, shorten, format, traceOut, coverage,
         };
         command.Validators.Add(result =>
         {
             if (result.GetResult(bitstate) is not null && result.GetValue(strategy) == "dfs")
             {
                 result.AddError("--bitstate is a breadth-first search's visited set: it does not go with --strategy dfs");
+            }
+            if (result.GetResult(maxDepth) is not null && result.GetValue(strategy) == "dfs")
+            {
+                result.AddError("--max-depth bounds a breadth-first search: it does not go with --strategy dfs (a depth-first search with a depth bound and a visited set is not complete even within the bound)");
             }
         });
         command.SetAction((result, cancel) =>
@@ -99,6 +109,7 @@ public static class CheckCommand
             var checkOptions = new CheckOptions
             {
                 MaxStates = result.GetValue(maxStates) ?? CheckOptions.Default.MaxStates,
+                MaxDepth = result.GetValue(maxDepth) is { } depthBound ? (int)depthBound : null,
                 TimeLimit = result.GetValue(timeLimit) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
                 MemoryLimitBytes = result.GetValue(memoryLimit) is { } mb ? mb * 1024 * 1024 : null,
                 BitstateBytes = result.GetValue(bitstate) is { } bits ? bits * 1024 * 1024 : null,
