@@ -36,23 +36,24 @@ public sealed class TraceOutputTests : CliFixture
     }
 
     [Fact]
-    public void Trace_onto_a_directory_is_refused_before_the_search()
+    public void Trace_onto_a_directory_writes_the_counterexample_there()
     {
+        // An existing directory takes the traces (issue 12: every violation found, a file each).
         var path = Directory.CreateDirectory(Path.Combine(Scratch, "dir.json")).FullName;
-        var (exit, stdout, stderr) = Run("check", ModelFile, "--scenario", "choices", "--trace", path);
-        Assert.Equal(ExitCodes.BadInput, exit);
-        Assert.Equal(string.Empty, stdout);
-        Assert.Equal($"kexecsim: --trace {path}: is a directory\n", stderr);
+        var (exit, _, stderr) = Run("check", ModelFile, "--scenario", "choices", "--trace", path);
+        Assert.Equal(ExitCodes.Violation, exit);
+        Assert.Equal($"kexecsim: trace of \"choices\" written to {Path.Combine(path, "choices.json")}\n", stderr);
+        Assert.Equal(["choices.json"], Directory.GetFiles(path).Select(Path.GetFileName));
     }
 
     [Fact]
-    public void Trace_onto_a_directory_is_refused_with_several_scenarios_too()
+    public void Trace_onto_a_directory_with_several_scenarios_writes_each_counterexample()
     {
         var path = Directory.CreateDirectory(Path.Combine(Scratch, "out")).FullName + "/";
-        var (exit, stdout, stderr) = Run("check", ModelFile, "--trace", path);
-        Assert.Equal(ExitCodes.BadInput, exit);
-        Assert.Equal(string.Empty, stdout);
-        Assert.Equal($"kexecsim: --trace {path}: is a directory\n", stderr);
+        var (exit, _, stderr) = Run("check", ModelFile, "--trace", path);
+        Assert.Equal(ExitCodes.Violation, exit);
+        Assert.Equal($"kexecsim: trace of \"choices\" written to {Path.Combine(path, "choices.json")}\n", stderr);
+        Assert.Equal(["choices.json"], Directory.GetFiles(path).Select(Path.GetFileName));
     }
 
     [Fact]

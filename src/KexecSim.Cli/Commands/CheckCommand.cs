@@ -41,7 +41,7 @@ public static class CheckCommand
                 result.AddError($"--format {value}: expected one of text, json, ktap, junit");
             }
         });
-        var traceOut = new Option<string?>("--trace") { HelpName = "OUT.json", Description = "Write the counterexample as a trace file (with several scenarios: OUT-<scenario>.json each)." };
+        var traceOut = new Option<string?>("--trace") { HelpName = "OUT.json|DIR/", Description = "Write the counterexample as a trace file (with several scenarios: OUT-<scenario>.json each); a directory (existing, or ending in /) takes every violation found: <scenario>.json and <scenario>.<CODE>.json." };
         var symmetry = KexecSimCli.ChoiceOption("--symmetry", "Reduce by the scenario's symmetric CPUs (one state per permutation orbit) when the declaration is usable.", "on", "off");
         var reduce = KexecSimCli.ChoiceOption("--reduce",
             "Semantics-aware reductions (docs/reduction.md): all drops the cache state no check can observe; none explores the full machine.", "all", "none");
@@ -95,7 +95,14 @@ public static class CheckCommand
             }
             loaded = selected;
             // A trace that could not be written would lose the search's work: say so before it starts.
-            if (result.GetValue(traceOut) is { } trace)
+            if (result.GetValue(traceOut) is { } traceDirectory && CheckRun.IsTraceDirectory(traceDirectory))
+            {
+                if (!OutputFile.CheckTracePath(Path.Combine(traceDirectory, "trace.json"), stderr))
+                {
+                    return Task.FromResult(ExitCodes.BadInput);
+                }
+            }
+            else if (result.GetValue(traceOut) is { } trace)
             {
                 // OUT.json itself first: a directory is refused even where several scenarios would name files beside it.
                 foreach (var path in loaded.Select(s => CheckRun.TracePath(trace, s, loaded.Count)).Prepend(trace).Distinct(StringComparer.Ordinal))
@@ -285,7 +292,7 @@ internal sealed class CheckRun(
             var shown = result.Trace is { } trace && (json || detailed || !result.ExpectationMet)
                 ? ReportModel.Build(scenario.Program, trace)
                 : null;
-            if (traceOut is not null && (result.Trace is not null || scenarios.Count == 1))
+            if (traceOut is not null && (result.Trace is not null || result.OtherViolations.Count > 0 || scenarios.Count == 1))
             {
                 traces.Add((scenario, result, shown));
             }
@@ -370,17 +377,52 @@ internal sealed class CheckRun(
     /// <param name="model">The counterexample's report model when a report already replayed it, else null.</param>
     private bool WriteTrace(LoadedScenario scenario, CheckResult result, ReportModel? model, TextWriter stderr)
     {
-        if (result.Trace is null)
+        var name = scenario.Program.ScenarioName;
+        var directory = IsTraceDirectory(traceOut!);
+        // Without a counterexample of its own (a limit stopped the search), the shortest violation found so far.
+        var main = result.Trace ?? result.OtherViolations.OrderBy(o => o.Trace.Steps.Count).Select(o => o.Trace).FirstOrDefault();
+        if (main is null)
         {
-            stderr.WriteLine($"kexecsim: \"{scenario.Program.ScenarioName}\" has no counterexample: no trace written");
+            stderr.WriteLine($"kexecsim: \"{name}\" has no counterexample: no trace written");
             return true;
         }
-        var path = TracePath(traceOut!, scenario, scenarios.Count);
+        if (result.Trace is null)
+        {
+            stderr.WriteLine($"kexecsim: \"{name}\": no verdict; the trace written is the shortest violation found so far ({main.Violation!.Code.Name()})");
+        }
+        var path = directory ? Path.Combine(traceOut!, $"{FileSafe(name)}.json") : TracePath(traceOut!, scenario, scenarios.Count);
         // Only the steps in words: the explorer's own trace needs no second fairness search.
-        model ??= ReportModel.Build(scenario.Program, result.Trace, checkFairness: false);
+        model = result.Trace is null ? null : model;
+        var written = WriteOne(scenario, main, model, path, stderr);
+        if (directory)
+        {
+            // Every other violation found on the way, each in a file of its own.
+            foreach (var (violation, trace) in result.OtherViolations)
+            {
+                if (!ReferenceEquals(trace, main))
+                {
+                    written &= WriteOne(scenario, trace, null, Path.Combine(traceOut!, $"{FileSafe(name)}.{violation.Code.Name()}.json"), stderr);
+                }
+            }
+        }
+        return written;
+    }
+
+    private bool WriteOne(LoadedScenario scenario, Trace trace, ReportModel? model, string path, TextWriter stderr)
+    {
+        model ??= ReportModel.Build(scenario.Program, trace, checkFairness: false);
         var file = TraceFile.Create(model, scenario.File, scenario.Model.Units.Select(u => u.Source).ToList(), RecordedDefines(defines, scenario.Program), cpus, modelPath);
         return WriteTraceFile(path, file, scenario.Program.ScenarioName, stderr);
     }
+
+    /// <summary>Whether <c>--trace</c> names a directory (an existing one, or a path ending in a separator): every
+    /// violation found is written there.</summary>
+    public static bool IsTraceDirectory(string path) =>
+        path.Length > 0 && (Directory.Exists(path) || path.EndsWith('/') || path.EndsWith(Path.DirectorySeparatorChar));
+
+    /// <summary>A scenario name as a file name: characters a file system may refuse become '_'.</summary>
+    private static string FileSafe(string name) =>
+        string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
 
     /// <summary>The value each -D gave its const in <paramref name="program"/> (a name resolved), as a trace
     /// records it, so that replay needs no model-dependent reading.</summary>
