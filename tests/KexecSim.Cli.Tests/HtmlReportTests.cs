@@ -221,6 +221,23 @@ public sealed class HtmlReportTests : CliFixture
     }
 
     [Fact]
+    public void Simulate_writes_the_report_of_the_run_it_traces()
+    {
+        var model = Write("first.kflow", File.ReadAllText(Path.Combine(TestPaths.SharedExamples, "first.kflow")));
+        var trace = Path.Combine(Scratch, "t.json");
+        var report = Path.Combine(Scratch, "sim.html");
+        var (exit, _, err) = Run("simulate", model, "--scenario", "nmi-then-jump-stray-smi", "--runs", "200", "--seed", "1", "--workers", "1", "--trace", trace, "--report", report);
+        Assert.Equal(ExitCodes.Success, exit);
+        Assert.Contains($"kexecsim: report of \"nmi-then-jump-stray-smi\" written to {report}", err, StringComparison.Ordinal);
+        var document = Parse(File.ReadAllText(report));
+        Assert.Equal("EXEC_CLOBBERED", document.GetElementById("verdict")!.TextContent);
+        using var traced = JsonDocument.Parse(File.ReadAllText(trace));
+        var steps = traced.RootElement.GetProperty("steps").GetArrayLength();
+        Assert.Equal($"step-{steps}", Assert.Single(document.QuerySelectorAll("#diagram .step.violation")).Id);
+        Assert.Equal(2, document.QuerySelectorAll("#diagram .lane-cpu").Length);
+    }
+
+    [Fact]
     public void Check_refuses_a_report_path_it_cannot_write_before_searching()
     {
         var model = Write("first.kflow", File.ReadAllText(Path.Combine(TestPaths.SharedExamples, "first.kflow")));
