@@ -57,7 +57,7 @@ public static class HtmlReport
             Verdict = Verdict(model, check),
             VerdictClass = model?.Violation is not null || check is { ExpectationMet: false } ? "bad" : "good",
             Expectation = check is null ? null : $"expected {check.Expected}: {(check.ExpectationMet ? "met" : "NOT met")}",
-            Rule = model?.Violation is { } v ? model.Rule : null,
+            Rule = model?.Violation is not null ? model.Rule : null,
             ViolationCode = model?.Violation?.Code.Name(),
             ViolationWhere = model?.Violation?.Location?.ToString(),
             Replay = model is null ? null : model.Narration.ReplayMessage(model.Replay),

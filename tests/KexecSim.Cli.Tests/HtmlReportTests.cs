@@ -221,6 +221,18 @@ public sealed class HtmlReportTests : CliFixture
     }
 
     [Fact]
+    public void A_sev_snp_counterexample_has_a_firmware_lane_with_each_command_and_its_status()
+    {
+        var report = Path.Combine(Scratch, "snp.html");
+        var model = Path.Combine(TestPaths.Models, "catalog", "seed003-snp-kdump.kflow");
+        Assert.Equal(ExitCodes.Success, Run("check", model, "--scenario", "snp-kdump-wbinvd-before-decommission", "--report", report).Exit);
+        var document = Parse(File.ReadAllText(report));
+        Assert.Equal("firmware", Assert.Single(document.QuerySelectorAll("#diagram .lane-firmware")).GetAttribute("data-lane"));
+        Assert.Equal(["SNP_DECOMMISSION → SEV_OK", "SNP_DF_FLUSH → WBINVD_REQUIRED"],
+            document.QuerySelectorAll("#diagram .arrow-firmware > title").Select(e => e.TextContent));
+    }
+
+    [Fact]
     public void Simulate_writes_the_report_of_the_run_it_traces()
     {
         var model = Write("first.kflow", File.ReadAllText(Path.Combine(TestPaths.SharedExamples, "first.kflow")));
