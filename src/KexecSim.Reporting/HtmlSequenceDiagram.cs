@@ -362,7 +362,7 @@ public sealed class HtmlSequenceDiagram
         {
             var n = step.Number;
             var from = step.Lane >= 0 ? _lanes[step.Lane].X : NumberWidth;
-            var slot = 0;
+            var planned = new List<(double From, double To, string Kind, string Label)>();
             if (step.Lane >= 0)
             {
                 arrows.Add(new XElement(SvgNs + "circle", new XAttribute("class", "actor"), Attr("cx", from), Attr("cy", mid), Attr("r", 5)));
@@ -378,10 +378,10 @@ public sealed class HtmlSequenceDiagram
                             SentEvent.Nmi => "NMI",
                             _ => "INIT",
                         };
-                        arrows.Add(Arrow(_lanes[sent.Cpu].X, _lanes[sent.Target].X, mid, sent.Kind switch { SentEvent.Vector => "ipi", SentEvent.Nmi => "nmi", _ => "init" }, name, slot++));
+                        planned.Add((_lanes[sent.Cpu].X, _lanes[sent.Target].X, sent.Kind switch { SentEvent.Vector => "ipi", SentEvent.Nmi => "nmi", _ => "init" }, name));
                         break;
                     case FaultInjected fault:
-                        arrows.Add(Arrow(NumberWidth, _lanes[fault.Cpu].X, mid, "fault", $"stray {fault.Kind.ToString().ToUpperInvariant()}", slot++));
+                        planned.Add((NumberWidth, _lanes[fault.Cpu].X, "fault", $"stray {fault.Kind.ToString().ToUpperInvariant()}"));
                         break;
                     case EventDelivered delivered:
                         arrows.Add(Marker(_lanes[delivered.Cpu].X, mid, "delivered", delivered.Kind switch
@@ -399,10 +399,10 @@ public sealed class HtmlSequenceDiagram
                         arrows.Add(Marker(_lanes[held.Target].X, mid, "init-held", "INIT held pending"));
                         break;
                     case LineWrittenBack wb when _lineX.TryGetValue(wb.Line, out var lineX):
-                        arrows.Add(Arrow(CacheLaneX(wb.Cache, step), lineX, mid, "writeback", $"write-back {BuiltinValues.FormatKey(wb.Key)}", slot++));
+                        planned.Add((CacheLaneX(wb.Cache, step), lineX, "writeback", $"write-back {BuiltinValues.FormatKey(wb.Key)}"));
                         break;
                     case FirmwareCommandRun command when _firmwareX >= 0:
-                        arrows.Add(Arrow(_lanes[command.Cpu].X, _firmwareX, mid, "firmware", $"{CommandName(command.Command)} → {StatusName(command.Status)}", slot++));
+                        planned.Add((_lanes[command.Cpu].X, _firmwareX, "firmware", $"{CommandName(command.Command)} → {StatusName(command.Status)}"));
                         break;
                     case NextKernelBooted booted:
                         arrows.Add(Marker(_lanes[booted.Cpu].X, mid, "next-kernel", "boots next kernel"));
@@ -420,7 +420,7 @@ public sealed class HtmlSequenceDiagram
             {
                 if (cpu != step.Cpu && _cpus[n - 1][cpu].Mode == CpuMode.Mwait && _cpus[n][cpu].Mode != CpuMode.Mwait)
                 {
-                    arrows.Add(Arrow(from, _lanes[cpu].X, mid, "wake", "monitor wake-up", slot++));
+                    planned.Add((from, _lanes[cpu].X, "wake", "monitor wake-up"));
                 }
             }
             // Memory changes that are not write-backs (stores through to memory, image copies, the next kernel's
@@ -437,14 +437,21 @@ public sealed class HtmlSequenceDiagram
                 var (kind, words) = after.Poisoned && !before.Poisoned ? ("poison", "poisons")
                     : after.Clobbered && !before.Clobbered ? ("clobber", $"clobbers: {written}")
                     : ("write", $"writes {written}");
-                arrows.Add(Arrow(from, lineX, mid, kind, words, slot++));
+                planned.Add((from, lineX, kind, words));
             }
             foreach (var (cache, entry) in Stores(n))
             {
                 if (_lineX.TryGetValue(entry.Line, out var lineX) && step.Lane >= 0)
                 {
-                    arrows.Add(Arrow(CacheLaneX(cache, step), lineX, mid, "store", $"store (cached) · {entry.KeyName}", slot++));
+                    planned.Add((CacheLaneX(cache, step), lineX, "store", $"store (cached) · {entry.KeyName}"));
                 }
+            }
+            // Arrows of one step between the same two lanes are one arrow (a copy that clobbers a line in memory
+            // and leaves it dirty in the cache), its labels joined: labels of one row then seldom overlap.
+            var slot = 0;
+            foreach (var same in planned.GroupBy(a => (a.From, a.To)))
+            {
+                arrows.Add(Arrow(same.Key.From, same.Key.To, mid, same.First().Kind, string.Join(" + ", same.Select(a => a.Label)), slot++));
             }
         }
 

@@ -79,6 +79,7 @@ test("the HTML report of sme-no-relocate-wbinvd shows its lanes, its violation a
     await page.mouse.click(row.x + row.width * 0.75, row.y + row.height / 2);
     assert.equal(await page.locator("#step-description").textContent(), "CPU 1's WBINVD writes back data[0] (KEY_SME)");
     await page.keyboard.press("End");
+    await page.mouse.move(0, 0);
 
     await page.screenshot({ path: screenshot, fullPage: true });
     assert.deepEqual(problems, []);
