@@ -12,7 +12,9 @@ import { chromium } from "playwright-core";
 
 const report = resolve(process.env.REPORT ?? "artifacts/report.html");
 const screenshot = resolve(process.env.SCREENSHOT ?? "artifacts/report.png");
-const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+// run.sh finds Debian's chromium on PATH and names it here.
+const executablePath = process.env.CHROMIUM;
+if (!executablePath) { throw new Error("CHROMIUM must name the chromium executable (tests/browser/run.sh sets it)"); }
 
 // The flags a closed network needs (no background connections, no component updates), and a fresh profile.
 const flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
