@@ -123,6 +123,9 @@ public static class KexecSimCli
         return option;
     }
 
+    /// <summary><c>--report OUT.html</c>: the self-contained HTML report of a counterexample (docs/html-report.md).</summary>
+    internal static Option<string?> ReportOption(string description) => new("--report") { HelpName = "OUT.html", Description = description };
+
     internal static Option<string[]> DefineOption() => new("-D", "--define")
     {
         HelpName = "NAME=VALUE",

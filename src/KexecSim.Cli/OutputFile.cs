@@ -65,11 +65,15 @@ internal static class OutputFile
 
     /// <summary>Whether <c>--trace</c> <paramref name="path"/> can take a trace file; when not, one line naming the
     /// option and the path is said.</summary>
-    public static bool CheckTracePath(string path, TextWriter stderr)
+    public static bool CheckTracePath(string path, TextWriter stderr) => CheckPath("--trace", path, stderr);
+
+    /// <summary>Whether <paramref name="option"/>'s <paramref name="path"/> can take an output file; when not, one line
+    /// naming the option and the path is said.</summary>
+    public static bool CheckPath(string option, string path, TextWriter stderr)
     {
         if (Problem(path) is { } problem)
         {
-            stderr.WriteLine($"kexecsim: --trace {(path.Length == 0 ? "\"\"" : path)}: {problem}");
+            stderr.WriteLine($"kexecsim: {option} {(path.Length == 0 ? "\"\"" : path)}: {problem}");
             return false;
         }
         return true;

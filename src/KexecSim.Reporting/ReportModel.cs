@@ -137,6 +137,21 @@ public sealed class ReportModel
         return new MachineSnapshot(step, caches, lines);
     }
 
+    /// <summary>
+    /// Every CPU's mode after step <paramref name="step"/> (0: the initial state), decoded on demand like
+    /// <see cref="SnapshotAfter"/> (the HTML report's mode bands and monitor wake-ups).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The model has no state after that step (beyond the steps replayed).</exception>
+    public IReadOnlyList<CpuSnapshot> CpusAfter(int step)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(step);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(step, _states.Count);
+        _layout ??= new MachineLayout(Program);
+        var state = new MachineState(_layout);
+        state.Decode(_states[step]);
+        return state.Cpus.Select(c => new CpuSnapshot(c.Id, c.Mode, c.Has(CpuFlags.NextKernel), c.MonitorLine)).ToList();
+    }
+
     /// <summary>The first line of the instruction's source text, trimmed.</summary>
     public static string Snippet(DebugSpan span)
     {

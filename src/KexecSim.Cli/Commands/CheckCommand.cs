@@ -48,9 +48,10 @@ public static class CheckCommand
         var strategy = KexecSimCli.ChoiceOption("--strategy", "Search order: bfs finds a shortest counterexample; dfs finds some counterexample, often sooner and in less memory.", "bfs", "dfs");
         var shorten = new Option<bool>("--shorten") { Description = "With --strategy dfs: look for shorter counterexamples until none is shorter (with bfs: nothing to do)." };
         var coverage = new Option<bool>("--coverage") { Description = "List every statement no run reached (file:line:col notes; in JSON: coverage.neverReached)." };
+        var reportOut = KexecSimCli.ReportOption("Write the HTML report: verdict, statistics, coverage and the counterexample's sequence diagram (with several scenarios: OUT-<scenario>.html for each counterexample).");
         var command = new Command("check", "Check scenarios: every interleaving explored; a proof, or a shortest counterexample.")
         {
-            files, scenario, modelPath, defines, cpus, maxStates, maxDepth, timeLimit, memoryLimit, workers, symmetry, reduce, bitstate, strategy, shorten, format, traceOut, coverage,
+            files, scenario, modelPath, defines, cpus, maxStates, maxDepth, timeLimit, memoryLimit, workers, symmetry, reduce, bitstate, strategy, shorten, format, traceOut, reportOut, coverage,
         };
         command.Validators.Add(result =>
         {
@@ -113,6 +114,16 @@ public static class CheckCommand
                     }
                 }
             }
+            if (result.GetValue(reportOut) is { } report)
+            {
+                foreach (var path in loaded.Select(s => CheckRun.TracePath(report, s, loaded.Count)).Prepend(report).Distinct(StringComparer.Ordinal))
+                {
+                    if (!OutputFile.CheckPath("--report", path, stderr))
+                    {
+                        return Task.FromResult(ExitCodes.BadInput);
+                    }
+                }
+            }
             var checkOptions = new CheckOptions
             {
                 MaxStates = result.GetValue(maxStates) ?? CheckOptions.Default.MaxStates,
@@ -129,7 +140,7 @@ public static class CheckCommand
                 Progress = ProgressReporter.For(stderr),
             };
             var run = new CheckRun(loaded, checkOptions, result.GetValue(format)!, result.GetValue(traceOut), values, result.GetValue(cpus),
-                result.GetValue(modelPath) ?? [], detailed: !catalog && loaded.Count == 1) { Coverage = result.GetValue(coverage) };
+                result.GetValue(modelPath) ?? [], detailed: !catalog && loaded.Count == 1) { Coverage = result.GetValue(coverage), ReportOut = result.GetValue(reportOut) };
             return Task.FromResult(run.Execute(stdout, stderr));
         });
         return command;
@@ -227,6 +238,9 @@ internal sealed class CheckRun(
     /// <summary><c>--coverage</c>: print (and put in JSON) every statement never reached.</summary>
     public bool Coverage { get; init; }
 
+    /// <summary><c>--report OUT.html</c>: where the HTML report goes (OUT-scenario.html for one of several), or null.</summary>
+    public string? ReportOut { get; init; }
+
     public int Execute(TextWriter stdout, TextWriter stderr)
     {
         var width = Math.Max(8, scenarios.Max(s => s.Program.ScenarioName.Length));
@@ -292,7 +306,7 @@ internal sealed class CheckRun(
             var shown = result.Trace is { } trace && (json || detailed || !result.ExpectationMet)
                 ? ReportModel.Build(scenario.Program, trace)
                 : null;
-            if (traceOut is not null && (result.Trace is not null || result.OtherViolations.Count > 0 || scenarios.Count == 1))
+            if ((traceOut is not null || ReportOut is not null) && (result.Trace is not null || result.OtherViolations.Count > 0 || scenarios.Count == 1))
             {
                 traces.Add((scenario, result, shown));
             }
@@ -347,7 +361,17 @@ internal sealed class CheckRun(
         var written = true;
         foreach (var (scenario, result, model) in traces)
         {
-            written &= WriteTrace(scenario, result, model, stderr);
+            if (traceOut is not null)
+            {
+                written &= WriteTrace(scenario, result, model, stderr);
+            }
+            if (ReportOut is not null)
+            {
+                // The report's replay checks a LIVELOCK's fairness, as the text report's does.
+                var replayed = model ?? (result.Trace is { } trace ? ReportModel.Build(scenario.Program, trace) : null);
+                var html = HtmlReport.Render(replayed, result, scenario.Program, scenario.File);
+                written &= WriteHtmlReport(TracePath(ReportOut, scenario, scenarios.Count), html, scenario.Program.ScenarioName, stderr);
+            }
         }
         return !written ? ExitCodes.BadInput : anyFailed ? ExitCodes.Violation : anyLimit ? ExitCodes.LimitReached : ExitCodes.Success;
     }
@@ -428,6 +452,22 @@ internal sealed class CheckRun(
     /// records it, so that replay needs no model-dependent reading.</summary>
     public static Dictionary<string, long> RecordedDefines(IReadOnlyDictionary<string, string> defines, CompiledProgram program) =>
         defines.Keys.Where(program.Constants.ContainsKey).ToDictionary(name => name, name => program.Constants[name]);
+
+    /// <summary>Writes an HTML report atomically; false (one line said) when it cannot be written.</summary>
+    public static bool WriteHtmlReport(string path, string html, string scenarioName, TextWriter stderr)
+    {
+        try
+        {
+            OutputFile.WriteAtomically(path, html);
+        }
+        catch (Exception e) when (OutputFile.IsIoFailure(e))
+        {
+            stderr.WriteLine($"kexecsim: --report {path}: cannot write: {OutputFile.Describe(e)}");
+            return false;
+        }
+        stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"kexecsim: report of \"{scenarioName}\" written to {path}"));
+        return true;
+    }
 
     /// <summary>Writes a trace file atomically; false (one line said) when it cannot be written.</summary>
     public static bool WriteTraceFile(string path, TraceFile file, string scenarioName, TextWriter stderr)

@@ -14,14 +14,28 @@ public static class ReplayCommand
     public static Command CreateReplay(TextWriter stdout, TextWriter stderr)
     {
         var traceArgument = new Argument<string>("TRACE") { Description = "A trace file written by 'kexecsim check --trace'." };
-        var command = new Command("replay", "Re-execute a trace and confirm its violation at the same step, or say where it diverges.") { traceArgument };
+        var reportOut = KexecSimCli.ReportOption("Write the HTML report of the replayed trace: its sequence diagram, the caches and memory at every step.");
+        var command = new Command("replay", "Re-execute a trace and confirm its violation at the same step, or say where it diverges.") { traceArgument, reportOut };
         command.SetAction(result =>
         {
+            var report = result.GetValue(reportOut);
+            if (report is not null && !OutputFile.CheckPath("--report", report, stderr))
+            {
+                return ExitCodes.BadInput;
+            }
             if (Load(result.GetValue(traceArgument)!, stderr) is not { } loaded)
             {
                 return ExitCodes.BadInput;
             }
             var (file, program, trace) = loaded;
+            if (report is not null)
+            {
+                var model = ReportModel.Build(program, trace, timed: file.Simulation?.Strategy == "timed");
+                if (!CheckRun.WriteHtmlReport(report, HtmlReport.Render(model, null, program, file.Model.Root), file.Scenario, stderr))
+                {
+                    return ExitCodes.BadInput;
+                }
+            }
             var replay = new Replayer(program) { WaitsExpireByClock = file.Simulation?.Strategy == "timed" }.Replay(trace);
             stdout.WriteLine($"scenario \"{file.Scenario}\": {trace.Steps.Count} steps");
             stdout.WriteLine($"replay: {new Narration(program).ReplayMessage(replay)}");

@@ -56,6 +56,7 @@ public static class SimulateCommand
         workers.Description = "Threads the runs are spread over (default: one per core); the result is the same for any N.";
         var format = KexecSimCli.ChoiceOption("--format", "Report format.", "text", "json");
         var traceOut = new Option<string?>("--trace") { HelpName = "OUT.json", Description = "Write the first run that committed a violation (the expected code's first) as a trace file." };
+        var reportOut = KexecSimCli.ReportOption("Write the HTML report of the run --trace would write: its sequence diagram, the caches and memory at every step.");
         var shard = new Option<(int K, int N)?>("--shard")
         {
             HelpName = "K/N",
@@ -77,7 +78,7 @@ public static class SimulateCommand
         var plot = new Option<string?>("--plot") { HelpName = "OUT.svg", Description = "With --timed: write the time-to-finish histogram and CDF as an SVG file." };
         var command = new Command("simulate", "Simulate many runs of one scenario: random walks or PCT schedules, reproducible from the seed and the run index.")
         {
-            file, scenario, modelPath, defines, cpus, runs, seed, strategy, pctDepth, maxSteps, workers, format, traceOut, shard, timeLimit, timed, set, plot,
+            file, scenario, modelPath, defines, cpus, runs, seed, strategy, pctDepth, maxSteps, workers, format, traceOut, reportOut, shard, timeLimit, timed, set, plot,
         };
         timed.Validators.Add(result =>
         {
@@ -131,6 +132,11 @@ public static class SimulateCommand
             {
                 return Task.FromResult(ExitCodes.BadInput);
             }
+            var htmlReport = result.GetValue(reportOut);
+            if (htmlReport is not null && !OutputFile.CheckPath("--report", htmlReport, stderr))
+            {
+                return Task.FromResult(ExitCodes.BadInput);
+            }
             TimedParameters? parameters = null;
             if (result.GetValue(timed))
             {
@@ -169,12 +175,12 @@ public static class SimulateCommand
                 Timed = parameters,
                 Cancellation = cancel,
             };
-            return Task.FromResult(Execute(selected[0], simulation, result.GetValue(format)!, trace, plotOut, values, result.GetValue(cpus), result.GetValue(modelPath) ?? [], stdout, stderr));
+            return Task.FromResult(Execute(selected[0], simulation, result.GetValue(format)!, trace, htmlReport, plotOut, values, result.GetValue(cpus), result.GetValue(modelPath) ?? [], stdout, stderr));
         });
         return command;
     }
 
-    private static int Execute(LoadedScenario scenario, SimulationOptions options, string format, string? traceOut, string? plotOut,
+    private static int Execute(LoadedScenario scenario, SimulationOptions options, string format, string? traceOut, string? reportOut, string? plotOut,
         IReadOnlyDictionary<string, string> defines, int? cpus, IReadOnlyList<string> modelPath, TextWriter stdout, TextWriter stderr)
     {
         var simulator = new Simulator(scenario.Program, options);
@@ -212,6 +218,19 @@ public static class SimulateCommand
             else
             {
                 stderr.WriteLine($"kexecsim: \"{scenario.Program.ScenarioName}\": no run committed a violation: no trace written");
+            }
+        }
+        if (reportOut is not null)
+        {
+            if (report.TracedRun is { } run)
+            {
+                var (_, trace) = simulator.Reproduce(run);
+                var model = ReportModel.Build(scenario.Program, trace, timed: options.Timed is not null);
+                written &= CheckRun.WriteHtmlReport(reportOut, HtmlReport.Render(model, null, scenario.Program, scenario.File), scenario.Program.ScenarioName, stderr);
+            }
+            else
+            {
+                stderr.WriteLine($"kexecsim: \"{scenario.Program.ScenarioName}\": no run committed a violation: no report written");
             }
         }
         return !written ? ExitCodes.BadInput : ExitCode(report);
