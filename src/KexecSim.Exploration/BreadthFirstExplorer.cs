@@ -154,7 +154,7 @@ public sealed class BreadthFirstExplorer : ISearch
                 if (_options.Workers > 1 && found is null && i >= sequentialUntil && current.Count - i >= _options.MinParallelBatch)
                 {
                     _pool ??= new ExpansionPool(_reductions, _policy, _symmetry is null ? null : _representatives, _options.Workers);
-                    var end = Math.Min(current.Count, i + (_pool.Count * _options.ChunkStates));
+                    var end = Math.Min(current.Count, i + (_pool.Count * ChunkStates(current, i)));
                     if (_pool.Expand(current, i, end))
                     {
                         if (Merge(_pool, current, i, depth, ref lastCheck, ref lastProgress) is { } stopped)
@@ -187,6 +187,20 @@ public sealed class BreadthFirstExplorer : ISearch
         return null;
 
     }
+
+    /// <summary>PERF and memory: a worker holds its chunk's successors as whole vectors until the merge, so a chunk
+    /// is sized to about <see cref="WorkerBufferBytes"/> of them (at 64 CPUs a state is kilobytes and has dozens of
+    /// successors: 512 states a chunk held hundreds of MB, past <c>--memory-limit</c> between two of its checks).
+    /// The results are the same for any chunk size (the merge goes in order).</summary>
+    private int ChunkStates(StateQueue current, int index)
+    {
+        var stateBytes = (long)current.Get(index, out _).Length * sizeof(long);
+        // Successors per state: as measured so far, and at least one per CPU (the first levels measure too few).
+        var successors = Math.Max(_program.Platform.Cpus, _transitions / Math.Max(1, _visited.Count));
+        return (int)Math.Clamp(WorkerBufferBytes / Math.Max(1, stateBytes * successors), 1, _options.ChunkStates);
+    }
+
+    private const long WorkerBufferBytes = 8L * 1024 * 1024;
 
     /// <summary>
     /// Limits and progress, looked at after the level's state <paramref name="index"/> was expanded: at the

@@ -2,7 +2,7 @@ namespace KexecSim.Exploration;
 
 /// <summary>
 /// When a search stops before its verdict (exit 3, with the statistics so far): interrupted, too many
-/// states, out of time, or past its memory (the search's own structures against <c>--memory-limit</c>,
+/// states, out of time, or past its memory (the search's own structures, and the process's resident set, against <c>--memory-limit</c>,
 /// or, without one, the process past 70% of the machine's memory).
 /// </summary>
 public sealed class SearchLimits
@@ -15,9 +15,18 @@ public sealed class SearchLimits
 
     private readonly CheckOptions _options;
 
-    public SearchLimits(CheckOptions options)
+    /// <summary>How far under <c>--memory-limit</c> the process's resident set stops the search (with a tenth of the
+    /// limit, whichever is more): what the search, and building its result, can still grow after the check.</summary>
+    private const long RssMargin = 16L * 1024 * 1024;
+
+    private readonly Func<long> _residentSet;
+
+    /// <param name="residentSet">The process's resident set in bytes (tests give their own); default
+    /// <see cref="Environment.WorkingSet"/>.</param>
+    public SearchLimits(CheckOptions options, Func<long>? residentSet = null)
     {
         _options = options;
+        _residentSet = residentSet ?? (() => Environment.WorkingSet);
     }
 
     /// <summary>Whether the search must stop at once, between the every-<see cref="TransitionsBetweenChecks"/> checks:
@@ -45,9 +54,19 @@ public sealed class SearchLimits
         {
             return $"--time-limit {limit.TotalSeconds:0.#} s reached";
         }
-        if (_options.MemoryLimitBytes is { } bytes && memoryBytes >= bytes)
+        if (_options.MemoryLimitBytes is { } bytes)
         {
-            return $"--memory-limit {bytes / (1024 * 1024)} MB reached";
+            if (memoryBytes >= bytes)
+            {
+                return $"--memory-limit {bytes / (1024 * 1024)} MB reached";
+            }
+            // The whole process too (runtime, GC slack, edge lists, buffers): the resident set stays under the
+            // limit, with a margin for the growth between two checks.
+            var resident = _residentSet();
+            if (resident >= bytes - Math.Max(Math.Min(RssMargin, bytes / 16), bytes / 10))
+            {
+                return $"--memory-limit {bytes / (1024 * 1024)} MB reached (resident set {resident / (1024 * 1024)} MB)";
+            }
         }
         // Without a limit, stop well before the machine runs out (nothing is lost: exit 3 with statistics).
         if (_options.MemoryLimitBytes is null && GC.GetTotalMemory(forceFullCollection: false) > DefaultMemoryCeiling)

@@ -204,13 +204,25 @@ public sealed class SearchPartsTests
             TimeLimit = TimeSpan.FromSeconds(2.5),
             MemoryLimitBytes = 3L * 1024 * 1024,
             Cancellation = cancel.Token,
-        });
+        }, residentSet: () => 0);
         Assert.Null(limits.Reached(99, 3L * 1024 * 1024 - 1, TimeSpan.FromSeconds(2.4)));
         Assert.Equal("--memory-limit 3 MB reached", limits.Reached(99, 3L * 1024 * 1024, TimeSpan.Zero));
         Assert.Equal("--time-limit 2.5 s reached", limits.Reached(99, 3L * 1024 * 1024, TimeSpan.FromSeconds(2.5)));
         Assert.Equal("--max-states 100 reached", limits.Reached(100, 3L * 1024 * 1024, TimeSpan.FromSeconds(2.5)));
         cancel.Cancel();
         Assert.Equal("interrupted", limits.Reached(0, 0, TimeSpan.Zero));
+    }
+
+    [Fact]
+    public void The_memory_limit_bounds_the_resident_set_with_a_margin_for_the_growth_between_checks()
+    {
+        const long mb = 1024 * 1024;
+        var resident = 0L;
+        var limits = new SearchLimits(new CheckOptions { MemoryLimitBytes = 300 * mb }, () => resident);
+        resident = 270 * mb - 1;
+        Assert.Null(limits.Reached(1, 10 * mb, TimeSpan.Zero));
+        resident = 270 * mb;
+        Assert.Equal("--memory-limit 300 MB reached (resident set 270 MB)", limits.Reached(1, 10 * mb, TimeSpan.Zero));
     }
 
     [Fact]
