@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Compression;
 using KexecSim.Cli;
 
@@ -19,41 +18,12 @@ public sealed class ToolPackageTests : IDisposable
     private static string Configuration => AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
         ? "Release" : "Debug";
 
-    private static (int Exit, string Out, string Err) Exec(string file, string workingDirectory, params string[] args)
-    {
-        var start = new ProcessStartInfo(file)
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        start.Environment["CI"] = "true";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in 3 minutes");
-        }
-        return (process.ExitCode, stdout.Result.ReplaceLineEndings("\n"), stderr.Result.ReplaceLineEndings("\n"));
-    }
-
-    private static string Dotnet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
-
     [Fact]
     public void The_packed_tool_installs_as_kexecsim_and_checks_the_catalog_it_carries()
     {
         var feed = Path.Combine(_dir, "nupkg");
         var project = Path.Combine(TestPaths.RepositoryRoot, "src", "KexecSim.Cli", "KexecSim.Cli.csproj");
-        var pack = Exec(Dotnet, _dir, "pack", project, "--no-build", "-c", Configuration, "-o", feed);
+        var pack = ProcessRunner.Exec(ProcessRunner.Dotnet, _dir, "pack", project, "--no-build", "-c", Configuration, "-o", feed);
         Assert.True(pack.Exit == 0, pack.Out + pack.Err);
 
         // The package is a tool whose command is kexecsim, with every model of models/ inside.
@@ -79,13 +49,13 @@ public sealed class ToolPackageTests : IDisposable
             </configuration>
             """);
         var tools = Path.Combine(_dir, "tools");
-        var install = Exec(Dotnet, _dir, "tool", "install", "--tool-path", tools, "--configfile", Path.Combine(_dir, "nuget.config"), "KexecSim");
+        var install = ProcessRunner.Exec(ProcessRunner.Dotnet, _dir, "tool", "install", "--tool-path", tools, "--configfile", Path.Combine(_dir, "nuget.config"), "KexecSim");
         Assert.True(install.Exit == 0, install.Out + install.Err);
         Assert.Contains("Tool 'kexecsim' (version '0.1.0') was successfully installed.", install.Out, StringComparison.Ordinal);
 
         var kexecsim = Path.Combine(tools, OperatingSystem.IsWindows() ? "kexecsim.exe" : "kexecsim");
         var work = Directory.CreateDirectory(Path.Combine(_dir, "work")).FullName;
-        var check = Exec(kexecsim, work, "check");
+        var check = ProcessRunner.Exec(kexecsim, work, "check");
         Assert.True(check.Exit == ExitCodes.Success, check.Out + check.Err);
 
         // Every catalog scenario ran and met its expectation, from the models installed with the tool.
