@@ -60,7 +60,9 @@ public sealed class ReportModel
         {
             states.Add(state.Span.ToArray());
             var kind = step.Step.Transition.Kind;
-            var where = step.Location is { } l ? $"{Path.GetFileName(l.Source.Path)}:{l.Position.Line}" : null;
+            // The path of the file that ran, as the diagnostics show it: a patched copy of a library flow and
+            // the built-in one are told apart.
+            var where = step.Location is { } l ? $"{l.Source.Path}:{l.Position.Line}" : null;
             var source = step.Location is { } at ? (step.AtBackEdge ? $"loop back-edge ({where})" : Snippet(at)) : null;
             var action = kind == TransitionKind.Step && source is not null ? source : narration.DescribeInLane(step.Action);
             var cpu = kind == TransitionKind.Evict ? -1 : step.Cpu;

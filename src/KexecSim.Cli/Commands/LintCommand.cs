@@ -1,9 +1,14 @@
 using System.CommandLine;
 using KexecSim.Language;
+using KexecSim.Language.Diagnostics;
+using KexecSim.Reporting;
 
 namespace KexecSim.Cli.Commands;
 
-/// <summary><c>kexecsim lint FILE...</c>: diagnostics only; exit 0 when there is no error, 2 otherwise.</summary>
+/// <summary>
+/// <c>kexecsim lint FILE... [--format text|json|sarif]</c>: diagnostics only, as text lines, the
+/// project's JSON, or SARIF 2.1.0 for code scanning; exit 0 when there is no error, 2 otherwise.
+/// </summary>
 public static class LintCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
@@ -12,9 +17,12 @@ public static class LintCommand
         var modelPath = KexecSimCli.ModelPathOption();
         var defines = KexecSimCli.DefineOption();
         var cpus = KexecSimCli.CpusOption();
+        var format = KexecSimCli.ChoiceOption("--format",
+            "Output: text lines (file:line:col: severity KFnnnn: message, then a count), json (docs/cli.md), or sarif (SARIF 2.1.0, for CI code scanning).",
+            "text", "json", "sarif");
         var command = new Command("lint", "Report every error and warning in the given models (file:line:col: error KFnnnn: message); run nothing.")
         {
-            files, modelPath, defines, cpus,
+            files, modelPath, defines, cpus, format,
         };
         command.SetAction(result =>
         {
@@ -35,9 +43,18 @@ public static class LintCommand
                     }
                 }
             }
-            KexecSimCli.Print(diagnostics, stdout);
             var errors = diagnostics.Count(d => d.IsError);
             var warnings = diagnostics.Count - errors;
+            switch (result.GetValue(format))
+            {
+                case "json":
+                    stdout.Write(DiagnosticReports.Json(diagnostics, TraceFile.ToolVersion));
+                    return errors > 0 ? ExitCodes.BadInput : ExitCodes.Success;
+                case "sarif":
+                    stdout.Write(DiagnosticReports.Sarif(diagnostics, TraceFile.ToolVersion));
+                    return errors > 0 ? ExitCodes.BadInput : ExitCodes.Success;
+            }
+            KexecSimCli.Print(diagnostics, stdout);
             if (errors > 0 || warnings > 0)
             {
                 stdout.WriteLine($"{errors} error{(errors == 1 ? string.Empty : "s")}, {warnings} warning{(warnings == 1 ? string.Empty : "s")}");

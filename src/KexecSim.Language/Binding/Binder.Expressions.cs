@@ -119,6 +119,11 @@ public sealed partial class Binder
             Report(DiagnosticCode.TypeMismatch, name.Span, $"intrinsic '{text}' is not a value; call it with {text}(...)");
             return new BoundErrorExpression(name.Span);
         }
+        if (KernelNames.Find(text) is { } kernelName)
+        {
+            Report(DiagnosticCode.UnknownName, name.Span, $"unknown name '{text}'{kernelName.Hint}");
+            return new BoundErrorExpression(name.Span);
+        }
         Report(DiagnosticCode.UnknownName, name.Span, $"unknown name '{text}'{Spelling.DidYouMean(text, VisibleNames())}");
         return new BoundErrorExpression(name.Span);
     }
@@ -301,6 +306,16 @@ public sealed partial class Binder
         }
         if (!_globals.TryGetValue(name, out var symbol))
         {
+            // A kernel name gets its kflow equivalent rather than the nearest spelling (KernelNames).
+            if (KernelNames.Find(name) is { } kernelName)
+            {
+                foreach (var argument in call.Arguments)
+                {
+                    BindExpression(argument);
+                }
+                Report(DiagnosticCode.UnknownFunction, call.Name.Span, $"unknown function '{name}'{kernelName.Hint}");
+                return new BoundErrorExpression(call.Span);
+            }
             foreach (var argument in call.Arguments)
             {
                 BindExpression(argument);
@@ -406,6 +421,11 @@ public sealed partial class Binder
                         return (new BoundLiteral(syntax.Span, KType.Int, Intrinsics.Features.ToList().IndexOf(feature)), true, "feature", false);
                     }
                     var word = syntax is NameExpression n ? n.Identifier.Text : _source.Excerpt(syntax.Span);
+                    if (KernelNames.WithoutKernelPrefix(word) is { } featureName && Intrinsics.Features.Contains(featureName))
+                    {
+                        Report(DiagnosticCode.UnknownFeature, syntax.Span, $"unknown CPU feature '{word}'; did you mean {featureName}? (kernel name)");
+                        return (new BoundErrorExpression(syntax.Span), false, "?", true);
+                    }
                     Report(DiagnosticCode.UnknownFeature, syntax.Span,
                         $"unknown CPU feature '{word}' (features: {string.Join(", ", Intrinsics.Features)}){Spelling.DidYouMean(word, Intrinsics.Features)}");
                     return (new BoundErrorExpression(syntax.Span), false, "?", true);
@@ -417,6 +437,11 @@ public sealed partial class Binder
                         return (new BoundString(syntax.Span, bug), true, "bug", false);
                     }
                     var word = syntax is NameExpression n ? n.Identifier.Text : _source.Excerpt(syntax.Span);
+                    if (KernelNames.WithoutKernelPrefix(word) is { } bugName && _bugNames.Contains(bugName))
+                    {
+                        Report(DiagnosticCode.UnknownBug, syntax.Span, $"unknown CPU bug '{word}'; did you mean {bugName}? (kernel name)");
+                        return (new BoundErrorExpression(syntax.Span), false, "?", true);
+                    }
                     Report(DiagnosticCode.UnknownBug, syntax.Span,
                         $"unknown CPU bug '{word}': not TDX_PW_MCE nor in any scenario's 'bugs' list{Spelling.DidYouMean(word, _bugNames)}");
                     return (new BoundErrorExpression(syntax.Span), false, "?", true);

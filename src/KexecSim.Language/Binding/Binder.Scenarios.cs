@@ -293,6 +293,11 @@ public sealed partial class Binder
                         else
                         {
                             var word = value is NameExpression u ? u.Identifier.Text : _source.Excerpt(value.Span);
+                            if (KernelNames.WithoutKernelPrefix(word) is { } featureName && Intrinsics.Features.Contains(featureName))
+                            {
+                                Report(DiagnosticCode.UnknownFeature, value.Span, $"unknown CPU feature '{word}'; did you mean {featureName}? (kernel name)");
+                                continue;
+                            }
                             Report(DiagnosticCode.UnknownFeature, value.Span,
                                 $"unknown CPU feature '{word}' (features: {string.Join(", ", Intrinsics.Features)}){Spelling.DidYouMean(word, Intrinsics.Features)}");
                         }

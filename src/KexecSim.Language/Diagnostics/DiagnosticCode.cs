@@ -94,6 +94,7 @@ public enum DiagnosticCode
     MissingReturn = 806,
     ShadowsBuiltin = 807,
     DefineNotInEveryModel = 808,
+    ImportShadowsFile = 809,
 
     // Limits (KF09xx)
     NestingTooDeep = 901,

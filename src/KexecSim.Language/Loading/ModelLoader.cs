@@ -8,6 +8,10 @@ namespace KexecSim.Language.Loading;
 /// <summary>
 /// Reads .kflow files and their imports (each loaded once, in dependency order: an import before
 /// the file that imports it). Bad bytes, missing files and cycles are diagnostics, not exceptions.
+/// An import is searched relative to the importing file, then to the root file's directory (so that a
+/// patched copy of a library flow put beside a scenario is the one that runs, whoever imports it),
+/// then in each model-path directory (the built-in models last). A file of the same name that the
+/// search passed over is never ignored silently: a warning names it (KF0809).
 /// </summary>
 public sealed class ModelLoader
 {
@@ -19,6 +23,9 @@ public sealed class ModelLoader
     private readonly Dictionary<string, CompilationUnit?> _loaded = new(StringComparer.Ordinal);
     private readonly List<string> _inProgress = [];
     private readonly List<CompilationUnit> _order = [];
+    private readonly HashSet<string> _reportedShadows = new(StringComparer.Ordinal);
+    private string? _rootFile;
+    private string? _rootDirectory;
 
     public ModelLoader(IReadOnlyList<string> modelPath, DiagnosticBag diagnostics)
     {
@@ -44,13 +51,18 @@ public sealed class ModelLoader
             _diagnostics.Report(DiagnosticCode.FileNotFound, null, default, $"{path}: no such file (a file name cannot hold a NUL character)");
             return;
         }
-        Load(Path.GetFullPath(path), path, null, default);
+        var fullPath = Path.GetFullPath(path);
+        _rootFile = fullPath;
+        _rootDirectory = Path.GetDirectoryName(fullPath);
+        Load(fullPath, path, null, default);
     }
 
     /// <summary>Loads text that does not come from a file (tests, the language server of the future).</summary>
     public void LoadText(string displayPath, string text)
     {
         var source = new SourceText(displayPath, text);
+        _rootFile = Path.GetFullPath(displayPath);
+        _rootDirectory = Path.GetDirectoryName(_rootFile);
         var unit = Parser.Parse(source, _diagnostics);
         _loaded[Path.GetFullPath(displayPath)] = unit;
         _inProgress.Add(Path.GetFullPath(displayPath));
@@ -109,13 +121,25 @@ public sealed class ModelLoader
                     $"import cycle: {string.Join(" -> ", chain)}");
                 continue;
             }
+            ReportShadowed(relative, directory, resolved, unit.Source, import.Path.Span);
             Load(resolved, Display(resolved), unit.Source, import.Path.Span);
         }
     }
 
+    /// <summary>The directories an import is searched in, in order, each once.</summary>
+    private IEnumerable<string> SearchRoots(string directory)
+    {
+        IEnumerable<string> roots = [directory];
+        if (_rootDirectory is not null)
+        {
+            roots = roots.Append(_rootDirectory);
+        }
+        return roots.Concat(_modelPath).Select(Path.GetFullPath).Distinct(StringComparer.Ordinal);
+    }
+
     private string? Resolve(string relative, string directory)
     {
-        foreach (var root in new[] { directory }.Concat(_modelPath))
+        foreach (var root in SearchRoots(directory))
         {
             var candidate = Path.GetFullPath(Path.Combine(root, relative));
             if (File.Exists(candidate) || Directory.Exists(candidate))
@@ -124,6 +148,35 @@ public sealed class ModelLoader
             }
         }
         return null;
+    }
+
+    /// <summary>
+    /// Warns (once per file) about each file an import did not use although it has the import's name:
+    /// the same path under another search directory (a library flow shadowed by a patched copy, or a
+    /// patched copy shadowed by an earlier directory), or a file of the import's file name right beside
+    /// the root file (a patched copy put there instead of under the import's subdirectory).
+    /// </summary>
+    private void ReportShadowed(string relative, string directory, string resolved, SourceText importer, TextSpan span)
+    {
+        foreach (var root in SearchRoots(directory))
+        {
+            var candidate = Path.GetFullPath(Path.Combine(root, relative));
+            if (candidate != resolved && File.Exists(candidate) && _reportedShadows.Add(candidate))
+            {
+                _diagnostics.Report(DiagnosticCode.ImportShadowsFile, importer, span,
+                    $"import \"{relative}\" is {Display(resolved)}; {Display(candidate)}, of the same name, is not used");
+            }
+        }
+        if (_rootDirectory is not null)
+        {
+            var beside = Path.GetFullPath(Path.Combine(_rootDirectory, Path.GetFileName(relative)));
+            if (beside != resolved && beside != _rootFile && File.Exists(beside) && _reportedShadows.Add(beside))
+            {
+                var where = Display(Path.GetFullPath(Path.Combine(_rootDirectory, relative)));
+                _diagnostics.Report(DiagnosticCode.ImportShadowsFile, importer, span,
+                    $"import \"{relative}\" is {Display(resolved)}; {Display(beside)} beside the model, of the same file name, is not used (to use it, put it at {where})");
+            }
+        }
     }
 
     /// <summary>A path as the user wants to read it: relative to the working directory when below it.</summary>

@@ -1,0 +1,41 @@
+using System.Diagnostics;
+
+namespace KexecSim.Cli.Tests;
+
+/// <summary>Runs a program as a separate process (the real kexecsim, dotnet pack, dotnet tool) and collects its output.</summary>
+public static class ProcessRunner
+{
+    /// <summary>The dotnet host running the tests (DOTNET_HOST_PATH), else the one on PATH.</summary>
+    public static string Dotnet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+
+    public static (int Exit, string Out, string Err) Exec(string file, string workingDirectory, params string[] args)
+    {
+        var start = new ProcessStartInfo(file)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        start.Environment["CI"] = "true";
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in 3 minutes");
+        }
+        return (process.ExitCode, stdout.Result.ReplaceLineEndings("\n"), stderr.Result.ReplaceLineEndings("\n"));
+    }
+
+    /// <summary>The kexecsim built with the tests, run in <paramref name="workingDirectory"/> (paths in its output are relative to it).</summary>
+    public static (int Exit, string Out, string Err) Kexecsim(string workingDirectory, params string[] args) =>
+        Exec(Dotnet, workingDirectory, [Path.Combine(AppContext.BaseDirectory, "kexecsim.dll"), .. args]);
+}
