@@ -113,7 +113,7 @@ public sealed partial class Binder
                     {
                         var message = Intrinsics.All.ContainsKey(entry.Name.Text)
                             ? $"'{entry.Name.Text}' is an intrinsic; a CPU must run a function of the model"
-                            : $"unknown function '{entry.Name.Text}'{Spelling.DidYouMean(entry.Name.Text, _functions.Select(f => f.Name))}";
+                            : $"unknown function '{entry.Name.Text}'{DidYouMean(entry.Name.Text, SuggestionSet.Functions, () => _functions.Select(f => f.Name))}";
                         Report(DiagnosticCode.UnknownFunction, entry.Name.Span, message);
                         break;
                     }

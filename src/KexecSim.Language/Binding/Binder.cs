@@ -64,6 +64,38 @@ public sealed partial class Binder
 
     private void Report(SourceText source, DiagnosticCode code, TextSpan span, string message) => _diagnostics.Report(code, source, span, message);
 
+    // "Did you mean" for names not found (issue 12): a file with thousands of unknown names compared
+    // each with every name in scope. Now nothing is computed for an error past the file's cap (it is not
+    // shown), and a word is compared with the same candidates once: the key is the word, the candidate
+    // set (a scope or a kind of declaration) and how many locals had been declared (a scope's set grows).
+    private readonly Dictionary<(string Word, object Set, int Version), string?> _suggestions = [];
+    private int _localsDeclared;
+
+    /// <summary>The suffix <c>; did you mean 'x'?</c> for an unknown <paramref name="word"/> about to be reported in the current file.</summary>
+    private string DidYouMean(string word, object set, Func<IEnumerable<string>> candidates)
+    {
+        if (!_diagnostics.ShowsMoreErrors(_source) || word.Length > Spelling.MaxWordLength)
+        {
+            return string.Empty;
+        }
+        var key = (word, set, _localsDeclared);
+        if (!_suggestions.TryGetValue(key, out var suggestion))
+        {
+            suggestion = Spelling.Suggest(word, candidates());
+            _suggestions[key] = suggestion;
+        }
+        return Spelling.Suffix(suggestion);
+    }
+
+    /// <summary>Candidate sets of <see cref="DidYouMean"/> that do not depend on the scope.</summary>
+    private static class SuggestionSet
+    {
+        public static readonly object Functions = new();
+        public static readonly object FunctionsAndIntrinsics = new();
+        public static readonly object Types = new();
+        public static readonly object Regions = new();
+    }
+
     // ───────────────────────────── Program ─────────────────────────────
 
     private BoundProgram BindProgram(IReadOnlyList<CompilationUnit> units)
@@ -346,8 +378,8 @@ public sealed partial class Binder
         {
             return e.Type;
         }
-        var candidates = _enums.Select(x => x.Name).Concat(["int", "bool", "cpumask", "key", "line"]);
-        Report(DiagnosticCode.UnknownName, syntax.Span, $"unknown type '{name}'{Spelling.DidYouMean(name, candidates)}");
+        var suggestion = DidYouMean(name, SuggestionSet.Types, () => _enums.Select(x => x.Name).Concat(["int", "bool", "cpumask", "key", "line"]));
+        Report(DiagnosticCode.UnknownName, syntax.Span, $"unknown type '{name}'{suggestion}");
         return KType.Error;
     }
 
@@ -529,8 +561,8 @@ public sealed partial class Binder
             Report(DiagnosticCode.NotARegion, name.Span, $"'{name.Text}' is a {symbol.KindName}, not a region");
             return null;
         }
-        var candidates = _regions.Select(r => r.Name);
-        Report(DiagnosticCode.UnknownName, name.Span, $"unknown region '{name.Text}'{Spelling.DidYouMean(name.Text, candidates)}");
+        var suggestion = DidYouMean(name.Text, SuggestionSet.Regions, () => _regions.Select(r => r.Name));
+        Report(DiagnosticCode.UnknownName, name.Span, $"unknown region '{name.Text}'{suggestion}");
         return null;
     }
 
@@ -777,6 +809,7 @@ public sealed partial class Binder
             if (parameter.Name.Length > 0)
             {
                 _scope.Locals[parameter.Name] = parameter;
+                _localsDeclared++;
             }
         }
         var bound = BindBlock(body);
@@ -808,6 +841,7 @@ public sealed partial class Binder
                 Report(DiagnosticCode.DuplicateDeclaration, name.Span, $"'{name.Text}' is already declared in this block");
             }
             _scope.Locals[name.Text] = local;
+            _localsDeclared++;
         }
         _scope.Declared.Add(local);
         return local;

@@ -96,7 +96,7 @@ public sealed partial class ProgramCompiler
         {
             compiled.Add(CompileFunction(function));
         }
-        MarkSpinningBackEdges(compiled);
+        SpinningBackEdges.Mark(compiled);
         _compiledFunctions = compiled;
 
         if (ErrorCount > _errorsAtStart)
