@@ -58,6 +58,18 @@ public sealed class CliTests : CliFixture
     }
 
     [Fact]
+    public void A_shared_import_s_diagnostics_print_once()
+    {
+        Write("lib.kflow", "fn helper() {\n    zz = 1;\n}\n");
+        var a = Write("a.kflow", "import \"lib.kflow\";\nfn f() { done(); }\n");
+        var b = Write("b.kflow", "import \"lib.kflow\";\nfn g() { done(); }\n");
+        var (exit, stdout, _) = Run("lint", a, b);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        var lib = KexecSim.Language.Loading.ModelLoader.Display(Path.Combine(Scratch, "lib.kflow"));
+        Assert.Equal($"{lib}:2:5: error KF0201: unknown name 'zz'\n1 error, 0 warnings\n", stdout);
+    }
+
+    [Fact]
     public void Unknown_command_suggests_the_right_one()
     {
         var (exit, _, stderr) = Run("lnit", "x.kflow");
