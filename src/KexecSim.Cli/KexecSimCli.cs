@@ -116,6 +116,11 @@ public static class KexecSimCli
         return option;
     }
 
+    internal static Option<bool> AllowImportOutsideOption() => new("--allow-import-outside")
+    {
+        Description = "Let imports read files outside the model's directory tree and the --model-path directories (refused by default: KF0406).",
+    };
+
     internal static Option<string[]> DefineOption() => new("-D", "--define")
     {
         HelpName = "NAME=VALUE",

@@ -70,6 +70,25 @@ public sealed class CliTests : CliFixture
     }
 
     [Fact]
+    public void An_import_outside_the_model_is_refused_unless_allow_import_outside_is_given()
+    {
+        Write("outside.kflow", "fn helper() { }\n");
+        Directory.CreateDirectory(Path.Combine(Scratch, "model"));
+        var main = Write(Path.Combine("model", "main.kflow"), "import \"../outside.kflow\";\nfn f() { helper(); done(); }\n");
+        var (exit, stdout, _) = Run("lint", main);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        var roots = string.Join(", ", new[] { Path.Combine(Scratch, "model"), Catalog.ModelsDirectory }
+            .Select(d => KexecSim.Language.Loading.ModelLoader.Display(KexecSim.Language.Loading.RealPath.Of(d, out _)!)));
+        Assert.StartsWith(
+            $"{main}:1:8: error KF0406: import \"../outside.kflow\" is outside the model's directory and the model path ({roots}); pass --allow-import-outside to read it\n",
+            stdout, StringComparison.Ordinal);
+
+        var allowed = Run("lint", "--allow-import-outside", main);
+        Assert.Equal(ExitCodes.Success, allowed.Exit);
+        Assert.Equal(string.Empty, allowed.Out);
+    }
+
+    [Fact]
     public void Unknown_command_suggests_the_right_one()
     {
         var (exit, _, stderr) = Run("lnit", "x.kflow");

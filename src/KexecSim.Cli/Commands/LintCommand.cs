@@ -10,11 +10,12 @@ public static class LintCommand
     {
         var files = new Argument<string[]>("FILE") { Description = "The .kflow files to check.", Arity = ArgumentArity.OneOrMore };
         var modelPath = KexecSimCli.ModelPathOption();
+        var allowOutside = KexecSimCli.AllowImportOutsideOption();
         var defines = KexecSimCli.DefineOption();
         var cpus = KexecSimCli.CpusOption();
         var command = new Command("lint", "Report every error and warning in the given models (file:line:col: error KFnnnn: message); run nothing.")
         {
-            files, modelPath, defines, cpus,
+            files, modelPath, allowOutside, defines, cpus,
         };
         command.SetAction(result =>
         {
@@ -22,7 +23,8 @@ public static class LintCommand
             {
                 return ExitCodes.BadInput;
             }
-            var options = KexecSimCli.LoadOptionsFrom(result.GetValue(modelPath), values, result.GetValue(cpus), null);
+            var options = KexecSimCli.LoadOptionsFrom(result.GetValue(modelPath), values, result.GetValue(cpus), null)
+                with { AllowImportOutside = result.GetValue(allowOutside) };
             var diagnostics = new List<KexecSim.Language.Diagnostics.Diagnostic>();
             // PERF: a set of the printed lines; comparing each diagnostic with every earlier one was
             // quadratic (8,000 diagnostics: 29 s, issue 12).
