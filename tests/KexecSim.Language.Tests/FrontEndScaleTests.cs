@@ -171,4 +171,57 @@ public sealed class FrontEndScaleTests
         Assert.Equal(expected, Spelling.Distance(a, b));
         Assert.Equal(expected, Spelling.Distance(b, a));
     }
+
+    private static string AliasChain(int n)
+    {
+        var builder = new StringBuilder("region r0[1];\n");
+        for (var i = 1; i < n; i++)
+        {
+            builder.Append($"region r{i} = r{i - 1};\n");
+        }
+        return builder.Append("fn f() { hlt(); }\n").ToString();
+    }
+
+    [Fact]
+    public void The_alias_cycle_check_visits_each_alias_part_a_bounded_number_of_times()
+    {
+        var (small, smallWork) = Lint(AliasChain(500));
+        var (large, largeWork) = Lint(AliasChain(2_000));
+        // Both are too deep (KF0228 at r65), which is all they report.
+        Assert.Equal(["scale.kflow:66:8: error KF0228: region alias 'r65' nests 65 levels deep; aliases may nest at most 64 levels"],
+            large.Diagnostics.Select(d => d.ToString()));
+        Assert.Single(small.Diagnostics);
+        // Old: a walk from every alias over everything it contains, n²/2 parts (29 s for 20,000).
+        Assert.InRange(largeWork.AliasPartVisits, 1, 3L * 2_000);
+        Assert.InRange(largeWork.AliasPartVisits, 1, 5 * smallWork.AliasPartVisits);
+    }
+
+    [Fact]
+    public void Doubling_aliases_are_flattened_once_each_and_stop_at_the_line_budget()
+    {
+        // gen-slow-inputs.py alias-doubling 40: 1000 x 2^40 lines if expanded.
+        var builder = new StringBuilder("region r0[1000];\n");
+        for (var i = 1; i <= 40; i++)
+        {
+            builder.Append($"region r{i} = r{i - 1}, r{i - 1};\n");
+        }
+        builder.Append("fn f() { hlt(); }\nscenario \"s\" { platform { cpus 2; } cpu 0..1 runs f(); }\n");
+        var (result, work) = Lint(builder.ToString());
+        Assert.Equal(["scale.kflow:12:8: error KF0220: region alias 'r11' would have 2048000 lines; a region may have at most 1048576"],
+            result.Diagnostics.Select(d => d.ToString()));
+        Assert.InRange(work.AliasPartVisits, 1, 5 * 2 * 40);
+    }
+
+    [Fact]
+    public void The_first_alias_of_each_cycle_is_reported_and_breaks_it()
+    {
+        var result = FrontEnd.LoadText("t.kflow",
+            "region a = b;\nregion b = c;\nregion c = a;\nregion d = d;\nregion e = a;\nregion f = g, b;\nregion g = f;\n");
+        Assert.Equal(
+        [
+            "t.kflow:1:8: error KF0225: region alias 'a' contains itself",
+            "t.kflow:4:8: error KF0225: region alias 'd' contains itself",
+            "t.kflow:6:8: error KF0225: region alias 'f' contains itself",
+        ], result.Diagnostics.Select(d => d.ToString()));
+    }
 }

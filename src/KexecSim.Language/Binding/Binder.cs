@@ -566,30 +566,118 @@ public sealed partial class Binder
         return null;
     }
 
+    /// <summary>
+    /// An alias that contains itself is an error, and its parts are dropped (which breaks the cycle). In
+    /// declaration order, each alias still on a cycle once the earlier reported ones are emptied is
+    /// reported: the first of each simple cycle. Linear (issue 12): the strongly connected components
+    /// of the alias graph are found once (Tarjan), and only a component that is a cycle is looked at
+    /// again, without its reported alias. A walk from every alias over all it contains was quadratic
+    /// (a chain of 20,000 aliases: 29 s).
+    /// </summary>
     private void CheckAliasCycles()
     {
+        var order = new Dictionary<RegionSymbol, int>(ReferenceEqualityComparer.Instance);
         foreach (var region in _regions.Where(r => r.IsAlias))
         {
-            var seen = new HashSet<RegionSymbol>(ReferenceEqualityComparer.Instance);
-            var stack = new Stack<RegionSymbol>(region.AliasOf!);
-            while (stack.Count > 0)
+            order[region] = order.Count;
+        }
+        var pending = new Stack<List<RegionSymbol>>();
+        foreach (var component in CyclicComponents(order.Keys.ToList(), order))
+        {
+            pending.Push(component);
+        }
+        while (pending.Count > 0)
+        {
+            var component = pending.Pop();
+            var first = component.MinBy(r => order[r])!;
+            Report(first.Source!, DiagnosticCode.RecursiveAlias, first.Span, $"region alias '{first.Name}' contains itself");
+            first.AliasOf!.Clear();
+            foreach (var rest in CyclicComponents(component, order))
             {
-                var part = stack.Pop();
-                if (ReferenceEquals(part, region))
+                pending.Push(rest);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The strongly connected components of the aliases in <paramref name="nodes"/> (edges to aliases
+    /// outside it ignored) that hold a cycle: two or more aliases, or one that names itself.
+    /// Tarjan's algorithm with an explicit stack (chains may be long).
+    /// </summary>
+    private static List<List<RegionSymbol>> CyclicComponents(List<RegionSymbol> nodes, Dictionary<RegionSymbol, int> order)
+    {
+        var inSet = new HashSet<RegionSymbol>(nodes, ReferenceEqualityComparer.Instance);
+        var index = new Dictionary<RegionSymbol, int>(ReferenceEqualityComparer.Instance);
+        var low = new Dictionary<RegionSymbol, int>(ReferenceEqualityComparer.Instance);
+        var onStack = new HashSet<RegionSymbol>(ReferenceEqualityComparer.Instance);
+        var stack = new Stack<RegionSymbol>();
+        var calls = new Stack<(RegionSymbol Region, int Next)>();
+        var result = new List<List<RegionSymbol>>();
+        var work = FrontEndWork.Current;
+        foreach (var root in nodes.OrderBy(r => order[r]))
+        {
+            if (index.ContainsKey(root))
+            {
+                continue;
+            }
+            index[root] = low[root] = index.Count;
+            stack.Push(root);
+            onStack.Add(root);
+            calls.Push((root, 0));
+            while (calls.Count > 0)
+            {
+                var (region, next) = calls.Pop();
+                var parts = region.AliasOf!;
+                if (work is not null)
                 {
-                    Report(region.Source!, DiagnosticCode.RecursiveAlias, region.Span, $"region alias '{region.Name}' contains itself");
-                    region.AliasOf!.Clear();
-                    break;
+                    work.AliasPartVisits++;
                 }
-                if (seen.Add(part) && part.AliasOf is { } inner)
+                if (next < parts.Count)
                 {
-                    foreach (var p in inner)
+                    calls.Push((region, next + 1));
+                    var part = parts[next];
+                    if (!inSet.Contains(part))
                     {
-                        stack.Push(p);
+                        continue;
+                    }
+                    if (!index.ContainsKey(part))
+                    {
+                        index[part] = low[part] = index.Count;
+                        stack.Push(part);
+                        onStack.Add(part);
+                        calls.Push((part, 0));
+                    }
+                    else if (onStack.Contains(part))
+                    {
+                        low[region] = Math.Min(low[region], index[part]);
+                    }
+                    continue;
+                }
+                // All parts done: pass the low link up, and close a component at its root.
+                if (calls.Count > 0)
+                {
+                    var caller = calls.Peek().Region;
+                    low[caller] = Math.Min(low[caller], low[region]);
+                }
+                if (low[region] == index[region])
+                {
+                    var component = new List<RegionSymbol>();
+                    RegionSymbol member;
+                    do
+                    {
+                        member = stack.Pop();
+                        onStack.Remove(member);
+                        component.Add(member);
+                    }
+                    while (!ReferenceEquals(member, region));
+                    if (component.Count > 1 || parts.Any(p => ReferenceEquals(p, region)))
+                    {
+                        result.Add(component);
                     }
                 }
             }
         }
+        return result;
     }
 
     /// <summary>How deep region aliases may nest (an alias of a plain region is one level).</summary>
