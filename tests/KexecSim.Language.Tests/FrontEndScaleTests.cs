@@ -224,4 +224,23 @@ public sealed class FrontEndScaleTests
             "t.kflow:6:8: error KF0225: region alias 'f' contains itself",
         ], result.Diagnostics.Select(d => d.ToString()));
     }
+
+    [Fact]
+    public void A_blocking_call_is_found_through_a_long_chain_and_a_cycle_without_recursion()
+    {
+        // F0 -> F1 -> ... -> F9999 -> hlt(), and a cycle r <-> s whose s reaches hlt() after the call back.
+        var builder = new StringBuilder();
+        for (var i = 0; i < 10_000; i++)
+        {
+            builder.Append($"fn F{i}() {{ {(i + 1 < 10_000 ? $"F{i + 1}();" : "hlt();")} }}\n");
+        }
+        builder.Append("fn r() { s(); }\nfn s() { r(); hlt(); }\nfn calm() { r(); }\n");
+        builder.Append("fn f() {\n  atomic { F0(); }\n  atomic { s(); }\n}\n");
+        var result = FrontEnd.LoadText("t.kflow", builder.ToString());
+        Assert.Equal(
+        [
+            "t.kflow:10005:12: error KF0214: 'F0' can block (it reaches 'hlt') and cannot be called inside atomic { }",
+            "t.kflow:10006:12: error KF0214: 's' can block (it reaches 'hlt') and cannot be called inside atomic { }",
+        ], result.Diagnostics.Select(d => d.ToString()));
+    }
 }
