@@ -77,3 +77,87 @@ public class FrontEndBenchmarks
         return result.Scenarios.Count;
     }
 }
+
+/// <summary>
+/// The robustness issue's slow inputs (issue 12, bench/inputs/gen-slow-inputs.py, here in C#) through the
+/// whole front end at 1x and 10x the generator's listed size: linear time shows as the same MB/s at both.
+/// bench/front-end-scale.sh measures the same through the kexecsim process at 1x, 2x, 5x and 10x.
+/// </summary>
+[MemoryDiagnoser]
+public class SlowInputBenchmarks
+{
+    private string _text = string.Empty;
+
+    [Params("loop-body", "unknown-names", "call-chain", "alias-doubling", "long-ident")]
+    public string Generator { get; set; } = "loop-body";
+
+    [Params(1, 10)]
+    public int Scale { get; set; } = 1;
+
+    /// <summary>The largest size the generator's help names (its "listed size").</summary>
+    public static int ListedSize(string generator) => generator switch
+    {
+        "loop-body" => 20_000,
+        "unknown-names" => 4_000,
+        "call-chain" => 32_000,
+        "alias-doubling" => 30,
+        "long-ident" => 1_000_000,
+        _ => throw new ArgumentOutOfRangeException(nameof(generator), generator, "no such generator"),
+    };
+
+    /// <summary>What gen-slow-inputs.py KIND N writes.</summary>
+    public static string Generate(string generator, int n)
+    {
+        var builder = new StringBuilder();
+        switch (generator)
+        {
+            case "loop-body":
+                builder.Append("shared int x;\nfn f() { int v = 0; loop { ");
+                builder.AppendJoin(' ', Enumerable.Repeat("v = v * 3 + 1;", n));
+                builder.Append(" x = v; } }\nscenario \"s\" { platform { cpus 3; } cpu 0..2 runs f(); timeouts off; expect pass; }\n");
+                break;
+            case "unknown-names":
+                builder.Append("fn f() {\n");
+                for (var i = 0; i < n; i++)
+                {
+                    builder.Append($"  int v{i} = ").Append('q', 100).Append(";\n");
+                }
+                builder.Append("}\n");
+                break;
+            case "call-chain":
+                builder.Append("shared int x;\n");
+                for (var i = 0; i < n; i++)
+                {
+                    builder.Append($"fn F{i}() {{ {(i + 1 < n ? $"F{i + 1}();" : "x = 1;")} }}\n");
+                }
+                builder.Append("fn f() { loop { F0(); } }\nscenario \"s\" { platform { cpus 1; } cpu 0 runs f(); }\n");
+                break;
+            case "alias-doubling":
+                builder.Append("region r0[1000];\n");
+                for (var i = 1; i <= n; i++)
+                {
+                    builder.Append($"region r{i} = r{i - 1}, r{i - 1};\n");
+                }
+                builder.Append("fn f() { hlt(); }\nscenario \"s\" { platform { cpus 2; } cpu 0..1 runs f(); }\n");
+                break;
+            case "long-ident":
+                builder.Append("fn f() { x").Append('y', n).Append(" = 1; }\n");
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(generator), generator, "no such generator");
+        }
+        return builder.ToString();
+    }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _text = Generate(Generator, ListedSize(Generator) * Scale);
+        Console.WriteLine($"// {Generator} x{Scale}: {Encoding.UTF8.GetByteCount(_text)} bytes");
+    }
+
+    /// <summary>Lexing, parsing, binding and compiling (errors expected for some generators: they are the point).</summary>
+    [Benchmark]
+    public int Lint() => FrontEnd.LoadText("slow.kflow", _text).Diagnostics.Count;
+}
+

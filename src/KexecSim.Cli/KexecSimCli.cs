@@ -126,6 +126,11 @@ public static class KexecSimCli
     /// <summary><c>--report OUT.html</c>: the self-contained HTML report of a counterexample (docs/html-report.md).</summary>
     internal static Option<string?> ReportOption(string description) => new("--report") { HelpName = "OUT.html", Description = description };
 
+    internal static Option<bool> AllowImportOutsideOption() => new("--allow-import-outside")
+    {
+        Description = "Let imports read files outside the model's directory tree and the --model-path directories (refused by default: KF0406).",
+    };
+
     internal static Option<string[]> DefineOption() => new("-D", "--define")
     {
         HelpName = "NAME=VALUE",

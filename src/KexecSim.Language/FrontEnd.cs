@@ -14,6 +14,12 @@ public sealed record LoadOptions
 
     public CompileOptions Compile { get; init; } = CompileOptions.Default;
 
+    /// <summary>
+    /// Whether an import may name a file outside the model's directory tree and the model path
+    /// (--allow-import-outside). Off: such an import is an error (KF0406) and the file is not read.
+    /// </summary>
+    public bool AllowImportOutside { get; init; }
+
     /// <summary>Only this scenario is compiled (null: all of them).</summary>
     public string? Scenario { get; init; }
 
@@ -46,7 +52,7 @@ public static class FrontEnd
         return OnLargeStack(() =>
         {
             var diagnostics = new DiagnosticBag();
-            var loader = new ModelLoader(options.ModelPath, diagnostics);
+            var loader = new ModelLoader(options.ModelPath, diagnostics, options.AllowImportOutside);
             loader.LoadRoot(file);
             return Finish(loader.Units, diagnostics, options);
         });
@@ -58,7 +64,7 @@ public static class FrontEnd
         return OnLargeStack(() =>
         {
             var diagnostics = new DiagnosticBag();
-            var loader = new ModelLoader(options.ModelPath, diagnostics);
+            var loader = new ModelLoader(options.ModelPath, diagnostics, options.AllowImportOutside);
             loader.LoadText(displayPath, text);
             return Finish(loader.Units, diagnostics, options);
         });

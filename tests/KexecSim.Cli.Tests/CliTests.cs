@@ -58,6 +58,37 @@ public sealed class CliTests : CliFixture
     }
 
     [Fact]
+    public void A_shared_import_s_diagnostics_print_once()
+    {
+        Write("lib.kflow", "fn helper() {\n    zz = 1;\n}\n");
+        var a = Write("a.kflow", "import \"lib.kflow\";\nfn f() { done(); }\n");
+        var b = Write("b.kflow", "import \"lib.kflow\";\nfn g() { done(); }\n");
+        var (exit, stdout, _) = Run("lint", a, b);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        var lib = KexecSim.Language.Loading.ModelLoader.Display(Path.Combine(Scratch, "lib.kflow"));
+        Assert.Equal($"{lib}:2:5: error KF0201: unknown name 'zz'\n1 error, 0 warnings\n", stdout);
+    }
+
+    [Fact]
+    public void An_import_outside_the_model_is_refused_unless_allow_import_outside_is_given()
+    {
+        Write("outside.kflow", "fn helper() { }\n");
+        Directory.CreateDirectory(Path.Combine(Scratch, "model"));
+        var main = Write(Path.Combine("model", "main.kflow"), "import \"../outside.kflow\";\nfn f() { helper(); done(); }\n");
+        var (exit, stdout, _) = Run("lint", main);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        var roots = string.Join(", ", new[] { Path.Combine(Scratch, "model"), Catalog.ModelsDirectory }
+            .Select(d => KexecSim.Language.Loading.ModelLoader.Display(KexecSim.Language.Loading.RealPath.Of(d, out _)!)));
+        Assert.StartsWith(
+            $"{main}:1:8: error KF0406: import \"../outside.kflow\" is outside the model's directory and the model path ({roots}); pass --allow-import-outside to read it\n",
+            stdout, StringComparison.Ordinal);
+
+        var allowed = Run("lint", "--allow-import-outside", main);
+        Assert.Equal(ExitCodes.Success, allowed.Exit);
+        Assert.Equal(string.Empty, allowed.Out);
+    }
+
+    [Fact]
     public void Unknown_command_suggests_the_right_one()
     {
         var (exit, _, stderr) = Run("lnit", "x.kflow");

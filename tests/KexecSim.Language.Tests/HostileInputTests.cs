@@ -197,6 +197,24 @@ public sealed class HostileInputTests : IDisposable
         Assert.EndsWith($"error KF0405: {Loading.ModelLoader.Display(fifo)}: is a FIFO (named pipe), not a regular file", diagnostic.ToString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("/dev/zero", "/dev/zero: is a character device, not a regular file")]
+    [InlineData("/proc/self/fd/0", "/proc/self/fd/0: is a ")]
+    public void A_device_import_allowed_outside_the_tree_is_still_refused_without_reading_it(string device, string message)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+        // Outside the model's tree these are KF0406 (corpus errors/load); allowed out, the file kind still guards.
+        var path = Path.Combine(_directory, "input.kflow");
+        File.WriteAllText(path, $"import \"{device}\";\nfn f() {{ }}\n");
+        var result = FrontEnd.Load(path, new LoadOptions { AllowImportOutside = true });
+        var diagnostic = Single(result, DiagnosticCode.NotARegularFile);
+        Assert.Equal((1, 8), diagnostic.Position);
+        Assert.Contains($"error KF0405: {message}", diagnostic.ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void File_kinds_are_found_without_opening_the_file()
     {

@@ -19,6 +19,7 @@ public static class CheckCommand
         var files = new Argument<string[]>("FILE") { Description = "Models to check (none: the built-in catalog).", Arity = ArgumentArity.ZeroOrMore };
         var scenario = new Option<string?>("--scenario") { HelpName = "NAME", Description = "Check only the scenario with this name." };
         var modelPath = KexecSimCli.ModelPathOption();
+        var allowOutside = KexecSimCli.AllowImportOutsideOption();
         var defines = KexecSimCli.DefineOption();
         var cpus = KexecSimCli.CpusOption();
         var maxStates = KexecSimCli.MaxStatesOption();
@@ -51,7 +52,7 @@ public static class CheckCommand
         var reportOut = KexecSimCli.ReportOption("Write the HTML report: verdict, statistics, coverage and the counterexample's sequence diagram (with several scenarios: OUT-<scenario>.html for each counterexample).");
         var command = new Command("check", "Check scenarios: every interleaving explored; a proof, or a shortest counterexample.")
         {
-            files, scenario, modelPath, defines, cpus, maxStates, maxDepth, timeLimit, memoryLimit, workers, symmetry, reduce, bitstate, strategy, shorten, format, traceOut, reportOut, coverage,
+            files, scenario, modelPath, allowOutside, defines, cpus, maxStates, maxDepth, timeLimit, memoryLimit, workers, symmetry, reduce, bitstate, strategy, shorten, format, traceOut, reportOut, coverage,
         };
         command.Validators.Add(result =>
         {
@@ -79,7 +80,8 @@ public static class CheckCommand
                 return Task.FromResult(ExitCodes.BadInput);
             }
             // Over the catalog, a -D applies to the models that have the const; the others are named.
-            var options = KexecSimCli.LoadOptionsFrom(result.GetValue(modelPath), values, result.GetValue(cpus), null, skipDefinesOfMissingConstants: catalog);
+            var options = KexecSimCli.LoadOptionsFrom(result.GetValue(modelPath), values, result.GetValue(cpus), null, skipDefinesOfMissingConstants: catalog)
+                with { AllowImportOutside = result.GetValue(allowOutside) };
             var models = new List<(string File, FrontEndResult Model)>();
             var loaded = Load(inputs, options, stderr, models);
             if (catalog && !ReportDefinesTheCatalogLacks(values, models, stderr))

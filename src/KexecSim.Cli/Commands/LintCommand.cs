@@ -15,6 +15,7 @@ public static class LintCommand
     {
         var files = new Argument<string[]>("FILE") { Description = "The .kflow files to check.", Arity = ArgumentArity.OneOrMore };
         var modelPath = KexecSimCli.ModelPathOption();
+        var allowOutside = KexecSimCli.AllowImportOutsideOption();
         var defines = KexecSimCli.DefineOption();
         var cpus = KexecSimCli.CpusOption();
         var format = KexecSimCli.ChoiceOption("--format",
@@ -22,7 +23,7 @@ public static class LintCommand
             "text", "json", "sarif");
         var command = new Command("lint", "Report every error and warning in the given models (file:line:col: error KFnnnn: message); run nothing.")
         {
-            files, modelPath, defines, cpus, format,
+            files, modelPath, allowOutside, defines, cpus, format,
         };
         command.SetAction(result =>
         {
@@ -30,14 +31,18 @@ public static class LintCommand
             {
                 return ExitCodes.BadInput;
             }
-            var options = KexecSimCli.LoadOptionsFrom(result.GetValue(modelPath), values, result.GetValue(cpus), null);
+            var options = KexecSimCli.LoadOptionsFrom(result.GetValue(modelPath), values, result.GetValue(cpus), null)
+                with { AllowImportOutside = result.GetValue(allowOutside) };
             var diagnostics = new List<KexecSim.Language.Diagnostics.Diagnostic>();
+            // PERF: a set of the printed lines; comparing each diagnostic with every earlier one was
+            // quadratic (8,000 diagnostics: 29 s, issue 12).
+            var printed = new HashSet<string>(StringComparer.Ordinal);
             foreach (var file in result.GetValue(files)!)
             {
                 // Each file is its own model (with its imports); a shared import's diagnostics print once.
                 foreach (var diagnostic in FrontEnd.Load(file, options).Diagnostics)
                 {
-                    if (!diagnostics.Any(d => d.ToString() == diagnostic.ToString()))
+                    if (printed.Add(diagnostic.ToString()))
                     {
                         diagnostics.Add(diagnostic);
                     }

@@ -23,6 +23,7 @@ public static class SimulateCommand
         var file = new Argument<string>("FILE") { Description = "The model to simulate." };
         var scenario = new Option<string?>("--scenario") { HelpName = "NAME", Description = "The scenario to simulate (required when the file has several)." };
         var modelPath = KexecSimCli.ModelPathOption();
+        var allowOutside = KexecSimCli.AllowImportOutsideOption();
         var defines = KexecSimCli.DefineOption();
         var cpus = KexecSimCli.CpusOption();
         var runs = new Option<long?>("--runs")
@@ -78,7 +79,7 @@ public static class SimulateCommand
         var plot = new Option<string?>("--plot") { HelpName = "OUT.svg", Description = "With --timed: write the time-to-finish histogram and CDF as an SVG file." };
         var command = new Command("simulate", "Simulate many runs of one scenario: random walks or PCT schedules, reproducible from the seed and the run index.")
         {
-            file, scenario, modelPath, defines, cpus, runs, seed, strategy, pctDepth, maxSteps, workers, format, traceOut, reportOut, shard, timeLimit, timed, set, plot,
+            file, scenario, modelPath, allowOutside, defines, cpus, runs, seed, strategy, pctDepth, maxSteps, workers, format, traceOut, reportOut, shard, timeLimit, timed, set, plot,
         };
         timed.Validators.Add(result =>
         {
@@ -116,7 +117,8 @@ public static class SimulateCommand
                 return Task.FromResult(ExitCodes.BadInput);
             }
             var path = result.GetValue(file)!;
-            var options = KexecSimCli.LoadOptionsFrom(result.GetValue(modelPath), values, result.GetValue(cpus), null);
+            var options = KexecSimCli.LoadOptionsFrom(result.GetValue(modelPath), values, result.GetValue(cpus), null)
+                with { AllowImportOutside = result.GetValue(allowOutside) };
             if (CheckCommand.Load([path], options, stderr) is not { } loaded
                 || CheckCommand.SelectScenario(loaded, result.GetValue(scenario), stderr) is not { } selected)
             {

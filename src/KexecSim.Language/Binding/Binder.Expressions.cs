@@ -124,7 +124,7 @@ public sealed partial class Binder
             Report(DiagnosticCode.UnknownName, name.Span, $"unknown name '{text}'{kernelName.Hint}");
             return new BoundErrorExpression(name.Span);
         }
-        Report(DiagnosticCode.UnknownName, name.Span, $"unknown name '{text}'{Spelling.DidYouMean(text, VisibleNames())}");
+        Report(DiagnosticCode.UnknownName, name.Span, $"unknown name '{text}'{DidYouMean(text, _scope, VisibleNames)}");
         return new BoundErrorExpression(name.Span);
     }
 
@@ -320,8 +320,8 @@ public sealed partial class Binder
             {
                 BindExpression(argument);
             }
-            var candidates = _functions.Select(f => f.Name).Concat(Intrinsics.All.Keys);
-            Report(DiagnosticCode.UnknownFunction, call.Name.Span, $"unknown function '{name}'{Spelling.DidYouMean(name, candidates)}");
+            var suggestion = DidYouMean(name, SuggestionSet.FunctionsAndIntrinsics, () => _functions.Select(f => f.Name).Concat(Intrinsics.All.Keys));
+            Report(DiagnosticCode.UnknownFunction, call.Name.Span, $"unknown function '{name}'{suggestion}");
             return new BoundErrorExpression(call.Span);
         }
         if (symbol is not FunctionSymbol function)
@@ -459,9 +459,8 @@ public sealed partial class Binder
                     }
                     if (syntax is NameExpression unknown && !_globals.ContainsKey(unknown.Identifier.Text))
                     {
-                        var candidates = _functions.Select(f => f.Name);
-                        Report(DiagnosticCode.UnknownFunction, syntax.Span,
-                            $"unknown function '{unknown.Identifier.Text}'{Spelling.DidYouMean(unknown.Identifier.Text, candidates)}");
+                        var suggestion = DidYouMean(unknown.Identifier.Text, SuggestionSet.Functions, () => _functions.Select(f => f.Name));
+                        Report(DiagnosticCode.UnknownFunction, syntax.Span, $"unknown function '{unknown.Identifier.Text}'{suggestion}");
                         return (new BoundErrorExpression(syntax.Span), false, "?", true);
                     }
                     var other = BindExpression(syntax, allowVoid: true);

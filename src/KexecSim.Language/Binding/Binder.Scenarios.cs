@@ -113,7 +113,7 @@ public sealed partial class Binder
                     {
                         var message = Intrinsics.All.ContainsKey(entry.Name.Text)
                             ? $"'{entry.Name.Text}' is an intrinsic; a CPU must run a function of the model"
-                            : $"unknown function '{entry.Name.Text}'{Spelling.DidYouMean(entry.Name.Text, _functions.Select(f => f.Name))}";
+                            : $"unknown function '{entry.Name.Text}'{DidYouMean(entry.Name.Text, SuggestionSet.Functions, () => _functions.Select(f => f.Name))}";
                         Report(DiagnosticCode.UnknownFunction, entry.Name.Span, message);
                         break;
                     }
@@ -425,32 +425,82 @@ public sealed partial class Binder
         }
     }
 
+    /// <summary>
+    /// The blocking intrinsic <paramref name="function"/> reaches first (in its expressions' order, through
+    /// calls), or null; remembered in <paramref name="memo"/>. A call to a function already being walked
+    /// counts as not blocking. Depth-first with an explicit stack of walks, not recursion: a chain of
+    /// 100,000 calls made the stack so deep that every garbage collection scanned it (issue 12).
+    /// </summary>
     private static string? MayBlock(FunctionSymbol function, Dictionary<FunctionSymbol, string?> memo, HashSet<FunctionSymbol> visiting)
     {
-        if (memo.TryGetValue(function, out var known))
+        var walks = new Stack<(FunctionSymbol Function, IEnumerator<BoundExpression> Expressions)>();
+        string? returned = null;
+        if (!Enter(function, out returned))
         {
-            return known;
+            return returned;
         }
-        if (function.Body is null || !visiting.Add(function))
+        while (walks.Count > 0)
         {
-            return null;
-        }
-        string? result = null;
-        foreach (var expression in BoundTreeWalker.Expressions(function.Body))
-        {
-            if (expression is BoundIntrinsicCall { Intrinsic.IsBlocking: true } i)
+            var (current, expressions) = walks.Peek();
+            string? result = null;
+            var done = false;
+            var calledDeeper = false;
+            while (!done && expressions.MoveNext())
             {
-                result = i.Intrinsic.Name;
-                break;
+                var expression = expressions.Current;
+                if (expression is BoundIntrinsicCall { Intrinsic.IsBlocking: true } i)
+                {
+                    result = i.Intrinsic.Name;
+                    done = true;
+                }
+                else if (expression is BoundCall call)
+                {
+                    if (Enter(call.Function, out var known))
+                    {
+                        calledDeeper = true;
+                        break;
+                    }
+                    if (known is not null)
+                    {
+                        result = known;
+                        done = true;
+                    }
+                }
             }
-            if (expression is BoundCall call && MayBlock(call.Function, memo, visiting) is { } inner)
+            if (calledDeeper)
             {
-                result = inner;
-                break;
+                continue;
+            }
+            // This walk ends: its result goes to the walk that called it (which stops at a blocking one).
+            walks.Pop();
+            expressions.Dispose();
+            visiting.Remove(current);
+            memo[current] = result;
+            returned = result;
+            while (returned is not null && walks.Count > 0)
+            {
+                var (caller, callerExpressions) = walks.Pop();
+                callerExpressions.Dispose();
+                visiting.Remove(caller);
+                memo[caller] = returned;
             }
         }
-        visiting.Remove(function);
-        memo[function] = result;
-        return result;
+        return memo.GetValueOrDefault(function);
+
+        // Starts walking a function (true), or gives its answer without a walk (false).
+        bool Enter(FunctionSymbol callee, out string? answer)
+        {
+            if (memo.TryGetValue(callee, out answer))
+            {
+                return false;
+            }
+            answer = null;
+            if (callee.Body is null || !visiting.Add(callee))
+            {
+                return false;
+            }
+            walks.Push((callee, BoundTreeWalker.Expressions(callee.Body).GetEnumerator()));
+            return true;
+        }
     }
 }

@@ -96,7 +96,7 @@ public sealed partial class ProgramCompiler
         {
             compiled.Add(CompileFunction(function));
         }
-        MarkSpinningBackEdges(compiled);
+        SpinningBackEdges.Mark(compiled);
         _compiledFunctions = compiled;
 
         if (ErrorCount > _errorsAtStart)
@@ -633,10 +633,13 @@ public sealed partial class ProgramCompiler
     private long OldKernelKey => (_scenario?.Platform.SmeActive is { } sme && Evaluate(sme, ScenarioSource) != 0)
         ? BuiltinValues.KeySme : BuiltinValues.KeyNone;
 
+    /// <summary>Aliases over <see cref="Limits.MaxLines"/> lines, themselves or through a part (reported once, at the first).</summary>
+    private readonly HashSet<RegionSymbol> _overBudget = new(ReferenceEqualityComparer.Instance);
+
     /// <summary>
     /// The lines of an alias, in order. Parts are flattened once each (an alias used twice is not walked
-    /// twice), and an alias that would exceed <see cref="Limits.MaxLines"/> lines is a size error. The
-    /// binder broke cycles and bounded the nesting, so the recursion is shallow.
+    /// twice), and an alias that would exceed <see cref="Limits.MaxLines"/> lines is a size error (once:
+    /// an alias holding one too large is cut silently). The binder broke cycles and bounded the nesting, so the recursion is shallow.
     /// </summary>
     private int[] Flatten(RegionSymbol region, Dictionary<RegionSymbol, int[]> done)
     {
@@ -648,11 +651,22 @@ public sealed partial class ProgramCompiler
         {
             return known;
         }
+        if (FrontEndWork.Current is { } work)
+        {
+            work.AliasPartVisits += region.AliasOf!.Count;
+        }
         var parts = region.AliasOf!.Select(p => Flatten(p, done)).ToList();
         var total = parts.Sum(p => (long)p.Length);
         int[] lines;
-        if (total > Limits.MaxLines)
+        if (region.AliasOf!.Any(_overBudget.Contains))
         {
+            // A part was already reported too large (and cut to a line): one error, not one per alias above it.
+            _overBudget.Add(region);
+            lines = parts[0][..Math.Min(parts[0].Length, 1)];
+        }
+        else if (total > Limits.MaxLines)
+        {
+            _overBudget.Add(region);
             Report(region.Source, DiagnosticCode.InvalidRegionSize, region.Span,
                 $"region alias '{region.Name}' would have {total} lines; a region may have at most {Limits.MaxLines}");
             lines = parts.Count > 0 ? parts[0][..Math.Min(parts[0].Length, 1)] : [];

@@ -41,6 +41,13 @@ public sealed class DiagnosticBag
 
     public int ErrorCount => _items.Count(d => d.IsError);
 
+    /// <summary>
+    /// Whether another error in <paramref name="source"/> would be shown (the file is not past
+    /// <see cref="MaxErrorsPerFile"/>): costly message parts such as "did you mean" are skipped when not.
+    /// </summary>
+    public bool ShowsMoreErrors(SourceText? source) =>
+        source is null || !_errorsPerFile.TryGetValue(source, out var count) || count < MaxErrorsPerFile;
+
     public void Report(DiagnosticCode code, SourceText? source, TextSpan span, string message)
     {
         var severity = code.DefaultSeverity();

@@ -84,6 +84,8 @@ public enum DiagnosticCode
     FileTooLarge = 403,
     FileReadError = 404,
     NotARegularFile = 405,
+    ImportOutsideModel = 406,
+    SymlinkLoop = 407,
 
     // Warnings (KF08xx)
     UnusedVariable = 801,

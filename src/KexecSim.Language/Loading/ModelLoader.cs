@@ -12,6 +12,10 @@ namespace KexecSim.Language.Loading;
 /// patched copy of a library flow put beside a scenario is the one that runs, whoever imports it),
 /// then in each model-path directory (the built-in models last). A file of the same name that the
 /// search passed over is never ignored silently: a warning names it (KF0809).
+/// A file is known by its real path (<see cref="RealPath"/>): one reached under two names is loaded
+/// once, and a cycle through a symlink is a cycle. An import must stay in the model's tree (the
+/// directory of the file named on the command line) or a model-path directory, unless the loader
+/// allows imports outside: a model cannot make the tool read /etc/passwd and echo its first token.
 /// </summary>
 public sealed class ModelLoader
 {
@@ -20,17 +24,38 @@ public sealed class ModelLoader
 
     private readonly IReadOnlyList<string> _modelPath;
     private readonly DiagnosticBag _diagnostics;
+    private readonly bool _allowImportOutside;
+
+    // Keyed by real path; the value of _names is the name the file was first reached by (shown to the user).
     private readonly Dictionary<string, CompilationUnit?> _loaded = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
     private readonly List<string> _inProgress = [];
     private readonly List<CompilationUnit> _order = [];
     private readonly HashSet<string> _reportedShadows = new(StringComparer.Ordinal);
     private string? _rootFile;
     private string? _rootDirectory;
 
-    public ModelLoader(IReadOnlyList<string> modelPath, DiagnosticBag diagnostics)
+    /// <summary>Real paths of the directories imports may come from: the model's tree and the model path.</summary>
+    private readonly List<string> _allowedRoots = [];
+
+    public ModelLoader(IReadOnlyList<string> modelPath, DiagnosticBag diagnostics, bool allowImportOutside = false)
     {
         _modelPath = modelPath;
         _diagnostics = diagnostics;
+        _allowImportOutside = allowImportOutside;
+        foreach (var directory in modelPath)
+        {
+            AllowRoot(directory);
+        }
+    }
+
+    /// <summary>Allows imports from <paramref name="directory"/>; the model's tree is listed first in messages.</summary>
+    private void AllowRoot(string directory, bool first = false)
+    {
+        if (RealPath.Of(Path.GetFullPath(directory), out _) is { } real && !_allowedRoots.Contains(real))
+        {
+            _allowedRoots.Insert(first ? 0 : _allowedRoots.Count, real);
+        }
     }
 
     /// <summary>All files loaded so far, imports first.</summary>
@@ -51,10 +76,12 @@ public sealed class ModelLoader
             _diagnostics.Report(DiagnosticCode.FileNotFound, null, default, $"{path}: no such file (a file name cannot hold a NUL character)");
             return;
         }
-        var fullPath = Path.GetFullPath(path);
-        _rootFile = fullPath;
-        _rootDirectory = Path.GetDirectoryName(fullPath);
-        Load(fullPath, path, null, default);
+        var full = Path.GetFullPath(path);
+        _rootFile = full;
+        _rootDirectory = Path.GetDirectoryName(full);
+        // The model's tree: the directory of the file as named (its imports are found from there too).
+        AllowRoot(Path.GetDirectoryName(full) ?? ".", first: true);
+        Load(RealPath.Of(full, out _) ?? full, full, path, null, default);
     }
 
     /// <summary>Loads text that does not come from a file (tests, the language server of the future).</summary>
@@ -64,28 +91,36 @@ public sealed class ModelLoader
         _rootFile = Path.GetFullPath(displayPath);
         _rootDirectory = Path.GetDirectoryName(_rootFile);
         var unit = Parser.Parse(source, _diagnostics);
-        _loaded[Path.GetFullPath(displayPath)] = unit;
-        _inProgress.Add(Path.GetFullPath(displayPath));
-        LoadImports(unit, Path.GetDirectoryName(Path.GetFullPath(displayPath)) ?? ".");
+        var full = Path.GetFullPath(displayPath);
+        var directory = Path.GetDirectoryName(full) ?? ".";
+        AllowRoot(directory, first: true);
+        var key = (RealPath.Of(directory, out _) is { } realDirectory ? Path.Combine(realDirectory, Path.GetFileName(full)) : full);
+        _loaded[key] = unit;
+        _names[key] = full;
+        _inProgress.Add(key);
+        LoadImports(unit, directory);
         _inProgress.RemoveAt(_inProgress.Count - 1);
         _order.Add(unit);
     }
 
-    private void Load(string fullPath, string displayPath, SourceText? importer, TextSpan importSpan)
+    /// <param name="key">The file's real path (its identity).</param>
+    /// <param name="fullPath">The full path it was reached by (its imports are resolved from its directory).</param>
+    private void Load(string key, string fullPath, string displayPath, SourceText? importer, TextSpan importSpan)
     {
-        if (_loaded.ContainsKey(fullPath))
+        if (_loaded.ContainsKey(key))
         {
             return;
         }
-        var source = Read(fullPath, displayPath, importer, importSpan);
+        _names[key] = fullPath;
+        var source = Read(key, displayPath, importer, importSpan);
         if (source is null)
         {
-            _loaded[fullPath] = null;
+            _loaded[key] = null;
             return;
         }
         var unit = Parser.Parse(source, _diagnostics);
-        _loaded[fullPath] = unit;
-        _inProgress.Add(fullPath);
+        _loaded[key] = unit;
+        _inProgress.Add(key);
         LoadImports(unit, Path.GetDirectoryName(fullPath) ?? ".");
         _inProgress.RemoveAt(_inProgress.Count - 1);
         _order.Add(unit);
@@ -113,16 +148,32 @@ public sealed class ModelLoader
                     $"cannot find import \"{relative}\" (searched: {searched})");
                 continue;
             }
-            var cycleStart = _inProgress.IndexOf(resolved);
+            // A path that does not resolve (a /proc/self/fd link to a pipe) is judged by its full path.
+            var key = RealPath.Of(resolved, out var problem) ?? resolved;
+            if (problem == RealPath.Problem.SymlinkLoop)
+            {
+                _diagnostics.Report(DiagnosticCode.SymlinkLoop, unit.Source, import.Path.Span,
+                    $"import \"{relative}\": {Display(resolved)} is a loop of symbolic links");
+                continue;
+            }
+            if (!_allowImportOutside && !_allowedRoots.Any(root => RealPath.IsUnder(key, root)))
+            {
+                // Nothing of the outside file is read: the message names the path, never its content.
+                _diagnostics.Report(DiagnosticCode.ImportOutsideModel, unit.Source, import.Path.Span,
+                    $"import \"{relative}\" is outside the model's directory and the model path ({string.Join(", ", _allowedRoots.Select(Display))}); "
+                    + "pass --allow-import-outside to read it");
+                continue;
+            }
+            var cycleStart = _inProgress.IndexOf(key);
             if (cycleStart >= 0)
             {
-                var chain = _inProgress.Skip(cycleStart).Append(resolved).Select(Display);
+                var chain = _inProgress.Skip(cycleStart).Append(key).Select(k => Display(_names[k]));
                 _diagnostics.Report(DiagnosticCode.ImportCycle, unit.Source, import.Path.Span,
                     $"import cycle: {string.Join(" -> ", chain)}");
                 continue;
             }
             ReportShadowed(relative, directory, resolved, unit.Source, import.Path.Span);
-            Load(resolved, Display(resolved), unit.Source, import.Path.Span);
+            Load(key, resolved, Display(resolved), unit.Source, import.Path.Span);
         }
     }
 
@@ -137,6 +188,10 @@ public sealed class ModelLoader
         return roots.Concat(_modelPath).Select(Path.GetFullPath).Distinct(StringComparer.Ordinal);
     }
 
+    /// <summary>
+    /// The first of the search roots (<see cref="SearchRoots"/>) where <paramref name="relative"/>
+    /// names something (a symbolic link too, even one that leads nowhere), as a full path; or null.
+    /// </summary>
     private string? Resolve(string relative, string directory)
     {
         foreach (var root in SearchRoots(directory))
