@@ -66,7 +66,7 @@ public sealed class ReportModel
             var cpu = kind == TransitionKind.Evict ? -1 : step.Cpu;
             var lane = kind is TransitionKind.Evict or TransitionKind.Inject ? -1 : cpu;
             steps.Add(new ReportStep(step.Number, step.Step, cpu, lane, step.Location, step.Function, step.Action, narration.Describe(step.Action), action,
-                kind == TransitionKind.Step ? null : source, where, step.AtBackEdge, step.Events, narration.Messages(step.Events)));
+                kind == TransitionKind.Step ? null : source, where, step.AtBackEdge, step.Events, narration.Messages(step.Events), narration.Values(step.Events)));
             for (var i = 0; i < state.Lines.Length; i++)
             {
                 if ((state.Lines[i].Flags & LineFlags.Clobbered) != 0 && !clobberedAt.ContainsKey(i))
@@ -134,7 +134,8 @@ public sealed class ReportModel
                 NewValue: written ? line.NewValue : null,
                 NewKey: written ? line.NewKey : null));
         }
-        return new MachineSnapshot(step, caches, lines);
+        var cpuSnapshots = state.Cpus.Select(c => new CpuSnapshot(c.Id, c.Mode, c.Has(CpuFlags.NextKernel))).ToList();
+        return new MachineSnapshot(step, caches, lines) { Cpus = cpuSnapshots };
     }
 
     /// <summary>The first line of the instruction's source text, trimmed.</summary>
