@@ -436,7 +436,7 @@ public static class TextReport
 
     /// <summary>
     /// <paramref name="text"/> in lines of at most <paramref name="width"/> characters, broken at spaces; a word longer than
-    /// a line goes on over the next ones (nothing is cut). Lines after the first start with <paramref name="indent"/> too
+    /// a line goes on over the next ones (nothing is cut), broken after a '(', '[' or ',' where one fits. Lines after the first start with <paramref name="indent"/> too
     /// when it is given for them.
     /// </summary>
     public static List<string> Wrap(string text, int width, string firstIndent = "")
@@ -468,10 +468,16 @@ public static class TextReport
                     current.Clear();
                     continue;
                 }
-                current.Append(rest[..room]);
+                // Break after an opening parenthesis, bracket or comma when one fits (a call's name stays whole), else at the edge.
+                var cut = rest.AsSpan(0, room).LastIndexOfAny("([,") + 1;
+                if (cut <= 0 || (current.Length == 0 && cut < room / 3))
+                {
+                    cut = room;
+                }
+                current.Append(rest[..cut]);
                 lines.Add(current.ToString());
                 current.Clear();
-                rest = rest[room..];
+                rest = rest[cut..];
             }
             current.Append(rest);
             fresh = false;

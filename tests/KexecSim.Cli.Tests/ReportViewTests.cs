@@ -142,6 +142,14 @@ public sealed partial class ReportViewTests : CliFixture
     }
 
     [Fact]
+    public void Wrap_breaks_a_long_call_after_its_parenthesis_and_at_spaces()
+    {
+        Assert.Equal(["cmpxchg(", "stopping_cpu, -1,", " this_cpu())"], TextReport.Wrap("cmpxchg(stopping_cpu, -1, this_cpu())", 18));
+        Assert.Equal(["cpu_online_mask:", " {0-3} → {0,2-3}"], TextReport.Wrap("cpu_online_mask: {0-3} → {0,2-3}", 17));
+        Assert.Equal(["  a: b", "   → c"], TextReport.Wrap("a: b → c", 6, "  "));
+    }
+
+    [Fact]
     public void Json_steps_carry_the_source_span_and_the_values()
     {
         var (exit, stdout, _) = Run("check", FirstExample, "--scenario", "nmi-then-jump-stray-smi", "--format", "json");
