@@ -317,6 +317,7 @@ public sealed partial class Machine
         _pc++;
         PushFrame(function, FrameKind.Call, savedInterrupts: false);
         var first = _operandCount - argumentCount;
+        _events?.Add(new FunctionCalled(_cpuId, function, _operands.AsSpan(first, argumentCount).ToArray()));
         for (var i = 0; i < argumentCount; i++)
         {
             _cpu.Frame(SlotIndex(i)) = _operands[first + i];
@@ -401,6 +402,10 @@ public sealed partial class Machine
                 {
                     var value = Pop();
                     _cpu.Frame(SlotIndex(instruction.A)) = value;
+                    if (instruction.B == 0)
+                    {
+                        _events?.Add(new LocalAssigned(_cpuId, _cpu.Function, instruction.A, value));
+                    }
                 }
                 _pc++;
                 return Status.Continue;
@@ -579,6 +584,7 @@ public sealed partial class Machine
                     if (next >= 0)
                     {
                         _cpu.Frame(slot) = next;
+                        _events?.Add(new LocalAssigned(_cpuId, _cpu.Function, instruction.A, next));
                     }
                     Push(next >= 0 ? 1 : 0);
                     _pc++;

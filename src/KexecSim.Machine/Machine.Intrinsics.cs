@@ -199,6 +199,7 @@ public sealed partial class Machine
                     {
                         return Status.Violation;
                     }
+                    _events?.Add(new LineAccessed(_cpuId, LineAccess.Clflush, line, args[1], 0));
                     FlushEverywhere(CacheEntry.MakeTag(line, args[1]), writeBack: true);
                     return Done();
                 }

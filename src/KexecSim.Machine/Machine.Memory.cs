@@ -94,8 +94,10 @@ public sealed partial class Machine
         value = CacheRead(line, key, out var poisoned);
         if (poisoned)
         {
+            _events?.Add(new LineAccessed(_cpuId, LineAccess.Load, line, key, BuiltinValues.Garbage));
             return ConsumePoison(line, out value);
         }
+        _events?.Add(new LineAccessed(_cpuId, LineAccess.Load, line, key, value));
         ref var state = ref _state.Lines[line];
         if (_cpu.Has(CpuFlags.NextKernel) && (state.Flags & LineFlags.NewWritten) != 0 && value != state.NewValue)
         {
@@ -134,6 +136,11 @@ public sealed partial class Machine
     private Status StoreLine(int line, int region, long key, long value)
     {
         CacheStore(line, key, value);
+        // The stack line a call or return writes is not the model's own store: it is not reported as one.
+        if (_events is not null && region != _program.StackRegion)
+        {
+            _events.Add(new LineAccessed(_cpuId, LineAccess.Store, line, key, value));
+        }
         return NoteWrite(line, region, key, value, byDevice: false);
     }
 
@@ -145,6 +152,7 @@ public sealed partial class Machine
             return Status.Violation;
         }
         FlushEverywhere(CacheEntry.MakeTag(line, key), writeBack: true);
+        _events?.Add(new LineAccessed(_cpuId, byDevice ? LineAccess.Dma : LineAccess.Movnti, line, key, value));
         ref var state = ref _state.Lines[line];
         if (TdxPartialWritePoisons(state, key))
         {
@@ -168,6 +176,7 @@ public sealed partial class Machine
             return Status.Violation;
         }
         FlushEverywhere(CacheEntry.MakeTag(line, key), writeBack: false);
+        _events?.Add(new LineAccessed(_cpuId, LineAccess.Movdir64b, line, key, value));
         ref var state = ref _state.Lines[line];
         state.Value = value;
         state.Key = key;
@@ -209,6 +218,11 @@ public sealed partial class Machine
             CacheRead(line, _cpu.KernelKey, out _);
         }
         value = _state.Variables[Layout.VariableSlot(variable, cpu)];
+        if (_events is not null)
+        {
+            _events.Add(new VariableRead(_cpuId, variable, _variables[variable].IsPercpu ? cpu : 0, value,
+                _variables[variable].IsMask ? _state.Variables.Slice(Layout.VariableSlot(variable, cpu), Layout.CpumaskWords).ToArray() : null));
+        }
         return Status.Continue;
     }
 
@@ -219,7 +233,9 @@ public sealed partial class Machine
         {
             return Status.Violation;
         }
-        _state.Variables[Layout.VariableSlot(variable, cpu)] = value;
+        ref var slot = ref _state.Variables[Layout.VariableSlot(variable, cpu)];
+        _events?.Add(new VariableWritten(_cpuId, variable, _variables[variable].IsPercpu ? cpu : 0, slot, value));
+        slot = value;
         if (Tracked(line))
         {
             CacheStore(line, _cpu.KernelKey, BuiltinValues.OldContent);
@@ -281,6 +297,10 @@ public sealed partial class Machine
             if (CheckVariableLine(variable, cpu, out var line) == Status.Violation)
             {
                 return Status.Violation;
+            }
+            if (_events is not null)
+            {
+                _events.Add(new VariableWritten(_cpuId, variable, _variables[variable].IsPercpu ? cpu : 0, target[0], value[0], target.ToArray(), value.ToArray()));
             }
             value.CopyTo(target);
             if (Tracked(line))

@@ -28,10 +28,17 @@ public sealed class CompiledFunction
     /// <summary>Parameter slots holding cpumask references (the rest hold values).</summary>
     public required bool[] ParameterIsMask { get; init; }
 
+    /// <summary>The named parameters and locals by slot (the debug info reports name values by; hidden locals and
+    /// temporaries are not listed).</summary>
+    public IReadOnlyList<LocalInfo> Locals { get; init; } = [];
+
     public int HomeLine(int cpu) => HomeLinePerCpu.Length == 1 ? HomeLinePerCpu[0] : HomeLinePerCpu[cpu];
 
     public override string ToString() => Name;
 }
+
+/// <summary>A named parameter or local of a function: its first slot, its name and its kflow type's name.</summary>
+public sealed record LocalInfo(int Slot, string Name, string TypeName, bool IsParameter);
 
 /// <summary>A statement of a compiled function: its first instruction and its source span.</summary>
 public readonly record struct StatementEntry(int FirstInstruction, DebugSpan Span);
@@ -196,6 +203,10 @@ public sealed class CompiledProgram
     public required bool Timeouts { get; init; }
     public required IReadOnlyList<FaultBudget> Faults { get; init; }
     public required Expectation Expect { get; init; }
+
+    /// <summary>Each enum type's members by value (for reports: a value of an enum type is shown by its name).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<long, string>> EnumMembers { get; init; } =
+        new Dictionary<string, IReadOnlyDictionary<long, string>>(StringComparer.Ordinal);
 
     /// <summary>The constant values in force (declared, then scenario defines, then -D), for reports.</summary>
     public required IReadOnlyDictionary<string, long> Constants { get; init; }

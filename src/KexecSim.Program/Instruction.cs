@@ -9,7 +9,7 @@ public enum OpCode : byte
     PushConst,
     /// <summary>Push local slot A.</summary>
     LoadLocal,
-    /// <summary>Pop into local slot A.</summary>
+    /// <summary>Pop into local slot A. B = 1 marks a store that is no value of the variable a report shows (for_each_cpu's start, -1).</summary>
     StoreLocal,
     /// <summary>Zero B slots from slot A (a block's locals die: keeps states canonical).</summary>
     ClearLocals,

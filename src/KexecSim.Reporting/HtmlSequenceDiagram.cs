@@ -324,12 +324,13 @@ public sealed class HtmlSequenceDiagram
             return false;
         }
 
-        /// <summary>A step with nothing to draw but its CPU's own step: no event but the step and its fetches and choices, no change of mode, memory or dirty cache entries, nothing printed.</summary>
+        /// <summary>A step with nothing to draw but its CPU's own step: no event but the step and its fetches, choices and the values it read or computed, no change of mode, memory or dirty cache entries, nothing printed.</summary>
         private bool Uneventful(ReportStep step, int violationStep) =>
             step.Number != violationStep
             && step.Kind == TransitionKind.Step
             && step.Messages.Count == 0
-            && step.Events.All(e => e is CpuStepped or LineFetched or ChoiceTaken)
+            && step.Events.All(e => e is CpuStepped or LineFetched or ChoiceTaken or VariableRead or LocalAssigned or FunctionCalled
+                || e is LineAccessed { Access: LineAccess.Load })
             && !ModeChanged(step.Number)
             && !ChangedLines(step.Number).Any()
             && !Stores(step.Number).Any();

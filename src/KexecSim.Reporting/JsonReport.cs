@@ -79,8 +79,7 @@ public sealed record JsonReport(string Schema, int Version, ToolInfo Tool, IRead
         {
             throw new ArgumentException("a scenario with a trace is described from its report model", nameof(scenario));
         }
-        var steps = model?.Steps.Select(step => new StepInfo(step.Number, step.Kind.ToString(), step.Step.Transition.Cpu,
-            step.Step.Transition.Arg, step.Step.Transition.Tag, step.Step.Choices, step.Description, step.Messages)).ToList();
+        var steps = model?.Steps.Select(StepInfo.Of).ToList();
         var words = scenario.Narration;
         return new ScenarioInfo(
             result.Program.ScenarioName,

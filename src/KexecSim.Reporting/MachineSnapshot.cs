@@ -7,4 +7,8 @@ namespace KexecSim.Reporting;
 /// <param name="Step">The step after which the snapshot is taken (0: before step 1).</param>
 /// <param name="Caches">Every cache in index order: the shared one, or one per CPU.</param>
 /// <param name="Lines">Every memory line in the program's line order.</param>
-public sealed record MachineSnapshot(int Step, IReadOnlyList<CacheSnapshot> Caches, IReadOnlyList<LineSnapshot> Lines);
+public sealed record MachineSnapshot(int Step, IReadOnlyList<CacheSnapshot> Caches, IReadOnlyList<LineSnapshot> Lines)
+{
+    /// <summary>Every CPU's mode, and whether it runs the next kernel, in CPU order.</summary>
+    public IReadOnlyList<CpuSnapshot> Cpus { get; init; } = [];
+}

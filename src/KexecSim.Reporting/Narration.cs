@@ -96,6 +96,143 @@ public sealed class Narration
         return messages;
     }
 
+    /// <summary>The values a step's events showed, in order, each once (a wait that polls a flag reads it once a poll).</summary>
+    public IReadOnlyList<StepValue> Values(IEnumerable<StepEvent> events)
+    {
+        var values = new List<StepValue>();
+        var seen = new HashSet<StepValue>();
+        foreach (var stepEvent in events)
+        {
+            if (Value(stepEvent) is { } value && seen.Add(value))
+            {
+                values.Add(value);
+            }
+        }
+        return values;
+    }
+
+    /// <summary>The value an event showed, or null for one that shows none (its words are a <see cref="Message"/> or the step's own).</summary>
+    public StepValue? Value(StepEvent stepEvent) => stepEvent switch
+    {
+        VariableRead e => new StepValue("read", e.Cpu, VariableName(e.Variable, e.Instance), null,
+            e.Mask is { } mask ? FormatMask(mask) : FormatTyped(_program.Variables[e.Variable].TypeName, e.Value)),
+        VariableWritten e => new StepValue("write", e.Cpu, VariableName(e.Variable, e.Instance),
+            e.OldMask is { } oldMask ? FormatMask(oldMask) : FormatTyped(_program.Variables[e.Variable].TypeName, e.Old),
+            e.NewMask is { } newMask ? FormatMask(newMask) : FormatTyped(_program.Variables[e.Variable].TypeName, e.New)),
+        LocalAssigned e when LocalAt(e.Function, e.Slot) is { TypeName: not "cpumask" } local =>
+            new StepValue("local", e.Cpu, local.Name, null, FormatTyped(local.TypeName, e.Value)),
+        FunctionCalled e when e.Arguments.Count > 0 => new StepValue("call", e.Cpu, _program.Functions[e.Function].Name, null, Arguments(e)),
+        LineAccessed e => new StepValue(e.Access switch
+        {
+            LineAccess.Load => "load",
+            LineAccess.Store => "store",
+            LineAccess.Movnti => "movnti",
+            LineAccess.Dma => "dma_write",
+            LineAccess.Movdir64b => "movdir64b",
+            _ => "clflush",
+        }, e.Cpu, Entry(e.Line, e.Key), null, e.Access == LineAccess.Clflush ? string.Empty : BuiltinValues.FormatValue(e.Value)),
+        LineWrittenBack e => new StepValue("writeback", e.Cache, Entry(e.Line, e.Key), null, BuiltinValues.FormatValue(e.Value)),
+        FirmwareCommandRun e => new StepValue("firmware", e.Cpu, $"sev_cmd({FirmwareCommand(e.Command)}, {BuiltinValues.FormatValue(e.Argument)})", null, FirmwareStatus(e.Status)),
+        ChoiceTaken e => new StepValue("choice", e.Cpu, "choice", null, string.Create(CultureInfo.InvariantCulture, $"option {e.Choice + 1} of {e.Options}")),
+        _ => null,
+    };
+
+    /// <summary>A value of a kflow type in the model's words: <c>true</c>, <c>KEY_SME</c>, <c>text[0]</c>, an enum member's name, a number.</summary>
+    public string FormatTyped(string typeName, long value) => typeName switch
+    {
+        "bool" => value != 0 ? "true" : "false",
+        "key" => BuiltinValues.FormatKey(value),
+        "line" => (int)(uint)value < _program.Lines.Count ? Line((int)(uint)value) : BuiltinValues.FormatValue(value),
+        "int" => BuiltinValues.FormatValue(value),
+        _ when _program.EnumMembers.TryGetValue(typeName, out var members) && members.TryGetValue(value, out var member) => member,
+        _ => BuiltinValues.FormatValue(value),
+    };
+
+    /// <summary>A cpumask as the kernel prints one with <c>%*pbl</c>, in braces: <c>{0-2,5}</c>, <c>{}</c>.</summary>
+    public string FormatMask(IReadOnlyList<long> words)
+    {
+        var parts = new List<string>();
+        var cpus = _layout.Cpus;
+        for (var c = 0; c < cpus; c++)
+        {
+            if (!Bit(words, c))
+            {
+                continue;
+            }
+            var last = c;
+            while (last + 1 < cpus && Bit(words, last + 1))
+            {
+                last++;
+            }
+            parts.Add(last == c ? c.ToString(CultureInfo.InvariantCulture) : string.Create(CultureInfo.InvariantCulture, $"{c}-{last}"));
+            c = last;
+        }
+        return "{" + string.Join(",", parts) + "}";
+
+        static bool Bit(IReadOnlyList<long> words, int cpu) => (cpu >> 6) < words.Count && (words[cpu >> 6] & (1L << (cpu & 63))) != 0;
+    }
+
+    /// <summary>A firmware command's name (<c>SNP_DF_FLUSH</c>), or its number.</summary>
+    public static string FirmwareCommand(long command) => command switch
+    {
+        BuiltinValues.SnpInit => "SNP_INIT",
+        BuiltinValues.SnpDecommission => "SNP_DECOMMISSION",
+        BuiltinValues.SnpDfFlush => "SNP_DF_FLUSH",
+        BuiltinValues.SnpShutdownEx => "SNP_SHUTDOWN_EX",
+        _ => BuiltinValues.FormatValue(command),
+    };
+
+    /// <summary>A firmware status word's name (<c>WBINVD_REQUIRED</c>), or its number.</summary>
+    public static string FirmwareStatus(long status) => status switch
+    {
+        BuiltinValues.SevOk => "SEV_OK",
+        BuiltinValues.WbinvdRequired => "WBINVD_REQUIRED",
+        BuiltinValues.DfflushRequired => "DFFLUSH_REQUIRED",
+        BuiltinValues.InvalidGuestState => "INVALID_GUEST_STATE",
+        BuiltinValues.InvalidPlatformState => "INVALID_PLATFORM_STATE",
+        _ => BuiltinValues.FormatValue(status),
+    };
+
+    private LocalInfo? LocalAt(int function, int slot)
+    {
+        foreach (var local in _program.Functions[function].Locals)
+        {
+            if (local.Slot == slot)
+            {
+                return local;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>A call's arguments by parameter name: <c>cpu = 1, l = text[0]</c> (a cpumask parameter: the mask it refers to).</summary>
+    private string Arguments(FunctionCalled call)
+    {
+        var function = _program.Functions[call.Function];
+        var parts = new List<string>(call.Arguments.Count);
+        for (var i = 0; i < call.Arguments.Count; i++)
+        {
+            var parameter = LocalAt(call.Function, i);
+            var value = call.Arguments[i];
+            string text;
+            if (i < function.ParameterIsMask.Length && function.ParameterIsMask[i])
+            {
+                text = PlaceRef.Kind(value) switch
+                {
+                    PlaceRef.GlobalKind => VariableName(PlaceRef.Index(value), PlaceRef.Cpu(value)),
+                    PlaceRef.AllMaskKind => "cpu_all_mask",
+                    _ => "a local cpumask",
+                };
+            }
+            else
+            {
+                text = parameter is null ? BuiltinValues.FormatValue(value) : FormatTyped(parameter.TypeName, value);
+            }
+            parts.Add(parameter is null ? text : $"{parameter.Name} = {text}");
+        }
+        return string.Join(", ", parts);
+    }
+
     /// <summary>What a step does, in words ("CPU 1 takes an NMI", "cache 0 evicts text[0] (KEY_NONE)").</summary>
     public string Describe(StepAction action)
     {
@@ -165,7 +302,7 @@ public sealed class Narration
     }
 
     /// <summary>A cache entry: its line and key ("text[0] (KEY_NONE)").</summary>
-    private string Entry(int line, long key) => $"{Line(line)} ({BuiltinValues.FormatKey(key)})";
+    public string Entry(int line, long key) => $"{Line(line)} ({BuiltinValues.FormatKey(key)})";
 
     /// <summary>A pending-vector index in words: the vector of its handler's declaration.</summary>
     public string VectorName(int index)
@@ -226,7 +363,8 @@ public sealed class Narration
         return region >= 0 ? $"{who} (through {_layout.RegionName(region)})" : $"{who} (in the next kernel)";
     }
 
-    private string VariableName(int variable, long cpu) =>
+    /// <summary>A variable instance's name: <c>flag</c>, or <c>flag[1]</c> for CPU 1's instance of a percpu one.</summary>
+    public string VariableName(int variable, long cpu) =>
         _program.Variables[variable].IsPercpu ? $"{_program.Variables[variable].Name}[{cpu}]" : _program.Variables[variable].Name;
 
     private static string OutOfRange(CompiledRegion region, long index) =>

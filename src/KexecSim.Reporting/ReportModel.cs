@@ -56,19 +56,28 @@ public sealed class ReportModel
         var steps = new List<ReportStep>();
         var clobberedAt = new Dictionary<int, int>();
         var states = new List<long[]>();
+        var sourcePaths = new Dictionary<string, string>(StringComparer.Ordinal);
+        string SourcePathOf(string path)
+        {
+            if (!sourcePaths.TryGetValue(path, out var shown))
+            {
+                sourcePaths[path] = shown = SourcePath(program, path);
+            }
+            return shown;
+        }
         var replay = replayer.Replay(trace, (step, state) =>
         {
             states.Add(state.Span.ToArray());
             var kind = step.Step.Transition.Kind;
             // The path of the file that ran, as the diagnostics show it: a patched copy of a library flow and
             // the built-in one are told apart.
-            var where = step.Location is { } l ? $"{l.Source.Path}:{l.Position.Line}" : null;
+            var where = step.Location is { } l ? $"{SourcePathOf(l.Source.Path)}:{l.Position.Line}" : null;
             var source = step.Location is { } at ? (step.AtBackEdge ? $"loop back-edge ({where})" : Snippet(at)) : null;
             var action = kind == TransitionKind.Step && source is not null ? source : narration.DescribeInLane(step.Action);
             var cpu = kind == TransitionKind.Evict ? -1 : step.Cpu;
             var lane = kind is TransitionKind.Evict or TransitionKind.Inject ? -1 : cpu;
             steps.Add(new ReportStep(step.Number, step.Step, cpu, lane, step.Location, step.Function, step.Action, narration.Describe(step.Action), action,
-                kind == TransitionKind.Step ? null : source, where, step.AtBackEdge, step.Events, narration.Messages(step.Events)));
+                kind == TransitionKind.Step ? null : source, where, step.AtBackEdge, step.Events, narration.Messages(step.Events), narration.Values(step.Events)));
             for (var i = 0; i < state.Lines.Length; i++)
             {
                 if ((state.Lines[i].Flags & LineFlags.Clobbered) != 0 && !clobberedAt.ContainsKey(i))
@@ -136,7 +145,32 @@ public sealed class ReportModel
                 NewValue: written ? line.NewValue : null,
                 NewKey: written ? line.NewKey : null));
         }
-        return new MachineSnapshot(step, caches, lines);
+        var cpuSnapshots = state.Cpus.Select(c => new CpuSnapshot(c.Id, c.Mode, c.Has(CpuFlags.NextKernel), c.MonitorLine)).ToList();
+        return new MachineSnapshot(step, caches, lines) { Cpus = cpuSnapshots };
+    }
+
+    /// <summary>
+    /// A source file as a step's source column names it: relative to the scenario's own directory when the file is
+    /// in that tree (the scenario's file by its name, a patched copy beside it as <c>linux/stop.kflow</c>); a file
+    /// elsewhere (a library flow) by its directory and name (<c>linux/stop.kflow</c>), unless a file of that
+    /// name is in the scenario's tree too: then as the diagnostics show it (relative to the working directory, or
+    /// whole), so that a patched copy and the flow it shadows are always told apart.
+    /// </summary>
+    public static string SourcePath(CompiledProgram program, string path)
+    {
+        var root = Path.GetDirectoryName(Path.GetFullPath(program.ScenarioSpan.Source.Path));
+        var full = Path.GetFullPath(path);
+        if (root is null)
+        {
+            return path;
+        }
+        if (full.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            return Path.GetRelativePath(root, full);
+        }
+        var directory = Path.GetFileName(Path.GetDirectoryName(full)) ?? string.Empty;
+        var name = directory.Length == 0 ? Path.GetFileName(full) : $"{directory}/{Path.GetFileName(full)}";
+        return File.Exists(Path.Combine(root, name)) ? path : name;
     }
 
     /// <summary>

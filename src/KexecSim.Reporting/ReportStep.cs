@@ -14,6 +14,7 @@ namespace KexecSim.Reporting;
 /// <param name="Action">What the lane shows: the source snippet of a CPU's step, else the description without the "CPU n" its lane already says.</param>
 /// <param name="Source">The source snippet of a step that is not the CPU's own code (a delivery, a timeout), if the CPU has a position.</param>
 /// <param name="Where">file:line of the CPU's position before the step.</param>
+/// <param name="Values">What the step read, wrote, assigned, called, loaded, stored and got from the firmware, with the values (<see cref="Narration.Values"/>).</param>
 public sealed record ReportStep(
     int Number,
     TraceStep Step,
@@ -28,7 +29,8 @@ public sealed record ReportStep(
     string? Where,
     bool AtBackEdge,
     IReadOnlyList<StepEvent> Events,
-    IReadOnlyList<string> Messages)
+    IReadOnlyList<string> Messages,
+    IReadOnlyList<StepValue> Values)
 {
     /// <summary>The kind of transition the step takes.</summary>
     public TransitionKind Kind => Step.Transition.Kind;

@@ -21,8 +21,20 @@ public sealed record ViolationInfo(string Code, int Cpu, string Message, string?
 public sealed record SimulationRunInfo(string Strategy, ulong Seed, long Run, long MaxSteps, int? PctDepth, long? PctSteps);
 
 /// <summary>One step of a trace file or JSON report; <paramref name="Messages"/> is what the step printed
-/// (pr_err, pr_warn, WARNING, INIT, done), in order.</summary>
-public sealed record StepInfo(int Number, string Kind, int Cpu, int Arg, long Tag, int[] Choices, string Description, IReadOnlyList<string>? Messages = null);
+/// (pr_err, pr_warn, WARNING, INIT, done), in order; <paramref name="Source"/> the CPU's position before the step
+/// (file:line:col) and <paramref name="Values"/> what the step read, wrote and got, with the values (trace version 2).</summary>
+public sealed record StepInfo(int Number, string Kind, int Cpu, int Arg, long Tag, int[] Choices, string Description, IReadOnlyList<string>? Messages = null,
+    string? Source = null, IReadOnlyList<StepValueInfo>? Values = null)
+{
+    /// <summary>A replayed step as a trace file and the JSON report write it.</summary>
+    public static StepInfo Of(ReportStep step) => new(step.Number, step.Kind.ToString(), step.Step.Transition.Cpu, step.Step.Transition.Arg,
+        step.Step.Transition.Tag, step.Step.Choices, step.Description, step.Messages, step.Location?.ToString(),
+        step.Values.Select(v => new StepValueInfo(v.Kind, v.Cpu, v.Name, v.Old, v.Value, v.Text)).ToList());
+}
+
+/// <summary>One value a step showed (<see cref="StepValue"/>): its kind, the CPU (a write-back: the cache), the name, the old
+/// value of a write, the value, and the phrase the text report prints.</summary>
+public sealed record StepValueInfo(string Kind, int Cpu, string Name, string? Old, string Value, string Text);
 
 /// <summary>
 /// A self-describing trace file (DESIGN.md "Outputs"; docs/trace-format.md): tool version, model hash,
@@ -43,7 +55,11 @@ public sealed record TraceFile(
     IReadOnlyList<StepInfo> Steps)
 {
     public const string FormatName = "kexecsim-trace";
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
+
+    /// <summary>The oldest version this kexecsim reads: version 1 files lack the steps' <c>source</c> and <c>values</c>,
+    /// which are for readers only (replay re-derives them).</summary>
+    public const int OldestVersion = 1;
 
     /// <summary>For a trace written by <c>kexecsim simulate</c>: which run it is (a field added in version 1 without a
     /// version change; replay ignores it, and reads files without it).</summary>
@@ -84,8 +100,9 @@ public sealed record TraceFile(
         IReadOnlyDictionary<string, long> defines, int? cpus, IReadOnlyList<string> modelPath)
     {
         var (program, trace, replayed) = (model.Program, model.Trace, model.Steps);
-        var steps = trace.Steps.Select((s, i) => new StepInfo(i + 1, s.Transition.Kind.ToString(), s.Transition.Cpu, s.Transition.Arg, s.Transition.Tag,
-            s.Choices, i < replayed.Count ? replayed[i].Description : string.Empty, i < replayed.Count ? replayed[i].Messages : [])).ToList();
+        var steps = trace.Steps.Select((s, i) => i < replayed.Count
+            ? StepInfo.Of(replayed[i])
+            : new StepInfo(i + 1, s.Transition.Kind.ToString(), s.Transition.Cpu, s.Transition.Arg, s.Transition.Tag, s.Choices, string.Empty, [], null, [])).ToList();
         var violation = trace.Violation is { } v ? new ViolationInfo(v.Code.Name(), v.Cpu, model.Narration.Text(v), v.Location?.ToString()) : null;
         return new TraceFile(FormatName, CurrentVersion, new ToolInfo("kexecsim", ToolVersion),
             new ModelInfo(root, HashModel(sources), sources.Select(s => s.Path).ToList()),
@@ -103,9 +120,11 @@ public sealed record TraceFile(
         {
             throw new InvalidDataException($"not a kexecsim trace (format '{file.Format}')");
         }
-        if (file.Version != CurrentVersion)
+        if (file.Version < OldestVersion || file.Version > CurrentVersion)
         {
-            throw new InvalidDataException($"trace format version {file.Version} is not supported (this kexecsim reads version {CurrentVersion})");
+            throw new InvalidDataException(file.Version > CurrentVersion
+                ? $"trace format version {file.Version} is newer than this kexecsim reads (versions {OldestVersion} to {CurrentVersion}): use the kexecsim that wrote it, or a newer one"
+                : $"trace format version {file.Version} is not supported (this kexecsim reads versions {OldestVersion} to {CurrentVersion})");
         }
         // A hand-edited or truncated file names what is missing instead of failing later.
         if (file.Model?.Root is null || file.Model.Sha256 is null)

@@ -273,8 +273,9 @@ public sealed class ReplayWitnessTests : CliFixture
         var (exit, stdout, stderr) = Run("explain", trace);
         Assert.Equal(string.Empty, stderr);
         Assert.Equal(ExitCodes.Success, exit);
-        Assert.Contains("violation: none\n", stdout);
+        Assert.Contains("\nThe run breaks no rule.\n", stdout);
         Assert.Contains("replay: replayed 4 steps, no violation, as recorded\n", stdout);
+        Assert.Contains("violation: none\n", Run("explain", trace, "--view", "table").Out);
     }
 
     [Theory]

@@ -38,6 +38,59 @@ public sealed class StepEventRules
     }
 
     [Fact]
+    public void Step_event_a_read_and_a_write_carry_the_value_and_the_old_value()
+    {
+        var run = new Stepper("""
+            shared int x = 5;
+            percpu bool flag;
+            fn f() { flag = x == 5; x = 7; done(); }
+            scenario "s" { cpu 0 runs f(); expect pass; }
+            """);
+        var x = run.Program.Variables.Single(v => v.Name == "x").Id;
+        var flag = run.Program.Variables.Single(v => v.Name == "flag").Id;
+        // Each access is a visible action, so a step of its own.
+        Assert.Equal(new VariableRead(0, x, 0, 5), Assert.Single(run.Step(0).OfType<VariableRead>()));
+        Assert.Equal(new VariableWritten(0, flag, 0, 0, 1), Assert.Single(run.Step(0).OfType<VariableWritten>()));
+        Assert.Equal(new VariableWritten(0, x, 0, 5, 7), Assert.Single(run.Step(0).OfType<VariableWritten>()));
+    }
+
+    [Fact]
+    public void Step_event_a_call_carries_its_arguments_and_a_loop_variable_each_value_but_not_its_start()
+    {
+        var run = new Stepper("""
+            region text[2];
+            shared cpumask seen;
+            fn touch(line l, int n) { store(l, KEY_NONE, n); }
+            fn f() { for_each_line (l in text) { touch(l, 3); } for_each_cpu (c in seen) { } done(); }
+            scenario "s" { cpu 0 runs f(); expect pass; }
+            """);
+        var events = new List<StepEvent>(run.Initial.Events);
+        for (var i = 0; i < 6 && run.State.Cpus[0].Mode != CpuMode.Finished; i++)
+        {
+            events.AddRange(run.Step(0));
+        }
+        var touch = run.Program.Functions.Single(f => f.Name == "touch");
+        var calls = events.OfType<FunctionCalled>().ToList();
+        Assert.Equal(2, calls.Count);
+        Assert.All(calls, c => Assert.Equal(touch.Id, c.Function));
+        var text = run.Program.Regions.Single(r => r.Name == "text");
+        Assert.Equal([((long)text.Id << 32) | (uint)text.Lines[0], 3], calls[0].Arguments);
+        Assert.Equal([((long)text.Id << 32) | (uint)text.Lines[1], 3], calls[1].Arguments);
+        Assert.Equal(
+            [new LineAccessed(0, LineAccess.Store, text.Lines[0], BuiltinValues.KeyNone, 3), new LineAccessed(0, LineAccess.Store, text.Lines[1], BuiltinValues.KeyNone, 3)],
+            events.OfType<LineAccessed>());
+        var f = run.Program.Functions.Single(fn => fn.Name == "f");
+        var slotOfL = f.Locals.Single(l => l.Name == "l").Slot;
+        Assert.Equal([text.Lines[0], text.Lines[1]],
+            events.OfType<LocalAssigned>().Where(e => e.Function == f.Id && e.Slot == slotOfL).Select(e => (int)(uint)e.Value));
+        // for_each_cpu over an empty mask: its start (-1) is not a value of c, and it takes none.
+        var slotOfC = f.Locals.Single(l => l.Name == "c").Slot;
+        Assert.DoesNotContain(events.OfType<LocalAssigned>(), e => e.Function == f.Id && e.Slot == slotOfC);
+        Assert.Equal("line", f.Locals.Single(l => l.Name == "l").TypeName);
+        Assert.Equal(["l", "n"], touch.Locals.Where(l => l.IsParameter).Select(l => l.Name));
+    }
+
+    [Fact]
     public void Step_event_a_step_starts_with_the_cpu_and_its_source_span()
     {
         var run = new Stepper("""

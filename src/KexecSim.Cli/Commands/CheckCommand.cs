@@ -50,9 +50,12 @@ public static class CheckCommand
         var shorten = new Option<bool>("--shorten") { Description = "With --strategy dfs: look for shorter counterexamples until none is shorter (with bfs: nothing to do)." };
         var coverage = new Option<bool>("--coverage") { Description = "List every statement no run reached (file:line:col notes; in JSON: coverage.neverReached)." };
         var reportOut = KexecSimCli.ReportOption("Write the HTML report: verdict, statistics, coverage and the counterexample's sequence diagram (with several scenarios: OUT-<scenario>.html for each counterexample).");
+        var view = ViewOption();
+        var showCaches = ShowCachesOption();
         var command = new Command("check", "Check scenarios: every interleaving explored; a proof, or a shortest counterexample.")
         {
             files, scenario, modelPath, allowOutside, defines, cpus, maxStates, maxDepth, timeLimit, memoryLimit, workers, symmetry, reduce, bitstate, strategy, shorten, format, traceOut, reportOut, coverage,
+            view, showCaches,
         };
         command.Validators.Add(result =>
         {
@@ -141,12 +144,33 @@ public static class CheckCommand
                 Workers = result.GetValue(workers) ?? Environment.ProcessorCount,
                 Progress = ProgressReporter.For(stderr),
             };
+            // One scenario (a file's only one, or the one --scenario names, also in the catalog): its full report.
             var run = new CheckRun(loaded, checkOptions, result.GetValue(format)!, result.GetValue(traceOut), values, result.GetValue(cpus),
-                result.GetValue(modelPath) ?? [], detailed: !catalog && loaded.Count == 1) { Coverage = result.GetValue(coverage), ReportOut = result.GetValue(reportOut) };
+                result.GetValue(modelPath) ?? [], detailed: loaded.Count == 1)
+            {
+                Coverage = result.GetValue(coverage),
+                ReportOut = result.GetValue(reportOut),
+                View = result.GetValue(view) == "compact" ? TextView.Compact : TextView.Table,
+                ShowCaches = result.GetValue(showCaches),
+                DisplayFile = catalog ? CatalogFileName : file => file,
+            };
             return Task.FromResult(run.Execute(stdout, stderr));
         });
         return command;
     }
+
+    /// <summary><c>--view table|compact</c>: how a counterexample is shown in text.</summary>
+    internal static Option<string> ViewOption() => KexecSimCli.ChoiceOption("--view",
+        "How a counterexample is shown in text: table (a column per CPU, 100 columns wide) or compact (one line per step).", "table", "compact");
+
+    /// <summary><c>--show-caches</c>: the dirty cache lines after each step.</summary>
+    internal static Option<bool> ShowCachesOption() => new("--show-caches")
+    {
+        Description = "After each step of a counterexample, the dirty cache lines per CPU and key (text views).",
+    };
+
+    /// <summary>A catalog file as reports name it: relative to the built-in models/ directory (<c>catalog/seed004-sme.kflow</c>).</summary>
+    internal static string CatalogFileName(string file) => Path.GetRelativePath(Catalog.ModelsDirectory, file).Replace('\\', '/');
 
     /// <summary>
     /// For <c>check</c> over the catalog: a warning naming the models a <c>-D</c> does not apply to (they
@@ -243,6 +267,15 @@ internal sealed class CheckRun(
     /// <summary><c>--report OUT.html</c>: where the HTML report goes (OUT-scenario.html for one of several), or null.</summary>
     public string? ReportOut { get; init; }
 
+    /// <summary><c>--view</c>: a counterexample as a table or one line per step.</summary>
+    public TextView View { get; init; }
+
+    /// <summary><c>--show-caches</c>: the dirty cache lines after each step.</summary>
+    public bool ShowCaches { get; init; }
+
+    /// <summary>How the table names a scenario's file.</summary>
+    public Func<string, string> DisplayFile { get; init; } = file => file;
+
     public int Execute(TextWriter stdout, TextWriter stderr)
     {
         var width = Math.Max(8, scenarios.Max(s => s.Program.ScenarioName.Length));
@@ -252,6 +285,8 @@ internal sealed class CheckRun(
         var checkedScenarios = new List<CheckedScenario>();
         var anyFailed = false;
         var anyLimit = false;
+        var rows = new List<CheckResult>();
+        string? lastFile = null;
         // Written after the report: a trace that fails to write (a full disk) cannot take the verdict with it.
         var traces = new List<(LoadedScenario Scenario, CheckResult Result, ReportModel? Model)>();
         if (!json && !ci && !detailed)
@@ -322,11 +357,17 @@ internal sealed class CheckRun(
             }
             else if (detailed)
             {
-                stdout.Write(TextReport.Full(result, shown));
+                stdout.Write(TextReport.Full(result, shown, View, ShowCaches));
                 WriteCoverageNotes(stdout, result);
             }
             else
             {
+                if (scenario.File != lastFile)
+                {
+                    stdout.WriteLine(TextReport.FileLine(DisplayFile(scenario.File)));
+                    lastFile = scenario.File;
+                }
+                rows.Add(result);
                 stdout.WriteLine(TextReport.Row(result, width));
                 if (shown is not null)
                 {
@@ -335,7 +376,7 @@ internal sealed class CheckRun(
                     {
                         builder.Append("      ").AppendLine(how);
                     }
-                    TextReport.AppendCounterexample(builder, shown);
+                    TextReport.AppendCounterexample(builder, shown, View, ShowCaches);
                     stdout.Write(builder.ToString());
                 }
                 else if (result.LimitReason is { } limit)
@@ -351,6 +392,10 @@ internal sealed class CheckRun(
             {
                 break;
             }
+        }
+        if (rows.Count > 0)
+        {
+            stdout.WriteLine(TextReport.Summary(rows));
         }
         if (json)
         {

@@ -51,7 +51,14 @@ public static class ReplayCommand
     public static Command CreateExplain(TextWriter stdout, TextWriter stderr)
     {
         var traceArgument = new Argument<string>("TRACE") { Description = "A trace file written by 'kexecsim check --trace'." };
-        var command = new Command("explain", "Print a trace as a numbered narrative with a column per CPU and the source of every step.") { traceArgument };
+        var viewOption = KexecSimCli.ChoiceOption("--view",
+            "narrative: numbered sentences in kernel terms, ending with the rule broken and why it is a bug on real hardware; table: a column per CPU; compact: one line per step.",
+            "narrative", "table", "compact");
+        var showCaches = CheckCommand.ShowCachesOption();
+        var command = new Command("explain", "Explain a trace: a numbered narrative of what each CPU does, with the values, the rule broken and why it is a bug on real hardware.")
+        {
+            traceArgument, viewOption, showCaches,
+        };
         command.SetAction(result =>
         {
             if (Load(result.GetValue(traceArgument)!, stderr) is not { } loaded)
@@ -61,8 +68,16 @@ public static class ReplayCommand
             var (file, program, trace) = loaded;
             var view = ReportModel.Build(program, trace, timed: file.Simulation?.Strategy == "timed");
             var builder = new StringBuilder();
-            builder.AppendLine($"scenario \"{file.Scenario}\" ({program.ScenarioSpan})");
-            TextReport.AppendCounterexample(builder, view);
+            var how = result.GetValue(viewOption);
+            if (how == "narrative")
+            {
+                builder.Append(Explanation.Render(view));
+            }
+            else
+            {
+                builder.AppendLine($"scenario \"{file.Scenario}\" ({program.ScenarioSpan})");
+                TextReport.AppendCounterexample(builder, view, how == "compact" ? TextView.Compact : TextView.Table, result.GetValue(showCaches));
+            }
             stdout.Write(builder.ToString());
             return view.Replay.Confirmed ? ExitCodes.Success : ExitCodes.Violation;
         });

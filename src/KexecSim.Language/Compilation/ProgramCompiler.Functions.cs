@@ -73,6 +73,11 @@ public sealed partial class ProgramCompiler
             Vector = function.Vector is null ? null : Evaluate(function.Vector, function.Source),
             IsSynthetic = function.IsSynthetic,
             ParameterIsMask = parameterIsMask,
+            Locals = _e.Slots
+                .Where(p => !p.Key.IsHidden && p.Key.Name.Length > 0)
+                .OrderBy(p => p.Value)
+                .Select(p => new LocalInfo(p.Value, p.Key.Name, p.Key.Type.Name, p.Key.IsParameter))
+                .ToArray(),
         };
     }
 
@@ -412,7 +417,8 @@ public sealed partial class ProgramCompiler
     {
         var slot = _e.Slots[loop.Variable];
         Emit(OpCode.PushConst, loop.Span, InstructionFlags.None, 0, -1);
-        Emit(OpCode.StoreLocal, loop.Span, InstructionFlags.None, slot);
+        // B = 1: the loop's start (-1, before CPU 0), not a value of the loop variable a report shows.
+        Emit(OpCode.StoreLocal, loop.Span, InstructionFlags.None, slot, 1);
         var context = PushLoop();
         var top = Here;
         EmitExpression(loop.Mask);

@@ -163,7 +163,24 @@ public sealed partial class ProgramCompiler
             Faults = faults,
             Expect = _scenario?.Expect ?? Expectation.None,
             Constants = _program.Constants.ToDictionary(c => c.Name, c => _constants.GetValueOrDefault(c)),
+            EnumMembers = EnumMembers(),
         };
+    }
+
+    /// <summary>Each enum's members by value (the first declared wins for a value given twice).</summary>
+    private Dictionary<string, IReadOnlyDictionary<long, string>> EnumMembers()
+    {
+        var enums = new Dictionary<string, IReadOnlyDictionary<long, string>>(StringComparer.Ordinal);
+        foreach (var symbol in _program.Enums)
+        {
+            var members = new Dictionary<long, string>();
+            foreach (var member in symbol.Members)
+            {
+                members.TryAdd(member.Value, member.Name);
+            }
+            enums[symbol.Type.Name] = members;
+        }
+        return enums;
     }
 
     private RegionSymbol? Region(string name) => _program.Globals.TryGetValue(name, out var s) ? s as RegionSymbol : null;
