@@ -353,7 +353,7 @@ public sealed class Checkpoint
         var manifestTemporary = manifest + ".tmp";
         using (var stream = new FileStream(manifestTemporary, FileMode.Create, FileAccess.Write, FileShare.None))
         {
-            using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+            using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             {
                 json.WriteStartObject();
                 json.WriteString("format", Format);
