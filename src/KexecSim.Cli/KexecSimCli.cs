@@ -187,6 +187,30 @@ public static class KexecSimCli
         CustomParser = result => ParseWholeNumber(result, $"a whole number of megabytes from 1 to {MaxBitstateMegabytes}", 1, MaxBitstateMegabytes),
     };
 
+    /// <summary>The most seconds <c>--checkpoint-every</c> takes (a day).</summary>
+    public const double MaxCheckpointEverySeconds = 86_400;
+
+    internal static Option<double?> CheckpointEveryOption() => new("--checkpoint-every")
+    {
+        HelpName = "S",
+        Description = "With --checkpoint: at most one checkpoint per S seconds of search (default 60; 0: at every level).",
+        CustomParser = result =>
+        {
+            if (result.Tokens.Count != 1)
+            {
+                return null; // the arity error says what is missing
+            }
+            var text = result.Tokens[0].Value;
+            if (double.TryParse(text, NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out var seconds)
+                && double.IsFinite(seconds) && seconds >= 0 && seconds <= MaxCheckpointEverySeconds)
+            {
+                return seconds;
+            }
+            result.AddError($"{OptionName(result)} {text}: expected a number of seconds, from 0 to {MaxCheckpointEverySeconds:0}");
+            return null;
+        },
+    };
+
     internal static Option<double?> TimeLimitOption() => new("--time-limit")
     {
         HelpName = "S",

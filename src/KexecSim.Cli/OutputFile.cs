@@ -63,6 +63,32 @@ internal static class OutputFile
         }
     }
 
+    /// <summary>Whether <c>--checkpoint</c> <paramref name="directory"/> can take a checkpoint (created when
+    /// missing); when not, one line naming the option and the directory is said.</summary>
+    public static bool CheckCheckpointDirectory(string directory, TextWriter stderr)
+    {
+        string? problem;
+        try
+        {
+            problem = File.Exists(directory) ? "is a file, not a directory" : null;
+            if (problem is null)
+            {
+                Directory.CreateDirectory(directory);
+                problem = Problem(Path.Combine(directory, "manifest.json"));
+            }
+        }
+        catch (Exception e) when (IsIoFailure(e))
+        {
+            problem = $"cannot create it: {Describe(e)}";
+        }
+        if (problem is not null)
+        {
+            stderr.WriteLine($"kexecsim: --checkpoint {(directory.Length == 0 ? "\"\"" : directory)}: {problem}");
+            return false;
+        }
+        return true;
+    }
+
     /// <summary>Whether <c>--trace</c> <paramref name="path"/> can take a trace file; when not, one line naming the
     /// option and the path is said.</summary>
     public static bool CheckTracePath(string path, TextWriter stderr) => CheckPath("--trace", path, stderr);

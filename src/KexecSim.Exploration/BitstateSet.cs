@@ -53,6 +53,27 @@ public sealed class BitstateSet : IVisitedSet
     /// so it bounds the rate over the whole search; 1 minus it estimates the coverage.</summary>
     public double OmissionProbability => Math.Pow(1 - Math.Exp(-Hashes * (double)Count / Bits), Hashes);
 
+    /// <summary>Writes the bit array and the count (docs/checkpoint.md).</summary>
+    internal void Save(BinaryWriter writer)
+    {
+        writer.Write(_words.LongLength);
+        writer.Write(Hashes);
+        writer.Write(Count);
+        writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_words.AsSpan()));
+    }
+
+    /// <summary>Reads what <see cref="Save"/> wrote into this set, which must be of the same size.</summary>
+    internal void Load(BinaryReader reader)
+    {
+        if (reader.ReadInt64() != _words.LongLength || reader.ReadInt32() != Hashes)
+        {
+            throw new InvalidDataException("the bit array is not of this search's size");
+        }
+        var count = reader.ReadInt32();
+        Checkpoint.ReadExactly(reader, System.Runtime.InteropServices.MemoryMarshal.AsBytes(_words.AsSpan()));
+        Count = count;
+    }
+
     public bool TryAdd(ulong fingerprint, int value, out int existing)
     {
         // Double hashing: bit i is h1 + i h2 (h2 odd, so the k bits differ). XXH3 fingerprints are well mixed.

@@ -35,6 +35,15 @@ public sealed class BreadthFirstExplorer : ISearch
     private long _peakMemory;
     private bool _started;
 
+    // Checkpoints (docs/checkpoint.md): the search time before this process (a resumed search), when the
+    // last checkpoint was written or resumed from, and the level resumed at (not saved again to its own directory).
+    private readonly CheckpointOptions? _checkpoint;
+    private TimeSpan _elapsedBefore;
+    private TimeSpan _lastSaved;
+    private int _resumedDepth = -1;
+
+    private TimeSpan Elapsed => _elapsedBefore + _clock.Elapsed;
+
     // With workers: started at the first level wide enough for them (a small search starts no thread).
     private ExpansionPool? _pool;
 
@@ -61,6 +70,7 @@ public sealed class BreadthFirstExplorer : ISearch
         _machine.Marks = _marks;
         _policy = new ExpectationPolicy(program.Expect);
         _limits = new SearchLimits(_options);
+        _checkpoint = _options.Checkpoint;
     }
 
     /// <summary>The bytes the search's own structures hold: visited set, frontier, node table, LIVELOCK graph,
@@ -85,14 +95,22 @@ public sealed class BreadthFirstExplorer : ISearch
         }
 
         var initial = _symmetry is null ? parent.Span : _symmetry.Canonicalize(parent);
-        _visited.TryAdd(MachineState.Fingerprint(initial), 0, out _);
-        var root = _nodes.Add(-1, default, []);
-        _graph.AddNode(parent.Finished);
-        _frontier.Start(initial, root);
+        long lastCheck = 0;
+        if (_checkpoint?.Resume is { } resume)
+        {
+            lastCheck = Resume(resume);
+        }
+        else
+        {
+            _visited.TryAdd(MachineState.Fingerprint(initial), 0, out _);
+            var root = _nodes.Add(-1, default, []);
+            _graph.AddNode(parent.Finished);
+            _frontier.Start(initial, root);
+        }
 
         try
         {
-            if (SearchLevels(parent, work) is { } ended)
+            if (SearchLevels(parent, work, lastCheck) is { } ended)
             {
                 return ended;
             }
@@ -129,10 +147,9 @@ public sealed class BreadthFirstExplorer : ISearch
 
     /// <summary>The levels, from the initial state's: a result that ends the search, or null when every
     /// level was expanded.</summary>
-    private CheckResult? SearchLevels(MachineState parent, MachineState work)
+    private CheckResult? SearchLevels(MachineState parent, MachineState work, long lastCheck)
     {
-        long lastCheck = 0;
-        var lastProgress = _clock.Elapsed;
+        var lastProgress = Elapsed;
         // A violation one step past this level is shortest only if no state of this level is itself a
         // terminal violation: once one is found, the rest of the level is scanned for those alone.
         CheckResult? found = null;
@@ -140,6 +157,11 @@ public sealed class BreadthFirstExplorer : ISearch
         {
             var current = _frontier.Current;
             var depth = _frontier.Depth;
+            // A level boundary: the only place a checkpoint is written (nothing of this level expanded yet).
+            if (_checkpoint?.Directory is { } directory && CheckpointDue(directory, depth))
+            {
+                Save(directory, lastCheck);
+            }
             if (_options.MaxDepth is { } maxDepth && depth >= maxDepth && current.Count > 0)
             {
                 return Result(Verdict.LimitReached, null, null, _policy.Others, depth, $"--max-depth {maxDepth} reached");
@@ -202,6 +224,158 @@ public sealed class BreadthFirstExplorer : ISearch
 
     private const long WorkerBufferBytes = 8L * 1024 * 1024;
 
+    private bool CheckpointDue(string directory, int depth)
+    {
+        if (depth == _resumedDepth && Path.GetFullPath(directory) == Path.GetFullPath(_checkpoint!.Resume!.Directory))
+        {
+            return false; // the level this search resumed at is what that directory holds
+        }
+        return _checkpoint!.Every <= TimeSpan.Zero || Elapsed - _lastSaved >= _checkpoint.Every;
+    }
+
+    /// <summary>Writes a checkpoint of the search at this level boundary (docs/checkpoint.md).</summary>
+    private void Save(string directory, long lastCheck)
+    {
+        try
+        {
+            Checkpoint.Write(directory, _checkpoint!.Identity, _frontier.Depth, _visited.Count, _transitions,
+            [
+                ("search", writer => SaveSearch(writer, lastCheck)),
+                ("visited", writer =>
+                {
+                    if (_visited is FingerprintSet set)
+                    {
+                        set.Save(writer);
+                    }
+                    else
+                    {
+                        ((BitstateSet)_visited).Save(writer);
+                    }
+                }),
+                ("nodes", _nodes.Save),
+                ("graph", _graph.Save),
+                ("frontier", _frontier.Save),
+            ]);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CheckpointException($"--checkpoint {directory}: cannot write: {e.Message}");
+        }
+        _lastSaved = Elapsed;
+    }
+
+    /// <summary>The search's own figures: counters, flags, coverage marks and the violations kept aside.</summary>
+    private void SaveSearch(BinaryWriter writer, long lastCheck)
+    {
+        writer.Write(_transitions);
+        writer.Write(_peakMemory);
+        writer.Write(lastCheck);
+        writer.Write(Elapsed.Ticks);
+        writer.Write(_workersEvaluatedFinal);
+        writer.Write(_workersMergedAHalt);
+        writer.Write(_machine.FinalEvaluations);
+        writer.Write(_machine.MergedAHalt);
+        writer.Write(_marks.FlagBytes.Length);
+        writer.Write(_marks.FlagBytes);
+        writer.Write(_marks.VectorsSent);
+        writer.Write(_marks.EventsRaised);
+        writer.Write(_policy.Others.Count);
+        foreach (var (violation, trace) in _policy.Others)
+        {
+            writer.Write((int)violation.Code);
+            writer.Write(trace.ViolationIsTerminal);
+            writer.Write(trace.LastStepCommits);
+            writer.Write(trace.Rederived);
+            writer.Write(trace.PutBackSteps);
+            writer.Write(trace.Steps.Count);
+            foreach (var step in trace.Steps)
+            {
+                var packed = PackedTransition.Pack(step.Transition);
+                writer.Write(packed.Head);
+                writer.Write(packed.Tag);
+                writer.Write(step.Choices.Length);
+                foreach (var choice in step.Choices)
+                {
+                    writer.Write(choice);
+                }
+            }
+        }
+    }
+
+    /// <summary>Puts back the search a checkpoint saved (its level boundary); returns where the limits were last checked.</summary>
+    private long Resume(Checkpoint checkpoint)
+    {
+        try
+        {
+            return Load(checkpoint);
+        }
+        catch (CheckpointException e)
+        {
+            throw new CheckpointException($"--resume {checkpoint.Directory}: {e.Message}");
+        }
+    }
+
+    private long Load(Checkpoint checkpoint)
+    {
+        long lastCheck = 0;
+        checkpoint.Load("search", reader =>
+        {
+            _transitions = reader.ReadInt64();
+            _peakMemory = reader.ReadInt64();
+            lastCheck = reader.ReadInt64();
+            _elapsedBefore = TimeSpan.FromTicks(reader.ReadInt64());
+            _workersEvaluatedFinal = reader.ReadBoolean();
+            _workersMergedAHalt = reader.ReadBoolean();
+            _machine.RestoreRunCounters(reader.ReadInt64(), reader.ReadBoolean());
+            var marks = reader.ReadBytes(Checkpoint.ReadCount(reader));
+            _marks.Restore(marks, reader.ReadUInt64(), reader.ReadInt32());
+            var kept = Checkpoint.ReadCount(reader);
+            for (var k = 0; k < kept; k++)
+            {
+                var code = (ViolationCode)reader.ReadInt32();
+                var terminal = reader.ReadBoolean();
+                var commits = reader.ReadBoolean();
+                var rederived = reader.ReadBoolean();
+                var putBack = reader.ReadInt32();
+                var count = Checkpoint.ReadCount(reader);
+                var steps = new List<TraceStep>(count);
+                for (var s = 0; s < count; s++)
+                {
+                    var transition = new PackedTransition(reader.ReadInt32(), reader.ReadInt64()).Unpack();
+                    var choices = new int[Checkpoint.ReadCount(reader)];
+                    for (var c = 0; c < choices.Length; c++)
+                    {
+                        choices[c] = reader.ReadInt32();
+                    }
+                    steps.Add(new TraceStep(transition, choices));
+                }
+                var trace = _reductions.Restore(steps, code, terminal, commits, rederived, putBack);
+                _policy.Restore(trace.Violation!, trace);
+            }
+        });
+        checkpoint.Load("visited", reader =>
+        {
+            if (_visited is FingerprintSet set)
+            {
+                set.Load(reader);
+            }
+            else
+            {
+                ((BitstateSet)_visited).Load(reader);
+            }
+        });
+        checkpoint.Load("nodes", _nodes.Load);
+        checkpoint.Load("graph", _graph.Load);
+        checkpoint.Load("frontier", _frontier.Load);
+        if (_frontier.Depth != checkpoint.Depth || _visited.Count != checkpoint.States || _transitions != checkpoint.Transitions)
+        {
+            throw new CheckpointException("the checkpoint is damaged: its stores do not agree with its manifest");
+        }
+        _resumedDepth = checkpoint.Depth;
+        _lastSaved = Elapsed;
+        return lastCheck;
+    }
+
     /// <summary>
     /// Limits and progress, looked at after the level's state <paramref name="index"/> was expanded: at the
     /// level's first state and every <see cref="SearchLimits.TransitionsBetweenChecks"/> transitions (the
@@ -221,14 +395,14 @@ public sealed class BreadthFirstExplorer : ISearch
         _peakMemory = Math.Max(_peakMemory, memory);
         // --memory-limit also counts the workers' record buffers (not in the reported figure, which is the
         // same for any number of workers).
-        if (_limits.Reached(_visited.Count, memory + (_pool?.MemoryBytes ?? 0), _clock.Elapsed) is { } reason)
+        if (_limits.Reached(_visited.Count, memory + (_pool?.MemoryBytes ?? 0), Elapsed) is { } reason)
         {
             return reason;
         }
-        if (_options.Progress is { } progress && _clock.Elapsed - lastProgress > TimeSpan.FromSeconds(1))
+        if (_options.Progress is { } progress && Elapsed - lastProgress > TimeSpan.FromSeconds(1))
         {
-            lastProgress = _clock.Elapsed;
-            progress(new Progress(_visited.Count, _transitions, depth, current.Count - index + _frontier.NextCount, _clock.Elapsed.TotalSeconds, memory));
+            lastProgress = Elapsed;
+            progress(new Progress(_visited.Count, _transitions, depth, current.Count - index + _frontier.NextCount, Elapsed.TotalSeconds, memory));
         }
         return null;
     }
@@ -426,7 +600,7 @@ public sealed class BreadthFirstExplorer : ISearch
         Violation = violation,
         Trace = trace,
         // The initial state counts even when its init blocks commit a violation (it is then never visited).
-        Statistics = new Statistics(Math.Max(1, _visited.Count), _transitions, depth, _clock.Elapsed.TotalSeconds, _peakMemory),
+        Statistics = new Statistics(Math.Max(1, _visited.Count), _transitions, depth, Elapsed.TotalSeconds, _peakMemory),
         OtherViolations = others,
         LimitReason = limit,
         Symmetry = _reductions.SymmetryUse,

@@ -45,6 +45,51 @@ public sealed class BreadthFirstFrontier
         return _current.Count > 0;
     }
 
+    /// <summary>Writes the level being expanded, before any of it was (a level boundary: the next level is
+    /// empty; docs/checkpoint.md).</summary>
+    internal void Save(BinaryWriter writer)
+    {
+        if (_next.Count != 0)
+        {
+            throw new InvalidOperationException("a frontier is saved between levels only");
+        }
+        writer.Write(Depth);
+        writer.Write(_current.Count);
+        for (var i = 0; i < _current.Count; i++)
+        {
+            var vector = _current.Get(i, out var node);
+            writer.Write(node);
+            writer.Write(vector.Length);
+            writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(vector));
+        }
+    }
+
+    /// <summary>Reads what <see cref="Save"/> wrote: that level is current, stored as the search stored it.</summary>
+    internal void Load(BinaryReader reader)
+    {
+        _current.Clear();
+        _next.Clear();
+        _current.Compact = _next.Compact = false;
+        Depth = reader.ReadInt32();
+        var count = Checkpoint.ReadCount(reader);
+        var vector = new long[64];
+        for (var i = 0; i < count; i++)
+        {
+            var node = reader.ReadInt32();
+            var length = Checkpoint.ReadCount(reader);
+            if (vector.Length < length)
+            {
+                vector = new long[Math.Max(length, vector.Length * 2)];
+            }
+            Checkpoint.ReadExactly(reader, System.Runtime.InteropServices.MemoryMarshal.AsBytes(vector.AsSpan(0, length)));
+            if (i == CompactAfter)
+            {
+                _current.Compact = true;
+            }
+            _current.Add(vector.AsSpan(0, length), node);
+        }
+    }
+
     /// <summary>Starts the search's first level with the initial state.</summary>
     public void Start(ReadOnlySpan<long> encoding, int node)
     {

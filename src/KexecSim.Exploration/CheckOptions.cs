@@ -50,6 +50,10 @@ public sealed record CheckOptions
     /// without waking the workers (tests set both to small numbers to make every level parallel).</summary>
     internal int MinParallelBatch { get; init; } = 2048;
 
+    /// <summary><c>--checkpoint DIR</c> / <c>--resume DIR</c>: the breadth-first search saves itself at level
+    /// boundaries, or continues a saved search (docs/checkpoint.md). Null: neither.</summary>
+    public CheckpointOptions? Checkpoint { get; init; }
+
     /// <summary>Called about once a second on long searches.</summary>
     public Action<Progress>? Progress { get; init; }
 

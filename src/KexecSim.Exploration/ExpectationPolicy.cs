@@ -39,6 +39,9 @@ public sealed class ExpectationPolicy
         }
     }
 
+    /// <summary>Puts back a kept violation of a saved search (docs/checkpoint.md), in the order they were kept.</summary>
+    internal void Restore(Violation violation, Trace trace) => Keep(violation, trace);
+
     /// <summary>Whether a complete search looks for a LIVELOCK: when one would be its verdict, or when
     /// none has been kept yet.</summary>
     public bool LooksForLivelock => EndsSearch(ViolationCode.Livelock) || !_otherCodes.Contains(ViolationCode.Livelock);

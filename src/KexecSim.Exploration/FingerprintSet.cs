@@ -60,6 +60,30 @@ public sealed class FingerprintSet : IVisitedSet
         }
     }
 
+    /// <summary>Writes the table as it is (its slots, so a resumed search probes the same places: docs/checkpoint.md).</summary>
+    internal void Save(BinaryWriter writer)
+    {
+        writer.Write(_slots.Length);
+        writer.Write(Count);
+        writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_slots.AsSpan()));
+    }
+
+    /// <summary>Reads what <see cref="Save"/> wrote, replacing the table.</summary>
+    internal void Load(BinaryReader reader)
+    {
+        var length = reader.ReadInt32();
+        var count = reader.ReadInt32();
+        if (length <= 0 || (length & (length - 1)) != 0 || count < 0 || count > length)
+        {
+            throw new InvalidDataException("the visited set's size is not a table's");
+        }
+        var slots = new Slot[length];
+        Checkpoint.ReadExactly(reader, System.Runtime.InteropServices.MemoryMarshal.AsBytes(slots.AsSpan()));
+        _slots = slots;
+        _mask = length - 1;
+        Count = count;
+    }
+
     private static ulong Mix(ulong x) => x ^ (x >> 29);
 
     private void Grow()

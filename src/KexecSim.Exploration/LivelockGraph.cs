@@ -101,6 +101,42 @@ public sealed class LivelockGraph
         _labels.Add(packed.Tag == 0 && packed.Head >= 0 ? packed.Head : int.MinValue | _tagged.Intern(packed.Head, packed.Tag));
     }
 
+    /// <summary>Writes the graph (docs/checkpoint.md): a resumed search looks for LIVELOCK in the whole graph.</summary>
+    internal void Save(BinaryWriter writer)
+    {
+        writer.Write(_finished.Count);
+        writer.Write(_finished.Capacity);
+        foreach (var finished in _finished)
+        {
+            writer.Write(finished);
+        }
+        Checkpoint.WriteInts(writer, _edgeStarts);
+        Checkpoint.WriteInts(writer, _edgeEnds);
+        writer.Write(_open);
+        writer.Write(Expanded);
+        Checkpoint.WriteInts(writer, _targets);
+        Checkpoint.WriteInts(writer, _labels);
+        _tagged.Save(writer);
+    }
+
+    /// <summary>Reads what <see cref="Save"/> wrote into an empty graph.</summary>
+    internal void Load(BinaryReader reader)
+    {
+        var count = Checkpoint.ReadCount(reader);
+        _finished.Capacity = Math.Max(count, Checkpoint.ReadCount(reader));
+        for (var i = 0; i < count; i++)
+        {
+            _finished.Add(reader.ReadBoolean());
+        }
+        Checkpoint.ReadInts(reader, _edgeStarts);
+        Checkpoint.ReadInts(reader, _edgeEnds);
+        _open = reader.ReadInt32();
+        Expanded = reader.ReadInt32();
+        Checkpoint.ReadInts(reader, _targets);
+        Checkpoint.ReadInts(reader, _labels);
+        _tagged.Load(reader);
+    }
+
     public bool Finished(int node) => _finished[node];
 
     /// <summary>The first edge of <paramref name="node"/> (an expanded node).</summary>

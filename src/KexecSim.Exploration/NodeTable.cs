@@ -68,6 +68,40 @@ public sealed class NodeTable
         }
     }
 
+    /// <summary>Writes the table (docs/checkpoint.md); list capacities too, so the memory figures go on as they would.</summary>
+    internal void Save(BinaryWriter writer)
+    {
+        Checkpoint.WriteInts(writer, _parents);
+        Checkpoint.WriteInts(writer, _labels);
+        _tagged.Save(writer);
+        writer.Write(_choiceStarts.Count);
+        foreach (var (node, start) in _choiceStarts)
+        {
+            writer.Write(node);
+            writer.Write(start);
+        }
+        Checkpoint.WriteInts(writer, _choicePool);
+    }
+
+    /// <summary>Reads what <see cref="Save"/> wrote into an empty table.</summary>
+    internal void Load(BinaryReader reader)
+    {
+        Checkpoint.ReadInts(reader, _parents);
+        Checkpoint.ReadInts(reader, _labels);
+        if (_labels.Count != _parents.Count)
+        {
+            throw new InvalidDataException("the node table's arrays differ in length");
+        }
+        _tagged.Load(reader);
+        var choices = Checkpoint.ReadCount(reader);
+        for (var i = 0; i < choices; i++)
+        {
+            var node = reader.ReadInt32();
+            _choiceStarts[node] = reader.ReadInt32();
+        }
+        Checkpoint.ReadInts(reader, _choicePool);
+    }
+
     /// <summary>The node's parent; -1 for the initial state.</summary>
     public int Parent(int node) => _parents[node];
 

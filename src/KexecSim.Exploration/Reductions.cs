@@ -61,7 +61,7 @@ internal sealed class Reductions
     public ReductionUse Use(bool mergedAHalt) => Untracked is not null || mergedAHalt ? ReductionUse.Reduced : ReductionUse.None;
 
     /// <summary>The options of the search run again in full, for LIVELOCK.</summary>
-    public static CheckOptions Unreduced(CheckOptions options) => options with { Symmetry = false, Reduce = Reduction.None };
+    public static CheckOptions Unreduced(CheckOptions options) => options with { Symmetry = false, Reduce = Reduction.None, Checkpoint = null };
 
     /// <summary>A machine for the search's own worker threads (each needs its own).</summary>
     public Machine.Machine NewMachine() => new(_program, Untracked, Halts);
@@ -94,9 +94,54 @@ internal sealed class Reductions
         }
         if (!reduced && !violation.NeedsMessageData)
         {
-            return new Trace(steps, violation, terminal);
+            return new Trace(steps, violation, terminal) { LastStepCommits = commits };
         }
-        return new Trace(steps, Rederive(steps, violation, terminal, afterLast: commits), terminal) { PutBackSteps = steps.Count - searched };
+        return new Trace(steps, Rederive(steps, violation.Code, terminal, afterLast: commits), terminal)
+        {
+            PutBackSteps = steps.Count - searched,
+            LastStepCommits = commits,
+            Rederived = true,
+        };
+    }
+
+    /// <summary>
+    /// A kept violation's trace as <see cref="Build"/> made it, from what a checkpoint saves of it (its steps,
+    /// code and how it was found: docs/checkpoint.md): the violation is found again by running the steps,
+    /// on the full machine as <see cref="Build"/> did when it <paramref name="rederived"/> it, else on a
+    /// machine like the search's, with the call the search made.
+    /// </summary>
+    public Trace Restore(List<TraceStep> steps, ViolationCode code, bool terminal, bool commits, bool rederived, int putBack)
+    {
+        if (rederived)
+        {
+            return new Trace(steps, Rederive(steps, code, terminal, afterLast: commits), terminal)
+            {
+                PutBackSteps = putBack,
+                LastStepCommits = commits,
+                Rederived = true,
+            };
+        }
+        const string Lost = "a saved path to a violation did not commit it when run again";
+        var machine = new Machine.Machine(_program);
+        var replayer = new Replayer(_program);
+        Violation? found;
+        if (commits)
+        {
+            var before = replayer.StateAfter(steps.GetRange(0, steps.Count - 1)) ?? throw new InvalidDataException(Lost);
+            var work = machine.NewState();
+            var chooser = new TraceChooser();
+            chooser.Start(steps[^1].Choices);
+            work.CopyFrom(before);
+            var outcome = machine.Apply(work, steps[^1].Transition, chooser);
+            found = !terminal ? (outcome == Outcome.Violation ? machine.LastViolation : null) : machine.CheckSettled(work);
+        }
+        else
+        {
+            found = machine.CheckTerminal(replayer.StateAfter(steps) ?? throw new InvalidDataException(Lost));
+        }
+        return found is not null && found.Code == code
+            ? new Trace(steps, found, terminal) { LastStepCommits = commits }
+            : throw new InvalidDataException(Lost);
     }
 
     /// <summary>
@@ -106,7 +151,7 @@ internal sealed class Reductions
     /// of the state reached (<paramref name="terminal"/>: the settled check after the last step, or the
     /// terminal check), that check finds it.
     /// </summary>
-    private Violation Rederive(List<TraceStep> steps, Violation violation, bool terminal, bool afterLast)
+    private Violation Rederive(List<TraceStep> steps, ViolationCode code, bool terminal, bool afterLast)
     {
         const string Lost = "the path to a violation did not commit it when run again";
         var full = _full ??= new Machine.Machine(_program);
@@ -128,6 +173,6 @@ internal sealed class Reductions
             chooser.Start(steps[^1].Choices);
             found = full.Apply(before, steps[^1].Transition, chooser) == Outcome.Violation ? full.LastViolation : null;
         }
-        return found is not null && found.Code == violation.Code ? found : throw new InvalidOperationException(Lost);
+        return found is not null && found.Code == code ? found : throw new InvalidOperationException(Lost);
     }
 }

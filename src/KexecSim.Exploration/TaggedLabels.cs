@@ -41,6 +41,31 @@ public sealed class TaggedLabels
         }
     }
 
+    internal void Save(BinaryWriter writer)
+    {
+        writer.Write(_heads.Count);
+        for (var i = 0; i < _heads.Count; i++)
+        {
+            writer.Write(_heads[i]);
+            writer.Write(_tags[i]);
+        }
+    }
+
+    /// <summary>Reads what <see cref="Save"/> wrote into an empty table: the same numbers for the same labels.</summary>
+    internal void Load(BinaryReader reader)
+    {
+        var count = Checkpoint.ReadCount(reader);
+        for (var i = 0; i < count; i++)
+        {
+            var head = reader.ReadInt32();
+            var tag = reader.ReadInt64();
+            if (Intern(head, tag) != i)
+            {
+                throw new InvalidDataException("a tagged label is saved twice");
+            }
+        }
+    }
+
     public PackedTransition this[int index] => new(_heads[index], _tags[index]);
 
     private static int Hash(int head, long tag)

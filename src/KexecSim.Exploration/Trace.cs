@@ -30,4 +30,11 @@ public sealed class Trace
 
     /// <summary>For a LIVELOCK: the step where the repeating cycle starts (the steps from there on repeat forever).</summary>
     public int? CycleStart { get; init; }
+
+    /// <summary>Whether the last step is the one that commits the violation (or whose successor fails the
+    /// settled check); false when the violation is the terminal check's of the state reached. Kept by a checkpoint.</summary>
+    internal bool LastStepCommits { get; init; }
+
+    /// <summary>Whether the violation was found again by running the path on the full machine. Kept by a checkpoint.</summary>
+    internal bool Rederived { get; init; }
 }

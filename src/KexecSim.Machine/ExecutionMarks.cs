@@ -63,6 +63,22 @@ public sealed class ExecutionMarks
         EventsRaised |= other.EventsRaised;
     }
 
+    /// <summary>Every flag byte, in instruction order (a checkpoint saves them: docs/checkpoint.md).</summary>
+    public ReadOnlySpan<byte> FlagBytes => Flags;
+
+    /// <summary>Puts back marks saved from <see cref="FlagBytes"/>, <see cref="VectorsSent"/> and
+    /// <see cref="EventsRaised"/> of the same program (a resumed search).</summary>
+    public void Restore(ReadOnlySpan<byte> flags, ulong vectorsSent, int eventsRaised)
+    {
+        if (flags.Length != Flags.Length)
+        {
+            throw new ArgumentException("marks of another program", nameof(flags));
+        }
+        flags.CopyTo(Flags);
+        VectorsSent = vectorsSent;
+        EventsRaised = eventsRaised;
+    }
+
     public byte Get(int function, int pc) => Flags[Bases[function] + pc];
 
     public bool Has(int function, int pc, byte flag) => (Flags[Bases[function] + pc] & flag) != 0;

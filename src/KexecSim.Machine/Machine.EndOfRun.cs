@@ -30,6 +30,15 @@ public sealed partial class Machine
     /// <summary>How many times the final block was evaluated (settled and terminal states).</summary>
     public long FinalEvaluations { get; private set; }
 
+    /// <summary>A resumed search (docs/checkpoint.md): what this machine's counters were when its search was
+    /// saved, so that what a result reports from them (<c>final</c> evaluated, a merged <c>hlt()</c>) is the
+    /// uninterrupted search's.</summary>
+    public void RestoreRunCounters(long finalEvaluations, bool mergedAHalt)
+    {
+        FinalEvaluations = finalEvaluations;
+        MergedAHalt = mergedAHalt;
+    }
+
     private Violation? CheckCorruption(MachineState state)
     {
         foreach (var cpu in state.Cpus)

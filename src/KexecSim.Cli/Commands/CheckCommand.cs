@@ -48,6 +48,17 @@ public static class CheckCommand
             "Semantics-aware reductions (docs/reduction.md): all drops the cache state no check can observe; none explores the full machine.", "all", "none");
         var strategy = KexecSimCli.ChoiceOption("--strategy", "Search order: bfs finds a shortest counterexample; dfs finds some counterexample, often sooner and in less memory.", "bfs", "dfs");
         var shorten = new Option<bool>("--shorten") { Description = "With --strategy dfs: look for shorter counterexamples until none is shorter (with bfs: nothing to do)." };
+        var checkpoint = new Option<string?>("--checkpoint")
+        {
+            HelpName = "DIR",
+            Description = "Save the breadth-first search in DIR at level boundaries, to continue it with --resume after a crash or a kill (docs/checkpoint.md; one scenario).",
+        };
+        var checkpointEvery = KexecSimCli.CheckpointEveryOption();
+        var resume = new Option<string?>("--resume")
+        {
+            HelpName = "DIR",
+            Description = "Continue the search saved in DIR by --checkpoint (the same model, scenario and search options).",
+        };
         var coverage = new Option<bool>("--coverage") { Description = "List every statement no run reached (file:line:col notes; in JSON: coverage.neverReached)." };
         var reportOut = KexecSimCli.ReportOption("Write the HTML report: verdict, statistics, coverage and the counterexample's sequence diagram (with several scenarios: OUT-<scenario>.html for each counterexample).");
         var view = ViewOption();
@@ -55,7 +66,7 @@ public static class CheckCommand
         var command = new Command("check", "Check scenarios: every interleaving explored; a proof, or a shortest counterexample.")
         {
             files, scenario, modelPath, allowOutside, defines, cpus, maxStates, maxDepth, timeLimit, memoryLimit, workers, symmetry, reduce, bitstate, strategy, shorten, format, traceOut, reportOut, coverage,
-            view, showCaches,
+            view, showCaches, checkpoint, checkpointEvery, resume,
         };
         command.Validators.Add(result =>
         {
@@ -66,6 +77,14 @@ public static class CheckCommand
             if (result.GetResult(maxDepth) is not null && result.GetValue(strategy) == "dfs")
             {
                 result.AddError("--max-depth bounds a breadth-first search: it does not go with --strategy dfs (a depth-first search with a depth bound and a visited set is not complete even within the bound)");
+            }
+            if ((result.GetResult(checkpoint) is not null || result.GetResult(resume) is not null) && result.GetValue(strategy) == "dfs")
+            {
+                result.AddError("--checkpoint and --resume save and continue a breadth-first search: they do not go with --strategy dfs");
+            }
+            if (result.GetResult(checkpointEvery) is not null && result.GetResult(checkpoint) is null)
+            {
+                result.AddError("--checkpoint-every says how often --checkpoint DIR saves the search: give --checkpoint too");
             }
         });
         command.SetAction((result, cancel) =>
@@ -144,6 +163,43 @@ public static class CheckCommand
                 Workers = result.GetValue(workers) ?? Environment.ProcessorCount,
                 Progress = ProgressReporter.For(stderr),
             };
+            if (result.GetValue(checkpoint) is { } saveTo && !OutputFile.CheckCheckpointDirectory(saveTo, stderr))
+            {
+                return Task.FromResult(ExitCodes.BadInput);
+            }
+            if (result.GetValue(checkpoint) is not null || result.GetValue(resume) is not null)
+            {
+                var option = result.GetValue(resume) is not null ? "--resume" : "--checkpoint";
+                if (loaded.Count != 1)
+                {
+                    stderr.WriteLine($"kexecsim: {option} saves one scenario's search; {loaded.Count} are selected: give --scenario NAME");
+                    return Task.FromResult(ExitCodes.BadInput);
+                }
+                var identity = CheckpointIdentity(loaded[0], values, result.GetValue(cpus), checkOptions);
+                Checkpoint? resumed = null;
+                if (result.GetValue(resume) is { } from)
+                {
+                    try
+                    {
+                        resumed = Checkpoint.Open(from, identity);
+                    }
+                    catch (CheckpointException e)
+                    {
+                        stderr.WriteLine($"kexecsim: --resume {from}: {e.Message}");
+                        return Task.FromResult(ExitCodes.BadInput);
+                    }
+                }
+                checkOptions = checkOptions with
+                {
+                    Checkpoint = new CheckpointOptions
+                    {
+                        Directory = result.GetValue(checkpoint),
+                        Every = TimeSpan.FromSeconds(result.GetValue(checkpointEvery) ?? 60),
+                        Resume = resumed,
+                        Identity = identity,
+                    },
+                };
+            }
             // One scenario (a file's only one, or the one --scenario names, also in the catalog): its full report.
             var run = new CheckRun(loaded, checkOptions, result.GetValue(format)!, result.GetValue(traceOut), values, result.GetValue(cpus),
                 result.GetValue(modelPath) ?? [], detailed: loaded.Count == 1)
@@ -154,7 +210,15 @@ public static class CheckCommand
                 ShowCaches = result.GetValue(showCaches),
                 DisplayFile = catalog ? CatalogFileName : file => file,
             };
-            return Task.FromResult(run.Execute(stdout, stderr));
+            try
+            {
+                return Task.FromResult(run.Execute(stdout, stderr));
+            }
+            catch (CheckpointException e)
+            {
+                stderr.WriteLine($"kexecsim: {e.Message}");
+                return Task.FromResult(ExitCodes.BadInput);
+            }
         });
         return command;
     }
@@ -171,6 +235,27 @@ public static class CheckCommand
 
     /// <summary>A catalog file as reports name it: relative to the built-in models/ directory (<c>catalog/seed004-sme.kflow</c>).</summary>
     internal static string CatalogFileName(string file) => Path.GetRelativePath(Catalog.ModelsDirectory, file).Replace('\\', '/');
+
+    /// <summary>
+    /// What a checkpoint records of the search, and a resumed search must match (docs/checkpoint.md): the
+    /// tool's version, the scenario, the model's source files and compiled program, and every option that
+    /// changes which states are searched or how they are stored. Not the limits, --workers, the report's
+    /// format or --trace: they change where a search stops or how it is told, not what it finds on the way.
+    /// </summary>
+    internal static List<KeyValuePair<string, string>> CheckpointIdentity(LoadedScenario scenario, IReadOnlyDictionary<string, string> defines, int? cpus,
+        CheckOptions options) =>
+    [
+        KeyValuePair.Create("tool version", Checkpoint.ToolVersion),
+        KeyValuePair.Create("scenario", scenario.Program.ScenarioName),
+        KeyValuePair.Create("model sources", Checkpoint.TextHash(scenario.Model.Units.Select(u => u.Source.Text))),
+        KeyValuePair.Create("compiled program", Checkpoint.ProgramHash(scenario.Program)),
+        KeyValuePair.Create("-D", defines.Count == 0 ? "none" : string.Join(" ", defines.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => $"{d.Key}={d.Value}"))),
+        KeyValuePair.Create("--cpus", cpus?.ToString(CultureInfo.InvariantCulture) ?? "the model's"),
+        KeyValuePair.Create("--strategy", options.Strategy == SearchStrategy.DepthFirst ? "dfs" : "bfs"),
+        KeyValuePair.Create("--reduce", options.Reduce == Reduction.All ? "all" : "none"),
+        KeyValuePair.Create("--symmetry", options.Symmetry ? "on" : "off"),
+        KeyValuePair.Create("--bitstate", options.BitstateBytes is { } bytes ? string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024 * 1024)} MB") : "off"),
+    ];
 
     /// <summary>
     /// For <c>check</c> over the catalog: a warning naming the models a <c>-D</c> does not apply to (they
