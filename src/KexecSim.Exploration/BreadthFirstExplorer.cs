@@ -123,21 +123,31 @@ public sealed class BreadthFirstExplorer : ISearch
 
         _peakMemory = Math.Max(_peakMemory, MemoryBytes);
         var levels = _frontier.Depth;
-        if (_reductions.ReducedGraph(MergedAHalt) && _policy.LooksForLivelock && _graph.HasUnfinishedCycle())
+        // LIVELOCK detection after the search stops on Ctrl-C, SIGTERM and the time limit too (a graph of millions of
+        // nodes takes seconds).
+        using var stop = _limits.Stopper(Elapsed);
+        try
         {
-            // LIVELOCK's fairness is per CPU and per transition, which the reduced graph does not keep: a
-            // cycle of unfinished states in it means one in the full graph (and none means none:
-            // docs/reduction.md), so only then is the search run again in full.
-            var full = new BreadthFirstExplorer(_program, Reductions.Unreduced(_options)).Run();
-            return full.WithReductionsUndone(_reductions.SymmetryUse, _reductions.Use(MergedAHalt), _reductions.Untracked?.Lines ?? [], MergedAHalt);
-        }
-        if (_policy.LooksForLivelock && _graph.FindLivelock(_nodes, _program, _machine) is { } livelock)
-        {
-            if (_policy.EndsSearch(ViolationCode.Livelock))
+            if (_reductions.ReducedGraph(MergedAHalt) && _policy.LooksForLivelock && _graph.HasUnfinishedCycle(stop.Token))
             {
-                return Result(Verdict.Violation, livelock.Violation, livelock, _policy.Others, levels, null);
+                // LIVELOCK's fairness is per CPU and per transition, which the reduced graph does not keep: a
+                // cycle of unfinished states in it means one in the full graph (and none means none:
+                // docs/reduction.md), so only then is the search run again in full.
+                var full = new BreadthFirstExplorer(_program, Reductions.Unreduced(_options)).Run();
+                return full.WithReductionsUndone(_reductions.SymmetryUse, _reductions.Use(MergedAHalt), _reductions.Untracked?.Lines ?? [], MergedAHalt);
             }
-            _policy.Keep(livelock.Violation!, livelock);
+            if (_policy.LooksForLivelock && _graph.FindLivelock(_nodes, _program, _machine, stop.Token) is { } livelock)
+            {
+                if (_policy.EndsSearch(ViolationCode.Livelock))
+                {
+                    return Result(Verdict.Violation, livelock.Violation, livelock, _policy.Others, levels, null);
+                }
+                _policy.Keep(livelock.Violation!, livelock);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return Result(Verdict.LimitReached, null, null, _policy.Others, levels, _limits.StopReason());
         }
         // LANGUAGE.md section 6: expect CODE not met. A violation of another code is the outcome (a
         // MODEL_ERROR first: the model itself is wrong), never a pass with nothing to show.

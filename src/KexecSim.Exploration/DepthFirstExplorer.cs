@@ -150,20 +150,29 @@ public sealed class DepthFirstExplorer : ISearch
         }
 
         _peakMemory = Math.Max(_peakMemory, MemoryBytes);
-        if (_reductions.ReducedGraph(_machine.MergedAHalt) && _policy.LooksForLivelock && _graph.HasUnfinishedCycle())
+        // LIVELOCK detection stops on Ctrl-C, SIGTERM and the time limit too.
+        using var stop = _limits.Stopper(_clock.Elapsed);
+        try
         {
-            // As in the breadth-first search: fairness is per CPU, which the reduced graph does not keep.
-            var full = new DepthFirstExplorer(_program, Reductions.Unreduced(_options) with { Shorten = false }).Search();
-            return (full.Result.WithReductionsUndone(_reductions.SymmetryUse, _reductions.Use(_machine.MergedAHalt), _reductions.Untracked?.Lines ?? [], _machine.MergedAHalt), full.Stopped);
-        }
-        if (_policy.LooksForLivelock && _graph.FindLivelock(_nodes, _program, _machine) is { } livelock)
-        {
-            if (_policy.EndsSearch(ViolationCode.Livelock))
+            if (_reductions.ReducedGraph(_machine.MergedAHalt) && _policy.LooksForLivelock && _graph.HasUnfinishedCycle(stop.Token))
             {
-                // A lasso, not a path the search stopped at: --shorten leaves it as it is.
-                return (Result(Verdict.Violation, livelock.Violation, livelock, _policy.Others, null), false);
+                // As in the breadth-first search: fairness is per CPU, which the reduced graph does not keep.
+                var full = new DepthFirstExplorer(_program, Reductions.Unreduced(_options) with { Shorten = false }).Search();
+                return (full.Result.WithReductionsUndone(_reductions.SymmetryUse, _reductions.Use(_machine.MergedAHalt), _reductions.Untracked?.Lines ?? [], _machine.MergedAHalt), full.Stopped);
             }
-            _policy.Keep(livelock.Violation!, livelock);
+            if (_policy.LooksForLivelock && _graph.FindLivelock(_nodes, _program, _machine, stop.Token) is { } livelock)
+            {
+                if (_policy.EndsSearch(ViolationCode.Livelock))
+                {
+                    // A lasso, not a path the search stopped at: --shorten leaves it as it is.
+                    return (Result(Verdict.Violation, livelock.Violation, livelock, _policy.Others, null), false);
+                }
+                _policy.Keep(livelock.Violation!, livelock);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return (Result(Verdict.LimitReached, null, null, _policy.Others, _limits.StopReason()), false);
         }
         var verdict = _policy.Conclude();
         return (Result(verdict.Verdict, verdict.Violation, verdict.Trace, verdict.Others, null), false);

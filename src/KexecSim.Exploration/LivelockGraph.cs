@@ -154,7 +154,7 @@ public sealed class LivelockGraph
     }
 
     /// <summary>Whether the graph has a cycle of unfinished states (fair or not).</summary>
-    public bool HasUnfinishedCycle() => Enabled && new LivelockDetector(this).HasCycle();
+    public bool HasUnfinishedCycle(CancellationToken cancellation = default) => Enabled && new LivelockDetector(this, cancellation).HasCycle();
 
     /// <summary>
     /// After a complete search (null otherwise): the first fair cycle of unfinished states, as a lasso
@@ -162,13 +162,14 @@ public sealed class LivelockGraph
     /// </summary>
     /// <param name="nodes">How each node was reached.</param>
     /// <param name="machine">A machine of the program, to describe where the CPUs cycle.</param>
-    public Trace? FindLivelock(NodeTable nodes, CompiledProgram program, Machine.Machine machine)
+    /// <param name="cancellation">Stops the detection (<see cref="OperationCanceledException"/>).</param>
+    public Trace? FindLivelock(NodeTable nodes, CompiledProgram program, Machine.Machine machine, CancellationToken cancellation = default)
     {
         if (!Enabled || !Complete)
         {
             return null; // nothing recorded, or not every state was expanded
         }
-        var detector = new LivelockDetector(this);
+        var detector = new LivelockDetector(this, cancellation);
         var component = detector.FairComponents().FirstOrDefault();
         if (component is null)
         {

@@ -36,6 +36,30 @@ public sealed class SearchLimits
     public bool Urgent(System.Diagnostics.Stopwatch clock) =>
         _options.Cancellation.IsCancellationRequested || (_options.TimeLimit is { } limit && clock.Elapsed >= limit);
 
+    /// <summary>A token for the work after the search (LIVELOCK detection): cancelled by Ctrl-C or SIGTERM, and when the
+    /// time limit passes (<paramref name="elapsed"/>: the time already spent).</summary>
+    public CancellationTokenSource Stopper(TimeSpan elapsed)
+    {
+        var stop = CancellationTokenSource.CreateLinkedTokenSource(_options.Cancellation);
+        if (_options.TimeLimit is { } limit)
+        {
+            if (limit > elapsed)
+            {
+                stop.CancelAfter(limit - elapsed);
+            }
+            else
+            {
+                stop.Cancel();
+            }
+        }
+        return stop;
+    }
+
+    /// <summary>Why a <see cref="Stopper"/> token was cancelled, in the words of <see cref="Reached"/>.</summary>
+    public string StopReason() => _options.Cancellation.IsCancellationRequested || _options.TimeLimit is not { } limit
+        ? "interrupted"
+        : $"--time-limit {limit.TotalSeconds:0.#} s reached";
+
     /// <summary>Why the search must stop now, in words ("--max-states 50 reached"), or null to go on.</summary>
     /// <param name="states">Distinct states found so far.</param>
     /// <param name="memoryBytes">The bytes the search's own structures hold.</param>

@@ -293,6 +293,29 @@ public sealed class SearchPartsTests
         var component = Assert.Single(detector.FairComponents());
         Assert.Equal([1, 2], component);
         Assert.Equal([2, 3], detector.CycleFrom(1, [.. component]));
+
+        // Ctrl-C, SIGTERM or the time limit stop the detection (issue 12: it was not interruptible).
+        using var interrupt = new CancellationTokenSource();
+        interrupt.Cancel();
+        Assert.Throws<OperationCanceledException>(() => new LivelockDetector(graph, interrupt.Token).FairComponents().ToList());
+        Assert.Throws<OperationCanceledException>(() => graph.HasUnfinishedCycle(interrupt.Token));
+    }
+
+    [Fact]
+    public void The_work_after_a_search_stops_on_an_interruption_or_the_time_left()
+    {
+        using var cancel = new CancellationTokenSource();
+        var limits = new SearchLimits(new CheckOptions { TimeLimit = TimeSpan.FromSeconds(2.5), Cancellation = cancel.Token });
+        using (var spent = limits.Stopper(TimeSpan.FromSeconds(3)))
+        {
+            Assert.True(spent.IsCancellationRequested);
+            Assert.Equal("--time-limit 2.5 s reached", limits.StopReason());
+        }
+        using var left = limits.Stopper(TimeSpan.Zero);
+        Assert.False(left.IsCancellationRequested);
+        cancel.Cancel();
+        Assert.True(left.IsCancellationRequested);
+        Assert.Equal("interrupted", limits.StopReason());
     }
 
     [Fact]
