@@ -43,7 +43,11 @@ public sealed class SearchLimits
         var stop = CancellationTokenSource.CreateLinkedTokenSource(_options.Cancellation);
         if (_options.TimeLimit is { } limit)
         {
-            if (limit > elapsed)
+            if (limit - elapsed > LongestTimer)
+            {
+                // Longer than a timer can hold (49.7 days): never reached in practice; no timer.
+            }
+            else if (limit > elapsed)
             {
                 stop.CancelAfter(limit - elapsed);
             }
@@ -54,6 +58,9 @@ public sealed class SearchLimits
         }
         return stop;
     }
+
+    /// <summary>The longest delay <see cref="CancellationTokenSource.CancelAfter(TimeSpan)"/> accepts.</summary>
+    private static readonly TimeSpan LongestTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1.0);
 
     /// <summary>Why a <see cref="Stopper"/> token was cancelled, in the words of <see cref="Reached"/>.</summary>
     public string StopReason() => _options.Cancellation.IsCancellationRequested || _options.TimeLimit is not { } limit

@@ -319,6 +319,15 @@ public sealed class SearchPartsTests
     }
 
     [Fact]
+    public void A_time_limit_longer_than_a_timer_can_hold_never_fires_and_does_not_throw()
+    {
+        // CancelAfter takes at most 2^32-2 ms (49.7 days); --time-limit accepts up to 1e9 s (CI failure, 2026-12-02).
+        var limits = new SearchLimits(new CheckOptions { TimeLimit = TimeSpan.FromSeconds(1e9) });
+        using var stop = limits.Stopper(TimeSpan.FromSeconds(1));
+        Assert.False(stop.IsCancellationRequested);
+    }
+
+    [Fact]
     public void A_cycle_that_leaves_an_always_enabled_transition_untaken_is_not_fair()
     {
         // 0 <-> 1 by CPU 0's steps; CPU 1's step is enabled in both and leads out to finished node 2.
