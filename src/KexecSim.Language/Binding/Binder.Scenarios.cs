@@ -384,14 +384,17 @@ public sealed partial class Binder
     // ───────────────────────────── Cross-function checks ─────────────────────────────
 
     /// <summary>No intrinsic that blocks may run inside atomic { }, including through a call.</summary>
+    /// <summary>Whether some <c>atomic { }</c> was bound (<see cref="CheckBlockingInAtomic"/> has work only then).</summary>
+    private bool _anyAtomic;
+
     private void CheckBlockingInAtomic()
     {
+        if (!_anyAtomic)
+        {
+            return; // PERF: nothing to check; the walk below visits every statement of the model
+        }
         var all = _functions.Concat(_handlers).Concat(_scenarios.SelectMany(ScenarioBlocks)).ToList();
         var blocking = new Dictionary<FunctionSymbol, string?>(ReferenceEqualityComparer.Instance);
-        foreach (var function in all)
-        {
-            MayBlock(function, blocking, []);
-        }
         foreach (var function in all.Where(f => f.Body is not null))
         {
             _source = function.Source!;

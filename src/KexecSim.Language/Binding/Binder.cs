@@ -1067,6 +1067,7 @@ public sealed partial class Binder
             case AtomicStatement atomic:
                 {
                     _atomicDepth++;
+                    _anyAtomic = true;
                     var body = BindBlock(atomic.Body);
                     _atomicDepth--;
                     return new BoundAtomic(statement.Span, body);

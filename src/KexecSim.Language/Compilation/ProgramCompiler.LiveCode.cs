@@ -45,7 +45,22 @@ public sealed partial class ProgramCompiler
 
     /// <summary>The statements of <paramref name="root"/> that can run: as <see cref="BoundTreeWalker.Statements"/>,
     /// without the branch of an <c>if</c> whose condition is known.</summary>
-    private IEnumerable<BoundStatement> LiveStatements(BoundStatement root)
+    /// <remarks>PERF: computed once per root and kept (the symmetry, reduction and place analyses walk every
+    /// function's live code many times; walking it afresh each time allocated a stack and an iterator per walk).</remarks>
+    private IReadOnlyList<BoundStatement> LiveStatements(BoundStatement root)
+    {
+        if (!_liveStatements.TryGetValue(root, out var statements))
+        {
+            statements = [.. WalkLiveStatements(root)];
+            _liveStatements.Add(root, statements);
+        }
+        return statements;
+    }
+
+    private readonly Dictionary<BoundStatement, BoundStatement[]> _liveStatements = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<BoundStatement, BoundExpression[]> _liveExpressions = new(ReferenceEqualityComparer.Instance);
+
+    private IEnumerable<BoundStatement> WalkLiveStatements(BoundStatement root)
     {
         var stack = new Stack<BoundStatement>();
         stack.Push(root);
@@ -56,16 +71,24 @@ public sealed partial class ProgramCompiler
             IEnumerable<BoundStatement> children = statement is BoundIf branch && KnownCondition(branch.Condition) is { } known
                 ? known ? [branch.Then] : branch.Else is null ? [] : [branch.Else]
                 : BoundTreeWalker.ChildStatements(statement);
-            foreach (var child in children.Reverse())
-            {
-                stack.Push(child);
-            }
+            BoundTreeWalker.PushReversed(stack, children);
         }
     }
 
     /// <summary>The expressions of the live statements, outermost first, without the branch of a
     /// conditional expression whose condition is known.</summary>
-    private IEnumerable<BoundExpression> LiveExpressions(BoundStatement root)
+    /// <remarks>PERF: computed once per root and kept, as <see cref="LiveStatements"/>.</remarks>
+    private IReadOnlyList<BoundExpression> LiveExpressions(BoundStatement root)
+    {
+        if (!_liveExpressions.TryGetValue(root, out var expressions))
+        {
+            expressions = [.. WalkLiveExpressions(root)];
+            _liveExpressions.Add(root, expressions);
+        }
+        return expressions;
+    }
+
+    private IEnumerable<BoundExpression> WalkLiveExpressions(BoundStatement root)
     {
         var stack = new Stack<BoundExpression>();
         foreach (var statement in LiveStatements(root))
@@ -77,12 +100,14 @@ public sealed partial class ProgramCompiler
                 {
                     var current = stack.Pop();
                     yield return current;
-                    IEnumerable<BoundExpression> children = current is BoundConditional conditional && KnownCondition(conditional.Condition) is { } known
-                        ? [conditional.Condition, known ? conditional.WhenTrue : conditional.WhenFalse]
-                        : BoundTreeWalker.Children(current);
-                    foreach (var child in children)
+                    if (current is BoundConditional conditional && KnownCondition(conditional.Condition) is { } known)
                     {
-                        stack.Push(child);
+                        stack.Push(conditional.Condition);
+                        stack.Push(known ? conditional.WhenTrue : conditional.WhenFalse);
+                    }
+                    else
+                    {
+                        BoundTreeWalker.PushChildren(stack, current);
                     }
                 }
             }
