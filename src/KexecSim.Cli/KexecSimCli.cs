@@ -65,16 +65,35 @@ public static class KexecSimCli
                 context.Cancel = true;
                 interrupt.Cancel();
             });
+        var outer = Interrupt.Value;
+        Interrupt.Value = interrupt.Token;
         try
         {
-            return result.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, ProcessTerminationTimeout = null }, interrupt.Token)
+            return result.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false }, interrupt.Token)
                 .GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
+        {
+            // Interrupted where no statistics exist yet (loading the model): said, exit 3.
+            stderr.WriteLine("kexecsim: interrupted while loading the model; no verdict");
+            return ExitCodes.LimitReached;
+        }
+        catch (Exception e)
+        {
+            // What System.CommandLine's own handler did (it is off so that the interruption above is seen).
+            stderr.WriteLine($"Unhandled exception: {e}");
+            return 1;
         }
         finally
         {
             Console.CancelKeyPress -= onCancel;
+            Interrupt.Value = outer;
         }
     }
+
+    /// <summary>Ctrl-C or SIGTERM of the running command: what <see cref="LoadOptionsFrom(string[], Dictionary{string, long}, int?, string?)"/>
+    /// gives the front end, so that loading a huge model is interrupted too.</summary>
+    internal static readonly AsyncLocal<CancellationToken> Interrupt = new();
 
     /// <summary>"Did you mean" for a mistyped command or option.</summary>
     private static string Suggestion(Command command, string token)
@@ -301,6 +320,7 @@ public static class KexecSimCli
         ModelPath = (modelPath ?? []).Append(Catalog.ModelsDirectory).ToList(),
         Compile = new CompileOptions { CommandLineDefines = defines, Cpus = cpus, SkipDefinesOfMissingConstants = skipDefinesOfMissingConstants },
         Scenario = scenario,
+        Cancellation = Interrupt.Value,
     };
 
     /// <summary>Options to replay a trace: the define values it recorded, applied as they are.</summary>
@@ -309,6 +329,7 @@ public static class KexecSimCli
         ModelPath = (modelPath ?? []).Append(Catalog.ModelsDirectory).ToList(),
         Compile = new CompileOptions { Defines = defines, Cpus = cpus },
         Scenario = scenario,
+        Cancellation = Interrupt.Value,
     };
 
     internal static void Print(IEnumerable<Diagnostic> diagnostics, TextWriter writer)

@@ -23,6 +23,10 @@ public sealed record LoadOptions
     /// <summary>Only this scenario is compiled (null: all of them).</summary>
     public string? Scenario { get; init; }
 
+    /// <summary>Ctrl-C or SIGTERM: <see cref="FrontEnd.Load"/> then throws <see cref="OperationCanceledException"/> at once
+    /// (the pipeline's thread stops at its next phase and is never waited for).</summary>
+    public CancellationToken Cancellation { get; init; }
+
     public static readonly LoadOptions Default = new();
 }
 
@@ -55,7 +59,7 @@ public static class FrontEnd
             var loader = new ModelLoader(options.ModelPath, diagnostics, options.AllowImportOutside);
             loader.LoadRoot(file);
             return Finish(loader.Units, diagnostics, options);
-        });
+        }, options.Cancellation);
     }
 
     public static FrontEndResult LoadText(string displayPath, string text, LoadOptions? options = null)
@@ -67,11 +71,12 @@ public static class FrontEnd
             var loader = new ModelLoader(options.ModelPath, diagnostics, options.AllowImportOutside);
             loader.LoadText(displayPath, text);
             return Finish(loader.Units, diagnostics, options);
-        });
+        }, options.Cancellation);
     }
 
     private static FrontEndResult Finish(IReadOnlyList<CompilationUnit> units, DiagnosticBag diagnostics, LoadOptions options)
     {
+        options.Cancellation.ThrowIfCancellationRequested();
         var program = Binder.Bind(units, diagnostics);
         var compiled = new List<CompiledProgram>();
         // Scenarios are compiled even after binding errors, so that their own errors (CPU ranges,
@@ -89,6 +94,7 @@ public static class FrontEnd
             }
             foreach (var scenario in scenarios)
             {
+                options.Cancellation.ThrowIfCancellationRequested();
                 if (ProgramCompiler.Compile(program, scenario, options.Compile, diagnostics) is { } result)
                 {
                     compiled.Add(result);
@@ -110,10 +116,13 @@ public static class FrontEnd
         };
     }
 
-    private static T OnLargeStack<T>(Func<T> work)
+    private static T OnLargeStack<T>(Func<T> work, CancellationToken cancellation)
     {
+        cancellation.ThrowIfCancellationRequested();
         T result = default!;
         Exception? failure = null;
+        // Not disposed when the wait is interrupted: the thread still sets it when it ends.
+        var done = new ManualResetEventSlim();
         var thread = new Thread(() =>
         {
             try
@@ -124,9 +133,26 @@ public static class FrontEnd
             {
                 failure = e;
             }
-        }, StackBytes);
+            finally
+            {
+                done.Set();
+            }
+        }, StackBytes)
+        {
+            // An interrupted load is not waited for: the process may end under it.
+            IsBackground = true,
+        };
         thread.Start();
-        thread.Join();
+        if (!cancellation.CanBeCanceled)
+        {
+            thread.Join();
+        }
+        else
+        {
+            // Interrupted: throws at once; the thread sees the token at its next phase and ends.
+            done.Wait(cancellation);
+            done.Dispose();
+        }
         if (failure is not null)
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();

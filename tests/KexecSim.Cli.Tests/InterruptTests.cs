@@ -44,4 +44,42 @@ public sealed class InterruptTests : CliFixture
         Assert.Contains("statistics: ", output);
         await stderr;
     }
+
+    [Theory]
+    [InlineData("INT")]
+    [InlineData("TERM")]
+    public async Task A_signal_while_the_model_loads_says_so_and_exits_3(string signal)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+        // 400,000 chained functions: several seconds of front end on any machine; the signal comes 1.5 s in.
+        var text = new System.Text.StringBuilder("shared int x;\n");
+        for (var i = 0; i < 400_000; i++)
+        {
+            text.Append("fn F").Append(i).Append("() { F").Append(i + 1).Append("(); }\n");
+        }
+        text.Append("fn F400000() { x = 1; }\nfn f() { loop { F0(); } }\nscenario \"s\" { platform { cpus 1; } cpu 0 runs f(); }\n");
+        var model = Write("huge.kflow", text.ToString());
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "kexecsim.dll"), "check", model])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        using (var kill = Process.Start("kill", ["-" + signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit();
+        }
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await process.WaitForExitAsync(timeout.Token);
+        Assert.Equal(string.Empty, await stdout);
+        Assert.Equal("kexecsim: interrupted while loading the model; no verdict\n", (await stderr).ReplaceLineEndings("\n"));
+        Assert.Equal(ExitCodes.LimitReached, process.ExitCode);
+    }
 }
