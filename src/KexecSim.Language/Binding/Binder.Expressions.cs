@@ -62,7 +62,7 @@ public sealed partial class Binder
     {
         for (var scope = _scope; scope is not null; scope = scope.Parent)
         {
-            foreach (var name in scope.Locals.Keys)
+            foreach (var name in scope.LocalNames)
             {
                 yield return name;
             }

@@ -38,14 +38,22 @@ public sealed partial class Binder
     private sealed class Scope(Scope? parent)
     {
         public Scope? Parent { get; } = parent;
-        public Dictionary<string, LocalSymbol> Locals { get; } = new(StringComparer.Ordinal);
-        public List<LocalSymbol> Declared { get; } = [];
+        // PERF: made on the first local (most blocks declare none; a huge model has hundreds of thousands).
+        private Dictionary<string, LocalSymbol>? _locals;
+        private List<LocalSymbol>? _declared;
+
+        public Dictionary<string, LocalSymbol> Locals => _locals ??= new(StringComparer.Ordinal);
+        public List<LocalSymbol> Declared => _declared ??= [];
+
+        public IEnumerable<string> LocalNames => _locals?.Keys ?? Enumerable.Empty<string>();
+        public bool Declares(string name) => _locals?.ContainsKey(name) == true;
+        public List<LocalSymbol> DeclaredSoFar() => _declared is null ? [] : [.. _declared];
 
         public LocalSymbol? Lookup(string name)
         {
             for (var scope = this; scope is not null; scope = scope.Parent)
             {
-                if (scope.Locals.TryGetValue(name, out var local))
+                if (scope._locals is { } locals && locals.TryGetValue(name, out var local))
                 {
                     return local;
                 }
@@ -924,7 +932,7 @@ public sealed partial class Binder
         function.Locals.Add(local);
         if (!hidden && name.Text.Length > 0)
         {
-            if (_scope.Locals.ContainsKey(name.Text))
+            if (_scope.Declares(name.Text))
             {
                 Report(DiagnosticCode.DuplicateDeclaration, name.Span, $"'{name.Text}' is already declared in this block");
             }
@@ -950,7 +958,7 @@ public sealed partial class Binder
             }
             statements.Add(BindStatement(statement));
         }
-        var locals = _scope.Declared.ToList();
+        var locals = _scope.DeclaredSoFar();
         _scope = _scope.Parent!;
         return new BoundBlock(block.Span, statements, locals);
     }
@@ -964,7 +972,7 @@ public sealed partial class Binder
         }
         _scope = new Scope(_scope);
         var bound = BindStatement(statement);
-        var locals = _scope.Declared.ToList();
+        var locals = _scope.DeclaredSoFar();
         _scope = _scope.Parent!;
         return locals.Count == 0 ? bound : new BoundBlock(statement.Span, [bound], locals);
     }
@@ -1010,7 +1018,7 @@ public sealed partial class Binder
                     var condition = forStatement.Condition is null ? null : BindCondition(forStatement.Condition);
                     var step = forStatement.Step is null ? null : BindStatement(forStatement.Step);
                     var body = BindLoopBody(forStatement.Body);
-                    var locals = _scope.Declared.ToList();
+                    var locals = _scope.DeclaredSoFar();
                     _scope = _scope.Parent!;
                     return new BoundLoop(statement.Span, initializer, condition ?? new BoundLiteral(forStatement.Span, KType.Bool, 1), step, body, locals);
                 }

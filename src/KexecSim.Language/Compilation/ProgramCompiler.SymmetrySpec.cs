@@ -99,13 +99,14 @@ public sealed partial class ProgramCompiler
         var slots = new List<SymmetricSlot>();
         var operands = new List<SymmetricOperand>();
         var depths = new int[]?[_compiledFunctions!.Count];
+        var perCpuLineRegions = facts.PerCpuLineRegions.Select(r => _regions[r].Id).ToHashSet();
         foreach (var function in code)
         {
             var id = _functionIds[function];
             var slotKinds = SlotKinds(function, id, facts, slots);
             try
             {
-                depths[id] = TypeOperands(function, _compiledFunctions![id], slotKinds, facts, operands);
+                depths[id] = TypeOperands(function, _compiledFunctions![id], slotKinds, facts, operands, perCpuLineRegions);
             }
             catch (Exception e) when (e is InvalidOperationException or ArgumentException && ErrorCount > 0)
             {
@@ -576,7 +577,7 @@ public sealed partial class ProgramCompiler
         var map = _slotMaps.GetValueOrDefault(function);
         var count = map is null || map.Count == 0 ? 0 : map.Max(p => p.Value + (p.Key.Type.Kind == TypeKind.Cpumask && !p.Key.IsParameter ? _cpumaskWords : 1));
         var kinds = new SymmetricValueKind[Math.Max(count, 0)];
-        if (map is null)
+        if (map is null || map.Count == 0)
         {
             return kinds;
         }
@@ -612,10 +613,10 @@ public sealed partial class ProgramCompiler
     /// the compiler keeps the stack depth the same on every path into an instruction). Returns the
     /// depth before each instruction (-1: unreachable).
     /// </summary>
-    private int[] TypeOperands(FunctionSymbol symbol, CompiledFunction function, SymmetricValueKind[] slotKinds, SymmetryFacts facts, List<SymmetricOperand> operands)
+    private int[] TypeOperands(FunctionSymbol symbol, CompiledFunction function, SymmetricValueKind[] slotKinds, SymmetryFacts facts, List<SymmetricOperand> operands,
+        HashSet<int> perCpuLineRegions)
     {
         var code = function.Code;
-        var perCpuLineRegions = facts.PerCpuLineRegions.Select(r => _regions[r].Id).ToHashSet();
         var before = new SymmetricValueKind[]?[code.Length];
         var pending = new Stack<int>();
         before[0] = [];
