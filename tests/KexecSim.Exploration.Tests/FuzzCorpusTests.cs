@@ -41,11 +41,24 @@ public sealed class FuzzCorpusTests
         Assert.Equal(
             [
                 "check-blocked.json=Confirmed", "check-choices.json=Confirmed", "check-kick.json=Confirmed", "check-ll.json=Confirmed",
+                "finding3-control-character-in-format.json=Refused",
                 "robustness-r06-replay-either-choice-out-of-range.json=Diverged",
                 "robustness-r07-replay-confirms-impossible-choose-value.json=Diverged",
                 "robustness-r14a-trace-empty-root.json=Refused", "robustness-r14b-trace-nul-in-modelpath.json=Refused",
                 "robustness-r14c-trace-violation-null-explain.json=Refused", "robustness-r14d-trace-unknown-violation-code-explain.json=Refused",
                 "robustness-r15-trace-root-dev-zero.json=Confirmed", "simulate-kick.json=Confirmed", "simulate-timed-kick.json=Confirmed",
             ], outcomes);
+    }
+
+    [Fact]
+    public void Finding_3_a_control_character_in_a_refused_trace_value_is_escaped_in_the_one_line_refusal()
+    {
+        var text = File.ReadAllText(Path.Combine(Corpus("trace"), "finding3-control-character-in-format.json"));
+        var refusal = Assert.Throws<InvalidDataException>(() => KexecSim.Reporting.TraceFile.Parse(text));
+        Assert.Equal("not a kexecsim trace (format 'kexecsim-t\\race')", refusal.Message);
+        var choices = File.ReadAllText(Path.Combine(Corpus("trace"), "check-choices.json"));
+        var code = Assert.Throws<InvalidDataException>(() => KexecSim.Reporting.TraceFile.Parse(
+            choices.Replace("\"code\": \"ASSERTION\"", "\"code\": \"A\\u001b[2JB\"", StringComparison.Ordinal)));
+        Assert.Equal("\"violation.code\" 'A\\x1b[2JB' is not a violation code", code.Message);
     }
 }
