@@ -27,8 +27,8 @@ for dll in KexecSim.Language KexecSim.Program KexecSim.Machine KexecSim.Explorat
     sharpfuzz "$out/$dll.dll" || true   # already instrumented after an earlier run: it says so
 done
 mkdir -p "fuzz/out/$target"
-# -t: ms per input (the front end starts a thread per load); a .NET process needs a large memory limit.
-AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
+# AFL_SKIP_BIN_CHECK: the instrumentation is in the .NET assemblies, not in the native host. -t: ms per input (the front end starts a thread per load); a .NET process needs a large memory limit.
+AFL_SKIP_BIN_CHECK=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
     timeout --signal=INT "$seconds" afl-fuzz -i "fuzz/corpus/$target" -o "fuzz/out/$target" -t 5000 -m none \
     -- "$out/KexecSim.Fuzz" "$target" || true
 cat "fuzz/out/$target/default/fuzzer_stats" 2>/dev/null | grep -E 'execs_done|execs_per_sec|corpus_count|saved_crashes|saved_hangs|run_time' || true
