@@ -145,11 +145,12 @@ public sealed class Replayer
         {
             _machine.EnumerateTransitions(state, transitions);
             var any = false;
+            var chooser = new DepthFirstChooser();
             foreach (var t in transitions)
             {
-                scratch.CopyFrom(state);
-                // A step that needs a choice counts as enabled without making it (chooser: none).
-                if (_machine.Apply(scratch, t, null) != Outcome.Disabled)
+                // Every choice of the step is tried, as the explorer does: a choose() in a wait_until condition
+                // enables the poll only when some choice makes the condition true.
+                if (!Successors.ForEach(_machine, state, t, scratch, chooser, _ => false))
                 {
                     any = true;
                     break;

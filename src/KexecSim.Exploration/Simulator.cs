@@ -293,6 +293,11 @@ internal sealed class RunExecutor
     private MachineState _current;
     private MachineState _work;
 
+    // A step whose drawn choices left it disabled: its other choices are tried on _probe (RedrawChoices).
+    private readonly MachineState _probe;
+    private readonly DepthFirstChooser _probeChooser = new();
+    private readonly List<int[]> _enabledChoices = [];
+
     /// <summary>Timed mode: the figures of the last run; null untimed.</summary>
     public TimedRunFigures? TimedFigures => (_scheduler as TimedScheduler)?.Figures;
 
@@ -305,6 +310,7 @@ internal sealed class RunExecutor
         _lister = new TransitionLister(_machine);
         _current = _machine.NewState();
         _work = _machine.NewState();
+        _probe = _machine.NewState();
         // The initial state makes no choice: made once, copied at the start of each run (PERF: making it
         // allocates, a copy does not).
         _initial = _machine.NewState();
@@ -370,6 +376,10 @@ internal sealed class RunExecutor
                 }
                 _chooser.Start(_random);
                 var outcome = _machine.Apply(target, transition, _chooser);
+                if (outcome == Outcome.Disabled && _chooser.Calls > 0)
+                {
+                    outcome = RedrawChoices(transition, target);
+                }
                 if (outcome == Outcome.Disabled)
                 {
                     Debug.Assert(copy, "only a transition the machine says may be disabled is");
@@ -405,5 +415,29 @@ internal sealed class RunExecutor
             }
         }
         return new RunOutcome(RunEnd.MaxSteps, default, _options.MaxSteps);
+    }
+
+    /// <summary>
+    /// A step whose drawn choices left it disabled (a <c>choose()</c> in a <c>wait_until</c> condition that
+    /// came out false) is enabled when other choices enable it, as the explorer explores it: one of its
+    /// enabled outcomes is drawn uniformly and applied to <paramref name="target"/> (a copy of the current
+    /// state). Disabled when no choice enables it.
+    /// </summary>
+    private Outcome RedrawChoices(Transition transition, MachineState target)
+    {
+        _enabledChoices.Clear();
+        Successors.ForEach(_machine, _current, transition, _probe, _probeChooser, _ =>
+        {
+            _enabledChoices.Add(_probeChooser.Choices.ToArray());
+            return true;
+        });
+        if (_enabledChoices.Count == 0)
+        {
+            return Outcome.Disabled;
+        }
+        var choices = _enabledChoices[_random.Next(_enabledChoices.Count)];
+        target.CopyFrom(_current);
+        _chooser.StartForced(_random, choices);
+        return _machine.Apply(target, transition, _chooser);
     }
 }

@@ -113,12 +113,35 @@ public sealed record TraceFile(
 
     public string ToJson() => JsonSerializer.Serialize(this, Json) + "\n";
 
+    /// <summary>A value of the file echoed in a refusal: control characters as C-style escapes, so that the
+    /// refusal stays one line (finding 3 of the fuzzing harness, docs/fuzzing.md); long values cut.</summary>
+    private static string Echo(string? value)
+    {
+        if (value is null)
+        {
+            return "null";
+        }
+        var builder = new StringBuilder();
+        foreach (var c in value.Length > 80 ? string.Concat(value.AsSpan(0, 79), "\u2026") : value)
+        {
+            builder.Append(c switch
+            {
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                _ when char.IsControl(c) || c is '\u2028' or '\u2029' or '\u0085' => c <= '\xff' ? $"\\x{(int)c:x2}" : $"\\u{(int)c:x4}",
+                _ => c.ToString(),
+            });
+        }
+        return builder.ToString();
+    }
+
     public static TraceFile Parse(string json)
     {
         var file = JsonSerializer.Deserialize<TraceFile>(json, Json) ?? throw new InvalidDataException("empty trace file");
         if (file.Format != FormatName)
         {
-            throw new InvalidDataException($"not a kexecsim trace (format '{file.Format}')");
+            throw new InvalidDataException($"not a kexecsim trace (format '{Echo(file.Format)}')");
         }
         if (file.Version < OldestVersion || file.Version > CurrentVersion)
         {
@@ -175,14 +198,14 @@ public sealed record TraceFile(
             }
             if (!ViolationCodes.TryParse(recorded.Code, out _))
             {
-                throw new InvalidDataException($"\"violation.code\" '{recorded.Code}' is not a violation code");
+                throw new InvalidDataException($"\"violation.code\" '{Echo(recorded.Code)}' is not a violation code");
             }
         }
         if (file.CycleStart is { } cycleStart)
         {
             if (trace.Violation?.Code != ViolationCode.Livelock)
             {
-                throw new InvalidDataException($"\"cycleStart\" is set, so \"violation\" must be a LIVELOCK, not {file.Violation?.Code ?? "null"}");
+                throw new InvalidDataException($"\"cycleStart\" is set, so \"violation\" must be a LIVELOCK, not {Echo(file.Violation?.Code ?? "null")}");
             }
             if (cycleStart == trace.Steps.Count)
             {

@@ -158,6 +158,14 @@ public sealed class HostileInputTests : IDisposable
     }
 
     [Fact]
+    public void A_NUL_character_in_an_import_path_of_a_text_is_a_diagnostic_at_the_import()
+    {
+        // Finding 2 of the fuzzing harness (docs/fuzzing.md): LoadText of a text whose import path holds a NUL.
+        var result = FrontEnd.LoadText("m.kflow", "import \"a\0b.kflow\";\nscenario \"s\" { }\n");
+        Assert.Equal(["m.kflow:1:8: error KF0402: cannot find import \"a\\x00b.kflow\" (a file name cannot hold a NUL character)"], result.Diagnostics.Select(d => d.ToString()));
+    }
+
+    [Fact]
     public void A_directory_given_as_a_model_says_it_is_a_directory()
     {
         var result = FrontEnd.Load(_directory);

@@ -140,6 +140,13 @@ public sealed class ModelLoader
                 _diagnostics.Report(DiagnosticCode.FileNotFound, unit.Source, import.Path.Span, "import \"\" names no file");
                 continue;
             }
+            if (relative.Contains('\0', StringComparison.Ordinal))
+            {
+                // Path.GetFullPath throws on it (found by the fuzzing harness: docs/fuzzing.md, finding 2).
+                _diagnostics.Report(DiagnosticCode.FileNotFound, unit.Source, import.Path.Span,
+                    $"cannot find import \"{relative}\" (a file name cannot hold a NUL character)");
+                continue;
+            }
             var resolved = Resolve(relative, directory);
             if (resolved is null)
             {
