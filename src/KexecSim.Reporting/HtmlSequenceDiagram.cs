@@ -330,6 +330,7 @@ public sealed class HtmlSequenceDiagram
             && step.Kind == TransitionKind.Step
             && step.Messages.Count == 0
             && step.Events.All(e => e is CpuStepped or LineFetched or ChoiceTaken or VariableRead or LocalAssigned or FunctionCalled
+                or IntrinsicReturned or FunctionReturned
                 || e is LineAccessed { Access: LineAccess.Load })
             && !ModeChanged(step.Number)
             && !ChangedLines(step.Number).Any()
