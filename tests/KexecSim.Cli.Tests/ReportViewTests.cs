@@ -251,6 +251,36 @@ public sealed partial class ReportViewTests : CliFixture
             Assert.Contains($"\n{name}\n", stdout);
         }
         Assert.EndsWith($"\n{scenarios} scenarios: {scenarios} ok\n", stdout);
+        // Every line of the table fits 100 columns: a long scenario name wraps inside its cell after a '-', nothing is
+        // cut. The coverage warnings between rows are compiler-style diagnostics (file:line:col: warning KFnnnn: …),
+        // one line each so that editors and CI can read them: they are not the table's.
+        var table = stdout.Split('\n').Where(l => !Diagnostic().IsMatch(l)).ToList();
+        Assert.All(table, line => Assert.True(line.Length <= TextReport.Width, $"{line.Length} columns: {line}"));
+        Assert.Equal("      scenario                          expected        outcome                     states      time", table[0]);
+        Assert.Contains("\nok    tdx-erratum-reset-pamt-guest-     MACHINE_CHECK   MACHINE_CHECK            45 states  <time> s\n      pages\n",
+            RowTimes().Replace(stdout, "  <time> s"));
+        Assert.Contains("\nok    incoherent-flag-sme-active-next-  pass            pass                    180 states  <time> s\n      inactive\n",
+            RowTimes().Replace(stdout, "  <time> s"));
+        var names = table.Where(l => l.StartsWith("ok    ", StringComparison.Ordinal)).Select(l => l[6..38].TrimEnd()).ToList();
+        var wrapped = table.Where(l => l.StartsWith("      ", StringComparison.Ordinal) && !l.TrimStart().StartsWith("scenario", StringComparison.Ordinal)).ToList();
+        Assert.Equal(scenarios, names.Count);
+        Assert.True(wrapped.Count >= 2, string.Join("\n", wrapped));
+    }
+
+    [GeneratedRegex(@"^\S+:\d+:\d+: (warning|error) KF\d{4}: ")]
+    private static partial Regex Diagnostic();
+
+    [GeneratedRegex(@" +[0-9.]+ s(?=\n)")]
+    private static partial Regex RowTimes();
+
+    [Theory]
+    [InlineData("incoherent-flag-sme-inactive-next-active", 32, new[] { "incoherent-flag-sme-inactive-", "next-active" })]
+    [InlineData("short", 32, new[] { "short" })]
+    [InlineData("abcdefghij", 4, new[] { "abcd", "efgh", "ij" })]
+    [InlineData("ab-cdefgh", 4, new[] { "ab-", "cdef", "gh" })]
+    public void A_long_scenario_name_wraps_after_a_dash_and_loses_no_character(string name, int width, string[] lines)
+    {
+        Assert.Equal(lines, TextReport.NameLines(name, width));
     }
 
     [Fact]
