@@ -111,6 +111,23 @@ public sealed partial class Machine
         Put(caches[own], tag, value, dirty: true);
     }
 
+    /// <summary>
+    /// What a load of (line, key) by this CPU would return now, without its effects (nothing is cached): the old value a
+    /// write's step event shows. Only called while a report listens, so never in the search's hot loop.
+    /// </summary>
+    private long PeekRead(int lineIndex, long key, out bool poisoned)
+    {
+        var tag = CacheEntry.MakeTag(lineIndex, key);
+        var own = _state.Caches[Layout.CacheOf(_cpuId)];
+        var index = FindEntry(own, tag);
+        if (index >= 0)
+        {
+            poisoned = false;
+            return own[index].Value;
+        }
+        return ReadThrough(Layout.CacheOf(_cpuId), tag, lineIndex, key, out poisoned);
+    }
+
     /// <summary>A read that caches (line, key) clean when it is not cached here yet.</summary>
     private long CacheRead(int lineIndex, long key, out bool poisoned)
     {

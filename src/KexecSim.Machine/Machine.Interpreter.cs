@@ -332,7 +332,8 @@ public sealed partial class Machine
 
     private Status Return(in Instruction instruction, bool hasValue)
     {
-        var returnsValue = _functions[_cpu.Function].ReturnsValue;
+        var function = _cpu.Function;
+        var returnsValue = _functions[function].ReturnsValue;
         long value = hasValue ? Pop() : 0;
         var kind = _cpu.TopKind;
         var savedInterrupts = (_cpu.Frame(_cpu.TopBase) & (1L << 40)) != 0;
@@ -348,6 +349,7 @@ public sealed partial class Machine
                 if (returnsValue)
                 {
                     Push(value);
+                    _events?.Add(new FunctionReturned(_cpuId, function, value));
                 }
                 break;
             case FrameKind.Entry:

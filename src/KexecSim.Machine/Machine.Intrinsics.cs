@@ -32,13 +32,13 @@ public sealed partial class Machine
             case IntrinsicId.NrCpus:
                 return Result(Layout.Cpus);
             case IntrinsicId.CpuHas:
-                return Result(Layout.FeaturePresent[(int)args[0]] ? 1 : 0);
+                return Returned(id, args, Layout.FeaturePresent[(int)args[0]] ? 1 : 0);
             case IntrinsicId.CpuHasBug:
-                return Result(Layout.BugPresent[(int)args[0]] ? 1 : 0);
+                return Returned(id, args, Layout.BugPresent[(int)args[0]] ? 1 : 0);
             case IntrinsicId.Cpuid:
-                return Result(Layout.Cpuid(args[0]));
+                return Returned(id, args, Layout.Cpuid(args[0]));
             case IntrinsicId.KernelKey:
-                return Result(_cpu.KernelKey);
+                return Returned(id, args, _cpu.KernelKey);
             case IntrinsicId.TdxKey:
                 return Result(BuiltinValues.TdxKey(args[0]));
             case IntrinsicId.SevKey:
@@ -239,7 +239,7 @@ public sealed partial class Machine
                         return Status.Violation;
                     }
                     var status = ReadMask(args[1], out var mask);
-                    return status != Status.Continue ? status : Result((mask[cpu >> 6] & (1L << (cpu & 63))) != 0 ? 1 : 0);
+                    return status != Status.Continue ? status : Returned(id, args, (mask[cpu >> 6] & (1L << (cpu & 63))) != 0 ? 1 : 0);
                 }
             case IntrinsicId.CpumaskEmpty:
             case IntrinsicId.CpumaskWeight:
@@ -260,7 +260,7 @@ public sealed partial class Machine
                             first = c;
                         }
                     }
-                    return Result(id switch
+                    return Returned(id, args, id switch
                     {
                         IntrinsicId.CpumaskEmpty => weight == 0 ? 1 : 0,
                         IntrinsicId.CpumaskWeight => weight,
@@ -351,9 +351,9 @@ public sealed partial class Machine
             case IntrinsicId.SevCmd:
                 return SevCommand(args[0], args[1]);
             case IntrinsicId.SnpState:
-                return Result(_state.SnpInitialized ? 1 : 0);
+                return Returned(id, args, _state.SnpInitialized ? 1 : 0);
             case IntrinsicId.TdxState:
-                return Result(Layout.HasFeature(PlatformFeatures.TdxHostPlatform) ? 1 : 0);
+                return Returned(id, args, Layout.HasFeature(PlatformFeatures.TdxHostPlatform) ? 1 : 0);
 
             // ── kexec and the next kernel
             case IntrinsicId.BootNextKernel:
@@ -394,7 +394,7 @@ public sealed partial class Machine
                 {
                     _events?.Add(new WarningHit(_cpuId, CurrentLocation()));
                 }
-                return Result(args[0] != 0 ? 1 : 0);
+                return Returned(id, args, args[0] != 0 ? 1 : 0);
             case IntrinsicId.BugOn:
                 if (args[0] != 0)
                 {
@@ -432,6 +432,14 @@ public sealed partial class Machine
         Push(value);
         _pc++;
         return Status.Continue;
+    }
+
+    /// <summary>The result of a query whose value a report shows (<see cref="IntrinsicReturned"/>).</summary>
+    private Status Returned(IntrinsicId id, ReadOnlySpan<long> args, long value)
+    {
+        // PERF: the event (and its copy of the arguments) is only built when someone listens.
+        _events?.Add(new IntrinsicReturned(_cpuId, id, args.ToArray(), value));
+        return Result(value);
     }
 
     private Status Done()

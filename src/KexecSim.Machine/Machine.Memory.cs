@@ -135,13 +135,20 @@ public sealed partial class Machine
 
     private Status StoreLine(int line, int region, long key, long value)
     {
-        CacheStore(line, key, value);
         // The stack line a call or return writes is not the model's own store: it is not reported as one.
         if (_events is not null && region != _program.StackRegion)
         {
-            _events.Add(new LineAccessed(_cpuId, LineAccess.Store, line, key, value));
+            _events.Add(Written(LineAccess.Store, line, key, value));
         }
+        CacheStore(line, key, value);
         return NoteWrite(line, region, key, value, byDevice: false);
+    }
+
+    /// <summary>The event of a write to (line, key), with the value a load would have seen just before it (old → new).</summary>
+    private LineAccessed Written(LineAccess access, int line, long key, long value)
+    {
+        var old = PeekRead(line, key, out var poisoned);
+        return new LineAccessed(_cpuId, access, line, key, value, old, poisoned);
     }
 
     /// <summary>movnti / dma_write: a partial write straight to memory (the TDX_PW_MCE erratum poisons).</summary>
@@ -151,8 +158,13 @@ public sealed partial class Machine
         {
             return Status.Violation;
         }
+        // The old value is what a load saw before the flush (its write-back is an event of its own, reported first).
+        var written = _events is null ? null : Written(byDevice ? LineAccess.Dma : LineAccess.Movnti, line, key, value);
         FlushEverywhere(CacheEntry.MakeTag(line, key), writeBack: true);
-        _events?.Add(new LineAccessed(_cpuId, byDevice ? LineAccess.Dma : LineAccess.Movnti, line, key, value));
+        if (written is not null)
+        {
+            _events!.Add(written);
+        }
         ref var state = ref _state.Lines[line];
         if (TdxPartialWritePoisons(state, key))
         {
@@ -175,8 +187,12 @@ public sealed partial class Machine
         {
             return Status.Violation;
         }
+        var written = _events is null ? null : Written(LineAccess.Movdir64b, line, key, value);
         FlushEverywhere(CacheEntry.MakeTag(line, key), writeBack: false);
-        _events?.Add(new LineAccessed(_cpuId, LineAccess.Movdir64b, line, key, value));
+        if (written is not null)
+        {
+            _events!.Add(written);
+        }
         ref var state = ref _state.Lines[line];
         state.Value = value;
         state.Key = key;

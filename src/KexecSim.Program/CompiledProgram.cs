@@ -10,6 +10,9 @@ public sealed class CompiledFunction
     /// <summary>Slots of a frame: parameters first, then locals (a cpumask local takes CpumaskWords slots), then temporaries.</summary>
     public required int SlotCount { get; init; }
     public required bool ReturnsValue { get; init; }
+
+    /// <summary>The kflow type's name of the value it returns (<c>void</c> when none): how a report shows that value.</summary>
+    public string ReturnTypeName { get; init; } = "void";
     public required Instruction[] Code { get; init; }
     public required DebugSpan[] Spans { get; init; }
     public required int[][] BranchTables { get; init; }

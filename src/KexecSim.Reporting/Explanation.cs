@@ -44,13 +44,13 @@ public static class Explanation
             }
             if (model.Trace.CycleStart is { } start && step.Number == start + 1)
             {
-                AppendWrapped(builder, "From here on the steps repeat forever (the cycle of the LIVELOCK).", new string(' ', number.Length + 1));
+                AppendWrapped(builder, CycleNote, new string(' ', number.Length + 1));
             }
         }
         builder.AppendLine();
         if (model.Violation is { } v)
         {
-            AppendWrapped(builder, $"The rule broken: {v.Code.Name()}{(v.Cpu >= 0 ? $" on CPU {v.Cpu}" : string.Empty)}: {model.Rule}.", string.Empty, "  ");
+            AppendWrapped(builder, RuleBroken(model, v), string.Empty, "  ");
             if (v.Location is { } at)
             {
                 AppendWrapped(builder, $"at {at}: {at.Source.GetLine(at.Position.Line).Trim()}", "  ");
@@ -66,6 +66,13 @@ public static class Explanation
         builder.AppendLine(CultureInfo.InvariantCulture, $"replay: {model.Narration.ReplayMessage(model.Replay)}");
         return builder.ToString();
     }
+
+    /// <summary>Said after the first step of a LIVELOCK's cycle.</summary>
+    public const string CycleNote = "From here on the steps repeat forever (the cycle of the LIVELOCK).";
+
+    /// <summary>The narrative's closing line: the violation's code, CPU and rule.</summary>
+    public static string RuleBroken(ReportModel model, Violation v) =>
+        $"The rule broken: {v.Code.Name()}{(v.Cpu >= 0 ? $" on CPU {v.Cpu}" : string.Empty)}: {model.Rule}.";
 
     /// <summary>One step in a sentence: the context (other CPUs, when the step writes memory), who did what, and the values.</summary>
     public static string Sentence(ReportModel model, ReportStep step)
@@ -143,6 +150,14 @@ public static class Explanation
     }
 
     /// <summary>What an event did, in a phrase, or null when the step's own words already say it.</summary>
+    /// <summary>What a memory write replaced, as a load of the line and key would have seen it: ", replacing OLD_CONTENT".</summary>
+    private static string Held(StepValue value) => value.Old switch
+    {
+        null => string.Empty,
+        "poison" => ", over poison",
+        var old => $", replacing {old}",
+    };
+
     private static string? Effect(ReportModel model, StepEvent stepEvent)
     {
         var narration = model.Narration;
@@ -155,13 +170,15 @@ public static class Explanation
                 "local" => $"{value.Name} = {value.Value}",
                 "call" => $"calls {value.Name}({value.Value})",
                 "load" => $"loads {value.Name} and gets {value.Value}",
-                "store" => $"stores {value.Value} into {value.Name} (a cached write)",
-                "movnti" => $"writes {value.Value} straight to memory at {value.Name} (MOVNTI, a partial write)",
-                "dma_write" => $"a device writes {value.Value} into {value.Name} by DMA",
-                "movdir64b" => $"writes {value.Value} over {value.Name} with MOVDIR64B",
+                "store" => $"stores {value.Value} into {value.Name} (a cached write){Held(value)}",
+                "movnti" => $"writes {value.Value} straight to memory at {value.Name} (MOVNTI, a partial write){Held(value)}",
+                "dma_write" => $"a device writes {value.Value} into {value.Name} by DMA{Held(value)}",
+                "movdir64b" => $"writes {value.Value} over {value.Name} with MOVDIR64B{Held(value)}",
                 "clflush" => $"flushes {value.Name} from every cache",
                 "writeback" => $"cache {value.Cpu} writes {value.Name} back to memory: memory now holds {value.Value}",
                 "firmware" => $"the firmware answers {value.Name} with {value.Value}",
+                "result" => $"{value.Name} gives {value.Value}",
+                "return" => $"{value.Name}() returns {value.Value}",
                 "choice" => $"takes {value.Value} of a nondeterministic choice",
                 _ => value.Text,
             };

@@ -68,6 +68,10 @@ public static class HtmlReport
             Svg = diagram?.Svg ?? string.Empty,
             Sources = diagram?.Sources.Select((s, i) => new SourceModel(i, s.Path, s.Lines.Select((text, n) => new SourceLineModel(n + 1, text)).ToList())).ToList() ?? [],
             Data = diagram is null ? "null" : JsonSerializer.Serialize(diagram.Data, Json),
+            Narrative = model is null ? [] : model.Steps.Select(step => new NarrativeModel(step.Number, Explanation.Sentence(model, step), [.. step.Messages])).ToList(),
+            Cycle = model?.Trace.CycleStart is not null ? Explanation.CycleNote : null,
+            RuleBroken = model?.Violation is { } broken ? Explanation.RuleBroken(model, broken) : null,
+            Why = model?.Violation is { } why ? "Why it is a bug on real hardware: " + Explanation.WhyItMatters(why.Code) : null,
             Css = Resource("report.css"),
             Script = Resource("report.js"),
         };
@@ -139,6 +143,7 @@ public static class HtmlReport
         var options = new TemplateOptions { CultureInfo = CultureInfo.InvariantCulture };
         options.MemberAccessStrategy.Register<PageModel>();
         options.MemberAccessStrategy.Register<FactModel>();
+        options.MemberAccessStrategy.Register<NarrativeModel>();
         options.MemberAccessStrategy.Register<SourceModel>();
         options.MemberAccessStrategy.Register<SourceLineModel>();
         return options;
@@ -173,11 +178,18 @@ public static class HtmlReport
         public required string Svg { get; init; }
         public required List<SourceModel> Sources { get; init; }
         public required string Data { get; init; }
+        public required List<NarrativeModel> Narrative { get; init; }
+        public required string? Cycle { get; init; }
+        public required string? RuleBroken { get; init; }
+        public required string? Why { get; init; }
         public required string Css { get; init; }
         public required string Script { get; init; }
     }
 
     private sealed record FactModel(string Name, string Value);
+
+    /// <summary>A step of the <c>explain</c> narrative (<see cref="Explanation.Sentence"/>) and the lines it printed.</summary>
+    private sealed record NarrativeModel(int Number, string Text, List<string> Messages);
 
     private sealed record SourceModel(int Index, string Path, List<SourceLineModel> Lines);
 

@@ -115,9 +115,16 @@ public sealed class HtmlSequenceDiagram
                     new XAttribute("id", row.First == 0 ? "step-0" : collapsed ? $"steps-{row.First}-{row.Last}" : $"step-{row.First}"),
                     new XAttribute("data-first", row.First.ToString(CultureInfo.InvariantCulture)),
                     new XAttribute("data-last", row.Last.ToString(CultureInfo.InvariantCulture)),
+                    new XAttribute("data-row", N(r)),
                     new XElement(SvgNs + "rect", new XAttribute("class", "row-bg"), Attr("x", 0), Attr("y", rowY[r]), Attr("width", totalWidth),
                         Attr("height", RowHeight + (isViolation ? explanationHeight : 0))),
                     Text(NumberWidth - 10, rowY[r] + 19, row.First == 0 ? "init" : collapsed ? $"{row.First}–{row.Last}" : row.First.ToString(CultureInfo.InvariantCulture), "step-number", "end"));
+                if (collapsed)
+                {
+                    // A collapsed row is a toggle (click, Enter or Space): the script lays the steps inside out under it.
+                    group.Add(new XAttribute("tabindex", "0"), new XAttribute("role", "button"), new XAttribute("aria-expanded", "false"),
+                        new XAttribute("aria-label", $"steps {row.First} to {row.Last}, collapsed: expand"));
+                }
                 rowsGroup.Add(group);
             }
             svg.Add(rowsGroup);
@@ -138,7 +145,10 @@ public sealed class HtmlSequenceDiagram
                     var bottom = (r < rows.Count ? rowY[r] : height - 8) + 3;
                     // The band runs just left of the lane's line, so that arrows and markers on the line leave its label clear.
                     var x = _lanes[cpu].X - BandWidth / 2.0 - 6;
-                    bands.Add(new XElement(SvgNs + "rect",
+                    // The band's rows (first, last): an expanded row inside stretches it, one above moves it down.
+                    var band = new XElement(SvgNs + "g", new XAttribute("class", "band-run"), new XAttribute("data-from", N(start)), new XAttribute("data-to", N(r - 1)));
+                    bands.Add(band);
+                    band.Add(new XElement(SvgNs + "rect",
                         new XAttribute("class", $"band mode-{ModeClass(mode)}"),
                         Attr("x", x - BandWidth / 2.0), Attr("y", top), Attr("width", BandWidth), Attr("height", Math.Max(2, bottom - top - 6)), Attr("rx", 3),
                         new XElement(SvgNs + "title", $"CPU {cpu}: {mode} (rows {start}–{r - 1})")));
@@ -147,7 +157,7 @@ public sealed class HtmlSequenceDiagram
                     {
                         var label = Text(x, top + 4, mode, "band-label", "start");
                         label.Add(new XAttribute("transform", $"rotate(90 {F(x)} {F(top + 4)})"), new XAttribute("dy", "3.2"));
-                        bands.Add(label);
+                        band.Add(label);
                     }
                     start = r;
                 }
@@ -163,7 +173,7 @@ public sealed class HtmlSequenceDiagram
                     var state = _snapshots[rows[r].Last].Lines[line];
                     if (state.Clobbered || state.Poisoned)
                     {
-                        marks.Add(new XElement(SvgNs + "rect", new XAttribute("class", state.Poisoned ? "line-poisoned" : "line-clobbered"),
+                        marks.Add(new XElement(SvgNs + "rect", new XAttribute("class", state.Poisoned ? "line-poisoned" : "line-clobbered"), new XAttribute("data-row", N(r)),
                             Attr("x", x - 3), Attr("y", rowY[r]), Attr("width", 6), Attr("height", RowHeight)));
                     }
                 }
@@ -177,26 +187,34 @@ public sealed class HtmlSequenceDiagram
             {
                 var row = rows[r];
                 var mid = rowY[r] + RowHeight / 2.0;
+                // A row's words and arrows in a group of its own, which the script moves down when a row above expands.
+                var rowWords = new XElement(SvgNs + "g", new XAttribute("data-row", N(r)));
+                var rowArrows = new XElement(SvgNs + "g", new XAttribute("data-row", N(r)));
+                words.Add(rowWords);
                 if (row.First == 0)
                 {
-                    words.Add(Text(textX, mid + 4, model.InitialMessages.Count > 0 ? $"initial state · {string.Join(" · ", model.InitialMessages)}" : "initial state (after the init blocks)", "what", "start"));
+                    rowWords.Add(Text(textX, mid + 4, model.InitialMessages.Count > 0 ? $"initial state · {string.Join(" · ", model.InitialMessages)}" : "initial state (after the init blocks)", "what", "start"));
                     continue;
                 }
                 if (row.Last > row.First)
                 {
                     var who = model.Steps.Skip(row.First - 1).Take(row.Last - row.First + 1).Select(s => s.Cpu).Distinct().Order().Select(c => $"CPU {c}");
-                    words.Add(Text(textX, mid + 4, $"⋯ {row.Last - row.First + 1} uneventful steps ({string.Join(", ", who)}): nothing sent, written or changed mode", "what collapsed-text", "start"));
+                    rowWords.Add(Text(textX, mid + 4, $"⋯ {row.Last - row.First + 1} uneventful steps ({string.Join(", ", who)}): nothing sent, written or changed mode", "what collapsed-text", "start"));
                     continue;
                 }
                 var step = model.Steps[row.First - 1];
-                DrawStep(arrows, step, mid);
+                DrawStep(rowArrows, step, mid);
+                if (rowArrows.HasElements)
+                {
+                    arrows.Add(rowArrows);
+                }
                 var label = step.Lane >= 0 ? $"CPU {step.Cpu}: {step.Action}" : step.Action;
                 var where = step.Where is null ? string.Empty : $"  {step.Where}";
                 var text = Text(textX, mid + 4, label, "what", "start");
                 text.Add(new XAttribute("data-step", N(step.Number)));
                 text.Add(new XElement(SvgNs + "tspan", new XAttribute("class", "where"), where));
                 text.AddFirst(new XElement(SvgNs + "title", $"step {step.Number}: {step.Description}{where}"));
-                words.Add(text);
+                rowWords.Add(text);
                 if (row.Last == violationStep && violationStep > 0)
                 {
                     var note = new XElement(SvgNs + "g", new XAttribute("id", "violation-explanation"), new XAttribute("data-step", N(row.First)));
@@ -204,7 +222,7 @@ public sealed class HtmlSequenceDiagram
                     {
                         note.Add(Text(NumberWidth, mid + 28 + l * 17, explanation[l], "violation-text", "start"));
                     }
-                    words.Add(note);
+                    rowWords.Add(note);
                 }
             }
             svg.Add(arrows);
@@ -224,7 +242,8 @@ public sealed class HtmlSequenceDiagram
                     model.Program.ScenarioName,
                     violationStep,
                     model.Steps.Select(s => StepData(s, rowOfStep[s.Number], sourceIndex)).Prepend(InitialData()).ToList(),
-                    _snapshots.Select((snapshot, i) => SnapshotData(snapshot, _cpus[i])).ToList()),
+                    _snapshots.Select((snapshot, i) => SnapshotData(snapshot, _cpus[i])).ToList(),
+                    new LayoutData(RowHeight, NumberWidth - 10, textX)),
             };
         }
 
@@ -330,6 +349,7 @@ public sealed class HtmlSequenceDiagram
             && step.Kind == TransitionKind.Step
             && step.Messages.Count == 0
             && step.Events.All(e => e is CpuStepped or LineFetched or ChoiceTaken or VariableRead or LocalAssigned or FunctionCalled
+                or IntrinsicReturned or FunctionReturned
                 || e is LineAccessed { Access: LineAccess.Load })
             && !ModeChanged(step.Number)
             && !ChangedLines(step.Number).Any()
@@ -530,12 +550,13 @@ public sealed class HtmlSequenceDiagram
             return defs;
         }
 
-        private StepData InitialData() => new(0, 0, -1, "Initial", "the initial state, after the init blocks and the CPUs' first local steps", "initial state", null, -1, 0, [.. model.InitialMessages]);
+        private StepData InitialData() => new(0, 0, -1, "Initial", "the initial state, after the init blocks and the CPUs' first local steps", "initial state", null, -1, 0, [.. model.InitialMessages], []);
 
         private StepData StepData(ReportStep step, int row, Dictionary<SourceText, int> sources)
         {
             var (file, line) = step.Location is { } at ? (sources[at.Source], at.Position.Line) : (-1, 0);
-            return new StepData(step.Number, row, step.Cpu, step.Kind.ToString(), step.Description, step.Action, step.Where, file, line, [.. step.Messages]);
+            return new StepData(step.Number, row, step.Cpu, step.Kind.ToString(), step.Description, step.Action, step.Where, file, line, [.. step.Messages],
+                [.. step.Values.Select(v => v.Text)]);
         }
 
         private static SnapshotData SnapshotData(MachineSnapshot snapshot, IReadOnlyList<CpuSnapshot> cpus) => new(
@@ -623,10 +644,14 @@ public sealed class HtmlSequenceDiagram
 }
 
 /// <summary>What the report's script steps through: every step and the machine after it (index 0: the initial state).</summary>
-public sealed record DiagramData(string Scenario, int ViolationStep, IReadOnlyList<StepData> Steps, IReadOnlyList<SnapshotData> Snapshots);
+public sealed record DiagramData(string Scenario, int ViolationStep, IReadOnlyList<StepData> Steps, IReadOnlyList<SnapshotData> Snapshots, LayoutData Layout);
+
+/// <summary>Where the script draws the steps of an expanded row: the row height, the step number's right edge and the words' left edge.</summary>
+public sealed record LayoutData(double RowHeight, double NumberX, double TextX);
 
 /// <summary>One step for the script: its row in the diagram, its words and the source line it ran (file -1: none).</summary>
-public sealed record StepData(int Number, int Row, int Cpu, string Kind, string Description, string Action, string? Where, int File, int Line, IReadOnlyList<string> Messages);
+public sealed record StepData(int Number, int Row, int Cpu, string Kind, string Description, string Action, string? Where, int File, int Line, IReadOnlyList<string> Messages,
+    IReadOnlyList<string> Values);
 
 /// <summary>The machine after a step, for the script: each CPU's mode, each cache's entries, each memory line.</summary>
 public sealed record SnapshotData(IReadOnlyList<string> Modes, IReadOnlyList<CacheData> Caches, IReadOnlyList<LineData> Lines);

@@ -130,8 +130,12 @@ public sealed class Narration
             LineAccess.Dma => "dma_write",
             LineAccess.Movdir64b => "movdir64b",
             _ => "clflush",
-        }, e.Cpu, Entry(e.Line, e.Key), null, e.Access == LineAccess.Clflush ? string.Empty : BuiltinValues.FormatValue(e.Value)),
+        }, e.Cpu, Entry(e.Line, e.Key), e.OldPoisoned ? "poison" : e.Old is { } old ? BuiltinValues.FormatValue(old) : null,
+            e.Access == LineAccess.Clflush ? string.Empty : BuiltinValues.FormatValue(e.Value)),
         LineWrittenBack e => new StepValue("writeback", e.Cache, Entry(e.Line, e.Key), null, BuiltinValues.FormatValue(e.Value)),
+        IntrinsicReturned e => new StepValue("result", e.Cpu, Query(e), null, QueryValue(e)),
+        FunctionReturned e => new StepValue("return", e.Cpu, _program.Functions[e.Function].Name, null,
+            FormatTyped(_program.Functions[e.Function].ReturnTypeName, e.Value)),
         FirmwareCommandRun e => new StepValue("firmware", e.Cpu, $"sev_cmd({FirmwareCommand(e.Command)}, {BuiltinValues.FormatValue(e.Argument)})", null, FirmwareStatus(e.Status)),
         ChoiceTaken e => new StepValue("choice", e.Cpu, "choice", null, string.Create(CultureInfo.InvariantCulture, $"option {e.Choice + 1} of {e.Options}")),
         _ => null,
@@ -205,6 +209,59 @@ public sealed class Narration
         return null;
     }
 
+    /// <summary>A query as the model wrote it, with its arguments' values: <c>cpuid(0x8000001f)</c>, <c>cpu_has(SME)</c>, <c>cpumask_weight(cpus_stop_mask)</c>.</summary>
+    private string Query(IntrinsicReturned e)
+    {
+        var arguments = e.Intrinsic switch
+        {
+            IntrinsicId.CpuHas => CpuFeatures.Names[(int)e.Arguments[0]],
+            IntrinsicId.CpuHasBug => _program.BugNames[(int)e.Arguments[0]],
+            IntrinsicId.Cpuid => BuiltinValues.FormatValue(e.Arguments[0]),
+            IntrinsicId.CpumaskTestCpu => $"{BuiltinValues.FormatValue(e.Arguments[0])}, {MaskName(e.Arguments[1])}",
+            IntrinsicId.CpumaskEmpty or IntrinsicId.CpumaskWeight or IntrinsicId.CpumaskFirst => MaskName(e.Arguments[0]),
+            IntrinsicId.WarnOn => e.Arguments[0] != 0 ? "true" : "false",
+            _ => string.Empty,
+        };
+        return $"{QueryName(e.Intrinsic)}({arguments})";
+    }
+
+    /// <summary>The kflow name of an intrinsic <see cref="IntrinsicReturned"/> reports.</summary>
+    private static string QueryName(IntrinsicId intrinsic) => intrinsic switch
+    {
+        IntrinsicId.CpuHas => "cpu_has",
+        IntrinsicId.CpuHasBug => "cpu_has_bug",
+        IntrinsicId.Cpuid => "cpuid",
+        IntrinsicId.KernelKey => "kernel_key",
+        IntrinsicId.SnpState => "snp_state",
+        IntrinsicId.TdxState => "tdx_state",
+        IntrinsicId.CpumaskTestCpu => "cpumask_test_cpu",
+        IntrinsicId.CpumaskEmpty => "cpumask_empty",
+        IntrinsicId.CpumaskWeight => "cpumask_weight",
+        IntrinsicId.CpumaskFirst => "cpumask_first",
+        IntrinsicId.WarnOn => "warn_on",
+        _ => intrinsic.ToString(),
+    };
+
+    /// <summary>A query's value in the words of its return type: a bool, a key, a firmware state's name, a number.</summary>
+    private static string QueryValue(IntrinsicReturned e) => e.Intrinsic switch
+    {
+        IntrinsicId.CpuHas or IntrinsicId.CpuHasBug or IntrinsicId.CpumaskTestCpu or IntrinsicId.CpumaskEmpty or IntrinsicId.WarnOn =>
+            e.Value != 0 ? "true" : "false",
+        IntrinsicId.KernelKey => BuiltinValues.FormatKey(e.Value),
+        IntrinsicId.SnpState => e.Value == 1 ? "SNP_STATE_INIT" : e.Value == 0 ? "SNP_STATE_UNINIT" : BuiltinValues.FormatValue(e.Value),
+        IntrinsicId.TdxState => e.Value == 1 ? "TDX_STATE_INIT" : e.Value == 0 ? "TDX_STATE_UNINIT" : BuiltinValues.FormatValue(e.Value),
+        IntrinsicId.Cpuid when e.Value is > 9 or < 0 => "0x" + e.Value.ToString("x", CultureInfo.InvariantCulture),
+        _ => BuiltinValues.FormatValue(e.Value),
+    };
+
+    /// <summary>The cpumask a reference names: a variable (<c>cpus_stop_mask</c>, <c>mask[1]</c>), <c>cpu_all_mask</c> or a local one.</summary>
+    private string MaskName(long place) => PlaceRef.Kind(place) switch
+    {
+        PlaceRef.GlobalKind => VariableName(PlaceRef.Index(place), PlaceRef.Cpu(place)),
+        PlaceRef.AllMaskKind => "cpu_all_mask",
+        _ => "a local cpumask",
+    };
+
     /// <summary>A call's arguments by parameter name: <c>cpu = 1, l = text[0]</c> (a cpumask parameter: the mask it refers to).</summary>
     private string Arguments(FunctionCalled call)
     {
@@ -217,12 +274,7 @@ public sealed class Narration
             string text;
             if (i < function.ParameterIsMask.Length && function.ParameterIsMask[i])
             {
-                text = PlaceRef.Kind(value) switch
-                {
-                    PlaceRef.GlobalKind => VariableName(PlaceRef.Index(value), PlaceRef.Cpu(value)),
-                    PlaceRef.AllMaskKind => "cpu_all_mask",
-                    _ => "a local cpumask",
-                };
+                text = MaskName(value);
             }
             else
             {

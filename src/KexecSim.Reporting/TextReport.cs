@@ -8,12 +8,47 @@ namespace KexecSim.Reporting;
 /// <summary>Text reports: one row per scenario for a catalog run, and the full counterexample for one.</summary>
 public static class TextReport
 {
-        public static string Row(CheckResult result, int nameWidth)
+    /// <summary>
+    /// The widest the scenario column of the catalog table gets: with the mark, the expectation, the outcome, the states
+    /// (up to 999,999,999) and the time, a row is then <see cref="Width"/> columns. A longer name wraps inside its cell
+    /// (<see cref="NameWidth"/>, <see cref="Row"/>).
+    /// </summary>
+    public const int MaxNameWidth = Width - 68;
+
+    /// <summary>The scenario column's width for these names: the longest, at most <see cref="MaxNameWidth"/>.</summary>
+    public static int NameWidth(IEnumerable<string> names) => Math.Min(MaxNameWidth, Math.Max(8, names.Max(n => n.Length)));
+
+    /// <summary>
+    /// A scenario's row of the catalog table, one line or more: a name wider than <paramref name="nameWidth"/> wraps inside
+    /// its cell after a '-' (mid-word only when no '-' fits), the other cells on its first line; nothing is cut.
+    /// </summary>
+    public static string Row(CheckResult result, int nameWidth)
     {
         var s = result.Statistics;
         var mark = result.ExpectationMet ? "ok  " : result.Verdict == Verdict.LimitReached ? "LIMIT" : "FAIL";
-        return string.Create(CultureInfo.InvariantCulture,
-            $"{mark,-5} {result.Program.ScenarioName.PadRight(nameWidth)}  {result.Expected.ToString(),-15} {result.Outcome,-15} {s.States,10:N0} states {s.Seconds,7:0.00} s");
+        var name = NameLines(result.Program.ScenarioName, nameWidth);
+        var row = new StringBuilder(string.Create(CultureInfo.InvariantCulture,
+            $"{mark,-5} {name[0].PadRight(nameWidth)}  {result.Expected.ToString(),-15} {result.Outcome,-15} {s.States,11:N0} states {s.Seconds,7:0.00} s"));
+        foreach (var more in name.Skip(1))
+        {
+            row.AppendLine().Append(' ', 6).Append(more);
+        }
+        return row.ToString();
+    }
+
+    /// <summary>A scenario name in lines of at most <paramref name="width"/>, each broken after a '-' where one fits.</summary>
+    public static IReadOnlyList<string> NameLines(string name, int width)
+    {
+        var lines = new List<string>();
+        while (name.Length > width)
+        {
+            var cut = name.LastIndexOf('-', width - 1);
+            var take = cut > 0 ? cut + 1 : width;
+            lines.Add(name[..take]);
+            name = name[take..];
+        }
+        lines.Add(name);
+        return lines;
     }
 
     /// <summary>The line that names the file of the scenarios listed after it (<c>file: catalog/seed004-sme.kflow</c>).</summary>
@@ -39,7 +74,7 @@ public static class TextReport
     }
 
     public static string Header(int nameWidth) =>
-        $"{"",-5} {"scenario".PadRight(nameWidth)}  {"expected",-15} {"outcome",-15} {"states",17} {"time",9}";
+        $"{"",-5} {"scenario".PadRight(nameWidth)}  {"expected",-15} {"outcome",-15} {"states",18} {"time",9}";
 
     /// <summary>The full report of one scenario: verdict, statistics, and the counterexample with a column per CPU.</summary>
     public static string Full(CheckResult result, ReportModel? view, TextView textView = TextView.Table, bool showCaches = false)

@@ -173,6 +173,80 @@ public sealed class HtmlReportTests : CliFixture
     }
 
     [Fact]
+    public void The_step_panel_data_carries_each_steps_values_as_the_text_report_shows_them()
+    {
+        var (model, result, program) = FirstStraySmi();
+        var document = Parse(HtmlReport.Render(model, result, program, "first.kflow"));
+        using var data = JsonDocument.Parse(document.GetElementById("kexecsim-data")!.TextContent);
+        var steps = data.RootElement.GetProperty("steps");
+        Assert.Equal(["store text[0] (KEY_NONE): OLD_CONTENT → 100", "l = data[0]"], steps[5].GetProperty("values").EnumerateArray().Select(v => v.GetString()));
+        Assert.Equal(["parked: false → true"], steps[3].GetProperty("values").EnumerateArray().Select(v => v.GetString()));
+        Assert.Empty(steps[0].GetProperty("values").EnumerateArray());
+        Assert.NotNull(document.GetElementById("step-values"));
+        var layout = data.RootElement.GetProperty("layout");
+        Assert.Equal(30, layout.GetProperty("rowHeight").GetDouble());
+    }
+
+    [Fact]
+    public void The_report_carries_the_explain_narrative_with_the_rule_broken_and_why()
+    {
+        var (model, result, program) = FirstStraySmi();
+        var document = Parse(HtmlReport.Render(model, result, program, "first.kflow"));
+        var items = document.QuerySelectorAll("#narrative > li");
+        Assert.Equal(["1", "2", "3", "4", "5", "6", "7"], items.Select(li => li.GetAttribute("value")));
+        Assert.Equal(["1", "2", "3", "4", "5", "6", "7"], items.Select(li => li.GetAttribute("data-step")));
+        Assert.Equal("CPU 0 runs `store(l, KEY_NONE, IMAGE)` in jump() (first.kflow:17): stores 100 into text[0] (KEY_NONE) (a cached write), "
+            + "replacing OLD_CONTENT; l = data[0].", items[4].TextContent);
+        Assert.Equal(model.Steps.Select(step => Explanation.Sentence(model, step)), items.Select(li => li.TextContent));
+        Assert.Equal("The rule broken: EXEC_CLOBBERED on CPU 1: CPU 1 fetched text[0] after CPU 0 (through next_kernel) overwrote it at step 5.",
+            document.GetElementById("rule-broken")!.TextContent);
+        Assert.Equal("Why it is a bug on real hardware: " + Explanation.WhyItMatters(KexecSim.Program.ViolationCode.ExecClobbered), document.GetElementById("why")!.TextContent);
+    }
+
+    [Fact]
+    public void A_collapsed_row_is_a_keyboard_toggle_and_every_row_and_band_says_where_it_is()
+    {
+        var model = Write("hostile.kflow", HostileModel);
+        var report = Path.Combine(Scratch, "hostile.html");
+        Assert.Equal(ExitCodes.Success, Run("check", model, "-D", "SPINS=240", "--report", report).Exit);
+        var document = Parse(File.ReadAllText(report));
+        var collapsed = Assert.Single(document.QuerySelectorAll("#diagram .step.collapsed"));
+        Assert.Equal(("steps-5-245", "0", "button", "false", "steps 5 to 245, collapsed: expand", "5"),
+            (collapsed.Id, collapsed.GetAttribute("tabindex"), collapsed.GetAttribute("role"), collapsed.GetAttribute("aria-expanded"),
+                collapsed.GetAttribute("aria-label"), collapsed.GetAttribute("data-row")));
+        // Rows, their words and arrows and the line marks move with their row; mode bands know their first and last row.
+        Assert.Equal(Enumerable.Range(0, 11).Select(r => r.ToString(CultureInfo.InvariantCulture)), document.QuerySelectorAll("#diagram .rows > .step").Select(e => e.GetAttribute("data-row")));
+        Assert.Equal(11, document.QuerySelectorAll("#diagram .words > g[data-row]").Length);
+        Assert.All(document.QuerySelectorAll("#diagram .arrows > g"), g => Assert.NotNull(g.GetAttribute("data-row")));
+        Assert.All(document.QuerySelectorAll("#diagram .band-run"), g => Assert.True(int.Parse(g.GetAttribute("data-from")!, CultureInfo.InvariantCulture) <= int.Parse(g.GetAttribute("data-to")!, CultureInfo.InvariantCulture)));
+        Assert.Equal("0", document.QuerySelectorAll("#diagram .band-run").First().GetAttribute("data-from"));
+        // The script builds the expanded lines from the step data with textContent only.
+        var script = document.QuerySelectorAll("script").Last().TextContent;
+        Assert.DoesNotContain(".innerHTML", script, StringComparison.Ordinal);
+        Assert.DoesNotContain("insertAdjacentHTML", script, StringComparison.Ordinal);
+        Assert.Contains("textContent", script, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Explain_writes_the_same_report_as_replay_and_prints_its_narrative()
+    {
+        var model = Write("first.kflow", File.ReadAllText(Path.Combine(TestPaths.SharedExamples, "first.kflow")));
+        var trace = Path.Combine(Scratch, "t.json");
+        var replayReport = Path.Combine(Scratch, "replay.html");
+        var explainReport = Path.Combine(Scratch, "explain.html");
+        Assert.Equal(ExitCodes.Success, Run("check", model, "--scenario", "nmi-then-jump-stray-smi", "--trace", trace).Exit);
+        Assert.Equal(ExitCodes.Success, Run("replay", trace, "--report", replayReport).Exit);
+        var (exit, stdout, err) = Run("explain", trace, "--report", explainReport);
+        Assert.Equal(ExitCodes.Success, exit);
+        Assert.Contains("\n 5. CPU 0 runs `store(l, KEY_NONE, IMAGE)` in jump()", stdout, StringComparison.Ordinal);
+        Assert.Equal($"kexecsim: report of \"nmi-then-jump-stray-smi\" written to {explainReport}\n", err);
+        Assert.Equal(File.ReadAllText(replayReport), File.ReadAllText(explainReport));
+        Assert.Equal(7, Parse(File.ReadAllText(explainReport)).QuerySelectorAll("#narrative > li").Length);
+        // A report path it cannot write is refused before the trace is read.
+        Assert.Equal((ExitCodes.BadInput, $"kexecsim: --report {Scratch}: is a directory\n"), (Run("explain", trace, "--report", Scratch).Exit, Run("explain", trace, "--report", Scratch).Err));
+    }
+
+    [Fact]
     public void The_report_is_byte_identical_across_runs_and_under_another_culture()
     {
         var (model, result, program) = FirstStraySmi();

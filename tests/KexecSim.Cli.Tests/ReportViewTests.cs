@@ -118,6 +118,9 @@ public sealed partial class ReportViewTests : CliFixture
             + "                          cpu_online_mask)\n"
             + "                           cpu_online_mask\n"
             + "                         : {0-3} → {0,2-3}\n"
+            + "                           stop_this_cpu_n\n"
+            + "                         eeds_wbinvd()\n"
+            + "                            returns true\n"
             + "       ~ dirty: CPU 1: data[0] (KEY_NONE) = OLD_CONTENT\n", table);
     }
 
@@ -159,6 +162,49 @@ public sealed partial class ReportViewTests : CliFixture
         Assert.Equal($"{FirstExample}:12:5", (string?)step3["source"]);
         Assert.Equal("""[{"kind":"write","cpu":1,"name":"parked","old":"false","value":"true","text":"parked: false \u2192 true"}]""",
             step3["values"]!.ToJsonString());
+    }
+
+    [Fact]
+    public void A_memory_write_shows_its_old_and_new_value_in_the_table_the_compact_view_and_json()
+    {
+        var table = Run("check", FirstExample, "--scenario", "nmi-then-jump-stray-smi").Out;
+        Assert.Contains(
+            "     5 store(l, KEY_NONE, IMAGE)                                                     first.kflow:17\n"
+            + "         store text[0] (KEY_NONE):\n"
+            + "          OLD_CONTENT → 100\n", table);
+        Assert.Contains("\n5 CPU0 store(l, KEY_NONE, IMAGE) [store text[0] (KEY_NONE): OLD_CONTENT → 100, l = data[0]]  first.kflow:17\n",
+            Run("check", FirstExample, "--scenario", "nmi-then-jump-stray-smi", "--view", "compact").Out);
+        var json = Run("check", FirstExample, "--scenario", "nmi-then-jump-stray-smi", "--format", "json").Out;
+        Assert.Equal(
+            """{"kind":"store","cpu":0,"name":"text[0] (KEY_NONE)","old":"OLD_CONTENT","value":"100","text":"store text[0] (KEY_NONE): OLD_CONTENT \u2192 100"}""",
+            JsonNode.Parse(json)!["scenarios"]![0]!["trace"]![4]!["values"]![0]!.ToJsonString());
+    }
+
+    [Fact]
+    public void A_movdir64b_and_a_dma_write_show_what_a_load_would_have_seen_before_them()
+    {
+        // TDX_PW_MCE: the PAMT reset (movdir64b over TD-private ciphertext), then a DMA under KeyID 0 into PAMT (now
+        // KEY_NONE's 0) and into a TD guest's page (still the guest's key: GARBAGE under KEY_NONE).
+        var (exit, stdout, _) = Run("check", "--scenario", "tdx-erratum-reset-pamt-guest-pages", "--view", "compact");
+        Assert.Equal(ExitCodes.Success, exit);
+        Assert.Contains("\n7 CPU0 movdir64b(l, KEY_NONE, 0) [movdir64b pamt[0] (KEY_NONE): GARBAGE → 0]  linux/tdx.kflow:95\n", stdout);
+        Assert.Contains("\n12 CPU0 dma_write(l, 7) [dma_write pamt[0] (KEY_NONE): 0 → 7, l = td_private[0]]  linux/tdx.kflow:103\n", stdout);
+        Assert.Contains("\n13 CPU0 dma_write(l, 7) [dma_write td_private[0] (KEY_NONE): GARBAGE → 7, l = pamt[0]]  linux/tdx.kflow:106\n", stdout);
+    }
+
+    [Fact]
+    public void Firmware_and_platform_queries_and_return_values_show_their_values()
+    {
+        var cpuid = Run("check", "--scenario", "stop-raw-cpuid-intel-reboot", "--view", "compact").Out;
+        Assert.Contains("\n4 CPU1 cpumask_clear_cpu(this_cpu(), cpu_online_mask) [cpu_online_mask: {0-2} → {0,2}, cpuid(0x8000001f) → 1, "
+            + "stop_this_cpu_needs_wbinvd() returns true]  linux/stop.kflow:61\n", cpuid);
+        Assert.Contains("\n8 CPU0 wait_until(cpumask_weight(cpu_online_mask) <= 1, 1_000_000) [cpu_online_mask → {0}, "
+            + "cpumask_weight(cpu_online_mask) → 1]  linux/stop.kflow:105\n", cpuid);
+        var snp = Run("check", "--scenario", "snp-kdump-meet-slow-cpu", "--view", "compact").Out;
+        Assert.Contains("\n13 CPU0 snp_state() [snp_state() → SNP_STATE_INIT]  linux/crash.kflow:29\n", snp);
+        var json = JsonNode.Parse(Run("check", "--scenario", "snp-kdump-meet-slow-cpu", "--format", "json").Out)!;
+        Assert.Equal("""[{"kind":"result","cpu":0,"name":"snp_state()","old":null,"value":"SNP_STATE_INIT","text":"snp_state() \u2192 SNP_STATE_INIT"}]""",
+            json["scenarios"]![0]!["trace"]![12]!["values"]!.ToJsonString());
     }
 
     [Fact]
@@ -205,6 +251,36 @@ public sealed partial class ReportViewTests : CliFixture
             Assert.Contains($"\n{name}\n", stdout);
         }
         Assert.EndsWith($"\n{scenarios} scenarios: {scenarios} ok\n", stdout);
+        // Every line of the table fits 100 columns: a long scenario name wraps inside its cell after a '-', nothing is
+        // cut. The coverage warnings between rows are compiler-style diagnostics (file:line:col: warning KFnnnn: …),
+        // one line each so that editors and CI can read them: they are not the table's.
+        var table = stdout.Split('\n').Where(l => !Diagnostic().IsMatch(l)).ToList();
+        Assert.All(table, line => Assert.True(line.Length <= TextReport.Width, $"{line.Length} columns: {line}"));
+        Assert.Equal("      scenario                          expected        outcome                     states      time", table[0]);
+        Assert.Contains("\nok    tdx-erratum-reset-pamt-guest-     MACHINE_CHECK   MACHINE_CHECK            45 states  <time> s\n      pages\n",
+            RowTimes().Replace(stdout, "  <time> s"));
+        Assert.Contains("\nok    incoherent-flag-sme-active-next-  pass            pass                    180 states  <time> s\n      inactive\n",
+            RowTimes().Replace(stdout, "  <time> s"));
+        var names = table.Where(l => l.StartsWith("ok    ", StringComparison.Ordinal)).Select(l => l[6..38].TrimEnd()).ToList();
+        var wrapped = table.Where(l => l.StartsWith("      ", StringComparison.Ordinal) && !l.TrimStart().StartsWith("scenario", StringComparison.Ordinal)).ToList();
+        Assert.Equal(scenarios, names.Count);
+        Assert.True(wrapped.Count >= 2, string.Join("\n", wrapped));
+    }
+
+    [GeneratedRegex(@"^\S+:\d+:\d+: (warning|error) KF\d{4}: ")]
+    private static partial Regex Diagnostic();
+
+    [GeneratedRegex(@" +[0-9.]+ s(?=\n)")]
+    private static partial Regex RowTimes();
+
+    [Theory]
+    [InlineData("incoherent-flag-sme-inactive-next-active", 32, new[] { "incoherent-flag-sme-inactive-", "next-active" })]
+    [InlineData("short", 32, new[] { "short" })]
+    [InlineData("abcdefghij", 4, new[] { "abcd", "efgh", "ij" })]
+    [InlineData("ab-cdefgh", 4, new[] { "ab-", "cdef", "gh" })]
+    public void A_long_scenario_name_wraps_after_a_dash_and_loses_no_character(string name, int width, string[] lines)
+    {
+        Assert.Equal(lines, TextReport.NameLines(name, width));
     }
 
     [Fact]

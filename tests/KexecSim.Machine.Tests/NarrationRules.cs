@@ -138,6 +138,41 @@ public sealed class NarrationRules
     }
 
     [Fact]
+    public void Narration_shows_each_query_result_memory_write_and_return_value_in_the_models_words()
+    {
+        var program = RuleHarness.Compile("""
+            region buf[1];
+            shared cpumask m = cpu_all_mask;
+            fn ok() -> bool { return true; }
+            fn f() { done(); }
+            scenario "s" { platform { vendor intel; cpus 2; features TDX_HOST_PLATFORM; bugs TDX_PW_MCE; } cpu 0 runs f(); expect pass; }
+            """);
+        var words = new Narration(program);
+        var mask = PlaceRef.Global(program.Variables.Single(v => v.Name == "m").Id, 0);
+        var bug = program.BugNames.ToList().IndexOf("TDX_PW_MCE");
+        var ok = program.Functions.Single(f => f.Name == "ok").Id;
+        var buf = program.Lines.Single(l => l.Name == "buf[0]").Id;
+        string Text(StepEvent e) => words.Value(e)!.Text;
+        Assert.Equal("cpu_has(TDX_HOST_PLATFORM) → true",
+            Text(new IntrinsicReturned(0, IntrinsicId.CpuHas, [CpuFeatures.Names.ToList().IndexOf("TDX_HOST_PLATFORM")], 1)));
+        Assert.Equal("cpu_has_bug(TDX_PW_MCE) → true", Text(new IntrinsicReturned(0, IntrinsicId.CpuHasBug, [bug], 1)));
+        Assert.Equal("cpuid(0x8000001f) → 0x1b", Text(new IntrinsicReturned(0, IntrinsicId.Cpuid, [0x8000001f], 0x1b)));
+        Assert.Equal("kernel_key() → KEY_SME", Text(new IntrinsicReturned(0, IntrinsicId.KernelKey, [], BuiltinValues.KeySme)));
+        Assert.Equal("snp_state() → SNP_STATE_UNINIT", Text(new IntrinsicReturned(0, IntrinsicId.SnpState, [], 0)));
+        Assert.Equal("tdx_state() → TDX_STATE_INIT", Text(new IntrinsicReturned(0, IntrinsicId.TdxState, [], 1)));
+        Assert.Equal("cpumask_test_cpu(1, m) → false", Text(new IntrinsicReturned(0, IntrinsicId.CpumaskTestCpu, [1, mask], 0)));
+        Assert.Equal("cpumask_empty(cpu_all_mask) → false", Text(new IntrinsicReturned(0, IntrinsicId.CpumaskEmpty, [PlaceRef.AllMask], 0)));
+        Assert.Equal("cpumask_weight(m) → 2", Text(new IntrinsicReturned(0, IntrinsicId.CpumaskWeight, [mask], 2)));
+        Assert.Equal("cpumask_first(m) → 0", Text(new IntrinsicReturned(0, IntrinsicId.CpumaskFirst, [mask], 0)));
+        Assert.Equal("warn_on(true) → true", Text(new IntrinsicReturned(0, IntrinsicId.WarnOn, [1], 1)));
+        Assert.Equal("ok() returns true", Text(new FunctionReturned(0, ok, 1)));
+        Assert.Equal("store buf[0] (KEY_NONE): OLD_CONTENT → 7", Text(new LineAccessed(0, LineAccess.Store, buf, BuiltinValues.KeyNone, 7, BuiltinValues.OldContent)));
+        Assert.Equal("movnti buf[0] (KEY_NONE): poison → 7",
+            Text(new LineAccessed(0, LineAccess.Movnti, buf, BuiltinValues.KeyNone, 7, BuiltinValues.Garbage, OldPoisoned: true)));
+        Assert.Equal("load buf[0] (KEY_NONE) → GARBAGE", Text(new LineAccessed(0, LineAccess.Load, buf, BuiltinValues.KeyNone, BuiltinValues.Garbage)));
+    }
+
+    [Fact]
     public void Narration_names_a_vector_by_its_handler()
     {
         Assert.Equal("KICK", Words.VectorName(0));

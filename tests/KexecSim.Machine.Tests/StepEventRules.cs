@@ -77,7 +77,8 @@ public sealed class StepEventRules
         Assert.Equal([((long)text.Id << 32) | (uint)text.Lines[0], 3], calls[0].Arguments);
         Assert.Equal([((long)text.Id << 32) | (uint)text.Lines[1], 3], calls[1].Arguments);
         Assert.Equal(
-            [new LineAccessed(0, LineAccess.Store, text.Lines[0], BuiltinValues.KeyNone, 3), new LineAccessed(0, LineAccess.Store, text.Lines[1], BuiltinValues.KeyNone, 3)],
+            [new LineAccessed(0, LineAccess.Store, text.Lines[0], BuiltinValues.KeyNone, 3, BuiltinValues.OldContent),
+                new LineAccessed(0, LineAccess.Store, text.Lines[1], BuiltinValues.KeyNone, 3, BuiltinValues.OldContent)],
             events.OfType<LineAccessed>());
         var f = run.Program.Functions.Single(fn => fn.Name == "f");
         var slotOfL = f.Locals.Single(l => l.Name == "l").Slot;
@@ -88,6 +89,64 @@ public sealed class StepEventRules
         Assert.DoesNotContain(events.OfType<LocalAssigned>(), e => e.Function == f.Id && e.Slot == slotOfC);
         Assert.Equal("line", f.Locals.Single(l => l.Name == "l").TypeName);
         Assert.Equal(["l", "n"], touch.Locals.Where(l => l.IsParameter).Select(l => l.Name));
+    }
+
+    [Fact]
+    public void Step_event_a_memory_write_carries_the_old_value_a_load_would_have_seen()
+    {
+        var run = new Stepper("""
+            region buf[1];
+            fn writer() { store(buf[0], KEY_NONE, 7); movnti(buf[0], KEY_SME, 8); movdir64b(buf[0], KEY_NONE, 9); dma_write(buf[0], 10); done(); }
+            fn other() { store(buf[0], KEY_NONE, 6); loop { hlt(); } }
+            scenario "s" { platform { cpus 2; evictions off; } cpu 0 runs writer(); cpu 1 runs other(); expect pass; }
+            """);
+        var buf = run.Line("buf[0]");
+        // Memory's OLD_CONTENT; then CPU 1's dirty copy; then memory under another key (GARBAGE); then CPU 0's own copy,
+        // which movnti under KEY_SME left alone; then what movdir64b put in memory.
+        Assert.Equal(new LineAccessed(1, LineAccess.Store, buf, BuiltinValues.KeyNone, 6, BuiltinValues.OldContent), Assert.Single(run.Step(1).OfType<LineAccessed>()));
+        Assert.Equal(new LineAccessed(0, LineAccess.Store, buf, BuiltinValues.KeyNone, 7, 6), Assert.Single(run.Step(0).OfType<LineAccessed>()));
+        Assert.Equal(new LineAccessed(0, LineAccess.Movnti, buf, BuiltinValues.KeySme, 8, BuiltinValues.Garbage), Assert.Single(run.Step(0).OfType<LineAccessed>()));
+        Assert.Equal(new LineAccessed(0, LineAccess.Movdir64b, buf, BuiltinValues.KeyNone, 9, 7), Assert.Single(run.Step(0).OfType<LineAccessed>()));
+        Assert.Equal(new LineAccessed(0, LineAccess.Dma, buf, BuiltinValues.KeyNone, 10, 9), Assert.Single(run.Step(0).OfType<LineAccessed>()));
+    }
+
+    [Fact]
+    public void Step_event_a_write_over_a_poisoned_line_says_its_old_value_was_poison()
+    {
+        var run = new Stepper("""
+            region buf[1];
+            fn f() { movdir64b(buf[0], tdx_key(1), 1); movnti(buf[0], KEY_NONE, 2); store(buf[0], KEY_NONE, 3); done(); }
+            scenario "s" { platform { vendor intel; cpus 1; features TDX_HOST_PLATFORM; bugs TDX_PW_MCE; evictions off; } cpu 0 runs f(); expect pass; }
+            """);
+        var buf = run.Line("buf[0]");
+        run.Step(0);
+        run.Step(0);
+        Assert.Equal(new LineAccessed(0, LineAccess.Store, buf, BuiltinValues.KeyNone, 3, BuiltinValues.Garbage, OldPoisoned: true),
+            Assert.Single(run.Step(0).OfType<LineAccessed>()));
+    }
+
+    [Fact]
+    public void Step_event_platform_and_firmware_queries_carry_their_result_and_a_function_its_return_value()
+    {
+        var run = new Stepper("""
+            shared int x;
+            shared cpumask m = cpu_all_mask;
+            fn needs_flush() -> bool { return cpuid(0x8000001f) != 0 && cpu_has(SME); }
+            fn f() { x = snp_state(); x = tdx_state(); x = cpumask_weight(m); if (needs_flush()) { x = 1; } done(); }
+            scenario "s" { platform { vendor amd; cpus 2; features SME; cpuid 0x80000000 = 0x8000001f, 0x8000001f = 1; } cpu 0 runs f(); expect pass; }
+            """);
+        var events = new List<StepEvent>();
+        for (var i = 0; i < 8 && run.State.Cpus[0].Mode != CpuMode.Finished; i++)
+        {
+            events.AddRange(run.Step(0));
+        }
+        Assert.Equal(
+            [(IntrinsicId.SnpState, 0L), (IntrinsicId.TdxState, 0L), (IntrinsicId.CpumaskWeight, 2L), (IntrinsicId.Cpuid, 1L), (IntrinsicId.CpuHas, 1L)],
+            events.OfType<IntrinsicReturned>().Select(e => (e.Intrinsic, e.Value)));
+        Assert.Equal([0x8000001fL], events.OfType<IntrinsicReturned>().Single(e => e.Intrinsic == IntrinsicId.Cpuid).Arguments);
+        var needsFlush = run.Program.Functions.Single(fn => fn.Name == "needs_flush");
+        Assert.Equal([new FunctionReturned(0, needsFlush.Id, 1)], events.OfType<FunctionReturned>());
+        Assert.Equal("bool", needsFlush.ReturnTypeName);
     }
 
     [Fact]

@@ -12,6 +12,8 @@ import { chromium } from "playwright-core";
 
 const report = resolve(process.env.REPORT ?? "artifacts/report.html");
 const screenshot = resolve(process.env.SCREENSHOT ?? "artifacts/report.png");
+// A report with a collapsed row (a run of uneventful steps), for the expand test.
+const collapsedReport = resolve(process.env.COLLAPSED_REPORT ?? "artifacts/collapsed.html");
 // run.sh finds Debian's chromium on PATH and names it here.
 const executablePath = process.env.CHROMIUM;
 if (!executablePath) { throw new Error("CHROMIUM must name the chromium executable (tests/browser/run.sh sets it)"); }
@@ -87,6 +89,75 @@ test("the HTML report of sme-no-relocate-wbinvd shows its lanes, its violation a
     await page.screenshot({ path: screenshot, fullPage: true });
     assert.deepEqual(problems, []);
     assert.deepEqual(requests, []);
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+});
+
+test("a collapsed row of parked-hlt-stray-smi expands into its steps (keyboard and click) and collapses again", async () => {
+  const profile = mkdtempSync(join(tmpdir(), "kexecsim-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath, headless: true, args: flags, viewport: { width: 1800, height: 1100 },
+  });
+  try {
+    const page = context.pages()[0] ?? await context.newPage();
+    const problems = [];
+    page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") { problems.push(`console ${m.type()}: ${m.text()}`); } });
+    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    await page.goto(pathToFileURL(collapsedReport).href, { waitUntil: "load" });
+
+    const row = page.locator("#steps-10-13");
+    assert.equal(await row.getAttribute("aria-expanded"), "false");
+    assert.equal(await page.locator("#diagram .step.sub").count(), 0);
+    const gap = async () => (await page.locator("#step-14 .row-bg").boundingBox()).y - (await page.locator("#steps-10-13 .row-bg").boundingBox()).y;
+    const height = async () => +(await page.locator("#diagram").getAttribute("height"));
+    const [gapBefore, heightBefore] = [await gap(), await height()];
+    // (Within a pixel: a highlighted row's outline widens its box.)
+    assert.ok(Math.abs(gapBefore - 30) <= 1, `gap ${gapBefore}`);
+
+    // Keyboard: the row takes the focus and Enter expands it: a line per step inside, the rows below move down four rows.
+    await row.focus();
+    await page.keyboard.press("Enter");
+    assert.equal(await row.getAttribute("aria-expanded"), "true");
+    assert.deepEqual(await page.locator("#diagram .step.sub").evaluateAll((es) => es.map((e) => e.id)), ["step-10", "step-11", "step-12", "step-13"]);
+    const lines = await page.locator("#diagram .step.sub text.what").allTextContents();
+    assert.equal(lines.length, 4);
+    for (const line of lines) { assert.match(line, /^CPU \d: .+parked\.kflow:\d+/); }
+    const gapExpanded = await gap();
+    assert.ok(Math.abs(gapExpanded - gapBefore - 4 * 30) <= 1, `gap ${gapExpanded} after ${gapBefore}`);
+    assert.equal(await height(), heightBefore + 4 * 30);
+
+    // A click on an inner step's line selects that step, and its line is the one highlighted.
+    const inner = await page.locator("#step-11 .row-bg").boundingBox();
+    await page.mouse.click(inner.x + inner.width * 0.75, inner.y + inner.height / 2);
+    assert.equal(await page.locator("#step-panel").getAttribute("data-step"), "11");
+    assert.equal(await page.locator("#diagram .step.current").getAttribute("id"), "step-11");
+    assert.equal(await page.locator("#narrative > li.current").getAttribute("data-step"), "11");
+    await page.screenshot({ path: screenshot.replace(/\.png$/, "-expanded.png"), fullPage: true });
+
+    // e at a step inside collapses the row again: everything back where it was.
+    await page.keyboard.press("e");
+    assert.equal(await row.getAttribute("aria-expanded"), "false");
+    assert.equal(await page.locator("#diagram .step.sub").count(), 0);
+    const gapAgain = await gap();
+    assert.ok(Math.abs(gapAgain - gapBefore) <= 1, `gap ${gapAgain}, first ${gapBefore}`);
+    assert.equal(await height(), heightBefore);
+    assert.equal(await page.locator("#diagram .step.current").getAttribute("id"), "steps-10-13");
+
+    // A click on the collapsed row expands it and selects its first step; a second click collapses it.
+    const collapsed = await page.locator("#steps-10-13 .row-bg").boundingBox();
+    await page.mouse.click(collapsed.x + collapsed.width * 0.75, collapsed.y + collapsed.height / 2);
+    assert.equal(await row.getAttribute("aria-expanded"), "true");
+    assert.equal(await page.locator("#step-panel").getAttribute("data-step"), "10");
+    assert.equal(await page.locator("#diagram .step.current").getAttribute("id"), "step-10");
+    await page.mouse.click(collapsed.x + collapsed.width * 0.75, collapsed.y + collapsed.height / 2);
+    assert.equal(await row.getAttribute("aria-expanded"), "false");
+
+    // The narrative is there, and a sentence selects its step.
+    await page.locator("#narrative > li[data-step='3']").click();
+    assert.equal(await page.locator("#step-panel").getAttribute("data-step"), "3");
+    assert.deepEqual(problems, []);
   } finally {
     await context.close();
     rmSync(profile, { recursive: true, force: true });

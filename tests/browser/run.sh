@@ -29,8 +29,11 @@ fi
 npm ci --no-audit --no-fund --loglevel=error
 
 mkdir -p artifacts
-export REPORT="$PWD/artifacts/report.html" SCREENSHOT="$PWD/artifacts/report.png"
+export REPORT="$PWD/artifacts/report.html" SCREENSHOT="$PWD/artifacts/report.png" COLLAPSED_REPORT="$PWD/artifacts/collapsed.html"
 (cd "$root" && dotnet run --project src/KexecSim.Cli -- check models/catalog/seed004-sme.kflow \
     --scenario sme-no-relocate-wbinvd --report "$REPORT" >/dev/null)
+# parked-hlt-stray-smi has a collapsed row (steps 10-13) for the expand test.
+(cd "$root" && dotnet run --no-build --project src/KexecSim.Cli -- check models/catalog/seed002-parked-cpus.kflow \
+    --scenario parked-hlt-stray-smi --report "$COLLAPSED_REPORT" >/dev/null)
 node --test report.test.mjs
-echo "tests/browser: screenshot in tests/browser/artifacts/report.png"
+echo "tests/browser: screenshots in tests/browser/artifacts/report.png and report-expanded.png"

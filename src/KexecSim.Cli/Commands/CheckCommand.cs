@@ -363,7 +363,7 @@ internal sealed class CheckRun(
 
     public int Execute(TextWriter stdout, TextWriter stderr)
     {
-        var width = Math.Max(8, scenarios.Max(s => s.Program.ScenarioName.Length));
+        var width = TextReport.NameWidth(scenarios.Select(s => s.Program.ScenarioName));
         var json = format == "json";
         var ci = format is "ktap" or "junit";
         var infos = new List<ScenarioInfo>();

@@ -55,18 +55,28 @@ public static class ReplayCommand
             "narrative: numbered sentences in kernel terms, ending with the rule broken and why it is a bug on real hardware; table: a column per CPU; compact: one line per step.",
             "narrative", "table", "compact");
         var showCaches = CheckCommand.ShowCachesOption();
+        var reportOut = KexecSimCli.ReportOption("Also write the HTML report of the trace: its sequence diagram, this narrative, the caches and memory at every step.");
         var command = new Command("explain", "Explain a trace: a numbered narrative of what each CPU does, with the values, the rule broken and why it is a bug on real hardware.")
         {
-            traceArgument, viewOption, showCaches,
+            traceArgument, viewOption, showCaches, reportOut,
         };
         command.SetAction(result =>
         {
+            var report = result.GetValue(reportOut);
+            if (report is not null && !OutputFile.CheckPath("--report", report, stderr))
+            {
+                return ExitCodes.BadInput;
+            }
             if (Load(result.GetValue(traceArgument)!, stderr) is not { } loaded)
             {
                 return ExitCodes.BadInput;
             }
             var (file, program, trace) = loaded;
             var view = ReportModel.Build(program, trace, timed: file.Simulation?.Strategy == "timed");
+            if (report is not null && !CheckRun.WriteHtmlReport(report, HtmlReport.Render(view, null, program, file.Model.Root), file.Scenario, stderr))
+            {
+                return ExitCodes.BadInput;
+            }
             var builder = new StringBuilder();
             var how = result.GetValue(viewOption);
             if (how == "narrative")

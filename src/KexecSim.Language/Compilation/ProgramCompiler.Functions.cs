@@ -63,6 +63,7 @@ public sealed partial class ProgramCompiler
             ParameterCount = function.Parameters.Count,
             SlotCount = _e.SlotCount,
             ReturnsValue = function.ReturnType.Kind is not (TypeKind.Void or TypeKind.Error),
+            ReturnTypeName = function.ReturnType.Name,
             Code = code,
             Spans = _e.Spans.ToArray(),
             BranchTables = _e.BranchTables.ToArray(),

@@ -22,5 +22,10 @@ public enum LineAccess : byte
     Clflush,
 }
 
-/// <summary><paramref name="Cpu"/> touches memory line <paramref name="Line"/> under <paramref name="Key"/>: the value it read or wrote (0 for a flush).</summary>
-public sealed record LineAccessed(int Cpu, LineAccess Access, int Line, long Key, long Value) : StepEvent;
+/// <summary>
+/// <paramref name="Cpu"/> touches memory line <paramref name="Line"/> under <paramref name="Key"/>: the value it read or wrote
+/// (0 for a flush). A write (store, movnti, dma_write, movdir64b) also carries <paramref name="Old"/>, what a load of
+/// (line, key) would have returned just before it (this cache, another cache, else memory: <c>GARBAGE</c> under another
+/// key), and <paramref name="OldPoisoned"/> when that load would have hit poison instead; a load and a flush carry no old value.
+/// </summary>
+public sealed record LineAccessed(int Cpu, LineAccess Access, int Line, long Key, long Value, long? Old = null, bool OldPoisoned = false) : StepEvent;

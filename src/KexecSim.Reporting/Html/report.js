@@ -7,6 +7,7 @@
   var steps = data.steps, snapshots = data.snapshots, last = steps.length - 1;
   var rows = Array.prototype.slice.call(document.querySelectorAll("#diagram .step"));
   var current = -1;
+  var SVG = "http://www.w3.org/2000/svg";
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -18,6 +19,10 @@
   function clear(node) { while (node.firstChild) { node.removeChild(node.firstChild); } }
 
   function rowOf(n) {
+    // An expanded row's own line for the step first, else the row (collapsed or not) that holds it.
+    for (var s = 0; s < rows.length; s++) {
+      if (rows[s].classList.contains("sub") && +rows[s].getAttribute("data-first") === n) { return rows[s]; }
+    }
     for (var i = 0; i < rows.length; i++) {
       if (+rows[i].getAttribute("data-first") <= n && n <= +rows[i].getAttribute("data-last")) { return rows[i]; }
     }
@@ -113,6 +118,9 @@
     document.getElementById("step-title").textContent = n === 0 ? "initial state" : "step " + n + " of " + last + (isViolation ? " · violation" : "");
     document.getElementById("step-description").textContent = step.description;
     document.getElementById("step-where").textContent = step.where ? step.action + "  (" + step.where + ")" : "";
+    var values = document.getElementById("step-values");
+    clear(values);
+    step.values.forEach(function (v) { values.appendChild(el("li", null, v)); });
     var messages = document.getElementById("step-messages");
     clear(messages);
     step.messages.forEach(function (m) { messages.appendChild(el("li", null, m)); });
@@ -121,6 +129,9 @@
     snapshot.modes.forEach(function (mode, cpu) {
       modes.appendChild(el("span", "mode-chip " + modeClass(mode), "CPU " + cpu + " " + mode));
     });
+    Array.prototype.forEach.call(document.querySelectorAll("#narrative > li"), function (li) {
+      li.classList.toggle("current", +li.getAttribute("data-step") === n);
+    });
     cachesTable(snapshot, before);
     memoryTable(snapshot, before);
     showSource(step, isViolation);
@@ -128,9 +139,97 @@
     if (scroll !== "initial" && history.replaceState) { history.replaceState(null, "", "#step-" + n); }
   }
 
+  // Collapsed rows (runs of uneventful steps) expand in place: the steps inside get a line each under the row, and
+  // everything below moves down by as many rows (bands across the row stretch). Every text is set with textContent.
+  var svgRoot = document.getElementById("diagram");
+  var expanded = {};
+  var base = null;
+
+  function svgEl(tag, attrs, text) {
+    var e = document.createElementNS(SVG, tag);
+    Object.keys(attrs).forEach(function (k) { e.setAttribute(k, String(attrs[k])); });
+    if (text !== undefined) { e.textContent = text; }
+    return e;
+  }
+  function collapsedRows() { return Array.prototype.slice.call(document.querySelectorAll("#diagram .step.collapsed")); }
+  function rowSize(r) {
+    var g = expanded[r];
+    return g ? g.childNodes.length * data.layout.rowHeight : 0;
+  }
+  function relayout() {
+    if (!base) {
+      var box = svgRoot.getAttribute("viewBox").split(" ");
+      base = { height: +svgRoot.getAttribute("height"), width: box[2], guide: null, bands: [] };
+      base.guide = Array.prototype.map.call(svgRoot.querySelectorAll(".lanes .guide"), function (l) { return +l.getAttribute("y2"); });
+      base.bands = Array.prototype.map.call(svgRoot.querySelectorAll(".band-run > rect"), function (b) { return +b.getAttribute("height"); });
+    }
+    var count = svgRoot.querySelectorAll(".rows > .step").length;
+    var offsets = [], total = 0;
+    for (var r = 0; r < count; r++) { offsets.push(total); total += rowSize(r); }
+    Array.prototype.forEach.call(svgRoot.querySelectorAll("[data-row]"), function (e) {
+      var o = offsets[+e.getAttribute("data-row")];
+      if (o) { e.setAttribute("transform", "translate(0 " + o + ")"); } else { e.removeAttribute("transform"); }
+    });
+    Array.prototype.forEach.call(svgRoot.querySelectorAll(".band-run"), function (g, i) {
+      var from = +g.getAttribute("data-from"), to = +g.getAttribute("data-to"), grow = 0;
+      for (var r = from; r <= to; r++) { grow += rowSize(r); }
+      if (offsets[from]) { g.setAttribute("transform", "translate(0 " + offsets[from] + ")"); } else { g.removeAttribute("transform"); }
+      g.querySelector("rect").setAttribute("height", String(base.bands[i] + grow));
+    });
+    Array.prototype.forEach.call(svgRoot.querySelectorAll(".lanes .guide"), function (l, i) { l.setAttribute("y2", String(base.guide[i] + total)); });
+    svgRoot.setAttribute("height", String(base.height + total));
+    svgRoot.setAttribute("viewBox", "0 0 " + base.width + " " + (base.height + total));
+    rows = Array.prototype.slice.call(document.querySelectorAll("#diagram .step"));
+  }
+  function toggle(row) {
+    var r = +row.getAttribute("data-row");
+    if (expanded[r]) {
+      expanded[r].parentNode.removeChild(expanded[r]);
+      delete expanded[r];
+    } else {
+      var first = +row.getAttribute("data-first"), lastStep = +row.getAttribute("data-last");
+      var top = +row.querySelector(".row-bg").getAttribute("y"), h = data.layout.rowHeight;
+      var width = row.querySelector(".row-bg").getAttribute("width");
+      var group = svgEl("g", { "class": "sub-rows", "data-row": r, "data-first": first, "data-last": lastStep });
+      for (var n = first; n <= lastStep; n++) {
+        var step = steps[n], y = top + (n - first + 1) * h;
+        var sub = svgEl("g", { "class": "step sub", id: "step-" + n, "data-first": n, "data-last": n });
+        sub.appendChild(svgEl("rect", { "class": "row-bg", x: 0, y: y, width: width, height: h }));
+        sub.appendChild(svgEl("text", { x: data.layout.numberX, y: y + 19, "class": "step-number", "text-anchor": "end" }, String(n)));
+        var words = svgEl("text", { x: data.layout.textX, y: y + h / 2 + 4, "class": "what", "text-anchor": "start", "data-step": n },
+          "CPU " + step.cpu + ": " + step.action);
+        words.appendChild(svgEl("tspan", { "class": "where" }, step.where ? "  " + step.where : ""));
+        if (step.values.length > 0) { words.appendChild(svgEl("tspan", { "class": "values" }, "  " + step.values.join(" · "))); }
+        sub.appendChild(words);
+        group.appendChild(sub);
+      }
+      row.parentNode.insertBefore(group, row.nextSibling);
+      expanded[r] = group;
+    }
+    row.classList.toggle("expanded", !!expanded[r]);
+    row.setAttribute("aria-expanded", expanded[r] ? "true" : "false");
+    row.setAttribute("aria-label", "steps " + row.getAttribute("data-first") + " to " + row.getAttribute("data-last") + (expanded[r] ? ", expanded: collapse" : ", collapsed: expand"));
+    relayout();
+    var keep = current;
+    current = -1;
+    select(keep, false);
+  }
+  collapsedRows().forEach(function (row) {
+    row.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" || e.key === " ") { e.preventDefault(); e.stopPropagation(); toggle(row); }
+    });
+  });
+
   document.addEventListener("keydown", function (e) {
     if (e.altKey || e.ctrlKey || e.metaKey) { return; }
     var key = e.key;
+    if (key === "e") {
+      // e: expand (or collapse again) the collapsed row that holds the current step.
+      var holder = collapsedRows().filter(function (r) { return +r.getAttribute("data-first") <= current && current <= +r.getAttribute("data-last"); })[0];
+      if (holder) { toggle(holder); }
+      e.preventDefault();
+      return;
+    }
     if (key === "j" || key === "ArrowDown" || key === "ArrowRight") { select(current + 1, true); }
     else if (key === "k" || key === "ArrowUp" || key === "ArrowLeft") { select(current - 1, true); }
     else if (key === "Home") { select(0, true); }
@@ -144,8 +243,20 @@
     svg.addEventListener("click", function (e) {
       for (var i = 0; i < rows.length; i++) {
         var box = rows[i].querySelector(".row-bg").getBoundingClientRect();
-        if (e.clientY >= box.top && e.clientY < box.bottom) { select(+rows[i].getAttribute("data-first"), false); return; }
+        if (e.clientY >= box.top && e.clientY < box.bottom) {
+          if (rows[i].classList.contains("collapsed")) { toggle(rows[i]); }
+          select(+rows[i].getAttribute("data-first"), false);
+          return;
+        }
       }
+    });
+  }
+  // A sentence of the narrative selects its step.
+  var narrative = document.getElementById("narrative");
+  if (narrative) {
+    narrative.addEventListener("click", function (e) {
+      var li = e.target.closest ? e.target.closest("#narrative > li") : null;
+      if (li) { select(+li.getAttribute("data-step"), true); }
     });
   }
   document.getElementById("prev").addEventListener("click", function () { select(current - 1, true); });
