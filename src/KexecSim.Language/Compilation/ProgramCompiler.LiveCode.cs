@@ -47,7 +47,7 @@ public sealed partial class ProgramCompiler
     /// without the branch of an <c>if</c> whose condition is known.</summary>
     /// <remarks>PERF: computed once per root and kept (the symmetry, reduction and place analyses walk every
     /// function's live code many times; walking it afresh each time allocated a stack and an iterator per walk).</remarks>
-    private IReadOnlyList<BoundStatement> LiveStatements(BoundStatement root)
+    private BoundStatement[] LiveStatements(BoundStatement root)
     {
         if (!_liveStatements.TryGetValue(root, out var statements))
         {
@@ -78,7 +78,7 @@ public sealed partial class ProgramCompiler
     /// <summary>The expressions of the live statements, outermost first, without the branch of a
     /// conditional expression whose condition is known.</summary>
     /// <remarks>PERF: computed once per root and kept, as <see cref="LiveStatements"/>.</remarks>
-    private IReadOnlyList<BoundExpression> LiveExpressions(BoundStatement root)
+    private BoundExpression[] LiveExpressions(BoundStatement root)
     {
         if (!_liveExpressions.TryGetValue(root, out var expressions))
         {
