@@ -69,6 +69,10 @@ public sealed partial class ProgramCompiler
         }
         if (function.Body is not null)
         {
+            // PERF: room for about an instruction per expression and statement, so that a huge body's lists do not grow.
+            var estimate = LiveExpressions(function.Body).Length + LiveStatements(function.Body).Length + 1;
+            _e.Code.EnsureCapacity(estimate);
+            _e.Spans.EnsureCapacity(estimate);
             EmitStatement(function.Body);
         }
         var end = function.Body is null ? function.Span : new TextSpan(Math.Max(0, function.Body.Span.End - 1), 1);

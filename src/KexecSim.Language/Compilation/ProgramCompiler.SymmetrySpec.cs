@@ -622,6 +622,7 @@ public sealed partial class ProgramCompiler
         before[0] = [];
         pending.Push(0);
         var stack = new List<SymmetricValueKind>();
+        var successors = new int[2];
         while (pending.TryPop(out var pc))
         {
             stack.Clear();
@@ -690,7 +691,8 @@ public sealed partial class ProgramCompiler
             perCpuLineRegions.Contains(region) ? SymmetricValueKind.PerCpuLine : SymmetricValueKind.None;
 
         // The instruction's effect on the stack; returns its successors.
-        IEnumerable<int> Effect(Instruction instruction, int pc)
+        // PERF: successors in a span over 'successors' or the branch table: no array per instruction.
+        ReadOnlySpan<int> Effect(Instruction instruction, int pc)
         {
             switch (instruction.Op)
             {
@@ -757,13 +759,16 @@ public sealed partial class ProgramCompiler
                         break;
                     }
                 case OpCode.Jump:
-                    return [instruction.A];
+                    successors[0] = instruction.A;
+                    return successors.AsSpan(0, 1);
                 case OpCode.Either:
                     return function.BranchTables[instruction.A];
                 case OpCode.Return or OpCode.End:
                     return [];
             }
-            return instruction.Op is OpCode.JumpIfFalse or OpCode.JumpIfTrue ? [pc + 1, instruction.A] : [pc + 1];
+            successors[0] = pc + 1;
+            successors[1] = instruction.A;
+            return successors.AsSpan(0, instruction.Op is OpCode.JumpIfFalse or OpCode.JumpIfTrue ? 2 : 1);
         }
     }
 }
