@@ -315,6 +315,10 @@ internal sealed class RunExecutor
         // allocates, a copy does not).
         _initial = _machine.NewState();
         _initialViolation = _machine.CreateInitial(_initial) == Outcome.Violation ? _machine.LastViolation : null;
+        // PERF: a run needs no canonical encoding: with gaps between the CPUs' stacks and the caches, a push or pop
+        // moves one segment, not the tail of the vector (O(state) per call and return at many CPUs). The copies
+        // below take the form from the state they copy.
+        _initial.UseGaps();
     }
 
     /// <summary>Does run <paramref name="run"/>; with <paramref name="record"/>, its steps are added to it.</summary>
@@ -332,6 +336,8 @@ internal sealed class RunExecutor
             found = (_initialViolation, true);
             return new RunOutcome(RunEnd.Violation, _initialViolation.Code, 0);
         }
+        // The rooms the last run's stacks and caches grew to are kept for the next (no widening again).
+        _initial.WidenRoomsTo(_current);
         _current.CopyFrom(_initial);
         _lister.Reset();
         var actor = -1;
