@@ -347,7 +347,7 @@ internal sealed class RunExecutor
             // list as EnumerateTransitions'; a scheduler that picks by the count alone (random) reads the one it
             // picks through the lister's counts, and the list is built only when a candidate turns out disabled.
             _lister.Update(_current, actor);
-            var listed = !_scheduler.PicksByCount;
+            var listed = !_scheduler.PicksByCount && !_scheduler.PicksFromLister;
             if (listed)
             {
                 _lister.CopyTo(_candidates);
@@ -365,7 +365,9 @@ internal sealed class RunExecutor
                     }
                     return new RunOutcome(RunEnd.Finished, default, step - 1);
                 }
-                var pick = listed ? _scheduler.Pick(_current, _candidates, step) : _scheduler.PickIndex(count);
+                var pick = listed ? _scheduler.Pick(_current, _candidates, step)
+                    : _scheduler.PicksFromLister ? _scheduler.PickFromLister(_current, _lister, step)
+                    : _scheduler.PickIndex(count);
                 var transition = listed ? _candidates[pick] : _lister[pick];
                 // Only a transition that may turn out disabled (a wait, a timeout), leaving a state that must not
                 // be used, goes to a copy. PERF: at 192 CPUs a copy per step was most of a run's time.
