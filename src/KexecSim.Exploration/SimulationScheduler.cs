@@ -30,6 +30,14 @@ internal abstract class SimulationScheduler
     /// <summary>With <see cref="PicksByCount"/>: <see cref="Pick"/>'s answer for <paramref name="count"/> candidates.</summary>
     public virtual int PickIndex(int count) => throw new NotSupportedException();
 
+    /// <summary>Whether <see cref="PickFromLister"/> picks as <see cref="Pick"/> would over the lister's list, without
+    /// the list being built (PERF: at many CPUs building and scanning it was most of a timed step).</summary>
+    public virtual bool PicksFromLister => false;
+
+    /// <summary>With <see cref="PicksFromLister"/>: <see cref="Pick"/>'s answer for the first candidate of a step, read
+    /// from <paramref name="lister"/> (the same list, in the same order).</summary>
+    public virtual int PickFromLister(MachineState state, TransitionLister lister, long step) => throw new NotSupportedException();
+
     /// <summary>The transition last picked was applied; <paramref name="state"/> is the state after it.</summary>
     public virtual void Applied(MachineState state, in Transition transition)
     {

@@ -315,6 +315,10 @@ internal sealed class RunExecutor
         // allocates, a copy does not).
         _initial = _machine.NewState();
         _initialViolation = _machine.CreateInitial(_initial) == Outcome.Violation ? _machine.LastViolation : null;
+        // PERF: a run needs no canonical encoding: with gaps between the CPUs' stacks and the caches, a push or pop
+        // moves one segment, not the tail of the vector (O(state) per call and return at many CPUs). The copies
+        // below take the form from the state they copy.
+        _initial.UseGaps();
     }
 
     /// <summary>Does run <paramref name="run"/>; with <paramref name="record"/>, its steps are added to it.</summary>
@@ -332,6 +336,8 @@ internal sealed class RunExecutor
             found = (_initialViolation, true);
             return new RunOutcome(RunEnd.Violation, _initialViolation.Code, 0);
         }
+        // The rooms the last run's stacks and caches grew to are kept for the next (no widening again).
+        _initial.WidenRoomsTo(_current);
         _current.CopyFrom(_initial);
         _lister.Reset();
         var actor = -1;
@@ -341,7 +347,7 @@ internal sealed class RunExecutor
             // list as EnumerateTransitions'; a scheduler that picks by the count alone (random) reads the one it
             // picks through the lister's counts, and the list is built only when a candidate turns out disabled.
             _lister.Update(_current, actor);
-            var listed = !_scheduler.PicksByCount;
+            var listed = !_scheduler.PicksByCount && !_scheduler.PicksFromLister;
             if (listed)
             {
                 _lister.CopyTo(_candidates);
@@ -359,7 +365,9 @@ internal sealed class RunExecutor
                     }
                     return new RunOutcome(RunEnd.Finished, default, step - 1);
                 }
-                var pick = listed ? _scheduler.Pick(_current, _candidates, step) : _scheduler.PickIndex(count);
+                var pick = listed ? _scheduler.Pick(_current, _candidates, step)
+                    : _scheduler.PicksFromLister ? _scheduler.PickFromLister(_current, _lister, step)
+                    : _scheduler.PickIndex(count);
                 var transition = listed ? _candidates[pick] : _lister[pick];
                 // Only a transition that may turn out disabled (a wait, a timeout), leaving a state that must not
                 // be used, goes to a copy. PERF: at 192 CPUs a copy per step was most of a run's time.

@@ -58,6 +58,16 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
     private int _inWbinvdCount;
     private (int Function, int Pc, int Depth) _pickedAtWait;
 
+    // PickFromLister (no evictions: their times are drawn as they are first scanned, so those runs keep the scan):
+    // per CPU the earliest ready time of its transitions (None: none known), in a min-tree over the CPUs; the CPUs
+    // whose times may have changed since the last pick are recomputed first (_dirty, with the lister's relisted ones).
+    private bool _fromLister;
+    private int _cpus;
+    private int _leaves;
+    private long[] _earliest = [];
+    private ulong[] _dirty = [];
+    private readonly List<int> _blockedSinceApplied = [];
+
     /// <param name="platformWbinvdUs">The scenario's <c>wbinvd_us</c> (used unless the parameters override it).</param>
     public TimedScheduler(TimedParameters parameters, long platformWbinvdUs)
     {
@@ -87,6 +97,15 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
         _inWbinvd = new bool[cpus];
         _blockedAt = new long[cpus];
         _blockedVersion = new long[cpus];
+        _fromLister = !machine.Evictions;
+        _cpus = cpus;
+        _leaves = 1;
+        while (_leaves < cpus)
+        {
+            _leaves <<= 1;
+        }
+        _earliest = new long[2 * _leaves];
+        _dirty = new ulong[(cpus + 63) >> 6];
     }
 
     public override void StartRun(RunRandom random)
@@ -104,6 +123,9 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
         Array.Fill(_blockedAt, None);
         _version = 0;
         _evictAt.Clear();
+        Array.Fill(_earliest, None);
+        Array.Fill(_dirty, ~0UL);
+        _blockedSinceApplied.Clear();
         for (var f = 0; f < Faults; f++)
         {
             _injectAt[f] = Uniform(0, _parameters.InjectWindowUs * 1000);
@@ -149,6 +171,141 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
         _pickedAtWait = picked.Kind is TransitionKind.Step or TransitionKind.Timeout ? _machine.WaitSite(state, picked.Cpu) : (-1, -1, -1);
         _delayNs = 0;
         return best;
+    }
+
+    public override bool PicksFromLister => _fromLister;
+
+    /// <summary>
+    /// <see cref="Pick"/> over <paramref name="lister"/>'s list without building or scanning it: the scan's result and
+    /// its random draws (a tie with the earliest so far draws, in list order) depend only on the transitions whose
+    /// time is at most the earliest before them, so only the CPUs holding one are visited, found through the min-tree
+    /// (PERF: O(visited CPUs x log CPUs) instead of O(transitions) a step).
+    /// </summary>
+    public override int PickFromLister(MachineState state, TransitionLister lister, long step)
+    {
+        Refresh(state, lister);
+        var best = -1;
+        var bestTime = None;
+        var ties = 0;
+        var from = 0;
+        while (from < _cpus)
+        {
+            // A transition that changes the scan has a time <= bestTime (and is not None); its time is max(_now,
+            // ready) with _now <= bestTime, so ready <= bestTime.
+            var cpu = FirstAtMost(from, bestTime == None ? None - 1 : bestTime);
+            if (cpu < 0)
+            {
+                break;
+            }
+            var transitions = lister.CpuTransitions(cpu);
+            var start = -1;
+            for (var j = 0; j < transitions.Count; j++)
+            {
+                var time = Math.Max(_now, ReadyAt(state, transitions[j]));
+                if (time < bestTime)
+                {
+                    (best, bestTime, ties) = ((start < 0 ? start = lister.CpuStart(cpu) : start) + j, time, 1);
+                }
+                else if (time == bestTime && time != None && _random.Next(++ties) == 0)
+                {
+                    best = (start < 0 ? start = lister.CpuStart(cpu) : start) + j;
+                }
+            }
+            from = cpu + 1;
+        }
+        var injections = lister.Injections;
+        var first = lister.Count - injections.Count;
+        for (var j = 0; j < injections.Count; j++)
+        {
+            var time = Math.Max(_now, ReadyAt(state, injections[j]));
+            if (time < bestTime)
+            {
+                (best, bestTime, ties) = (first + j, time, 1);
+            }
+            else if (time == bestTime && time != None && _random.Next(++ties) == 0)
+            {
+                best = first + j;
+            }
+        }
+        if (best < 0)
+        {
+            best = 0;
+            bestTime = _now;
+        }
+        _now = bestTime;
+        var picked = lister[best];
+        _pickedAtWait = picked.Kind is TransitionKind.Step or TransitionKind.Timeout ? _machine.WaitSite(state, picked.Cpu) : (-1, -1, -1);
+        _delayNs = 0;
+        return best;
+    }
+
+    private void MarkDirty(int cpu) => _dirty[cpu >> 6] |= 1UL << (cpu & 63);
+
+    /// <summary>Recomputes the earliest ready time of every CPU listed again or marked since the last pick.</summary>
+    private void Refresh(MachineState state, TransitionLister lister)
+    {
+        var relisted = lister.Relisted;
+        for (var w = 0; w < _dirty.Length; w++)
+        {
+            for (var bits = _dirty[w] | relisted[w]; bits != 0; bits &= bits - 1)
+            {
+                var cpu = (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits);
+                if (cpu >= _cpus)
+                {
+                    break;
+                }
+                var earliest = None;
+                var transitions = lister.CpuTransitions(cpu);
+                for (var j = 0; j < transitions.Count; j++)
+                {
+                    earliest = Math.Min(earliest, ReadyAt(state, transitions[j]));
+                }
+                var node = _leaves + cpu;
+                _earliest[node] = earliest;
+                for (node >>= 1; node >= 1; node >>= 1)
+                {
+                    var min = Math.Min(_earliest[2 * node], _earliest[(2 * node) + 1]);
+                    if (_earliest[node] == min)
+                    {
+                        break;
+                    }
+                    _earliest[node] = min;
+                }
+            }
+            _dirty[w] = 0;
+        }
+        lister.ClearRelisted();
+    }
+
+    /// <summary>The first CPU at or after <paramref name="from"/> whose earliest ready time is at most
+    /// <paramref name="limit"/> (-1: none).</summary>
+    private int FirstAtMost(int from, long limit)
+    {
+        var node = _leaves + from;
+        if (_earliest[node] <= limit)
+        {
+            return from;
+        }
+        while (true)
+        {
+            while ((node & 1) == 1)
+            {
+                node >>= 1;
+                if (node <= 1)
+                {
+                    return -1;
+                }
+            }
+            node++;
+            if (_earliest[node] <= limit)
+            {
+                while (node < _leaves)
+                {
+                    node = _earliest[2 * node] <= limit ? 2 * node : (2 * node) + 1;
+                }
+                return node - _leaves;
+            }
+        }
     }
 
     /// <summary>The time at which <paramref name="transition"/> can happen (<see cref="None"/>: not yet known to).</summary>
@@ -223,6 +380,8 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
         {
             _blockedAt[transition.Cpu] = _now;
             _blockedVersion[transition.Cpu] = _version;
+            MarkDirty(transition.Cpu);
+            _blockedSinceApplied.Add(transition.Cpu); // its step is ready again after the next transition
         }
     }
 
@@ -230,9 +389,15 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
     {
         var cpu = transition.Cpu;
         _version++;
+        foreach (var blocked in _blockedSinceApplied)
+        {
+            MarkDirty(blocked);
+        }
+        _blockedSinceApplied.Clear();
         if (cpu >= 0)
         {
             _blockedAt[cpu] = None;
+            MarkDirty(cpu);
         }
         switch (transition.Kind)
         {
@@ -325,6 +490,7 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
         switch (kind)
         {
             case SentEvent.Vector when vectorIndex >= 0 && vectorIndex < Vectors:
+                MarkDirty(target);
                 ref var vector = ref _arrivalVector[(target * Vectors) + vectorIndex];
                 if (vector == 0)
                 {
@@ -332,6 +498,7 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
                 }
                 break;
             case SentEvent.Nmi:
+                MarkDirty(target);
                 if (_arrivalNmi[target] == 0)
                 {
                     _arrivalNmi[target] = _now + Uniform(_parameters.NmiUs.Min * 1000, _parameters.NmiUs.Max * 1000);
@@ -341,8 +508,11 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
         }
     }
 
-    void ITimingObserver.MwaitWoken(int cpu) =>
+    void ITimingObserver.MwaitWoken(int cpu)
+    {
+        MarkDirty(cpu);
         _clock[cpu] = Math.Max(_clock[cpu], _now + Uniform(_parameters.MwaitWakeUs.Min * 1000, _parameters.MwaitWakeUs.Max * 1000));
+    }
 
     void ITimingObserver.Delayed(int cpu, long microseconds) => _delayNs += Math.Max(0, microseconds) * 1000;
 

@@ -154,6 +154,13 @@ public sealed class MachineState
     private readonly ulong[] _changedCpus;
     private readonly ulong[] _changedCaches;
 
+    // Gapped form (UseGaps, for simulation): every variable segment has spare words after it, so an insertion or
+    // removal moves only the rest of its own segment, not the whole tail of the vector (PERF: at 1,024 CPUs the
+    // tail is most of the state). _used holds each segment's words; its room ends where the next one starts.
+    // A gapped vector is not the canonical encoding (Span refuses it); the state it describes is the same.
+    private bool _gapped;
+    private int[] _used = [];
+
     /// <summary>A clobberer that a decoded state does not know.</summary>
     public const int UnknownClobberer = -2;
 
@@ -195,8 +202,10 @@ public sealed class MachineState
     /// <summary>The caches (one shared, or one per CPU).</summary>
     public readonly CacheSet Caches;
 
-    /// <summary>The vector: the state's canonical encoding.</summary>
-    public ReadOnlySpan<long> Span => new(_words, 0, _length);
+    /// <summary>The vector: the state's canonical encoding (not of a gapped state: <see cref="UseGaps"/>).</summary>
+    public ReadOnlySpan<long> Span => _gapped
+        ? throw new InvalidOperationException("a gapped state (UseGaps) has no canonical encoding")
+        : new(_words, 0, _length);
 
     public int Length => _length;
 
@@ -287,6 +296,15 @@ public sealed class MachineState
         other._words.AsSpan(0, other._length).CopyTo(_words);
         _length = other._length;
         other._starts.AsSpan().CopyTo(_starts);
+        _gapped = other._gapped;
+        if (_gapped)
+        {
+            if (_used.Length != _starts.Length)
+            {
+                _used = new int[_starts.Length];
+            }
+            other._used.AsSpan().CopyTo(_used);
+        }
         other._lineCaches.AsSpan().CopyTo(_lineCaches);
         other._lineMonitors.AsSpan().CopyTo(_lineMonitors);
         TrackChanges = other.TrackChanges;
@@ -306,12 +324,129 @@ public sealed class MachineState
     /// <summary>Resets every word to zero with empty stacks and caches.</summary>
     public void Clear()
     {
+        var gapped = _gapped;
+        _gapped = false;
         _length = Shape.FixedWords + Shape.CacheCount;
         Array.Clear(_words, 0, _length);
         Array.Fill(_clobberedBy, -1);
         Array.Fill(_clobberedThrough, -1);
         _clobberersKnown = true;
         RecomputeStarts();
+        if (gapped)
+        {
+            UseGaps();
+        }
+    }
+
+    // ───────────────────────────── Gapped form ─────────────────────────────
+
+    /// <summary>Spare words a segment is given when the gaps are opened, and at least when it outgrows its room.</summary>
+    private const int SegmentGap = 8;
+
+    /// <summary>Whether the vector has gaps between its variable segments (<see cref="UseGaps"/>).</summary>
+    public bool Gapped => _gapped;
+
+    /// <summary>
+    /// Opens gaps between the variable segments (every CPU's stack and every cache), so that pushing or popping
+    /// moves only one segment's words: for a run applied step by step (<c>kexecsim simulate</c>), which needs no
+    /// canonical encoding. The state stays the same state (every reader goes through the segment starts);
+    /// <see cref="Span"/> refuses a gapped state, and <see cref="CopyFrom"/>, <see cref="Clear"/> and
+    /// <see cref="Decode"/> keep the form. Idempotent.
+    /// </summary>
+    public void UseGaps()
+    {
+        if (_gapped)
+        {
+            return;
+        }
+        var segments = _starts.Length;
+        var used = new int[segments];
+        for (var s = 0; s < segments; s++)
+        {
+            used[s] = (s + 1 < segments ? _starts[s + 1] : _length) - _starts[s];
+        }
+        var rooms = new int[segments];
+        for (var s = 0; s < segments; s++)
+        {
+            rooms[s] = used[s] + SegmentGap;
+        }
+        _used = used;
+        _gapped = true;
+        Relayout(rooms);
+    }
+
+    /// <summary>Gapped: widens every segment's room to at least what <paramref name="other"/>'s (a state of the same
+    /// layout) has, so that copies of this state need not widen them again (a run's initial state learns the room
+    /// its runs' stacks and caches took). No change when every room is wide enough already.</summary>
+    public void WidenRoomsTo(MachineState other)
+    {
+        if (!_gapped || !other._gapped)
+        {
+            return;
+        }
+        var segments = _starts.Length;
+        int[]? rooms = null;
+        for (var s = 0; s + 1 < segments; s++)
+        {
+            var mine = _starts[s + 1] - _starts[s];
+            var theirs = other._starts[s + 1] - other._starts[s];
+            if (theirs > mine)
+            {
+                rooms ??= new int[segments];
+                rooms[s] = theirs;
+            }
+        }
+        if (rooms is null)
+        {
+            return;
+        }
+        for (var s = 0; s < segments; s++)
+        {
+            rooms[s] = Math.Max(rooms[s], (s + 1 < segments ? _starts[s + 1] : _starts[s] + _used[s] + SegmentGap) - _starts[s]);
+        }
+        Relayout(rooms);
+    }
+
+    /// <summary>Gapped: lays the segments out again, segment s given <paramref name="rooms"/>[s] words (at least its
+    /// used words, <see cref="_used"/>).</summary>
+    private void Relayout(int[] rooms)
+    {
+        var segments = _starts.Length;
+        var total = Shape.FixedWords;
+        for (var s = 0; s < segments; s++)
+        {
+            total += Math.Max(rooms[s], _used[s]);
+        }
+        var words = new long[total + DefaultSlack];
+        Array.Copy(_words, words, Shape.FixedWords);
+        var p = Shape.FixedWords;
+        for (var s = 0; s < segments; s++)
+        {
+            Array.Copy(_words, _starts[s], words, p, _used[s]);
+            _starts[s] = p;
+            p += Math.Max(rooms[s], _used[s]);
+        }
+        _words = words;
+        _length = segments == 0 ? Shape.FixedWords : _starts[segments - 1] + _used[segments - 1];
+    }
+
+    /// <summary>Gapped: gives segment <paramref name="segment"/> room for at least <paramref name="extra"/> more words,
+    /// and every other segment of its kind (CPU stacks, or caches) as much room: they tend to grow alike (every CPU
+    /// takes the same IPI), so one O(state) relayout serves them all (PERF: the room at least doubles, so a run lays
+    /// its state out again a few times at most, and <see cref="WidenRoomsTo"/> keeps the rooms for the next run).</summary>
+    private void Widen(int segment, int extra)
+    {
+        var segments = _starts.Length;
+        var room = (segment + 1 < segments ? _starts[segment + 1] : _starts[segment] + _used[segment]) - _starts[segment];
+        var wanted = Math.Max(2 * room, _used[segment] + extra + SegmentGap);
+        var rooms = new int[segments];
+        var (first, last) = segment < _cacheSegment ? (0, _cacheSegment) : (_cacheSegment, segments);
+        for (var s = 0; s < segments; s++)
+        {
+            var current = (s + 1 < segments ? _starts[s + 1] : _starts[s] + _used[s] + SegmentGap) - _starts[s];
+            rooms[s] = s >= first && s < last ? Math.Max(current, wanted) : current;
+        }
+        Relayout(rooms);
     }
 
     // ───────────────────────────── Change marks ─────────────────────────────
@@ -353,6 +488,8 @@ public sealed class MachineState
     /// <summary>Restores a state from its encoding.</summary>
     public void Decode(ReadOnlySpan<long> data)
     {
+        var gapped = _gapped;
+        _gapped = false;
         if (_words.Length < data.Length + DefaultSlack)
         {
             _words = new long[data.Length + DefaultSlack];
@@ -361,6 +498,10 @@ public sealed class MachineState
         _length = data.Length;
         RecomputeStarts();
         _clobberersKnown = false;
+        if (gapped)
+        {
+            UseGaps();
+        }
     }
 
     /// <summary>The 64-bit fingerprint of an encoding (XXH3).</summary>
@@ -460,8 +601,30 @@ public sealed class MachineState
 
     /// <summary>Opens <paramref name="count"/> zero words at <paramref name="at"/> inside segment
     /// <paramref name="segment"/>; the segments after it move up.</summary>
-    internal void InsertWords(int segment, int at, int count)
+    /// <returns>Where the words opened are: <paramref name="at"/>, unless a gapped state was laid out again to make
+    /// room (then every segment may have moved).</returns>
+    internal int InsertWords(int segment, int at, int count)
     {
+        if (_gapped)
+        {
+            var end = _starts[segment] + _used[segment];
+            var limit = segment + 1 < _starts.Length ? _starts[segment + 1] : _words.Length;
+            if (end + count > limit)
+            {
+                var offset = at - _starts[segment];
+                Widen(segment, count);
+                end = _starts[segment] + _used[segment];
+                at = _starts[segment] + offset;
+            }
+            Array.Copy(_words, at, _words, at + count, end - at);
+            Array.Clear(_words, at, count);
+            _used[segment] += count;
+            if (segment + 1 == _starts.Length)
+            {
+                _length += count;
+            }
+            return at;
+        }
         if (_length + count > _words.Length)
         {
             Array.Resize(ref _words, Math.Max(_words.Length * 2, _length + count + DefaultSlack));
@@ -473,6 +636,7 @@ public sealed class MachineState
         {
             _starts[s] += count;
         }
+        return at;
     }
 
     /// <summary>Removes <paramref name="count"/> words at <paramref name="at"/> inside segment <paramref name="segment"/>.</summary>
@@ -480,6 +644,18 @@ public sealed class MachineState
     {
         if (count == 0)
         {
+            return;
+        }
+        if (_gapped)
+        {
+            var end = _starts[segment] + _used[segment];
+            Array.Copy(_words, at + count, _words, at, end - at - count);
+            Array.Clear(_words, end - count, count);
+            _used[segment] -= count;
+            if (segment + 1 == _starts.Length)
+            {
+                _length -= count;
+            }
             return;
         }
         Array.Copy(_words, at + count, _words, at, _length - at - count);
@@ -706,8 +882,7 @@ public sealed class CpuState
     public void PushOperand(long value)
     {
         var count = OperandCount;
-        var at = OperandStart + count;
-        _state.InsertWords(Id, at, 1);
+        var at = _state.InsertWords(Id, OperandStart + count, 1);
         _state.Words[at] = value;
         SetCounts(Depth, FrameWords, count + 1, FetchCount);
     }
@@ -744,8 +919,7 @@ public sealed class CpuState
             return;
         }
         var count = OperandCount;
-        var at = OperandStart + count;
-        _state.InsertWords(Id, at, values.Length);
+        var at = _state.InsertWords(Id, OperandStart + count, values.Length);
         values.CopyTo(new Span<long>(_state.Words, at, values.Length));
         SetCounts(Depth, FrameWords, count + values.Length, FetchCount);
     }
@@ -778,8 +952,7 @@ public sealed class CpuState
             return;
         }
         var count = FetchCount;
-        var at = FetchStart + count;
-        _state.InsertWords(Id, at, 1);
+        var at = _state.InsertWords(Id, FetchStart + count, 1);
         _state.Words[at] = line;
         SetCounts(Depth, FrameWords, OperandCount, count + 1);
     }
@@ -867,9 +1040,8 @@ public readonly struct Cache
 
     public void Insert(int i, CacheEntry entry)
     {
-        var start = Start;
-        _state.InsertWords(_state.CacheSegment(_index), start + 1 + 2 * i, 2);
-        _state.Words[start]++;
+        _state.InsertWords(_state.CacheSegment(_index), Start + 1 + 2 * i, 2);
+        _state.Words[Start]++;
         this[i] = entry;
         _state.NoteCached(entry.Line, _index, true);
     }

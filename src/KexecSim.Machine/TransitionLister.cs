@@ -28,6 +28,7 @@ public sealed class TransitionLister
     private readonly CountTree _cpuCounts;
     private readonly CountTree _cacheCounts;
     private readonly List<Transition> _injections = new(4);
+    private readonly ulong[] _relisted;       // CPUs listed again since ClearRelisted (a scheduler's cue)
     private bool _all = true;
 
     public TransitionLister(Machine machine)
@@ -49,6 +50,7 @@ public sealed class TransitionLister
         _cpusListed = new ulong[(cpus + 63) >> 6];
         _cachesListed = new ulong[(_cacheCount + 63) >> 6];
         _inWbinvd = new ulong[(cpus + 63) >> 6];
+        _relisted = new ulong[(cpus + 63) >> 6];
         _cpuCounts = new CountTree(cpus);
         _cacheCounts = new CountTree(_cacheCount);
     }
@@ -80,6 +82,21 @@ public sealed class TransitionLister
             return _injections[index - _cacheCounts.Total];
         }
     }
+
+    /// <summary>CPU <paramref name="cpu"/>'s transitions, in list order (valid until the next <see cref="Update"/>).</summary>
+    public IReadOnlyList<Transition> CpuTransitions(int cpu) => _cpus[cpu];
+
+    /// <summary>Where CPU <paramref name="cpu"/>'s transitions start in the list (PERF: O(log CPUs)).</summary>
+    public int CpuStart(int cpu) => _cpuCounts.Prefix(cpu);
+
+    /// <summary>The stray faults that may be injected, the last transitions of the list.</summary>
+    public IReadOnlyList<Transition> Injections => _injections;
+
+    /// <summary>The CPUs listed again since the last <see cref="ClearRelisted"/> (every CPU after a reset), one bit
+    /// each: a scheduler that keeps figures per CPU recomputes theirs.</summary>
+    public ReadOnlySpan<ulong> Relisted => _relisted;
+
+    public void ClearRelisted() => Array.Clear(_relisted);
 
     /// <summary>The next <see cref="List"/> lists every CPU and cache (a new run).</summary>
     public void Reset() => _all = true;
@@ -173,6 +190,7 @@ public sealed class TransitionLister
         Array.Clear(_cpusListed);
         Array.Clear(_cachesListed);
         Array.Clear(_inWbinvd);
+        Array.Fill(_relisted, ~0UL);
         _cpuCounts.Clear();
         _cacheCounts.Clear();
     }
@@ -216,6 +234,7 @@ public sealed class TransitionLister
         list.Clear();
         _machine.ListCpu(state, c, list);
         _cpuCounts.Add(c, list.Count - before);
+        _relisted[c >> 6] |= 1UL << (c & 63);
         Set(_cpusListed, c, list.Count > 0);
         Set(_inWbinvd, c, state.Cpus[c].Mode == CpuMode.InWbinvd);
     }
@@ -271,6 +290,17 @@ public sealed class TransitionLister
             {
                 _tree[i] += delta;
             }
+        }
+
+        /// <summary>The sum of the counts of the indices below <paramref name="index"/>.</summary>
+        public int Prefix(int index)
+        {
+            var sum = 0;
+            for (var i = index; i > 0; i -= i & -i)
+            {
+                sum += _tree[i];
+            }
+            return sum;
         }
 
         /// <summary>The index whose range holds position <paramref name="k"/> (0-based) of the concatenation, and
