@@ -329,7 +329,11 @@ public sealed partial class Binder
             Report(DiagnosticCode.NotAFunction, call.Name.Span, $"'{name}' is a {symbol.KindName}, not a function");
             return new BoundErrorExpression(call.Span);
         }
-        var arguments = call.Arguments.Select(a => BindExpression(a)).ToList();
+        var arguments = new List<BoundExpression>(call.Arguments.Count);
+        for (var i = 0; i < call.Arguments.Count; i++)
+        {
+            arguments.Add(BindExpression(call.Arguments[i]));
+        }
         if (arguments.Count != function.Parameters.Count)
         {
             Report(DiagnosticCode.ArgumentCount, call.Name.Span,
