@@ -19,6 +19,12 @@ if (args.Length >= 1 && args[0] is "frontend" or "trace")
     Action<ReadOnlySpan<byte>> target = args[0] == "frontend"
         ? input => FuzzTargets.FrontEnd(input, twice: ++count % MutationLoop.FullCheckEvery == 0, file: count % MutationLoop.FullCheckEvery == 0)
         : input => FuzzTargets.Trace(input);
+    // The instrumented RunOnLargeStack runs before Fuzzer.OutOfProcess.Run maps AFL's coverage map (in the fork
+    // server too, which never maps it): its branches go to a scratch map of the same size until Run replaces it.
+    unsafe
+    {
+        SharpFuzz.Common.Trace.SharedMem = (byte*)System.Runtime.InteropServices.NativeMemory.AllocZeroed(1 << 16);
+    }
     return FrontEnd.RunOnLargeStack(() =>
     {
         Fuzzer.OutOfProcess.Run(stream =>
