@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -18,13 +19,53 @@ public static partial class FuzzTargets
     /// <summary>The file name every front-end input is written under (in <see cref="Workspace"/>).</summary>
     public const string ModelFileName = "fuzz.kflow";
 
+    private const string WorkspacePrefix = "kexecsim-fuzz-";
+
     private static readonly Lazy<string> WorkspaceDirectory = new(() =>
     {
         // One directory per process: the root file alone, so that an import finds nothing but the built-in models.
-        var directory = Path.Combine(Path.GetTempPath(), $"kexecsim-fuzz-{Environment.ProcessId}");
+        // It goes when the process ends normally; one left by a process that was killed (AFL++ ends its target so)
+        // goes when the next one starts.
+        foreach (var stale in Directory.EnumerateDirectories(Path.GetTempPath(), WorkspacePrefix + "*"))
+        {
+            if (int.TryParse(Path.GetFileName(stale).AsSpan(WorkspacePrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+                && pid != Environment.ProcessId && !IsRunning(pid))
+            {
+                TryDelete(stale);
+            }
+        }
+        var directory = Path.Combine(Path.GetTempPath(), $"{WorkspacePrefix}{Environment.ProcessId}");
         Directory.CreateDirectory(directory);
+        // The root file is always there (an input that imports itself meets an import cycle, loaded from a file or not).
+        File.WriteAllBytes(Path.Combine(directory, ModelFileName), []);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => TryDelete(directory);
         return directory;
     });
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    private static void TryDelete(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Another user's, or going away: left alone.
+        }
+    }
 
     private static readonly Lazy<string?> ModelsDirectory = new(() =>
     {
@@ -43,18 +84,49 @@ public static partial class FuzzTargets
     public static string Workspace => WorkspaceDirectory.Value;
 
     /// <summary>
-    /// The front end as <c>kexecsim lint FILE</c> runs it: the bytes are the root file (imports may reach the
-    /// built-in models/); every scenario is compiled; then the same bytes as text through
-    /// <see cref="Language.FrontEnd.LoadText"/>. Invariants: no exception; every diagnostic is one line
-    /// with the file, a line and a column inside the file (or, for a file the model cannot read, the import's
-    /// position); the same input gives the same diagnostics twice (<paramref name="twice"/>).
+    /// The front end on the input: the bytes as text through <see cref="Language.FrontEnd.LoadText"/> (tests, a
+    /// language server: no file, so no NUL-byte refusal first), and, with <paramref name="file"/> or when reading
+    /// them from a file differs (a NUL byte, a byte order mark), as <c>kexecsim lint FILE</c> runs it: the bytes
+    /// are the root file, imports may reach the built-in models/, every scenario is compiled. Invariants: no
+    /// exception; every diagnostic is one line with the file, a line and a column inside the file (or, for a file
+    /// the model cannot read, the import's position); a model with errors has no compiled scenario; bytes that read
+    /// the same from a file give the same diagnostics from the file as from the text; the same input gives the
+    /// same diagnostics twice (<paramref name="twice"/>). Returns the diagnostics (the file load's when there is one).
+    /// Called from inside <see cref="Language.FrontEnd.RunOnLargeStack"/>, no load starts a thread.
     /// </summary>
-    public static IReadOnlyList<string> FrontEnd(ReadOnlySpan<byte> input, bool twice = false)
+    public static IReadOnlyList<string> FrontEnd(ReadOnlySpan<byte> input, bool twice = false, bool file = true)
     {
         var path = Path.Combine(Workspace, ModelFileName);
-        File.WriteAllBytes(path, input.ToArray());
         var options = new LoadOptions { ModelPath = ModelsDirectory.Value is { } models ? [models] : [] };
-        var result = Language.FrontEnd.Load(path, options);
+        var text = Encoding.UTF8.GetString(input);
+        var fromText = Check(Language.FrontEnd.LoadText(path, text, options));
+        var readsTheSame = !input.Contains((byte)0) && !input.StartsWith(Utf8Bom);
+        if (!file && readsTheSame)
+        {
+            if (twice)
+            {
+                Same(fromText, Check(Language.FrontEnd.LoadText(path, text, options)));
+            }
+            return fromText;
+        }
+        File.WriteAllBytes(path, input.ToArray());
+        var fromFile = Check(Language.FrontEnd.Load(path, options));
+        if (readsTheSame)
+        {
+            Same(fromFile, fromText, "the file and the text give different diagnostics");
+        }
+        if (twice)
+        {
+            Same(fromFile, Check(Language.FrontEnd.Load(path, options)));
+        }
+        return fromFile;
+    }
+
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
+    /// <summary>The result's diagnostics as lines, each checked (<see cref="CheckDiagnostic"/>).</summary>
+    private static List<string> Check(FrontEndResult result)
+    {
         var lines = new List<string>(result.Diagnostics.Count);
         foreach (var diagnostic in result.Diagnostics)
         {
@@ -64,21 +136,15 @@ public static partial class FuzzTargets
         {
             throw new InvariantViolation("a model with errors returned compiled scenarios");
         }
-        // The same text through LoadText (tests, a language server): no file, so no NUL-byte refusal first.
-        var text = Language.FrontEnd.LoadText(path, Encoding.UTF8.GetString(input), options);
-        foreach (var diagnostic in text.Diagnostics)
-        {
-            CheckDiagnostic(diagnostic);
-        }
-        if (twice)
-        {
-            var again = Language.FrontEnd.Load(path, options).Diagnostics.Select(d => d.ToString()).ToList();
-            if (!again.SequenceEqual(lines))
-            {
-                throw new InvariantViolation($"two loads of the same input differ:\n{string.Join('\n', lines)}\n--\n{string.Join('\n', again)}");
-            }
-        }
         return lines;
+    }
+
+    private static void Same(List<string> first, List<string> second, string what = "two loads of the same input differ")
+    {
+        if (!first.SequenceEqual(second))
+        {
+            throw new InvariantViolation($"{what}:\n{string.Join('\n', first)}\n--\n{string.Join('\n', second)}");
+        }
     }
 
     [GeneratedRegex(@"^(?<file>[^\r\n]+):(?<line>[0-9]+):(?<column>[0-9]+): (error|warning|note) KF[0-9]{4}: [^\r\n]+$")]

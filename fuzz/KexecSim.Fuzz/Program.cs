@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using KexecSim.Fuzz;
+using KexecSim.Language;
 using SharpFuzz;
 
 // The fuzzing harness (docs/fuzzing.md).
@@ -9,16 +10,31 @@ using SharpFuzz;
 //   KexecSim.Fuzz mutate frontend|trace CORPUS FINDINGS [--inputs N] [--seed S]
 //                                                    the in-process mutation loop: N inputs mutated from CORPUS
 //                                                    (seeded), each failing input written to FINDINGS
+// Both run their whole loop on one thread with the front end's stack (FrontEnd.RunOnLargeStack): no load starts a
+// thread of its own. The front-end target reads the input from a file too, and loads it twice, on every 16th input
+// (and whenever the file reads differently from the text): FuzzTargets.FrontEnd.
 if (args.Length >= 1 && args[0] is "frontend" or "trace")
 {
-    Action<ReadOnlySpan<byte>> target = args[0] == "frontend" ? input => FuzzTargets.FrontEnd(input) : input => FuzzTargets.Trace(input);
-    Fuzzer.OutOfProcess.Run(stream =>
+    var count = 0L;
+    Action<ReadOnlySpan<byte>> target = args[0] == "frontend"
+        ? input => FuzzTargets.FrontEnd(input, twice: ++count % MutationLoop.FullCheckEvery == 0, file: count % MutationLoop.FullCheckEvery == 0)
+        : input => FuzzTargets.Trace(input);
+    // The instrumented RunOnLargeStack runs before Fuzzer.OutOfProcess.Run maps AFL's coverage map (in the fork
+    // server too, which never maps it): its branches go to a scratch map of the same size until Run replaces it.
+    unsafe
     {
-        using var memory = new MemoryStream();
-        stream.CopyTo(memory);
-        target(memory.ToArray());
+        SharpFuzz.Common.Trace.SharedMem = (byte*)System.Runtime.InteropServices.NativeMemory.AllocZeroed(1 << 16);
+    }
+    return FrontEnd.RunOnLargeStack(() =>
+    {
+        Fuzzer.OutOfProcess.Run(stream =>
+        {
+            using var memory = new MemoryStream();
+            stream.CopyTo(memory);
+            target(memory.ToArray());
+        });
+        return 0;
     });
-    return 0;
 }
 if (args.Length >= 4 && args[0] == "mutate" && args[1] is "frontend" or "trace")
 {
@@ -36,7 +52,7 @@ if (args.Length >= 4 && args[0] == "mutate" && args[1] is "frontend" or "trace")
                 break;
         }
     }
-    return MutationLoop.Run(args[1], args[2], args[3], inputs, seed);
+    return FrontEnd.RunOnLargeStack(() => MutationLoop.Run(args[1], args[2], args[3], inputs, seed));
 }
 Console.Error.WriteLine("usage: KexecSim.Fuzz frontend|trace  |  KexecSim.Fuzz mutate frontend|trace CORPUS FINDINGS [--inputs N] [--seed S]");
 return 2;
@@ -48,6 +64,9 @@ return 2;
 /// </summary>
 internal static class MutationLoop
 {
+    /// <summary>Every this many inputs, the front-end target also reads the input from a file and loads it twice.</summary>
+    public const int FullCheckEvery = 16;
+
     private static readonly string[] Tokens =
     [
         "import ", "\"", "const ", "enum ", "region ", "shared ", "percpu ", "fn ", "handler ", "vector ", "nmi ", "mce ",
@@ -70,18 +89,21 @@ internal static class MutationLoop
             return 2;
         }
         Directory.CreateDirectory(findingsDirectory);
-        Func<byte[], object> target = targetName == "frontend" ? input => FuzzTargets.FrontEnd(input) : input => FuzzTargets.Trace(input);
+        Func<byte[], long, object> target = targetName == "frontend"
+            ? (input, n) => FuzzTargets.FrontEnd(input, twice: n % FullCheckEvery == 0, file: n % FullCheckEvery == 0)
+            : (input, _) => FuzzTargets.Trace(input);
         var tokens = Tokens.Select(Encoding.UTF8.GetBytes).ToArray();
         var random = new Random(seed);
         var findings = new Dictionary<string, int>(StringComparer.Ordinal);
         var clock = Stopwatch.StartNew();
         var buffer = new List<byte>(64 * 1024);
+        var lastReport = TimeSpan.Zero;
         for (long n = 1; n <= inputs; n++)
         {
             var input = Mutate(corpus, tokens, random, buffer);
             try
             {
-                target(input);
+                target(input, n);
             }
             catch (Exception e)
             {
@@ -98,8 +120,9 @@ internal static class MutationLoop
                     findings[signature]++;
                 }
             }
-            if (n % 100_000 == 0 || n == inputs)
+            if (n % 100_000 == 0 || n == inputs || clock.Elapsed - lastReport > TimeSpan.FromMinutes(1))
             {
+                lastReport = clock.Elapsed;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{targetName}: {n:N0} inputs, {clock.Elapsed.TotalSeconds:F0} s, {n / clock.Elapsed.TotalSeconds:F0} exec/s, {findings.Count} distinct findings ({findings.Values.Sum()} failing inputs)"));
             }

@@ -229,6 +229,26 @@ public sealed class CheckCommandTests : CliFixture
     }
 
     [Fact]
+    public void Replay_of_a_trace_whose_scenario_is_gone_escapes_the_scenario_and_the_root_in_its_one_line()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // a file name with a control character
+        }
+        // The trace's scenario and model root are the trace's words: a control character in them must not split the line.
+        var model = Write("m\u001b[2J\n.kflow", Model);
+        var trace = Path.Combine(Scratch, "t.json");
+        Run("check", model, "--scenario", "smi", "--trace", trace);
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(trace))!;
+        Assert.Equal(model, (string?)node["model"]!["root"]);
+        node["scenario"] = "gone\r\u001b[2Jx";
+        File.WriteAllText(trace, node.ToJsonString());
+        var (exit, _, stderr) = Run("replay", trace);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal($"kexecsim: {Scratch}/m\\x1b[2J\\n.kflow has no scenario \"gone\\r\\x1b[2Jx\" any more\n", stderr);
+    }
+
+    [Fact]
     public void Replay_of_a_damaged_trace_file_says_what_is_wrong()
     {
         var trace = Path.Combine(Scratch, "out.json");

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using KexecSim.Exploration;
+using KexecSim.Language.Diagnostics;
 using KexecSim.Language.Loading;
 using KexecSim.Language;
 using KexecSim.Program;
@@ -123,7 +124,8 @@ public static class ReplayCommand
         var program = loaded.Scenarios.FirstOrDefault(s => s.ScenarioName == file.Scenario);
         if (program is null)
         {
-            stderr.WriteLine($"kexecsim: {root} has no scenario \"{file.Scenario}\" any more");
+            // The trace's words: a control character in them is escaped, so that the error stays one line.
+            stderr.WriteLine($"kexecsim: {DiagnosticText.Escape(root)} has no scenario \"{DiagnosticText.Escape(file.Scenario)}\" any more");
             return null;
         }
         if (TraceFile.HashModel(loaded.Units.Select(u => u.Source)) != file.Model.Sha256)
