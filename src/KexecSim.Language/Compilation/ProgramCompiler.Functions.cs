@@ -62,8 +62,12 @@ public sealed partial class ProgramCompiler
             _e.Slots[parameter] = _e.SlotCount++;
             parameterIsMask[parameter.Ordinal] = parameter.Type.Kind == TypeKind.Cpumask;
         }
-        foreach (var local in function.Locals.Where(l => !l.IsParameter))
+        foreach (var local in function.Locals)
         {
+            if (local.IsParameter)
+            {
+                continue;
+            }
             _e.Slots[local] = _e.SlotCount;
             _e.SlotCount += local.Type.Kind == TypeKind.Cpumask ? _cpumaskWords : 1;
         }
@@ -98,11 +102,14 @@ public sealed partial class ProgramCompiler
             Vector = function.Vector is null ? null : Evaluate(function.Vector, function.Source),
             IsSynthetic = function.IsSynthetic,
             ParameterIsMask = parameterIsMask,
-            Locals = _e.Slots
-                .Where(p => !p.Key.IsHidden && p.Key.Name.Length > 0)
-                .OrderBy(p => p.Value)
-                .Select(p => new LocalInfo(p.Value, p.Key.Name, p.Key.Type.Name, p.Key.IsParameter))
-                .ToArray(),
+            // PERF: most functions have no local; no query is made for them.
+            Locals = _e.Slots.Count == 0
+                ? []
+                : _e.Slots
+                    .Where(p => !p.Key.IsHidden && p.Key.Name.Length > 0)
+                    .OrderBy(p => p.Value)
+                    .Select(p => new LocalInfo(p.Value, p.Key.Name, p.Key.Type.Name, p.Key.IsParameter))
+                    .ToArray(),
         };
     }
 
