@@ -74,7 +74,7 @@ public sealed partial class ProgramCompiler
         if (function.Body is not null)
         {
             // PERF: room for about an instruction per expression and statement, so that a huge body's lists do not grow.
-            var estimate = LiveExpressions(function.Body).Length + LiveStatements(function.Body).Length + 1;
+            var estimate = (LiveExpressions(function.Body).Length + LiveStatements(function.Body).Length) * 5 / 4 + 8;
             _e.Code.EnsureCapacity(estimate);
             _e.Spans.EnsureCapacity(estimate);
             EmitStatement(function.Body);
