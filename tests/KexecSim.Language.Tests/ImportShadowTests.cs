@@ -34,8 +34,8 @@ public sealed class ImportShadowTests : IDisposable
     public void A_patched_copy_under_the_import_path_beside_the_scenario_runs_and_the_library_flow_is_named()
     {
         var lib = Library();
-        var root = Write("work/scenario.kflow", Scenario);
-        var patched = Write("work/linux/leaf.kflow", "fn leaf() { pr_warn(\"patched\"); }\n");
+        var root = Write("patch/scenario.kflow", Scenario);
+        var patched = Write("patch/linux/leaf.kflow", "fn leaf() { pr_warn(\"patched\"); }\n");
         var result = FrontEnd.Load(root, new LoadOptions { ModelPath = [lib] });
         Assert.Equal([
             $"{lib}/linux/flow.kflow:1:8: warning KF0809: import \"linux/leaf.kflow\" is {patched}; {lib}/linux/leaf.kflow, of the same name, is not used",
@@ -49,12 +49,12 @@ public sealed class ImportShadowTests : IDisposable
     public void A_patched_copy_right_beside_the_scenario_is_named_with_where_it_must_go()
     {
         var lib = Library();
-        var root = Write("work/scenario.kflow", Scenario);
-        var beside = Write("work/leaf.kflow", "fn leaf() { pr_warn(\"patched\"); }\n");
+        var root = Write("patch/scenario.kflow", Scenario);
+        var beside = Write("patch/leaf.kflow", "fn leaf() { pr_warn(\"patched\"); }\n");
         var result = FrontEnd.Load(root, new LoadOptions { ModelPath = [lib] });
         Assert.Equal([
             $"{lib}/linux/flow.kflow:1:8: warning KF0809: import \"linux/leaf.kflow\" is {lib}/linux/leaf.kflow; {beside} beside the model, "
-                + $"of the same file name, is not used (to use it, put it at {_dir}/work/linux/leaf.kflow)",
+                + $"of the same file name, is not used (to use it, put it at {Path.Combine(_dir, "patch", "linux", "leaf.kflow")})",
         ], Diagnostics(result));
         Assert.DoesNotContain(result.Units, u => u.Source.Path == beside);
     }
@@ -66,7 +66,7 @@ public sealed class ImportShadowTests : IDisposable
         Write("lib/linux/other.kflow", "import \"linux/leaf.kflow\";\nfn other() { leaf(); }\n");
         var patches = Path.Combine(_dir, "patches");
         var patched = Write("patches/linux/leaf.kflow", "fn leaf() { }\n");
-        var root = Write("work/scenario.kflow", "import \"linux/flow.kflow\";\nimport \"linux/other.kflow\";\nscenario \"s\" { cpu 0 runs entry(); expect pass; }\n");
+        var root = Write("patch/scenario.kflow", "import \"linux/flow.kflow\";\nimport \"linux/other.kflow\";\nscenario \"s\" { cpu 0 runs entry(); expect pass; }\n");
         var result = FrontEnd.Load(root, new LoadOptions { ModelPath = [patches, lib] });
         Assert.Equal([
             $"{lib}/linux/flow.kflow:1:8: warning KF0809: import \"linux/leaf.kflow\" is {patched}; {lib}/linux/leaf.kflow, of the same name, is not used",
@@ -77,7 +77,7 @@ public sealed class ImportShadowTests : IDisposable
     public void An_import_with_one_candidate_says_nothing()
     {
         var lib = Library();
-        var root = Write("work/scenario.kflow", Scenario);
+        var root = Write("patch/scenario.kflow", Scenario);
         Assert.Empty(Diagnostics(FrontEnd.Load(root, new LoadOptions { ModelPath = [lib] })));
     }
 
