@@ -115,36 +115,32 @@ public sealed partial class Machine
     /// What a load of (line, key) by this CPU would return now, without its effects (nothing is cached): the old value a
     /// write's step event shows. Only called while a report listens, so never in the search's hot loop.
     /// </summary>
-    private long PeekRead(int lineIndex, long key, out bool poisoned)
+    private long PeekRead(int lineIndex, long key, out bool poisoned) => Read(lineIndex, key, out poisoned, out _);
+
+    /// <summary>A read that caches (line, key) clean when it is not cached here yet.</summary>
+    private long CacheRead(int lineIndex, long key, out bool poisoned)
+    {
+        var value = Read(lineIndex, key, out poisoned, out var index);
+        if (index < 0 && !poisoned)
+        {
+            _state.Caches[Layout.CacheOf(_cpuId)].Insert(~index, new CacheEntry { Tag = CacheEntry.MakeTag(lineIndex, key), Value = value, Dirty = false });
+        }
+        return value;
+    }
+
+    /// <summary>The value a load of (line, key) by this CPU sees: its own cache's entry (<paramref name="index"/> ≥ 0),
+    /// else what another cache or memory holds (<paramref name="index"/>: the complement of where it would go).</summary>
+    private long Read(int lineIndex, long key, out bool poisoned, out int index)
     {
         var tag = CacheEntry.MakeTag(lineIndex, key);
         var own = _state.Caches[Layout.CacheOf(_cpuId)];
-        var index = FindEntry(own, tag);
+        index = FindEntry(own, tag);
         if (index >= 0)
         {
             poisoned = false;
             return own[index].Value;
         }
         return ReadThrough(Layout.CacheOf(_cpuId), tag, lineIndex, key, out poisoned);
-    }
-
-    /// <summary>A read that caches (line, key) clean when it is not cached here yet.</summary>
-    private long CacheRead(int lineIndex, long key, out bool poisoned)
-    {
-        var tag = CacheEntry.MakeTag(lineIndex, key);
-        var own = _state.Caches[Layout.CacheOf(_cpuId)];
-        var index = FindEntry(own, tag);
-        if (index >= 0)
-        {
-            poisoned = false;
-            return own[index].Value;
-        }
-        var value = ReadThrough(Layout.CacheOf(_cpuId), tag, lineIndex, key, out poisoned);
-        if (!poisoned)
-        {
-            own.Insert(~index, new CacheEntry { Tag = tag, Value = value, Dirty = false });
-        }
-        return value;
     }
 
     /// <summary>Writes back a dirty (line, key) from whichever cache holds it, and drops it everywhere.</summary>

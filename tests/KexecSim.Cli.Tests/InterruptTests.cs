@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using KexecSim.Cli;
 
 namespace KexecSim.Cli.Tests;
@@ -22,20 +21,10 @@ public sealed class InterruptTests : CliFixture
             scenario "long" { platform { cpus 64; } cpu 0..63 runs idle(); expect pass; }
             """);
         // --reduce none: with it, each hlt() would be taken at once and the run would end in a DEADLOCK.
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "kexecsim.dll"), "check", model, "--reduce", "none"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
+        var (process, stdout, stderr) = ProcessRunner.StartKexecsim("check", model, "--reduce", "none");
+        using var _ = process;
         await Task.Delay(TimeSpan.FromSeconds(3));
-        using (var kill = Process.Start("kill", ["-" + signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            kill.WaitForExit();
-        }
+        ProcessRunner.Signal(process, signal);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await process.WaitForExitAsync(timeout.Token);
         Assert.Equal(ExitCodes.LimitReached, process.ExitCode);
@@ -62,20 +51,10 @@ public sealed class InterruptTests : CliFixture
         }
         text.Append("fn F400000() { x = 1; }\nfn f() { loop { F0(); } }\nscenario \"s\" { platform { cpus 1; } cpu 0 runs f(); }\n");
         var model = Write("huge.kflow", text.ToString());
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "kexecsim.dll"), "check", model])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
+        var (process, stdout, stderr) = ProcessRunner.StartKexecsim("check", model);
+        using var _ = process;
         await Task.Delay(TimeSpan.FromSeconds(1.5));
-        using (var kill = Process.Start("kill", ["-" + signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            kill.WaitForExit();
-        }
+        ProcessRunner.Signal(process, signal);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await process.WaitForExitAsync(timeout.Token);
         Assert.Equal(string.Empty, await stdout);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using KexecSim.Cli;
 
 namespace KexecSim.Cli.Tests;
@@ -21,15 +20,8 @@ public sealed class MemoryLimitTests : CliFixture
             fn idle() { loop { hlt(); } }
             scenario "large" { platform { cpus 64; } cpu 0..63 runs idle(); expect pass; }
             """);
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "kexecsim.dll"), "check", model, "--reduce", "none", "--memory-limit", "300", "--workers", "2"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
+        var (process, stdout, stderr) = ProcessRunner.StartKexecsim("check", model, "--reduce", "none", "--memory-limit", "300", "--workers", "2");
+        using var _ = process;
         long peakKb = 0;
         var status = $"/proc/{process.Id}/status";
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));

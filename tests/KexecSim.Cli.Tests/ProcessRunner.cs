@@ -35,6 +35,27 @@ public static class ProcessRunner
         return (process.ExitCode, stdout.Result.ReplaceLineEndings("\n"), stderr.Result.ReplaceLineEndings("\n"));
     }
 
+    /// <summary>Starts the kexecsim built with the tests without waiting for it (for signals and peak memory while
+    /// it runs); its output streams are read as they come.</summary>
+    public static (Process Process, Task<string> Out, Task<string> Err) StartKexecsim(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "kexecsim.dll"), .. args])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        var process = Process.Start(start)!;
+        return (process, process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
+    }
+
+    /// <summary>Sends SIG<paramref name="signal"/> (INT, TERM, ...) to <paramref name="process"/> with kill(1).</summary>
+    public static void Signal(Process process, string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
     /// <summary>The kexecsim built with the tests, run in <paramref name="workingDirectory"/> (paths in its output are relative to it).</summary>
     public static (int Exit, string Out, string Err) Kexecsim(string workingDirectory, params string[] args) =>
         Exec(Dotnet, workingDirectory, [Path.Combine(AppContext.BaseDirectory, "kexecsim.dll"), .. args]);
