@@ -423,7 +423,7 @@ public sealed class HtmlSequenceDiagram
                         planned.Add((CacheLaneX(wb.Cache, step), lineX, "writeback", $"write-back {BuiltinValues.FormatKey(wb.Key)}"));
                         break;
                     case FirmwareCommandRun command when _firmwareX >= 0:
-                        planned.Add((_lanes[command.Cpu].X, _firmwareX, "firmware", $"{CommandName(command.Command)} → {StatusName(command.Status)}"));
+                        planned.Add((_lanes[command.Cpu].X, _firmwareX, "firmware", $"{Narration.FirmwareCommand(command.Command)} → {Narration.FirmwareStatus(command.Status)}"));
                         break;
                     case NextKernelBooted booted:
                         arrows.Add(Marker(_lanes[booted.Cpu].X, mid, "next-kernel", "boots next kernel"));
@@ -483,25 +483,6 @@ public sealed class HtmlSequenceDiagram
             var cpu = cpus.Count == 1 ? cpus[0] : step.Cpu >= 0 ? step.Cpu : cpus[0];
             return _lanes[cpu].X;
         }
-
-        private static string CommandName(long command) => command switch
-        {
-            BuiltinValues.SnpInit => "SNP_INIT",
-            BuiltinValues.SnpDecommission => "SNP_DECOMMISSION",
-            BuiltinValues.SnpDfFlush => "SNP_DF_FLUSH",
-            BuiltinValues.SnpShutdownEx => "SNP_SHUTDOWN_EX",
-            _ => BuiltinValues.FormatValue(command),
-        };
-
-        private static string StatusName(long status) => status switch
-        {
-            BuiltinValues.SevOk => "SEV_OK",
-            BuiltinValues.WbinvdRequired => "WBINVD_REQUIRED",
-            BuiltinValues.DfflushRequired => "DFFLUSH_REQUIRED",
-            BuiltinValues.InvalidGuestState => "INVALID_GUEST_STATE",
-            BuiltinValues.InvalidPlatformState => "INVALID_PLATFORM_STATE",
-            _ => BuiltinValues.FormatValue(status),
-        };
 
         private XElement Arrow(double x1, double x2, double y, string kind, string label, int slot)
         {
