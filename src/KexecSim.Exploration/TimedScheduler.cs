@@ -160,17 +160,7 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
         {
             ForgetCleanEntries(candidates);
         }
-        if (best < 0)
-        {
-            // Nothing can ever happen (only timeouts that cannot expire): the first, at the current time.
-            best = 0;
-            bestTime = _now;
-        }
-        _now = bestTime;
-        var picked = candidates[best];
-        _pickedAtWait = picked.Kind is TransitionKind.Step or TransitionKind.Timeout ? _machine.WaitSite(state, picked.Cpu) : (-1, -1, -1);
-        _delayNs = 0;
-        return best;
+        return Picked(best, bestTime, state, candidates[Math.Max(best, 0)]);
     }
 
     public override bool PicksFromLister => _fromLister;
@@ -227,13 +217,19 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
                 best = first + j;
             }
         }
+        return Picked(best, bestTime, state, lister[Math.Max(best, 0)]);
+    }
+
+    /// <summary>The clock moves to the picked transition's time. <paramref name="best"/> &lt; 0: nothing can ever happen
+    /// (only timeouts that cannot expire), so the first, at the current time.</summary>
+    private int Picked(int best, long bestTime, MachineState state, Transition picked)
+    {
         if (best < 0)
         {
             best = 0;
             bestTime = _now;
         }
         _now = bestTime;
-        var picked = lister[best];
         _pickedAtWait = picked.Kind is TransitionKind.Step or TransitionKind.Timeout ? _machine.WaitSite(state, picked.Cpu) : (-1, -1, -1);
         _delayNs = 0;
         return best;
