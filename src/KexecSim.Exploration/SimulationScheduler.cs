@@ -30,12 +30,13 @@ internal abstract class SimulationScheduler
     /// <summary>With <see cref="PicksByCount"/>: <see cref="Pick"/>'s answer for <paramref name="count"/> candidates.</summary>
     public virtual int PickIndex(int count) => throw new NotSupportedException();
 
-    /// <summary>Whether <see cref="PickFromLister"/> picks as <see cref="Pick"/> would over the lister's list, without
+    /// <summary>Whether the scheduler picks through <see cref="PickFromLister"/> instead of <see cref="Pick"/>, without
     /// the list being built (PERF: at many CPUs building and scanning it was most of a timed step).</summary>
     public virtual bool PicksFromLister => false;
 
-    /// <summary>With <see cref="PicksFromLister"/>: <see cref="Pick"/>'s answer for the first candidate of a step, read
-    /// from <paramref name="lister"/> (the same list, in the same order).</summary>
+    /// <summary>With <see cref="PicksFromLister"/>: the index in <paramref name="lister"/>'s list of the transition to try
+    /// at <paramref name="step"/>, never one reported <see cref="Disabled"/> since the last <see cref="Applied"/> (the
+    /// run asks only while some transition was not).</summary>
     public virtual int PickFromLister(MachineState state, TransitionLister lister, long step) => throw new NotSupportedException();
 
     /// <summary>The transition last picked was applied; <paramref name="state"/> is the state after it.</summary>

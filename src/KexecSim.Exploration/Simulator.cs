@@ -347,14 +347,16 @@ internal sealed class RunExecutor
             // list as EnumerateTransitions'; a scheduler that picks by the count alone (random) reads the one it
             // picks through the lister's counts, and the list is built only when a candidate turns out disabled.
             _lister.Update(_current, actor);
-            var listed = !_scheduler.PicksByCount && !_scheduler.PicksFromLister;
+            var fromLister = _scheduler.PicksFromLister;
+            var listed = !_scheduler.PicksByCount && !fromLister;
             if (listed)
             {
                 _lister.CopyTo(_candidates);
             }
+            var disabled = 0; // fromLister: candidates of this step found disabled (the scheduler leaves them out)
             while (true)
             {
-                var count = listed ? _candidates.Count : _lister.Count;
+                var count = listed ? _candidates.Count : _lister.Count - disabled;
                 if (count == 0)
                 {
                     // No transition enabled: the end of the run.
@@ -366,7 +368,7 @@ internal sealed class RunExecutor
                     return new RunOutcome(RunEnd.Finished, default, step - 1);
                 }
                 var pick = listed ? _scheduler.Pick(_current, _candidates, step)
-                    : _scheduler.PicksFromLister ? _scheduler.PickFromLister(_current, _lister, step)
+                    : fromLister ? _scheduler.PickFromLister(_current, _lister, step)
                     : _scheduler.PickIndex(count);
                 var transition = listed ? _candidates[pick] : _lister[pick];
                 // Only a transition that may turn out disabled (a wait, a timeout), leaving a state that must not
@@ -392,6 +394,11 @@ internal sealed class RunExecutor
                 {
                     Debug.Assert(copy, "only a transition the machine says may be disabled is");
                     _scheduler.Disabled(transition);
+                    if (fromLister)
+                    {
+                        disabled++; // PERF: no list is built; the scheduler leaves it out of its next pick
+                        continue;
+                    }
                     if (!listed)
                     {
                         _lister.CopyTo(_candidates);

@@ -24,8 +24,9 @@ namespace KexecSim.Exploration;
 /// <c>wbinvd_us</c>), times 1 + contention × the other CPUs in WBINVD; a CPU woken from MWAIT resumes after a
 /// wake latency. A step that turns out disabled (a false <c>wait_until</c>) costs nothing; the CPU is asked
 /// again after the next transition.
-/// PERF: arrays sized by the CPU count and reused run to run; the eviction times are a dictionary cleared per
-/// run (no allocation once it has grown).
+/// PERF: arrays sized by the CPU count and reused run to run; the eviction times are kept per cache in lists reused
+/// run to run (no allocation once they have grown); a pick costs the CPUs and caches the last step changed and
+/// O(log CPUs) (<see cref="EarliestTree"/>).
 /// </summary>
 internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
 {
@@ -49,8 +50,10 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
     private long[] _blockedVersion = [];
     private long _version;
     private readonly long[] _injectAt = new long[Faults];
-    private readonly Dictionary<(int Cache, long Tag), long> _evictAt = [];
-    private readonly List<(int Cache, long Tag)> _stale = [];
+    // Per cache, the eviction time of each entry it lists, in the lister's order (drawn when the entry is first
+    // listed, kept while it stays listed); the other list is the spare the next listing is built in.
+    private List<(long Tag, long At)>[] _evictAt = [];
+    private List<(long Tag, long At)>[] _evictSpare = [];
     private Machine.Machine _machine = null!;
     private RunRandom _random = null!;
     private long _now;
@@ -58,15 +61,19 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
     private int _inWbinvdCount;
     private (int Function, int Pc, int Depth) _pickedAtWait;
 
-    // PickFromLister (no evictions: their times are drawn as they are first scanned, so those runs keep the scan):
-    // per CPU the earliest ready time of its transitions (None: none known), in a min-tree over the CPUs; the CPUs
-    // whose times may have changed since the last pick are recomputed first (_dirty, with the lister's relisted ones).
-    private bool _fromLister;
+    // PickFromLister: per CPU the earliest time of its transitions and how many have it, in a tree over the CPUs, and
+    // per cache the same of its evictions in another (EarliestTree); the CPUs whose times may have changed since the
+    // last pick are recomputed first (_dirty, with the lister's relisted ones), and the relisted caches. A leaf's time
+    // is its transitions' max(now, ready) when it was computed: never below the clock, which only moves to the
+    // earliest leaf, so it stays each transition's time.
     private int _cpus;
-    private int _leaves;
-    private long[] _earliest = [];
+    private int _caches;
+    private EarliestTree _cpuTree = new(0);
+    private EarliestTree _cacheTree = new(0);
     private ulong[] _dirty = [];
     private readonly List<int> _blockedSinceApplied = [];
+    // The transitions of this step found disabled (left out until the next transition is applied).
+    private readonly List<Transition> _disabled = new(4);
 
     /// <param name="platformWbinvdUs">The scenario's <c>wbinvd_us</c> (used unless the parameters override it).</param>
     public TimedScheduler(TimedParameters parameters, long platformWbinvdUs)
@@ -97,15 +104,19 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
         _inWbinvd = new bool[cpus];
         _blockedAt = new long[cpus];
         _blockedVersion = new long[cpus];
-        _fromLister = !machine.Evictions;
         _cpus = cpus;
-        _leaves = 1;
-        while (_leaves < cpus)
-        {
-            _leaves <<= 1;
-        }
-        _earliest = new long[2 * _leaves];
+        _cpuTree = new EarliestTree(cpus);
         _dirty = new ulong[(cpus + 63) >> 6];
+        _caches = machine.Layout.CacheCount;
+        _cacheTree = new EarliestTree(_caches);
+        _evictAt = new List<(long, long)>[_caches];
+        _evictSpare = new List<(long, long)>[_caches];
+        for (var i = 0; i < _caches; i++)
+        {
+            _evictAt[i] = [];
+            _evictSpare[i] = [];
+        }
+
     }
 
     public override void StartRun(RunRandom random)
@@ -122,8 +133,13 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
         Array.Clear(_inWbinvd);
         Array.Fill(_blockedAt, None);
         _version = 0;
-        _evictAt.Clear();
-        Array.Fill(_earliest, None);
+        foreach (var times in _evictAt)
+        {
+            times.Clear();
+        }
+        _cpuTree.Clear();
+        _cacheTree.Clear();
+        _disabled.Clear();
         Array.Fill(_dirty, ~0UL);
         _blockedSinceApplied.Clear();
         for (var f = 0; f < Faults; f++)
@@ -133,102 +149,99 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
         Figures.Clear();
     }
 
-    public override int Pick(MachineState state, List<Transition> candidates, long step)
-    {
-        var best = -1;
-        var bestTime = None;
-        var ties = 0;
-        var evictions = 0;
-        for (var i = 0; i < candidates.Count; i++)
-        {
-            var transition = candidates[i];
-            if (transition.Kind == TransitionKind.Evict)
-            {
-                evictions++;
-            }
-            var time = Math.Max(_now, ReadyAt(state, transition));
-            if (time < bestTime)
-            {
-                (best, bestTime, ties) = (i, time, 1);
-            }
-            else if (time == bestTime && time != None && _random.Next(++ties) == 0)
-            {
-                best = i; // reservoir sampling: each of the tied transitions with probability 1/ties
-            }
-        }
-        if (evictions < _evictAt.Count)
-        {
-            ForgetCleanEntries(candidates);
-        }
-        return Picked(best, bestTime, state, candidates[Math.Max(best, 0)]);
-    }
+    /// <summary>A timed run picks from the lister alone (<see cref="PickFromLister"/>): the eviction times are kept per
+    /// cache in the lister's order.</summary>
+    public override int Pick(MachineState state, List<Transition> candidates, long step) =>
+        throw new NotSupportedException("a timed run picks from the transition lister");
 
-    public override bool PicksFromLister => _fromLister;
+    public override bool PicksFromLister => true;
 
     /// <summary>
-    /// <see cref="Pick"/> over <paramref name="lister"/>'s list without building or scanning it: the scan's result and
-    /// its random draws (a tie with the earliest so far draws, in list order) depend only on the transitions whose
-    /// time is at most the earliest before them, so only the CPUs holding one are visited, found through the min-tree
-    /// (PERF: O(visited CPUs x log CPUs) instead of O(transitions) a step).
+    /// The earliest of <paramref name="lister"/>'s transitions (leaving out those found disabled since the last one was
+    /// applied), a tie drawn uniformly, without building or scanning the list: the trees give the earliest time, how
+    /// many transitions have it and the k-th of them in list order (CPUs, then caches, then stray faults). PERF: a step
+    /// costs the CPUs and caches it changed and O(log CPUs), not O(transitions) (docs/timed.md).
     /// </summary>
     public override int PickFromLister(MachineState state, TransitionLister lister, long step)
     {
         Refresh(state, lister);
-        var best = -1;
-        var bestTime = None;
-        var ties = 0;
-        var from = 0;
-        while (from < _cpus)
-        {
-            // A transition that changes the scan has a time <= bestTime (and is not None); its time is max(_now,
-            // ready) with _now <= bestTime, so ready <= bestTime.
-            var cpu = FirstAtMost(from, bestTime == None ? None - 1 : bestTime);
-            if (cpu < 0)
-            {
-                break;
-            }
-            var transitions = lister.CpuTransitions(cpu);
-            var start = -1;
-            for (var j = 0; j < transitions.Count; j++)
-            {
-                var time = Math.Max(_now, ReadyAt(state, transitions[j]));
-                if (time < bestTime)
-                {
-                    (best, bestTime, ties) = ((start < 0 ? start = lister.CpuStart(cpu) : start) + j, time, 1);
-                }
-                else if (time == bestTime && time != None && _random.Next(++ties) == 0)
-                {
-                    best = (start < 0 ? start = lister.CpuStart(cpu) : start) + j;
-                }
-            }
-            from = cpu + 1;
-        }
+        var earliest = Math.Min(_cpuTree.Earliest, _cacheTree.Earliest);
         var injections = lister.Injections;
-        var first = lister.Count - injections.Count;
         for (var j = 0; j < injections.Count; j++)
         {
-            var time = Math.Max(_now, ReadyAt(state, injections[j]));
-            if (time < bestTime)
+            if (!IsDisabled(injections[j]))
             {
-                (best, bestTime, ties) = (first + j, time, 1);
-            }
-            else if (time == bestTime && time != None && _random.Next(++ties) == 0)
-            {
-                best = first + j;
+                earliest = Math.Min(earliest, Math.Max(_now, ReadyAt(state, injections[j])));
             }
         }
-        return Picked(best, bestTime, state, lister[Math.Max(best, 0)]);
+        if (earliest == None)
+        {
+            // Nothing can ever happen (only timeouts that cannot expire): the first transition not disabled, now.
+            var first = 0;
+            while (first < lister.Count - 1 && IsDisabled(lister[first]))
+            {
+                first++;
+            }
+            return Picked(first, _now, state, lister[first]);
+        }
+        var atCpus = _cpuTree.Earliest == earliest ? _cpuTree.TiedAtEarliest : 0;
+        var atCaches = _cacheTree.Earliest == earliest ? _cacheTree.TiedAtEarliest : 0;
+        var atInjections = 0;
+        for (var j = 0; j < injections.Count; j++)
+        {
+            if (!IsDisabled(injections[j]) && Math.Max(_now, ReadyAt(state, injections[j])) == earliest)
+            {
+                atInjections++;
+            }
+        }
+        var tied = atCpus + atCaches + atInjections;
+        var k = tied == 1 ? 0 : _random.Next(tied);
+        int index;
+        if (k < atCpus)
+        {
+            var cpu = _cpuTree.Find(k, out var within);
+            index = lister.CpuStart(cpu) + NthAt(state, lister.CpuTransitions(cpu), earliest, within);
+        }
+        else if (k < atCpus + atCaches)
+        {
+            var cache = _cacheTree.Find(k - atCpus, out var within);
+            var times = _evictAt[cache];
+            var j = 0;
+            for (; j < times.Count; j++)
+            {
+                if (Math.Max(_now, times[j].At) == earliest && within-- == 0)
+                {
+                    break;
+                }
+            }
+            index = lister.CacheStart(cache) + j;
+        }
+        else
+        {
+            index = lister.Count - injections.Count + NthAt(state, injections, earliest, k - atCpus - atCaches);
+        }
+        return Picked(index, earliest, state, lister[index]);
     }
 
-    /// <summary>The clock moves to the picked transition's time. <paramref name="best"/> &lt; 0: nothing can ever happen
-    /// (only timeouts that cannot expire), so the first, at the current time.</summary>
+    /// <summary>Where in <paramref name="transitions"/> the <paramref name="n"/>-th (from 0) transition not disabled
+    /// whose time is <paramref name="time"/> is.</summary>
+    private int NthAt(MachineState state, IReadOnlyList<Transition> transitions, long time, int n)
+    {
+        for (var j = 0; j < transitions.Count; j++)
+        {
+            if (!IsDisabled(transitions[j]) && Math.Max(_now, ReadyAt(state, transitions[j])) == time && n-- == 0)
+            {
+                return j;
+            }
+        }
+        throw new InvalidOperationException("the tree of earliest times counts a transition its leaf does not have");
+    }
+
+    private bool IsDisabled(in Transition transition) => _disabled.Count > 0 && _disabled.Contains(transition);
+
+    /// <summary>The clock moves to the picked transition's time.</summary>
     private int Picked(int best, long bestTime, MachineState state, Transition picked)
     {
-        if (best < 0)
-        {
-            best = 0;
-            bestTime = _now;
-        }
         _now = bestTime;
         _pickedAtWait = picked.Kind is TransitionKind.Step or TransitionKind.Timeout ? _machine.WaitSite(state, picked.Cpu) : (-1, -1, -1);
         _delayNs = 0;
@@ -251,57 +264,86 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
                     break;
                 }
                 var earliest = None;
+                var count = 0;
                 var transitions = lister.CpuTransitions(cpu);
                 for (var j = 0; j < transitions.Count; j++)
                 {
-                    earliest = Math.Min(earliest, ReadyAt(state, transitions[j]));
-                }
-                var node = _leaves + cpu;
-                _earliest[node] = earliest;
-                for (node >>= 1; node >= 1; node >>= 1)
-                {
-                    var min = Math.Min(_earliest[2 * node], _earliest[(2 * node) + 1]);
-                    if (_earliest[node] == min)
+                    if (IsDisabled(transitions[j]))
                     {
-                        break;
+                        continue;
                     }
-                    _earliest[node] = min;
+                    var ready = ReadyAt(state, transitions[j]);
+                    var time = ready == None ? None : Math.Max(_now, ready);
+                    if (time < earliest)
+                    {
+                        (earliest, count) = (time, 1);
+                    }
+                    else if (time == earliest)
+                    {
+                        count++;
+                    }
                 }
+                _cpuTree.Set(cpu, earliest, count);
             }
             _dirty[w] = 0;
+        }
+        var caches = lister.RelistedCaches;
+        for (var w = 0; w < caches.Length; w++)
+        {
+            for (var bits = caches[w]; bits != 0; bits &= bits - 1)
+            {
+                var cache = (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits);
+                if (cache >= _caches)
+                {
+                    break;
+                }
+                ListEvictionTimes(cache, lister.CacheTransitions(cache));
+            }
         }
         lister.ClearRelisted();
     }
 
-    /// <summary>The first CPU at or after <paramref name="from"/> whose earliest ready time is at most
-    /// <paramref name="limit"/> (-1: none).</summary>
-    private int FirstAtMost(int from, long limit)
+    /// <summary>
+    /// The eviction times of cache <paramref name="cache"/>'s listed entries, in the lister's order: an entry listed before
+    /// keeps its time, a new one draws its own (exponential, from now), one no longer listed is forgotten; the cache's
+    /// leaf of the tree is set.
+    /// </summary>
+    private void ListEvictionTimes(int cache, IReadOnlyList<Transition> evictions)
     {
-        var node = _leaves + from;
-        if (_earliest[node] <= limit)
+        var old = _evictAt[cache];
+        var times = _evictSpare[cache];
+        times.Clear();
+        var earliest = None;
+        var count = 0;
+        for (var j = 0; j < evictions.Count; j++)
         {
-            return from;
-        }
-        while (true)
-        {
-            while ((node & 1) == 1)
+            var tag = evictions[j].Tag;
+            var at = None;
+            for (var k = 0; k < old.Count; k++)
             {
-                node >>= 1;
-                if (node <= 1)
+                if (old[k].Tag == tag)
                 {
-                    return -1;
+                    at = old[k].At;
+                    break;
                 }
             }
-            node++;
-            if (_earliest[node] <= limit)
+            if (at == None)
             {
-                while (node < _leaves)
-                {
-                    node = _earliest[2 * node] <= limit ? 2 * node : (2 * node) + 1;
-                }
-                return node - _leaves;
+                at = _now + Exponential(_parameters.EvictionMeanUs * 1000);
+            }
+            times.Add((tag, at));
+            var time = Math.Max(_now, at);
+            if (time < earliest)
+            {
+                (earliest, count) = (time, 1);
+            }
+            else if (time == earliest)
+            {
+                count++;
             }
         }
+        (_evictAt[cache], _evictSpare[cache]) = (times, old);
+        _cacheTree.Set(cache, earliest, count);
     }
 
     /// <summary>The time at which <paramref name="transition"/> can happen (<see cref="None"/>: not yet known to).</summary>
@@ -336,16 +378,6 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
                     };
                     return Math.Max(_clock[cpu], arrival);
                 }
-            case TransitionKind.Evict:
-                {
-                    var key = (transition.Arg, transition.Tag);
-                    if (!_evictAt.TryGetValue(key, out var at))
-                    {
-                        at = _now + Exponential(_parameters.EvictionMeanUs * 1000);
-                        _evictAt[key] = at;
-                    }
-                    return at;
-                }
             case TransitionKind.Inject:
                 return _injectAt[transition.Arg];
             default:
@@ -370,14 +402,20 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
         return _waitStart[cpu];
     }
 
+    /// <summary>A disabled transition is left out until the next one is applied; a false <c>wait_until</c> is polled
+    /// again only once something has changed (<see cref="ReadyAt"/>).</summary>
     public override void Disabled(in Transition transition)
     {
+        _disabled.Add(transition);
         if (transition.Kind == TransitionKind.Step)
         {
             _blockedAt[transition.Cpu] = _now;
             _blockedVersion[transition.Cpu] = _version;
+        }
+        if (transition.Cpu >= 0)
+        {
             MarkDirty(transition.Cpu);
-            _blockedSinceApplied.Add(transition.Cpu); // its step is ready again after the next transition
+            _blockedSinceApplied.Add(transition.Cpu); // its transitions are ready again after the next transition
         }
     }
 
@@ -385,6 +423,7 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
     {
         var cpu = transition.Cpu;
         _version++;
+        _disabled.Clear();
         foreach (var blocked in _blockedSinceApplied)
         {
             MarkDirty(blocked);
@@ -425,9 +464,6 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
                 break;
             case TransitionKind.WbinvdFinish:
                 _clock[cpu] = _now + _parameters.StepNs;
-                break;
-            case TransitionKind.Evict:
-                _evictAt.Remove((transition.Arg, transition.Tag));
                 break;
             case TransitionKind.Inject:
                 _injectAt[transition.Arg] = _now + Uniform(1, _parameters.InjectWindowUs * 1000);
@@ -511,31 +547,6 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
     }
 
     void ITimingObserver.Delayed(int cpu, long microseconds) => _delayNs += Math.Max(0, microseconds) * 1000;
-
-    private void ForgetCleanEntries(List<Transition> candidates)
-    {
-        _stale.Clear();
-        foreach (var key in _evictAt.Keys)
-        {
-            var listed = false;
-            foreach (var transition in candidates)
-            {
-                if (transition.Kind == TransitionKind.Evict && transition.Arg == key.Cache && transition.Tag == key.Tag)
-                {
-                    listed = true;
-                    break;
-                }
-            }
-            if (!listed)
-            {
-                _stale.Add(key);
-            }
-        }
-        foreach (var key in _stale)
-        {
-            _evictAt.Remove(key);
-        }
-    }
 
     /// <summary>A uniform integer in [min, max] nanoseconds.</summary>
     private long Uniform(long min, long max) => max <= min ? min : min + (long)(_random.NextUInt64() % (ulong)(max - min + 1));

@@ -29,6 +29,7 @@ public sealed class TransitionLister
     private readonly CountTree _cacheCounts;
     private readonly List<Transition> _injections = new(4);
     private readonly ulong[] _relisted;       // CPUs listed again since ClearRelisted (a scheduler's cue)
+    private readonly ulong[] _relistedCaches; // caches listed again since ClearRelisted
     private bool _all = true;
 
     public TransitionLister(Machine machine)
@@ -51,6 +52,7 @@ public sealed class TransitionLister
         _cachesListed = new ulong[(_cacheCount + 63) >> 6];
         _inWbinvd = new ulong[(cpus + 63) >> 6];
         _relisted = new ulong[(cpus + 63) >> 6];
+        _relistedCaches = new ulong[(_cacheCount + 63) >> 6];
         _cpuCounts = new CountTree(cpus);
         _cacheCounts = new CountTree(_cacheCount);
     }
@@ -89,6 +91,15 @@ public sealed class TransitionLister
     /// <summary>Where CPU <paramref name="cpu"/>'s transitions start in the list (PERF: O(log CPUs)).</summary>
     public int CpuStart(int cpu) => _cpuCounts.Prefix(cpu);
 
+    /// <summary>How many caches the machine has (each lists its own evictions, after every CPU's transitions).</summary>
+    public int CacheCount => _cacheCount;
+
+    /// <summary>Cache <paramref name="cache"/>'s evictions, in list order (valid until the next <see cref="Update"/>).</summary>
+    public IReadOnlyList<Transition> CacheTransitions(int cache) => _evictions[cache];
+
+    /// <summary>Where cache <paramref name="cache"/>'s evictions start in the list (PERF: O(log caches)).</summary>
+    public int CacheStart(int cache) => _cpuCounts.Total + _cacheCounts.Prefix(cache);
+
     /// <summary>The stray faults that may be injected, the last transitions of the list.</summary>
     public IReadOnlyList<Transition> Injections => _injections;
 
@@ -96,7 +107,14 @@ public sealed class TransitionLister
     /// each: a scheduler that keeps figures per CPU recomputes theirs.</summary>
     public ReadOnlySpan<ulong> Relisted => _relisted;
 
-    public void ClearRelisted() => Array.Clear(_relisted);
+    /// <summary>The caches listed again since the last <see cref="ClearRelisted"/> (every cache after a reset).</summary>
+    public ReadOnlySpan<ulong> RelistedCaches => _relistedCaches;
+
+    public void ClearRelisted()
+    {
+        Array.Clear(_relisted);
+        Array.Clear(_relistedCaches);
+    }
 
     /// <summary>The next <see cref="List"/> lists every CPU and cache (a new run).</summary>
     public void Reset() => _all = true;
@@ -191,6 +209,7 @@ public sealed class TransitionLister
         Array.Clear(_cachesListed);
         Array.Clear(_inWbinvd);
         Array.Fill(_relisted, ~0UL);
+        Array.Fill(_relistedCaches, ~0UL);
         _cpuCounts.Clear();
         _cacheCounts.Clear();
     }
@@ -249,6 +268,7 @@ public sealed class TransitionLister
             _machine.ListEvictions(state, i, list);
         }
         _cacheCounts.Add(i, list.Count - before);
+        _relistedCaches[i >> 6] |= 1UL << (i & 63);
         Set(_cachesListed, i, list.Count > 0);
     }
 

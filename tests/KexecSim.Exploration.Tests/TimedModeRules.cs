@@ -173,6 +173,44 @@ public sealed class TimedModeRules
     }
 
     [Fact]
+    public void Timed_mode_transitions_due_at_the_same_time_are_drawn_uniformly()
+    {
+        // Four CPUs, each ready for its first step at time 0: whichever takes it first commits the BUG when it is CPU 2.
+        var program = Compile("""
+            shared int first = -1;
+            fn main() { atomic { if (first == -1) { first = this_cpu(); } } bug_on(first == 2); done(); }
+            scenario "s" { platform { cpus 4; evictions off; } cpu 0..3 runs main(); expect pass; }
+            """);
+        var result = Simulate(program, Fixed, runs: 4000);
+        // A quarter of the runs, within the spread of 4,000 draws (standard deviation 27).
+        var bugs = result.Violations.Single().Count;
+        Assert.InRange(bugs, 900, 1100);
+        Assert.Equal(4000 - bugs, result.Finished);
+    }
+
+    [Fact]
+    public void Timed_mode_a_dirty_entry_is_evicted_after_an_exponential_time_of_mean_eviction_mean_us()
+    {
+        // CPU 0 dirties x's line at 10 ns and starts a WBINVD after udelay(1000): the WBINVD writes the line back (and
+        // costs wbinvd_us = 1 s over the machine's lines) unless it was evicted first, which happens when the time drawn
+        // for it (exponential, mean eviction_mean_us = 1,000 us, from when it was first listed) is under 1,000 us:
+        // the write-back is left in e^-1 = 36.8% of runs.
+        var program = Compile("""
+            shared int x;
+            fn main() { x = 1; udelay(1000); wbinvd(); done(); }
+            scenario "s" { platform { cpus 1; evictions on; wbinvd_us 1000000; } cpu 0 runs main(); expect pass; }
+            """);
+        var result = Simulate(program, Fixed, runs: 4000);
+        Assert.Equal(4000, result.Finished);
+        var finishes = result.Timed!.Finishes.Select(f => f.Nanoseconds).ToList();
+        // Without a write-back: 5 steps of 10 ns (x = 1, udelay, wbinvd(), its end, done()) and 1 ms; with one, also the line's share of 1 s.
+        var withoutWriteBack = finishes.Min();
+        Assert.Equal(1_000_050, withoutWriteBack);
+        var writtenBack = finishes.Count(f => f > withoutWriteBack);
+        Assert.InRange(writtenBack, 1370, 1575); // 1,472 expected; the standard deviation of 4,000 draws is 30
+    }
+
+    [Fact]
     public void Timed_mode_latencies_are_drawn_from_the_seed_the_same_for_any_number_of_workers()
     {
         var program = Compile(Kick);
