@@ -287,6 +287,8 @@ internal sealed class RunExecutor
     private readonly RandomChooser _chooser = new();
     private readonly RunRandom _random = new(0, 0);
     private readonly List<Transition> _candidates = new(64);
+    // By count (a random walk): candidates found disabled at this step, as (position, the lister's index now there).
+    private readonly List<(int Position, int Index)> _moved = new(4);
     private readonly MachineState _initial;
     private readonly Violation? _initialViolation;
     private readonly TransitionLister _lister;
@@ -354,9 +356,11 @@ internal sealed class RunExecutor
                 _lister.CopyTo(_candidates);
             }
             var disabled = 0; // fromLister: candidates of this step found disabled (the scheduler leaves them out)
+            var left = _lister.Count; // by count: the candidates left (the lister's list less the disabled ones)
+            _moved.Clear();
             while (true)
             {
-                var count = listed ? _candidates.Count : _lister.Count - disabled;
+                var count = listed ? _candidates.Count : fromLister ? _lister.Count - disabled : left;
                 if (count == 0)
                 {
                     // No transition enabled: the end of the run.
@@ -370,7 +374,7 @@ internal sealed class RunExecutor
                 var pick = listed ? _scheduler.Pick(_current, _candidates, step)
                     : fromLister ? _scheduler.PickFromLister(_current, _lister, step)
                     : _scheduler.PickIndex(count);
-                var transition = listed ? _candidates[pick] : _lister[pick];
+                var transition = listed ? _candidates[pick] : fromLister ? _lister[pick] : _lister[Moved(pick)];
                 // Only a transition that may turn out disabled (a wait, a timeout), leaving a state that must not
                 // be used, goes to a copy. PERF: at 192 CPUs a copy per step was most of a run's time.
                 var copy = _machine.MayBeDisabled(_current, transition);
@@ -399,13 +403,18 @@ internal sealed class RunExecutor
                         disabled++; // PERF: no list is built; the scheduler leaves it out of its next pick
                         continue;
                     }
-                    if (!listed)
+                    if (listed)
                     {
-                        _lister.CopyTo(_candidates);
-                        listed = true;
+                        _candidates[pick] = _candidates[^1];
+                        _candidates.RemoveAt(_candidates.Count - 1);
                     }
-                    _candidates[pick] = _candidates[^1];
-                    _candidates.RemoveAt(_candidates.Count - 1);
+                    else
+                    {
+                        // PERF: the list is not built (O(CPUs) at every false wait); the removal is recorded as it
+                        // would be made in it, so the draws that follow are the same.
+                        SetMoved(pick, Moved(left - 1));
+                        left--;
+                    }
                     continue;
                 }
                 Debug.Assert(outcome != Outcome.NeedChoice, "the random chooser takes an option at every choice");
@@ -430,6 +439,33 @@ internal sealed class RunExecutor
             }
         }
         return new RunOutcome(RunEnd.MaxSteps, default, _options.MaxSteps);
+    }
+
+    /// <summary>By count: which transition of the lister's list is at <paramref name="position"/> of the candidates
+    /// left, where each disabled one was replaced by the last (as a list's swap-removal does).</summary>
+    private int Moved(int position)
+    {
+        foreach (var (at, index) in _moved)
+        {
+            if (at == position)
+            {
+                return index;
+            }
+        }
+        return position;
+    }
+
+    private void SetMoved(int position, int index)
+    {
+        for (var i = 0; i < _moved.Count; i++)
+        {
+            if (_moved[i].Position == position)
+            {
+                _moved[i] = (position, index);
+                return;
+            }
+        }
+        _moved.Add((position, index));
     }
 
     /// <summary>

@@ -286,10 +286,18 @@ public sealed class TransitionLister
 
     /// <summary>Counts per CPU or cache in a Fenwick tree: a count changed and the index holding the k-th
     /// transition found in O(log n).</summary>
-    private sealed class CountTree(int size)
+    private sealed class CountTree
     {
-        private readonly int[] _tree = new int[size + 1];
-        private readonly int _top = size == 0 ? 0 : 1 << (31 - BitOperations.LeadingZeroCount((uint)size));
+        // PERF: the size padded to a power of two, so that the search's probes never leave the array (no bound test)
+        // and take or leave each probe without a branch.
+        private readonly int[] _tree;
+        private readonly int _top;
+
+        public CountTree(int size)
+        {
+            _top = size == 0 ? 0 : (int)BitOperations.RoundUpToPowerOf2((uint)size);
+            _tree = new int[_top + 1];
+        }
 
         public int Total { get; private set; }
 
@@ -323,19 +331,20 @@ public sealed class TransitionLister
             return sum;
         }
 
-        /// <summary>The index whose range holds position <paramref name="k"/> (0-based) of the concatenation, and
-        /// the position within it.</summary>
+        /// <summary>The index whose range holds position <paramref name="k"/> (0-based, below <see cref="Total"/>) of
+        /// the concatenation, and the position within it.</summary>
         public int Find(int k, out int offset)
         {
+            ref var tree = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_tree);
             var position = 0;
+            // position + step <= _top at every probe: the steps below the first are at most _top - 1 together.
             for (var step = _top; step > 0; step >>= 1)
             {
                 var next = position + step;
-                if (next < _tree.Length && _tree[next] <= k)
-                {
-                    position = next;
-                    k -= _tree[next];
-                }
+                var count = System.Runtime.CompilerServices.Unsafe.Add(ref tree, next);
+                var take = (k - count) >> 31 ^ -1; // all ones when count <= k (both are counts: no overflow)
+                position += step & take;
+                k -= count & take;
             }
             offset = k;
             return position; // the (position+1)-th in 1-based terms: index 'position'
