@@ -61,14 +61,15 @@ public sealed class BreadthFirstExplorer : ISearch
         _options = options ?? CheckOptions.Default;
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.Workers, 1, nameof(options));
         _visited = _options.BitstateBytes is { } bytes ? new BitstateSet(bytes) : new FingerprintSet();
-        _graph = new LivelockGraph(enabled: _visited is FingerprintSet);
+        // No graph: a bitstate search keeps no node id for a visited state; --livelock off looks for no cycle.
+        _graph = new LivelockGraph(enabled: _visited is FingerprintSet && _options.Livelock);
         _reductions = new Reductions(program, _options);
         _machine = _reductions.Machine;
         _successors = new SuccessorEnumerator(_machine);
         _symmetry = _reductions.Symmetry;
         _marks = new ExecutionMarks(program);
         _machine.Marks = _marks;
-        _policy = new ExpectationPolicy(program.Expect);
+        _policy = new ExpectationPolicy(program.Expect, _options.Livelock);
         _limits = new SearchLimits(_options);
         _checkpoint = _options.Checkpoint;
     }
@@ -619,6 +620,7 @@ public sealed class BreadthFirstExplorer : ISearch
         UntrackedLines = _reductions.Untracked?.Lines ?? [],
         MergedHalts = MergedAHalt,
         FinalEvaluated = _machine.FinalEvaluations > 0 || _workersEvaluatedFinal,
+        LivelockOff = !_options.Livelock,
         Coverage = Coverage.Analyze(_program, _marks, exhaustive: verdict == Verdict.Pass),
     };
 }

@@ -27,6 +27,12 @@ public sealed record CheckOptions
     /// (<see cref="Machine.UntrackedLines"/>).</summary>
     public Reduction Reduce { get; init; } = Reduction.All;
 
+    /// <summary><c>--livelock on|off</c>: whether a complete search looks for a LIVELOCK (SEMANTICS.md section 7). Off,
+    /// the search keeps no graph of its transitions (8 bytes per transition, most of an exact search's memory) and
+    /// checks the safety of every state only, as SPIN's <c>-DSAFETY</c> does; the report says LIVELOCK was not
+    /// looked for.</summary>
+    public bool Livelock { get; init; } = true;
+
     /// <summary><c>--bitstate MB</c>: the breadth-first search's visited set is a bit array of this many bytes
     /// (<see cref="BitstateSet"/>) instead of exact fingerprints: runs larger than memory get a partial
     /// answer with a coverage estimate; LIVELOCK is not looked for. Null: exact.</summary>

@@ -121,6 +121,9 @@ public sealed class CheckResult
     /// <summary>Whether the scenario's <c>final</c> block was evaluated in at least one settled or
     /// terminal state (SEMANTICS.md section 8); false too when the scenario has none.</summary>
     public bool FinalEvaluated { get; init; }
+
+    /// <summary><c>--livelock off</c>: no LIVELOCK was looked for.</summary>
+    public bool LivelockOff { get; init; }
     /// <summary>What the search reached: statements, handlers, wait outcomes (warnings only after a pass).</summary>
     public Coverage? Coverage { get; init; }
 
@@ -145,6 +148,10 @@ public sealed class CheckResult
             {
                 warnings.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                     $"bitstate search (--bitstate): a new state may have been taken for a visited one with probability up to {bitstate.OmissionProbability:0.0e0} (hash factor {bitstate.HashFactor:0.#}), so states may have been missed; LIVELOCK was not looked for"));
+            }
+            if (LivelockOff && Verdict == Verdict.Pass)
+            {
+                warnings.Add("LIVELOCK was not looked for (--livelock off): every state is safe, but a run may still cycle forever without finishing");
             }
             if (Program.FinalFunction >= 0 && !FinalEvaluated && Verdict != Verdict.LimitReached)
             {
@@ -184,6 +191,7 @@ public sealed class CheckResult
         Strategy = Strategy,
         Shortening = shortening,
         FinalEvaluated = FinalEvaluated,
+        LivelockOff = LivelockOff,
         Coverage = Coverage,
     };
 

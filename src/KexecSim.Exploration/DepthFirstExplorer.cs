@@ -41,7 +41,7 @@ public sealed class DepthFirstExplorer : ISearch
     private readonly FingerprintSet _visited = new();
     private readonly StateStack _stack = new();
     private readonly StateQueue _children = new();
-    private readonly LivelockGraph _graph = new();
+    private readonly LivelockGraph _graph;
     private readonly SuccessorEnumerator _successors;
     private readonly ExpectationPolicy _policy;
     private readonly SearchLimits _limits;
@@ -80,7 +80,8 @@ public sealed class DepthFirstExplorer : ISearch
         _symmetry = _reductions.Symmetry;
         _marks = new ExecutionMarks(program);
         _machine.Marks = _marks;
-        _policy = new ExpectationPolicy(program.Expect);
+        _policy = new ExpectationPolicy(program.Expect, _options.Livelock);
+        _graph = new LivelockGraph(enabled: _options.Livelock); // --livelock off: no cycle is looked for
         _limits = new SearchLimits(_options);
         if (bound is { } b)
         {
@@ -382,6 +383,7 @@ public sealed class DepthFirstExplorer : ISearch
         MergedHalts = _machine.MergedAHalt,
         Strategy = SearchStrategy.DepthFirst,
         FinalEvaluated = _machine.FinalEvaluations > 0,
+        LivelockOff = !_options.Livelock,
         Coverage = Coverage.Analyze(_program, _marks, exhaustive: verdict == Verdict.Pass),
     };
 }

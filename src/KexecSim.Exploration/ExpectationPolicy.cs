@@ -14,9 +14,13 @@ public sealed class ExpectationPolicy
     private readonly List<(Violation, Trace)> _others = [];
     private readonly HashSet<ViolationCode> _otherCodes = [];
 
-    public ExpectationPolicy(Expectation expectation)
+    private readonly bool _livelock;
+
+    /// <param name="livelock">Whether a LIVELOCK is looked for at all (<c>--livelock</c>).</param>
+    public ExpectationPolicy(Expectation expectation, bool livelock = true)
     {
         _expected = expectation.Code;
+        _livelock = livelock;
     }
 
     /// <summary>The first violation of each other code met so far, in the order met.</summary>
@@ -42,9 +46,9 @@ public sealed class ExpectationPolicy
     /// <summary>Puts back a kept violation of a saved search (docs/checkpoint.md), in the order they were kept.</summary>
     internal void Restore(Violation violation, Trace trace) => Keep(violation, trace);
 
-    /// <summary>Whether a complete search looks for a LIVELOCK: when one would be its verdict, or when
-    /// none has been kept yet.</summary>
-    public bool LooksForLivelock => EndsSearch(ViolationCode.Livelock) || !_otherCodes.Contains(ViolationCode.Livelock);
+    /// <summary>Whether a complete search looks for a LIVELOCK: unless <c>--livelock off</c>, when one would be its
+    /// verdict, or when none has been kept yet.</summary>
+    public bool LooksForLivelock => _livelock && (EndsSearch(ViolationCode.Livelock) || !_otherCodes.Contains(ViolationCode.Livelock));
 
     /// <summary>
     /// The verdict of a search that explored everything without a violation that ends it: a violation of

@@ -27,11 +27,11 @@ public sealed class LivelockGraph
     private readonly List<bool> _finished = [];
     // Per node id: where its edges start and end (0 and 0 until it is expanded); the node being expanded
     // has its end at the last edge added.
-    private readonly List<int> _edgeStarts = [];
-    private readonly List<int> _edgeEnds = [];
+    private readonly ChunkedInts _edgeStarts = new();
+    private readonly ChunkedInts _edgeEnds = new();
     private int _open = -1;
-    private readonly List<int> _targets = [];
-    private readonly List<int> _labels = [];
+    private readonly ChunkedInts _targets = new();
+    private readonly ChunkedInts _labels = new();
     private readonly TaggedLabels _tagged = new();
 
     /// <summary>How many nodes were added.</summary>
@@ -47,7 +47,7 @@ public sealed class LivelockGraph
 
     public long MemoryBytes =>
         (long)_finished.Capacity * sizeof(bool)
-        + ((long)_edgeStarts.Capacity + _edgeEnds.Capacity + _targets.Capacity + _labels.Capacity) * sizeof(int)
+        + _edgeStarts.MemoryBytes + _edgeEnds.MemoryBytes + _targets.MemoryBytes + _labels.MemoryBytes
         + _tagged.MemoryBytes;
 
     /// <summary>Adds the next node (its id is <see cref="Nodes"/> before the call).</summary>
@@ -110,12 +110,12 @@ public sealed class LivelockGraph
         {
             writer.Write(finished);
         }
-        Checkpoint.WriteInts(writer, _edgeStarts);
-        Checkpoint.WriteInts(writer, _edgeEnds);
+        _edgeStarts.Save(writer);
+        _edgeEnds.Save(writer);
         writer.Write(_open);
         writer.Write(Expanded);
-        Checkpoint.WriteInts(writer, _targets);
-        Checkpoint.WriteInts(writer, _labels);
+        _targets.Save(writer);
+        _labels.Save(writer);
         _tagged.Save(writer);
     }
 
@@ -128,12 +128,12 @@ public sealed class LivelockGraph
         {
             _finished.Add(reader.ReadBoolean());
         }
-        Checkpoint.ReadInts(reader, _edgeStarts);
-        Checkpoint.ReadInts(reader, _edgeEnds);
+        _edgeStarts.Load(reader);
+        _edgeEnds.Load(reader);
         _open = reader.ReadInt32();
         Expanded = reader.ReadInt32();
-        Checkpoint.ReadInts(reader, _targets);
-        Checkpoint.ReadInts(reader, _labels);
+        _targets.Load(reader);
+        _labels.Load(reader);
         _tagged.Load(reader);
     }
 

@@ -13,8 +13,8 @@ namespace KexecSim.Exploration;
 /// </summary>
 public sealed class NodeTable
 {
-    private readonly List<int> _parents = [];
-    private readonly List<int> _labels = [];
+    private readonly ChunkedInts _parents = new();
+    private readonly ChunkedInts _labels = new();
     private readonly TaggedLabels _tagged = new();
 
     // The nodes whose step made choices: where their choice count, then the choices, start in the pool.
@@ -23,9 +23,9 @@ public sealed class NodeTable
 
     public int Count => _parents.Count;
 
-    /// <summary>The bytes the table's arrays hold (their capacity, as allocated; a dictionary entry as 24 bytes).</summary>
+    /// <summary>The bytes the table's arrays hold (as allocated; a dictionary entry as 24 bytes).</summary>
     public long MemoryBytes =>
-        ((long)_parents.Capacity + _labels.Capacity + _choicePool.Capacity) * sizeof(int)
+        _parents.MemoryBytes + _labels.MemoryBytes + ((long)_choicePool.Capacity * sizeof(int))
         + (long)_choiceStarts.Count * 24 + _tagged.MemoryBytes;
 
     /// <summary>Adds a node and returns its id (ids are given in order: 0, 1, 2, ...).</summary>
@@ -71,8 +71,8 @@ public sealed class NodeTable
     /// <summary>Writes the table (docs/checkpoint.md); list capacities too, so the memory figures go on as they would.</summary>
     internal void Save(BinaryWriter writer)
     {
-        Checkpoint.WriteInts(writer, _parents);
-        Checkpoint.WriteInts(writer, _labels);
+        _parents.Save(writer);
+        _labels.Save(writer);
         _tagged.Save(writer);
         writer.Write(_choiceStarts.Count);
         foreach (var (node, start) in _choiceStarts)
@@ -86,8 +86,8 @@ public sealed class NodeTable
     /// <summary>Reads what <see cref="Save"/> wrote into an empty table.</summary>
     internal void Load(BinaryReader reader)
     {
-        Checkpoint.ReadInts(reader, _parents);
-        Checkpoint.ReadInts(reader, _labels);
+        _parents.Load(reader);
+        _labels.Load(reader);
         if (_labels.Count != _parents.Count)
         {
             throw new InvalidDataException("the node table's arrays differ in length");

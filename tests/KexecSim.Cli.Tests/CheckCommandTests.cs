@@ -175,6 +175,29 @@ public sealed class CheckCommandTests : CliFixture
     }
 
     [Fact]
+    public void Livelock_off_checks_safety_only_and_says_so_and_refuses_a_scenario_expecting_livelock()
+    {
+        const string Spinning = """
+            shared bool flag;
+            fn spinner() { while (!flag) { udelay(1); } done(); }
+            fn other() { loop { hlt(); } }
+            scenario "spins" { platform { cpus 2; } cpu 0 runs spinner(); cpu 1 runs other(); expect pass; }
+            scenario "expects" { platform { cpus 2; } cpu 0 runs spinner(); cpu 1 runs other(); expect LIVELOCK; }
+            """;
+        var file = Write("spins.kflow", Spinning);
+        var (exit, stdout, stderr) = Run("check", file, "--scenario", "spins", "--livelock", "off");
+        Assert.Equal((ExitCodes.Success, string.Empty), (exit, stderr));
+        Assert.Contains("\noutcome: pass; expected: pass: met\n", stdout, StringComparison.Ordinal);
+        Assert.Contains("\nwarning: LIVELOCK was not looked for (--livelock off): every state is safe, but a run may still cycle forever without finishing\n", stdout, StringComparison.Ordinal);
+        Assert.Contains("\noutcome: LIVELOCK; expected: pass: NOT met\n", Run("check", file, "--scenario", "spins").Out, StringComparison.Ordinal);
+
+        (exit, stdout, stderr) = Run("check", file, "--livelock", "off");
+        Assert.Equal((ExitCodes.BadInput, string.Empty), (exit, stdout));
+        Assert.Equal("kexecsim: --livelock off: scenario \"expects\" expects LIVELOCK, which would not be looked for\n", stderr);
+        Assert.Equal(ExitCodes.BadInput, Run("check", file, "--livelock", "maybe").Exit);
+    }
+
+    [Fact]
     public void Check_over_the_catalog_with_a_define_no_model_has_exits_2()
     {
         var (exit, stdout, stderr) = Run("check", "-D", "X=1");

@@ -46,6 +46,8 @@ public static class CheckCommand
         var symmetry = KexecSimCli.ChoiceOption("--symmetry", "Reduce by the scenario's symmetric CPUs (one state per permutation orbit) when the declaration is usable.", "on", "off");
         var reduce = KexecSimCli.ChoiceOption("--reduce",
             "Semantics-aware reductions (docs/reduction.md): all drops the cache state no check can observe; none explores the full machine.", "all", "none");
+        var livelock = KexecSimCli.ChoiceOption("--livelock",
+            "Look for LIVELOCK after a complete search (on), or check every state's safety only and keep no graph of the transitions (off: most of a search's memory; SPIN's -DSAFETY).", "on", "off");
         var strategy = KexecSimCli.ChoiceOption("--strategy", "Search order: bfs finds a shortest counterexample; dfs finds some counterexample, often sooner and in less memory.", "bfs", "dfs");
         var shorten = new Option<bool>("--shorten") { Description = "With --strategy dfs: look for shorter counterexamples until none is shorter (with bfs: nothing to do)." };
         var checkpoint = new Option<string?>("--checkpoint")
@@ -65,7 +67,7 @@ public static class CheckCommand
         var showCaches = ShowCachesOption();
         var command = new Command("check", "Check scenarios: every interleaving explored; a proof, or a shortest counterexample.")
         {
-            files, scenario, modelPath, allowOutside, defines, cpus, maxStates, maxDepth, timeLimit, memoryLimit, workers, symmetry, reduce, bitstate, strategy, shorten, format, traceOut, reportOut, coverage,
+            files, scenario, modelPath, allowOutside, defines, cpus, maxStates, maxDepth, timeLimit, memoryLimit, workers, symmetry, reduce, livelock, bitstate, strategy, shorten, format, traceOut, reportOut, coverage,
             view, showCaches, checkpoint, checkpointEvery, resume,
         };
         command.Validators.Add(result =>
@@ -119,6 +121,11 @@ public static class CheckCommand
                 return Task.FromResult(ExitCodes.BadInput);
             }
             loaded = selected;
+            if (result.GetValue(livelock) == "off" && loaded.FirstOrDefault(s => s.Program.Expect.Code == ViolationCode.Livelock) is { } cycling)
+            {
+                stderr.WriteLine($"kexecsim: --livelock off: scenario \"{cycling.Program.ScenarioName}\" expects LIVELOCK, which would not be looked for");
+                return Task.FromResult(ExitCodes.BadInput);
+            }
             // A trace that could not be written would lose the search's work: say so before it starts.
             if (result.GetValue(traceOut) is { } traceDirectory && CheckRun.IsTraceDirectory(traceDirectory))
             {
@@ -158,6 +165,7 @@ public static class CheckCommand
                 Cancellation = cancel,
                 Symmetry = result.GetValue(symmetry) == "on",
                 Reduce = result.GetValue(reduce) == "all" ? Reduction.All : Reduction.None,
+                Livelock = result.GetValue(livelock) == "on",
                 Strategy = result.GetValue(strategy) == "dfs" ? SearchStrategy.DepthFirst : SearchStrategy.BreadthFirst,
                 Shorten = result.GetValue(shorten),
                 Workers = result.GetValue(workers) ?? Environment.ProcessorCount,
@@ -254,6 +262,7 @@ public static class CheckCommand
         KeyValuePair.Create("--strategy", options.Strategy == SearchStrategy.DepthFirst ? "dfs" : "bfs"),
         KeyValuePair.Create("--reduce", options.Reduce == Reduction.All ? "all" : "none"),
         KeyValuePair.Create("--symmetry", options.Symmetry ? "on" : "off"),
+        KeyValuePair.Create("--livelock", options.Livelock ? "on" : "off"),
         KeyValuePair.Create("--bitstate", options.BitstateBytes is { } bytes ? string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024 * 1024)} MB") : "off"),
     ];
 

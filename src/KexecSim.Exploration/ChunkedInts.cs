@@ -1,0 +1,104 @@
+using System.Runtime.InteropServices;
+
+namespace KexecSim.Exploration;
+
+/// <summary>
+/// A growing array of ints in chunks of <see cref="ChunkLength"/> (the search's node table and LIVELOCK graph: one or
+/// more ints per state or transition, millions of them). Memory (issue 9): growing adds a chunk, where a list doubles
+/// its array and copies it: no slack of up to half the capacity, no old array left to the garbage collector (both were
+/// part of the resident set), and every chunk is below the large-object threshold's multiple of a few.
+/// </summary>
+public sealed class ChunkedInts
+{
+    /// <summary>Ints per chunk (256 KB).</summary>
+    public const int ChunkLength = 1 << ChunkBits;
+
+    private const int ChunkBits = 16;
+    private const int ChunkMask = ChunkLength - 1;
+
+    private int[][] _chunks = new int[4][];
+
+    public int Count { get; private set; }
+
+    /// <summary>The bytes the chunks hold (a chunk's whole length once it exists).</summary>
+    public long MemoryBytes => ((long)((Count + ChunkMask) >> ChunkBits) * ChunkLength * sizeof(int)) + ((long)_chunks.Length * IntPtr.Size);
+
+    public int this[int index]
+    {
+        get => (uint)index < (uint)Count ? _chunks[index >> ChunkBits][index & ChunkMask] : throw OutOfRange(index);
+        set
+        {
+            if ((uint)index >= (uint)Count)
+            {
+                throw OutOfRange(index);
+            }
+            _chunks[index >> ChunkBits][index & ChunkMask] = value;
+        }
+    }
+
+    // PERF: the chunk being filled and the next place in it (Add tests one bound, which the JIT folds with its own).
+    private int[] _current = [];
+    private int _position;
+
+    public void Add(int value)
+    {
+        var current = _current;
+        var position = _position;
+        if ((uint)position < (uint)current.Length)
+        {
+            current[position] = value;
+            _position = position + 1;
+            Count++;
+            return;
+        }
+        AddInNewChunk(value);
+    }
+
+    private void AddInNewChunk(int value)
+    {
+        var chunk = Count >> ChunkBits;
+        if (chunk == _chunks.Length)
+        {
+            Array.Resize(ref _chunks, _chunks.Length * 2);
+        }
+        _current = _chunks[chunk] ??= new int[ChunkLength];
+        _current[0] = value;
+        _position = 1;
+        Count++;
+    }
+
+    /// <summary>Writes the count and the values (docs/checkpoint.md).</summary>
+    internal void Save(BinaryWriter writer)
+    {
+        writer.Write(Count);
+        for (var start = 0; start < Count; start += ChunkLength)
+        {
+            writer.Write(MemoryMarshal.AsBytes(_chunks[start >> ChunkBits].AsSpan(0, Math.Min(ChunkLength, Count - start))));
+        }
+    }
+
+    /// <summary>Reads what <see cref="Save"/> wrote into an empty array.</summary>
+    internal void Load(BinaryReader reader)
+    {
+        if (Count != 0)
+        {
+            throw new InvalidOperationException("load into an empty array");
+        }
+        var count = Checkpoint.ReadCount(reader);
+        var chunks = (count + ChunkMask) >> ChunkBits;
+        if (chunks > _chunks.Length)
+        {
+            _chunks = new int[Math.Max(4, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)chunks))][];
+        }
+        for (var c = 0; c < chunks; c++)
+        {
+            _chunks[c] = new int[ChunkLength];
+            Checkpoint.ReadExactly(reader, MemoryMarshal.AsBytes(_chunks[c].AsSpan(0, Math.Min(ChunkLength, count - (c << ChunkBits)))));
+        }
+        Count = count;
+        // The next Add goes on in the last chunk (a new one when it is full, or when there is none).
+        (_current, _position) = chunks == 0 || (count & ChunkMask) == 0 ? ([], 0) : (_chunks[chunks - 1], count & ChunkMask);
+    }
+
+    private static ArgumentOutOfRangeException OutOfRange(int index) => new(nameof(index), index, "no such element");
+}

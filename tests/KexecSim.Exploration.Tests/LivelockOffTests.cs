@@ -1,0 +1,78 @@
+using KexecSim.Language;
+using KexecSim.Program;
+
+namespace KexecSim.Exploration.Tests;
+
+/// <summary><c>check --livelock off</c> (<see cref="CheckOptions.Livelock"/>): the safety of every state only, no graph kept.</summary>
+public sealed class LivelockOffTests
+{
+    private static CompiledProgram Compile(string text)
+    {
+        var result = FrontEnd.LoadText("livelock.kflow", text);
+        Assert.Empty(result.Diagnostics.Where(d => d.IsError).Select(d => d.ToString()));
+        return Assert.Single(result.Scenarios);
+    }
+
+    // CPU 0 spins until a flag no one sets: a fair cycle of unfinished states (a LIVELOCK), and no unsafe state.
+    private const string Spinning = """
+        shared bool flag;
+        fn spinner() { while (!flag) { udelay(1); } done(); }
+        fn other() { loop { hlt(); } }
+        scenario "s" { platform { cpus 2; } cpu 0 runs spinner(); cpu 1 runs other(); expect pass; }
+        """;
+
+    [Theory]
+    [InlineData(SearchStrategy.BreadthFirst)]
+    [InlineData(SearchStrategy.DepthFirst)]
+    public void With_livelock_off_a_cycling_run_passes_with_a_warning_and_the_same_states(SearchStrategy strategy)
+    {
+        var program = Compile(Spinning);
+        // Unreduced (a reduced graph with a cycle makes the search run again in full for LIVELOCK: docs/reduction.md).
+        var on = Check(program, new CheckOptions { Strategy = strategy, Reduce = Reduction.None });
+        var off = Check(program, new CheckOptions { Strategy = strategy, Reduce = Reduction.None, Livelock = false });
+        Assert.Equal(("LIVELOCK", "pass"), (on.Outcome, off.Outcome));
+        Assert.Equal((on.Statistics.States, on.Statistics.Transitions), (off.Statistics.States, off.Statistics.Transitions));
+        Assert.True(off.LivelockOff);
+        Assert.Equal(["LIVELOCK was not looked for (--livelock off): every state is safe, but a run may still cycle forever without finishing"], off.Warnings);
+        Assert.DoesNotContain(on.Warnings, w => w.Contains("LIVELOCK", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void With_livelock_off_the_search_keeps_no_graph_of_its_transitions()
+    {
+        // Many transitions per state (four CPUs each writing its lines): the graph's 8 bytes per transition are most
+        // of what an exact search holds.
+        var program = Compile("""
+            shared int a; shared int b; shared int c; shared int d;
+            fn w0() { a = 1; a = 2; a = 3; done(); }
+            fn w1() { b = 1; b = 2; b = 3; }
+            fn w2() { c = 1; c = 2; c = 3; }
+            fn w3() { d = 1; d = 2; d = 3; }
+            scenario "s" { platform { cpus 4; } cpu 0 runs w0(); cpu 1 runs w1(); cpu 2 runs w2(); cpu 3 runs w3(); expect pass; }
+            """);
+        var options = new CheckOptions { Workers = 1, Reduce = Reduction.None };
+        var on = new BreadthFirstExplorer(program, options).Run();
+        var off = new BreadthFirstExplorer(program, options with { Livelock = false }).Run();
+        Assert.Equal(("pass", "pass"), (on.Outcome, off.Outcome));
+        Assert.Equal(on.Statistics.States, off.Statistics.States);
+        // What the graph held: 8 bytes per transition and per node, at least.
+        Assert.True(on.Statistics.PeakMemoryBytes - off.Statistics.PeakMemoryBytes >= 8 * on.Statistics.Transitions,
+            $"{on.Statistics.PeakMemoryBytes} - {off.Statistics.PeakMemoryBytes} < 8 x {on.Statistics.Transitions}");
+    }
+
+    [Fact]
+    public void With_livelock_off_a_safety_violation_is_still_found()
+    {
+        var program = Compile("""
+            shared int x;
+            fn a() { x = 1; bug_on(x == 1); }
+            scenario "s" { platform { cpus 1; } cpu 0 runs a(); expect pass; }
+            """);
+        var result = new BreadthFirstExplorer(program, new CheckOptions { Livelock = false }).Run();
+        Assert.Equal("BUG", result.Outcome);
+        Assert.Empty(result.Warnings);
+    }
+
+    private static CheckResult Check(CompiledProgram program, CheckOptions options) =>
+        options.Strategy == SearchStrategy.DepthFirst ? new DepthFirstExplorer(program, options).Run() : new BreadthFirstExplorer(program, options).Run();
+}
