@@ -60,7 +60,8 @@ public sealed class BreadthFirstExplorer : ISearch
         _program = program;
         _options = options ?? CheckOptions.Default;
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.Workers, 1, nameof(options));
-        _visited = _options.BitstateBytes is { } bytes ? new BitstateSet(bytes) : new FingerprintSet();
+        // --livelock off: no graph, so no node id of a state found again is needed (8 bytes a slot instead of 12).
+        _visited = _options.BitstateBytes is { } bytes ? new BitstateSet(bytes) : new FingerprintSet(keepNodes: _options.Livelock);
         // No graph: a bitstate search keeps no node id for a visited state; --livelock off looks for no cycle.
         _graph = new LivelockGraph(enabled: _visited is FingerprintSet && _options.Livelock);
         _reductions = new Reductions(program, _options);

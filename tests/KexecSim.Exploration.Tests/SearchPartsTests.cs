@@ -345,7 +345,7 @@ public sealed class SearchPartsTests
         Assert.Empty(new LivelockDetector(graph).FairComponents());
     }
 
-    // Issue 9: 12-byte slots (the fingerprint and the node id, packed); the table doubles at 70% full.
+    // Issue 9: 12-byte slots (the fingerprint and the node id, in two arrays); the table doubles at 70% full.
     [Fact]
     public void The_visited_set_keeps_12_byte_slots_and_every_node_id()
     {
@@ -363,6 +363,40 @@ public sealed class SearchPartsTests
             Assert.Equal(i, id);
         }
         Assert.Equal(5000, set.Count);
+    }
+
+    // --livelock off keeps no graph, so no node id: 8-byte slots; a state found again is known as -1. A checkpoint of one
+    // kind of set does not load into the other.
+    [Fact]
+    public void The_visited_set_without_node_ids_keeps_8_byte_slots()
+    {
+        var set = new FingerprintSet(1 << 10, keepNodes: false);
+        Assert.Equal(8 << 10, set.MemoryBytes);
+        for (var i = 0; i < 5000; i++)
+        {
+            Assert.True(set.TryAdd(((ulong)i * 0x9E37_79B9_7F4A_7C15UL) + 1, i, out var id));
+            Assert.Equal(i, id);
+        }
+        Assert.Equal(8 << 13, set.MemoryBytes);
+        for (var i = 0; i < 5000; i++)
+        {
+            Assert.False(set.TryAdd(((ulong)i * 0x9E37_79B9_7F4A_7C15UL) + 1, i, out var id));
+            Assert.Equal(-1, id);
+        }
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            set.Save(writer);
+        }
+        stream.Position = 0;
+        var withNodes = new FingerprintSet();
+        Assert.Throws<InvalidDataException>(() => withNodes.Load(new BinaryReader(stream)));
+        stream.Position = 0;
+        var without = new FingerprintSet(keepNodes: false);
+        without.Load(new BinaryReader(stream));
+        Assert.Equal(5000, without.Count);
+        Assert.False(without.TryAdd(1, 0, out _));
+        Assert.True(without.TryAdd(2, 0, out _));
     }
 
     // The one order every search takes a state's outcomes in: transitions as the machine lists them, each
