@@ -1,33 +1,61 @@
 namespace KexecSim.Exploration;
 
 /// <summary>
-/// The visited set: 64-bit state fingerprints in an open-addressing table, each with its node id when the search needs
+/// The visited set: 64-bit state fingerprints in open-addressing tables, each with its node id when the search needs
 /// it (the LIVELOCK graph's edges name the node a transition leads to; <c>--livelock off</c> keeps no graph, and no id).
-/// PERF: the fingerprints in one flat array (8 per cache line) that a probe walks, the node ids in another read only
-/// at the slot found; linear probing; no allocation per insert. Memory: 12 bytes per slot with node ids, 8 without.
+/// PERF: the fingerprints in flat arrays (8 per cache line) that a probe walks, the node ids in others read only at the
+/// slot found; linear probing; no allocation per insert. Memory (issue 9): 12 bytes per slot with node ids, 8 without;
+/// the set is <see cref="Shards"/> tables picked by a fingerprint's top bits, each doubling on its own when 3/4 full,
+/// so a growth holds a 256th of the set twice (not the whole set, old and new, at once) and the old table it leaves
+/// to the garbage collector is one the next growths reuse; the tables are half full or more on average, whatever the
+/// number of states (one table doubling at 70% left a set of 47.8 M states in 2^27 slots, 36% full).
 /// </summary>
 public sealed class FingerprintSet : IVisitedSet
 {
-    private ulong[] _keys;
-    private int[]? _values;
-    private int _mask;
+    /// <summary>How many tables the set is split into (by the fingerprint's top <see cref="ShardBits"/> bits).</summary>
+    public const int Shards = 1 << ShardBits;
 
-    /// <param name="capacityPowerOfTwo">The first table's slots.</param>
+    private const int ShardBits = 8;
+
+    private readonly ulong[][] _keys = new ulong[Shards][];
+    private readonly int[]?[] _values = new int[Shards][];
+    private readonly int[] _counts = new int[Shards];
+    private readonly bool _keepNodes;
+
+    /// <param name="capacityPowerOfTwo">The first tables' slots in all (at least 16 a table).</param>
     /// <param name="keepNodes">Whether each fingerprint's node id is kept (<see cref="TryAdd"/> gives -1 for a state found
     /// again otherwise).</param>
     public FingerprintSet(int capacityPowerOfTwo = 1 << 16, bool keepNodes = true)
     {
-        _keys = new ulong[capacityPowerOfTwo];
-        _values = keepNodes ? new int[capacityPowerOfTwo] : null;
-        _mask = capacityPowerOfTwo - 1;
+        _keepNodes = keepNodes;
+        var slots = Math.Max(16, capacityPowerOfTwo / Shards);
+        for (var s = 0; s < Shards; s++)
+        {
+            _keys[s] = new ulong[slots];
+            _values[s] = keepNodes ? new int[slots] : null;
+        }
     }
 
     public int Count { get; private set; }
 
     /// <summary>Whether node ids are kept.</summary>
-    public bool KeepsNodes => _values is not null;
+    public bool KeepsNodes => _keepNodes;
 
-    public long MemoryBytes => (long)_keys.Length * (sizeof(ulong) + (_values is null ? 0 : sizeof(int)));
+    /// <summary>The slots of every table.</summary>
+    public long Slots
+    {
+        get
+        {
+            long slots = 0;
+            foreach (var keys in _keys)
+            {
+                slots += keys.Length;
+            }
+            return slots;
+        }
+    }
+
+    public long MemoryBytes => Slots * (sizeof(ulong) + (_keepNodes ? sizeof(int) : 0));
 
     /// <summary>Adds a fingerprint; false (with the existing id, -1 when ids are not kept) when it was already there.</summary>
     public bool TryAdd(ulong fingerprint, int value, out int existing)
@@ -36,80 +64,97 @@ public sealed class FingerprintSet : IVisitedSet
         {
             fingerprint = 1; // 0 marks an empty slot
         }
-        if (Count * 10 >= _keys.Length * 7)
+        var shard = (int)(fingerprint >> (64 - ShardBits));
+        var keys = _keys[shard];
+        if (_counts[shard] * 4 >= keys.Length * 3)
         {
-            Grow();
+            keys = Grow(shard);
         }
-        var keys = _keys;
-        var index = (int)(Mix(fingerprint) & (ulong)_mask);
+        var mask = keys.Length - 1;
+        var index = (int)(Mix(fingerprint) & (ulong)mask);
         while (true)
         {
             ref var key = ref keys[index];
             if (key == 0)
             {
                 key = fingerprint;
-                if (_values is { } values)
+                if (_values[shard] is { } values)
                 {
                     values[index] = value;
                 }
+                _counts[shard]++;
                 Count++;
                 existing = value;
                 return true;
             }
             if (key == fingerprint)
             {
-                existing = _values is { } values ? values[index] : -1;
+                existing = _values[shard] is { } values ? values[index] : -1;
                 return false;
             }
-            index = (index + 1) & _mask;
+            index = (index + 1) & mask;
         }
     }
 
-    /// <summary>Writes the table as it is (its slots, so a resumed search probes the same places: docs/checkpoint.md).</summary>
+    /// <summary>Writes the tables as they are (their slots, so a resumed search probes the same places: docs/checkpoint.md).</summary>
     internal void Save(BinaryWriter writer)
     {
-        writer.Write(_keys.Length);
-        writer.Write(Count);
-        writer.Write(_values is not null);
-        writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_keys.AsSpan()));
-        if (_values is not null)
+        writer.Write(Shards);
+        writer.Write(_keepNodes);
+        for (var s = 0; s < Shards; s++)
         {
-            writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_values.AsSpan()));
+            writer.Write(_keys[s].Length);
+            writer.Write(_counts[s]);
+            writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_keys[s].AsSpan()));
+            if (_values[s] is { } values)
+            {
+                writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+            }
         }
     }
 
-    /// <summary>Reads what <see cref="Save"/> wrote, replacing the table.</summary>
+    /// <summary>Reads what <see cref="Save"/> wrote, replacing the tables.</summary>
     internal void Load(BinaryReader reader)
     {
-        var length = reader.ReadInt32();
-        var count = reader.ReadInt32();
-        if (length <= 0 || (length & (length - 1)) != 0 || count < 0 || count > length)
+        if (reader.ReadInt32() != Shards)
         {
-            throw new InvalidDataException("the visited set's size is not a table's");
+            throw new InvalidDataException("the visited set was saved in another number of tables");
         }
-        if (reader.ReadBoolean() != KeepsNodes)
+        if (reader.ReadBoolean() != _keepNodes)
         {
             throw new InvalidDataException("the visited set was saved with node ids by one search and is read by another without (or the other way)");
         }
-        var keys = new ulong[length];
-        Checkpoint.ReadExactly(reader, System.Runtime.InteropServices.MemoryMarshal.AsBytes(keys.AsSpan()));
-        int[]? values = null;
-        if (KeepsNodes)
+        var total = 0L;
+        for (var s = 0; s < Shards; s++)
         {
-            values = new int[length];
-            Checkpoint.ReadExactly(reader, System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+            var length = reader.ReadInt32();
+            var count = reader.ReadInt32();
+            if (length <= 0 || (length & (length - 1)) != 0 || count < 0 || count > length)
+            {
+                throw new InvalidDataException("the visited set's size is not a table's");
+            }
+            var keys = new ulong[length];
+            Checkpoint.ReadExactly(reader, System.Runtime.InteropServices.MemoryMarshal.AsBytes(keys.AsSpan()));
+            int[]? values = null;
+            if (_keepNodes)
+            {
+                values = new int[length];
+                Checkpoint.ReadExactly(reader, System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+            }
+            (_keys[s], _values[s], _counts[s]) = (keys, values, count);
+            total += count;
         }
-        (_keys, _values, _mask, Count) = (keys, values, length - 1, count);
+        Count = checked((int)total);
     }
 
     private static ulong Mix(ulong x) => x ^ (x >> 29);
 
-    private void Grow()
+    private ulong[] Grow(int shard)
     {
-        var (oldKeys, oldValues) = (_keys, _values);
-        _keys = new ulong[oldKeys.Length * 2];
-        _values = oldValues is null ? null : new int[_keys.Length];
-        _mask = _keys.Length - 1;
+        var (oldKeys, oldValues) = (_keys[shard], _values[shard]);
+        var keys = new ulong[oldKeys.Length * 2];
+        var values = oldValues is null ? null : new int[keys.Length];
+        var mask = keys.Length - 1;
         for (var i = 0; i < oldKeys.Length; i++)
         {
             var key = oldKeys[i];
@@ -117,16 +162,18 @@ public sealed class FingerprintSet : IVisitedSet
             {
                 continue;
             }
-            var index = (int)(Mix(key) & (ulong)_mask);
-            while (_keys[index] != 0)
+            var index = (int)(Mix(key) & (ulong)mask);
+            while (keys[index] != 0)
             {
-                index = (index + 1) & _mask;
+                index = (index + 1) & mask;
             }
-            _keys[index] = key;
-            if (_values is not null)
+            keys[index] = key;
+            if (values is not null)
             {
-                _values[index] = oldValues![i];
+                values[index] = oldValues![i];
             }
         }
+        (_keys[shard], _values[shard]) = (keys, values);
+        return keys;
     }
 }

@@ -345,58 +345,48 @@ public sealed class SearchPartsTests
         Assert.Empty(new LivelockDetector(graph).FairComponents());
     }
 
-    // Issue 9: 12-byte slots (the fingerprint and the node id, in two arrays); the table doubles at 70% full.
-    [Fact]
-    public void The_visited_set_keeps_12_byte_slots_and_every_node_id()
+    // Issue 9: 12-byte slots (the fingerprint and the node id, in two arrays), 8 without ids (--livelock off, no graph);
+    // 256 tables by the fingerprint's top bits, each doubling on its own when 3/4 full. A checkpoint of one kind of set
+    // does not load into the other.
+    [Theory]
+    [InlineData(true, 12)]
+    [InlineData(false, 8)]
+    public void The_visited_set_keeps_12_byte_slots_with_node_ids_and_8_without(bool keepNodes, int slotBytes)
     {
-        var set = new FingerprintSet(1 << 10);
-        Assert.Equal(12 << 10, set.MemoryBytes);
-        for (var i = 0; i < 5000; i++)
+        var set = new FingerprintSet(1 << 10, keepNodes);
+        Assert.Equal(FingerprintSet.Shards * 16, set.Slots); // at least 16 slots a table
+        Assert.Equal(slotBytes * set.Slots, set.MemoryBytes);
+        const int States = 50_000;
+        static ulong Key(int i) => ((ulong)i * 0x9E37_79B9_7F4A_7C15UL) + 1;
+        for (var i = 0; i < States; i++)
         {
-            Assert.True(set.TryAdd(((ulong)i * 0x9E37_79B9_7F4A_7C15UL) + 1, i, out var id));
+            Assert.True(set.TryAdd(Key(i), i, out var id));
             Assert.Equal(i, id);
         }
-        Assert.Equal(12 << 13, set.MemoryBytes); // 5,000 > 70% of 4,096 slots: 8,192
-        for (var i = 0; i < 5000; i++)
+        Assert.Equal(slotBytes * set.Slots, set.MemoryBytes);
+        // Every table is at most 3/4 full, and, once grown, more than 3/8: the whole set between the two.
+        Assert.InRange((double)States / set.Slots, 0.375, 0.75);
+        for (var i = 0; i < States; i++)
         {
-            Assert.False(set.TryAdd(((ulong)i * 0x9E37_79B9_7F4A_7C15UL) + 1, -1, out var id));
-            Assert.Equal(i, id);
+            Assert.False(set.TryAdd(Key(i), -5, out var id));
+            Assert.Equal(keepNodes ? i : -1, id);
         }
-        Assert.Equal(5000, set.Count);
-    }
+        Assert.Equal(States, set.Count);
 
-    // --livelock off keeps no graph, so no node id: 8-byte slots; a state found again is known as -1. A checkpoint of one
-    // kind of set does not load into the other.
-    [Fact]
-    public void The_visited_set_without_node_ids_keeps_8_byte_slots()
-    {
-        var set = new FingerprintSet(1 << 10, keepNodes: false);
-        Assert.Equal(8 << 10, set.MemoryBytes);
-        for (var i = 0; i < 5000; i++)
-        {
-            Assert.True(set.TryAdd(((ulong)i * 0x9E37_79B9_7F4A_7C15UL) + 1, i, out var id));
-            Assert.Equal(i, id);
-        }
-        Assert.Equal(8 << 13, set.MemoryBytes);
-        for (var i = 0; i < 5000; i++)
-        {
-            Assert.False(set.TryAdd(((ulong)i * 0x9E37_79B9_7F4A_7C15UL) + 1, i, out var id));
-            Assert.Equal(-1, id);
-        }
         using var stream = new MemoryStream();
         using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
         {
             set.Save(writer);
         }
         stream.Position = 0;
-        var withNodes = new FingerprintSet();
-        Assert.Throws<InvalidDataException>(() => withNodes.Load(new BinaryReader(stream)));
+        Assert.Throws<InvalidDataException>(() => new FingerprintSet(keepNodes: !keepNodes).Load(new BinaryReader(stream)));
         stream.Position = 0;
-        var without = new FingerprintSet(keepNodes: false);
-        without.Load(new BinaryReader(stream));
-        Assert.Equal(5000, without.Count);
-        Assert.False(without.TryAdd(1, 0, out _));
-        Assert.True(without.TryAdd(2, 0, out _));
+        var loaded = new FingerprintSet(keepNodes: keepNodes);
+        loaded.Load(new BinaryReader(stream));
+        Assert.Equal((States, set.Slots), (loaded.Count, loaded.Slots));
+        Assert.False(loaded.TryAdd(Key(123), 0, out var again));
+        Assert.Equal(keepNodes ? 123 : -1, again);
+        Assert.True(loaded.TryAdd(Key(States), States, out _));
     }
 
     // The one order every search takes a state's outcomes in: transitions as the machine lists them, each
