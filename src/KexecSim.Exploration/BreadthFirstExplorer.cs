@@ -409,7 +409,7 @@ public sealed class BreadthFirstExplorer : ISearch
         // same for any number of workers).
         if (_limits.Reached(_visited.Count, memory + (_pool?.MemoryBytes ?? 0), Elapsed) is { } reason)
         {
-            return reason;
+            return SearchLimits.WithGraphHint(reason, _graph.MemoryBytes, memory);
         }
         if (_options.Progress is { } progress && Elapsed - lastProgress > TimeSpan.FromSeconds(1))
         {

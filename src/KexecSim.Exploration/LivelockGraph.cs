@@ -74,6 +74,10 @@ public sealed class LivelockGraph
     /// until the next call are its own.</summary>
     public void BeginEdges(int node)
     {
+        if (!Enabled)
+        {
+            return;
+        }
         if (_open >= 0)
         {
             _edgeEnds[_open] = _targets.Count;
