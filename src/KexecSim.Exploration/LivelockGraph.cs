@@ -9,8 +9,10 @@ namespace KexecSim.Exploration;
 /// their transitions as labels. Nodes are added in id order; they may be expanded in any order (the
 /// breadth-first search expands them in id order, the depth-first one in its stack's order), each once,
 /// its edges recorded together.
-/// PERF: flat arrays, 8 bytes per edge: a label is the packed transition itself when it has no tag, else
-/// the number of a tagged transition (<see cref="TaggedLabels"/>) with the top bit set.
+/// PERF: flat arrays, 6 bytes per edge: the target's node id, and the number of the edge's label in the graph's
+/// table of labels (a model has a few hundred transitions; past 65,535 labels, an edge's label is kept aside). A
+/// label is the packed transition itself when it has no tag, else the number of a tagged transition
+/// (<see cref="TaggedLabels"/>) with the top bit set.
 /// </summary>
 public sealed class LivelockGraph
 {
@@ -27,12 +29,28 @@ public sealed class LivelockGraph
     private readonly List<bool> _finished = [];
     // Per node id: where its edges start and end (0 and 0 until it is expanded); the node being expanded
     // has its end at the last edge added.
-    private readonly ChunkedInts _edgeStarts = new();
-    private readonly ChunkedInts _edgeEnds = new();
+    private readonly ChunkedArray<int> _edgeStarts = new();
+    private readonly ChunkedArray<int> _edgeEnds = new();
     private int _open = -1;
-    private readonly ChunkedInts _targets = new();
-    private readonly ChunkedInts _labels = new();
+    private readonly ChunkedArray<int> _targets = new();
+    private readonly ChunkedArray<ushort> _labels = new();
     private readonly TaggedLabels _tagged = new();
+
+    // The labels, numbered in the order met; an edge whose label has no number of 16 bits has it aside.
+    private const ushort Aside = ushort.MaxValue;
+    private readonly Dictionary<int, ushort> _labelNumbers = [];
+    private readonly List<int> _labelValues = [];
+    private readonly Dictionary<int, int> _asideLabels = [];
+    // PERF: the number of the last label met at each of 256 places (a lookup of the table per edge cost 5% of a search).
+    private readonly int[] _recentLabels = new int[256];
+    private readonly ushort[] _recentNumbers = CreateRecent();
+
+    private static ushort[] CreateRecent()
+    {
+        var numbers = new ushort[256];
+        Array.Fill(numbers, Aside); // empty
+        return numbers;
+    }
 
     /// <summary>How many nodes were added.</summary>
     public int Nodes => _finished.Count;
@@ -48,7 +66,7 @@ public sealed class LivelockGraph
     public long MemoryBytes =>
         (long)_finished.Capacity * sizeof(bool)
         + _edgeStarts.MemoryBytes + _edgeEnds.MemoryBytes + _targets.MemoryBytes + _labels.MemoryBytes
-        + _tagged.MemoryBytes;
+        + _tagged.MemoryBytes + ((long)_labelValues.Capacity * sizeof(int)) + ((long)_labelNumbers.Count * 24) + ((long)_asideLabels.Count * 24);
 
     /// <summary>Adds the next node (its id is <see cref="Nodes"/> before the call).</summary>
     /// <param name="finished">Whether the node's run has finished (it is on no livelock).</param>
@@ -102,7 +120,32 @@ public sealed class LivelockGraph
         }
         var packed = PackedTransition.Pack(label);
         _targets.Add(target);
-        _labels.Add(packed.Tag == 0 && packed.Head >= 0 ? packed.Head : int.MinValue | _tagged.Intern(packed.Head, packed.Tag));
+        _labels.Add(Number(packed.Tag == 0 && packed.Head >= 0 ? packed.Head : int.MinValue | _tagged.Intern(packed.Head, packed.Tag)));
+    }
+
+    /// <summary>The number of <paramref name="label"/> in the table (numbered when first met), or <see cref="Aside"/> with
+    /// the label kept aside for the edge being added.</summary>
+    private ushort Number(int label)
+    {
+        var place = (label ^ (label >> 8) ^ (label >> 16)) & 255;
+        var recent = _recentNumbers[place];
+        if (recent != Aside && _recentLabels[place] == label)
+        {
+            return recent;
+        }
+        if (!_labelNumbers.TryGetValue(label, out var number))
+        {
+            if (_labelValues.Count == Aside)
+            {
+                _asideLabels[_targets.Count - 1] = label; // the edge's target is added already
+                return Aside;
+            }
+            number = (ushort)_labelValues.Count;
+            _labelNumbers[label] = number;
+            _labelValues.Add(label);
+        }
+        (_recentLabels[place], _recentNumbers[place]) = (label, number);
+        return number;
     }
 
     /// <summary>Writes the graph (docs/checkpoint.md): a resumed search looks for LIVELOCK in the whole graph.</summary>
@@ -121,6 +164,13 @@ public sealed class LivelockGraph
         _targets.Save(writer);
         _labels.Save(writer);
         _tagged.Save(writer);
+        Checkpoint.WriteInts(writer, _labelValues);
+        writer.Write(_asideLabels.Count);
+        foreach (var (edge, label) in _asideLabels)
+        {
+            writer.Write(edge);
+            writer.Write(label);
+        }
     }
 
     /// <summary>Reads what <see cref="Save"/> wrote into an empty graph.</summary>
@@ -139,6 +189,21 @@ public sealed class LivelockGraph
         _targets.Load(reader);
         _labels.Load(reader);
         _tagged.Load(reader);
+        Checkpoint.ReadInts(reader, _labelValues);
+        if (_labelValues.Count > Aside)
+        {
+            throw new InvalidDataException("the graph's table of labels is longer than its numbers can be");
+        }
+        for (var i = 0; i < _labelValues.Count; i++)
+        {
+            _labelNumbers[_labelValues[i]] = (ushort)i;
+        }
+        var aside = Checkpoint.ReadCount(reader);
+        for (var i = 0; i < aside; i++)
+        {
+            var edge = reader.ReadInt32();
+            _asideLabels[edge] = reader.ReadInt32();
+        }
     }
 
     public bool Finished(int node) => _finished[node];
@@ -153,7 +218,8 @@ public sealed class LivelockGraph
 
     public PackedTransition Label(int edge)
     {
-        var label = _labels[edge];
+        var number = _labels[edge];
+        var label = number == Aside ? _asideLabels[edge] : _labelValues[number];
         return label >= 0 ? new PackedTransition(label, 0) : _tagged[label & int.MaxValue];
     }
 

@@ -13,8 +13,8 @@ namespace KexecSim.Exploration;
 /// </summary>
 public sealed class NodeTable
 {
-    private readonly ChunkedInts _parents = new();
-    private readonly ChunkedInts _labels = new();
+    private readonly ChunkedArray<int> _parents = new();
+    private readonly ChunkedArray<int> _labels = new();
     private readonly TaggedLabels _tagged = new();
 
     // The nodes whose step made choices: where their choice count, then the choices, start in the pool.

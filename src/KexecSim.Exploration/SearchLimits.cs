@@ -68,12 +68,13 @@ public sealed class SearchLimits
         : $"--time-limit {limit.TotalSeconds:0.#} s reached";
 
     /// <summary>
-    /// A memory <paramref name="reason"/> with what the LIVELOCK graph held of it, when that is 1 MB or more and a quarter
-    /// or more of the search's <paramref name="memoryBytes"/>, and how to do without it (any other reason as it is).
+    /// A memory <paramref name="reason"/> with what the LIVELOCK graph held of it, when that is 256 KB or more and a
+    /// quarter or more of the search's <paramref name="memoryBytes"/>, and how to do without it (any other reason as it is).
     /// </summary>
     public static string WithGraphHint(string reason, long graphBytes, long memoryBytes) =>
-        reason.Contains("memory", StringComparison.Ordinal) && graphBytes >= 1024 * 1024 && graphBytes * 4 >= memoryBytes
-            ? $"{reason}; {graphBytes / (1024 * 1024)} MB of it was the LIVELOCK graph: --livelock off checks every state's safety without one"
+        reason.Contains("memory", StringComparison.Ordinal) && graphBytes >= 256 * 1024 && graphBytes * 4 >= memoryBytes
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{reason}; {graphBytes / (1024.0 * 1024):0.#} MB of it was the LIVELOCK graph: --livelock off checks every state's safety without one")
             : reason;
 
     /// <summary>Why the search must stop now, in words ("--max-states 50 reached"), or null to go on.</summary>

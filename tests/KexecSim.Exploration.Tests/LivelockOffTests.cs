@@ -79,10 +79,12 @@ public sealed class LivelockOffTests
         Assert.Equal("--memory-limit 3 MB reached; 1 MB of it was the LIVELOCK graph: --livelock off checks every state's safety without one",
             SearchLimits.WithGraphHint("--memory-limit 3 MB reached", 1L << 20, 3L << 20));
         Assert.Equal("--memory-limit 3 MB reached", SearchLimits.WithGraphHint("--memory-limit 3 MB reached", 1L << 19, 3L << 20));
-        Assert.Equal("--memory-limit 1 MB reached", SearchLimits.WithGraphHint("--memory-limit 1 MB reached", 1L << 19, 1L << 20)); // under 1 MB
+        Assert.Equal("--memory-limit 1 MB reached; 0.8 MB of it was the LIVELOCK graph: --livelock off checks every state's safety without one",
+            SearchLimits.WithGraphHint("--memory-limit 1 MB reached", 800_000, 1L << 20));
+        Assert.Equal("--memory-limit 1 MB reached", SearchLimits.WithGraphHint("--memory-limit 1 MB reached", 1L << 17, 1L << 18)); // under 256 KB
         Assert.Equal("--max-states 9 reached", SearchLimits.WithGraphHint("--max-states 9 reached", 3L << 20, 3L << 20));
 
-        // Four CPUs writing lines: 1,296 states, 4,856 transitions; the graph's first chunks (1 MB) are much of 2.4 MB (without it
+        // Four CPUs writing lines: 1,296 states, 4,856 transitions; the graph's first chunks (0.9 MB) are much of 2 MB (without it
         // the search's own structures peak at 1.5 MB breadth-first, 2.0 MB depth-first).
         var program = Compile("""
             shared int a; shared int b; shared int c; shared int d;
@@ -92,12 +94,12 @@ public sealed class LivelockOffTests
             fn w3() { d = 1; d = 2; d = 3; }
             scenario "s" { platform { cpus 4; } cpu 0 runs w0(); cpu 1 runs w1(); cpu 2 runs w2(); cpu 3 runs w3(); expect pass; }
             """);
-        var options = new CheckOptions { Workers = 1, Reduce = Reduction.None, MemoryLimitBytes = 2_400_000 };
+        var options = new CheckOptions { Workers = 1, Reduce = Reduction.None, MemoryLimitBytes = 2_000_000 };
         foreach (var strategy in new[] { SearchStrategy.BreadthFirst, SearchStrategy.DepthFirst })
         {
             var limited = Check(program, options with { Strategy = strategy });
             Assert.Equal("limit", limited.Outcome);
-            Assert.StartsWith("--memory-limit 2 MB reached; ", limited.LimitReason, StringComparison.Ordinal);
+            Assert.StartsWith("--memory-limit 1 MB reached; ", limited.LimitReason, StringComparison.Ordinal);
             Assert.EndsWith(" MB of it was the LIVELOCK graph: --livelock off checks every state's safety without one", limited.LimitReason, StringComparison.Ordinal);
             // Without the graph nothing is said of one (this test process's own resident set is past 2.4 MB: it stops too).
             Assert.DoesNotContain("LIVELOCK graph", Check(program, options with { Strategy = strategy, Livelock = false }).LimitReason ?? "", StringComparison.Ordinal);

@@ -3,27 +3,28 @@ using System.Runtime.InteropServices;
 namespace KexecSim.Exploration;
 
 /// <summary>
-/// A growing array of ints in chunks of <see cref="ChunkLength"/> (the search's node table and LIVELOCK graph: one or
-/// more ints per state or transition, millions of them). Memory (issue 9): growing adds a chunk, where a list doubles
+/// A growing array of values (ints, shorts) in chunks of <see cref="ChunkLength"/> (the search's node table and
+/// LIVELOCK graph: one or more values per state or transition, millions of them). Memory (issue 9): growing adds a chunk, where a list doubles
 /// its array and copies it: no slack of up to half the capacity, no old array left to the garbage collector (both were
 /// part of the resident set), and every chunk is below the large-object threshold's multiple of a few.
 /// </summary>
-public sealed class ChunkedInts
+public sealed class ChunkedArray<T>
+    where T : unmanaged
 {
-    /// <summary>Ints per chunk (256 KB).</summary>
+    /// <summary>Values per chunk (256 KB of ints).</summary>
     public const int ChunkLength = 1 << ChunkBits;
 
     private const int ChunkBits = 16;
     private const int ChunkMask = ChunkLength - 1;
 
-    private int[][] _chunks = new int[4][];
+    private T[][] _chunks = new T[4][];
 
     public int Count { get; private set; }
 
     /// <summary>The bytes the chunks hold (a chunk's whole length once it exists).</summary>
-    public long MemoryBytes => ((long)((Count + ChunkMask) >> ChunkBits) * ChunkLength * sizeof(int)) + ((long)_chunks.Length * IntPtr.Size);
+    public long MemoryBytes => ((long)((Count + ChunkMask) >> ChunkBits) * ChunkLength * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()) + ((long)_chunks.Length * IntPtr.Size);
 
-    public int this[int index]
+    public T this[int index]
     {
         get => (uint)index < (uint)Count ? _chunks[index >> ChunkBits][index & ChunkMask] : throw OutOfRange(index);
         set
@@ -37,10 +38,10 @@ public sealed class ChunkedInts
     }
 
     // PERF: the chunk being filled and the next place in it (Add tests one bound, which the JIT folds with its own).
-    private int[] _current = [];
+    private T[] _current = [];
     private int _position;
 
-    public void Add(int value)
+    public void Add(T value)
     {
         var current = _current;
         var position = _position;
@@ -54,14 +55,14 @@ public sealed class ChunkedInts
         AddInNewChunk(value);
     }
 
-    private void AddInNewChunk(int value)
+    private void AddInNewChunk(T value)
     {
         var chunk = Count >> ChunkBits;
         if (chunk == _chunks.Length)
         {
             Array.Resize(ref _chunks, _chunks.Length * 2);
         }
-        _current = _chunks[chunk] ??= new int[ChunkLength];
+        _current = _chunks[chunk] ??= new T[ChunkLength];
         _current[0] = value;
         _position = 1;
         Count++;
@@ -88,11 +89,11 @@ public sealed class ChunkedInts
         var chunks = (count + ChunkMask) >> ChunkBits;
         if (chunks > _chunks.Length)
         {
-            _chunks = new int[Math.Max(4, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)chunks))][];
+            _chunks = new T[Math.Max(4, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)chunks))][];
         }
         for (var c = 0; c < chunks; c++)
         {
-            _chunks[c] = new int[ChunkLength];
+            _chunks[c] = new T[ChunkLength];
             Checkpoint.ReadExactly(reader, MemoryMarshal.AsBytes(_chunks[c].AsSpan(0, Math.Min(ChunkLength, count - (c << ChunkBits)))));
         }
         Count = count;
