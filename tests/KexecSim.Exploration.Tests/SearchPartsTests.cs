@@ -242,7 +242,7 @@ public sealed class SearchPartsTests
     }
 
     [Fact]
-    public void The_livelock_graph_keeps_every_label_in_4_bytes_and_gives_each_back_exactly()
+    public void The_livelock_graph_keeps_every_label_in_2_bytes_and_gives_each_back_exactly()
     {
         var graph = new LivelockGraph();
         graph.AddNode(finished: false);
@@ -262,6 +262,37 @@ public sealed class SearchPartsTests
         }
         Assert.Equal(labels, Enumerable.Range(0, labels.Length).Select(e => graph.Label(e).Unpack()));
         Assert.Equal(graph.Label(1), graph.Label(5));
+    }
+
+    [Fact]
+    public void The_livelock_graph_keeps_labels_past_its_65535th_aside_and_through_a_save_and_load()
+    {
+        var graph = new LivelockGraph();
+        graph.AddNode(finished: false);
+        graph.BeginEdges();
+        const int Labels = 70_000;
+        static Transition Label(int i) => new(TransitionKind.Deliver, 1, (int)EventKind.Vector, i);
+        for (var i = 0; i < Labels; i++)
+        {
+            graph.AddEdge(i % 3 == 0 ? -1 : 0, Label(i));
+        }
+        graph.AddEdge(0, Label(7)); // a label numbered before
+        graph.AddEdge(0, Label(69_999)); // one kept aside, met again
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            graph.Save(writer);
+        }
+        stream.Position = 0;
+        var loaded = new LivelockGraph();
+        loaded.Load(new BinaryReader(stream));
+        foreach (var g in new[] { graph, loaded })
+        {
+            Assert.Equal(Labels + 2, g.Edges);
+            Assert.Equal(Enumerable.Range(0, Labels).Select(Label).Append(Label(7)).Append(Label(69_999)),
+                Enumerable.Range(0, g.Edges).Select(e => g.Label(e).Unpack()));
+            Assert.Equal((-1, 0), (g.Target(0), g.Target(1)));
+        }
     }
 
     [Fact]
