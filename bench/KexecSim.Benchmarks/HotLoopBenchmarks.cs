@@ -136,11 +136,11 @@ public class HotLoopBenchmarks
         _fresh = new ulong[InsertCount];
         for (var i = 0; i < _prefill.Length; i++)
         {
-            _prefill[i] = (ulong)random.NextInt64() | 1;
+            _prefill[i] = (ulong)random.NextInt64(long.MinValue, long.MaxValue) | 1; // all 64 bits, as XXH3's
         }
         for (var i = 0; i < _fresh.Length; i++)
         {
-            _fresh[i] = (ulong)random.NextInt64() | 1;
+            _fresh[i] = (ulong)random.NextInt64(long.MinValue, long.MaxValue) | 1;
         }
         var words = _states.Sum(s => s.Length) / _states.Length;
         var choices = _steps.Count(s => s.Choices.Length > 0);

@@ -5,7 +5,7 @@ namespace KexecSim.Exploration;
 /// it (the LIVELOCK graph's edges name the node a transition leads to; <c>--livelock off</c> keeps no graph, and no id).
 /// PERF: the fingerprints in flat arrays (8 per cache line) that a probe walks, the node ids in others read only at the
 /// slot found; linear probing; no allocation per insert. Memory (issue 9): 12 bytes per slot with node ids, 8 without;
-/// the set is <see cref="Shards"/> tables picked by a fingerprint's top bits, each doubling on its own when 3/4 full,
+/// the set is <see cref="Shards"/> tables picked by a mix of a fingerprint's bits, each doubling on its own when 3/4 full,
 /// so a growth holds a 256th of the set twice (not the whole set, old and new, at once) and the old table it leaves
 /// to the garbage collector is one the next growths reuse; the tables are half full or more on average, whatever the
 /// number of states (one table doubling at 70% left a set of 47.8 M states in 2^27 slots, 36% full).
@@ -64,7 +64,7 @@ public sealed class FingerprintSet : IVisitedSet
         {
             fingerprint = 1; // 0 marks an empty slot
         }
-        var shard = (int)(fingerprint >> (64 - ShardBits));
+        var shard = Shard(fingerprint);
         var keys = _keys[shard];
         if (_counts[shard] * 4 >= keys.Length * 3)
         {
@@ -148,6 +148,10 @@ public sealed class FingerprintSet : IVisitedSet
     }
 
     private static ulong Mix(ulong x) => x ^ (x >> 29);
+
+    /// <summary>The table of a fingerprint: the top bits of a multiplicative mix of all its bits (fingerprints whose
+    /// top bits are not uniform, as non-negative ones, still spread over every table).</summary>
+    private static int Shard(ulong fingerprint) => (int)((fingerprint * 0x9E37_79B9_7F4A_7C15UL) >> (64 - ShardBits));
 
     private ulong[] Grow(int shard)
     {
