@@ -43,7 +43,7 @@ public sealed record CheckpointOptions
 public sealed class Checkpoint
 {
     /// <summary>The manifest's <c>format</c>: bumped whenever a store's layout changes (an older checkpoint is refused).</summary>
-    public const string Format = "kexecsim-checkpoint/1";
+    public const string Format = "kexecsim-checkpoint/2";
 
     public const string ManifestName = "manifest.json";
 

@@ -6,7 +6,7 @@ namespace KexecSim.Exploration;
 /// A growing array of values (ints, shorts) in chunks of <see cref="ChunkLength"/> (the search's node table and
 /// LIVELOCK graph: one or more values per state or transition, millions of them). Memory (issue 9): growing adds a chunk, where a list doubles
 /// its array and copies it: no slack of up to half the capacity, no old array left to the garbage collector (both were
-/// part of the resident set), and every chunk is below the large-object threshold's multiple of a few.
+/// part of the resident set); chunks of a few hundred KB are large objects, freed only with the whole array.
 /// </summary>
 public sealed class ChunkedArray<T>
     where T : unmanaged
@@ -22,7 +22,7 @@ public sealed class ChunkedArray<T>
     public int Count { get; private set; }
 
     /// <summary>The bytes the chunks hold (a chunk's whole length once it exists).</summary>
-    public long MemoryBytes => ((long)((Count + ChunkMask) >> ChunkBits) * ChunkLength * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()) + ((long)_chunks.Length * IntPtr.Size);
+    public long MemoryBytes => ((((long)Count + ChunkMask) >> ChunkBits) * ChunkLength * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()) + ((long)_chunks.Length * IntPtr.Size);
 
     public T this[int index]
     {

@@ -12,7 +12,7 @@ namespace KexecSim.Exploration;
 /// </summary>
 public sealed class FingerprintSet : IVisitedSet
 {
-    /// <summary>How many tables the set is split into (by the fingerprint's top <see cref="ShardBits"/> bits).</summary>
+    /// <summary>How many tables the set is split into (by <see cref="ShardBits"/> bits of a mix of the fingerprint).</summary>
     public const int Shards = 1 << ShardBits;
 
     private const int ShardBits = 8;
@@ -135,6 +135,23 @@ public sealed class FingerprintSet : IVisitedSet
             }
             var keys = new ulong[length];
             Checkpoint.ReadExactly(reader, System.Runtime.InteropServices.MemoryMarshal.AsBytes(keys.AsSpan()));
+            var filled = 0;
+            foreach (var key in keys)
+            {
+                if (key == 0)
+                {
+                    continue;
+                }
+                if (Shard(key) != s)
+                {
+                    throw new InvalidDataException("the visited set's tables hold fingerprints of other tables (saved by another build?)");
+                }
+                filled++;
+            }
+            if (filled != count)
+            {
+                throw new InvalidDataException("the visited set's table counts do not match their filled slots");
+            }
             int[]? values = null;
             if (_keepNodes)
             {

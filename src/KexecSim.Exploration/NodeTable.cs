@@ -68,7 +68,7 @@ public sealed class NodeTable
         }
     }
 
-    /// <summary>Writes the table (docs/checkpoint.md); list capacities too, so the memory figures go on as they would.</summary>
+    /// <summary>Writes the table (docs/checkpoint.md); the choices' list capacity too, so the memory figures go on as they would.</summary>
     internal void Save(BinaryWriter writer)
     {
         _parents.Save(writer);

@@ -205,16 +205,7 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
         else if (k < atCpus + atCaches)
         {
             var cache = _cacheTree.Find(k - atCpus, out var within);
-            var times = _evictAt[cache];
-            var j = 0;
-            for (; j < times.Count; j++)
-            {
-                if (Math.Max(_now, times[j].At) == earliest && within-- == 0)
-                {
-                    break;
-                }
-            }
-            index = lister.CacheStart(cache) + j;
+            index = lister.CacheStart(cache) + NthEvictionAt(_evictAt[cache], earliest, within);
         }
         else
         {
@@ -235,6 +226,19 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
             }
         }
         throw new InvalidOperationException("the tree of earliest times counts a transition its leaf does not have");
+    }
+
+    /// <summary>Where in a cache's eviction times the <paramref name="n"/>-th (from 0) one at <paramref name="time"/> is.</summary>
+    private int NthEvictionAt(List<(long Tag, long At)> times, long time, int n)
+    {
+        for (var j = 0; j < times.Count; j++)
+        {
+            if (Math.Max(_now, times[j].At) == time && n-- == 0)
+            {
+                return j;
+            }
+        }
+        throw new InvalidOperationException("the tree of earliest times counts an eviction its cache does not have");
     }
 
     private bool IsDisabled(in Transition transition) => _disabled.Count > 0 && _disabled.Contains(transition);
@@ -319,12 +323,20 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
         {
             var tag = evictions[j].Tag;
             var at = None;
-            for (var k = 0; k < old.Count; k++)
+            // PERF: an entry listed before is mostly at the same place (the cache lists its entries in its own order).
+            if (j < old.Count && old[j].Tag == tag)
             {
-                if (old[k].Tag == tag)
+                at = old[j].At;
+            }
+            else
+            {
+                for (var k = 0; k < old.Count; k++)
                 {
-                    at = old[k].At;
-                    break;
+                    if (old[k].Tag == tag)
+                    {
+                        at = old[k].At;
+                        break;
+                    }
                 }
             }
             if (at == None)

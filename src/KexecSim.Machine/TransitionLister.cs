@@ -335,6 +335,8 @@ public sealed class TransitionLister
         /// the concatenation, and the position within it.</summary>
         public int Find(int k, out int offset)
         {
+            // The probes read without bound tests: a k past the total would take the first and read past the array.
+            System.Diagnostics.Debug.Assert((uint)k < (uint)Total, "a position within the concatenation");
             ref var tree = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_tree);
             var position = 0;
             // position + step <= _top at every probe: the steps below the first are at most _top - 1 together.

@@ -435,6 +435,36 @@ public sealed class SearchPartsTests
         Assert.Equal((600_000, 1L << 20), (set.Count, set.Slots));
     }
 
+    // A checkpoint's visited set whose table counts or fingerprints do not fit the tables is refused, not loaded.
+    [Fact]
+    public void A_visited_set_whose_tables_do_not_fit_is_refused_on_load()
+    {
+        var set = new FingerprintSet(1 << 12, keepNodes: false);
+        for (var i = 0; i < 1000; i++)
+        {
+            set.TryAdd(((ulong)i * 0x9E37_79B9_7F4A_7C15UL) + 1, i, out _);
+        }
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            set.Save(writer);
+        }
+        var bytes = stream.ToArray();
+        // The layout: the table count, whether node ids are kept, then per table its length, its count, its keys.
+        var wrongCount = (byte[])bytes.Clone();
+        wrongCount[sizeof(int) + 1 + sizeof(int)]++;
+        var e = Assert.Throws<InvalidDataException>(() => new FingerprintSet(keepNodes: false).Load(new BinaryReader(new MemoryStream(wrongCount))));
+        Assert.Equal("the visited set's table counts do not match their filled slots", e.Message);
+
+        var length = BitConverter.ToInt32(bytes, sizeof(int) + 1);
+        var firstKeys = sizeof(int) + 1 + (2 * sizeof(int));
+        var movedKey = (byte[])bytes.Clone();
+        var slot = Enumerable.Range(0, length).First(k => BitConverter.ToUInt64(bytes, firstKeys + (k * sizeof(ulong))) != 0);
+        BitConverter.GetBytes(BitConverter.ToUInt64(bytes, firstKeys + (slot * sizeof(ulong))) ^ 0x8000_0000_0000_0000UL).CopyTo(movedKey, firstKeys + (slot * sizeof(ulong)));
+        e = Assert.Throws<InvalidDataException>(() => new FingerprintSet(keepNodes: false).Load(new BinaryReader(new MemoryStream(movedKey))));
+        Assert.Equal("the visited set's tables hold fingerprints of other tables (saved by another build?)", e.Message);
+    }
+
     // The one order every search takes a state's outcomes in: transitions as the machine lists them, each
     // branch of a step's choices in option order; a disabled step (a false wait) is skipped.
     [Fact]
