@@ -26,7 +26,7 @@ public sealed class LivelockGraph
     /// <summary>Whether the graph records anything.</summary>
     public bool Enabled { get; }
 
-    private readonly List<bool> _finished = [];
+    private readonly ChunkedArray<byte> _finished = new(); // per node id: 1 when its run has finished
     // Per node id: where its edges start and end (0 and 0 until it is expanded); the node being expanded
     // has its end at the last edge added.
     private readonly ChunkedArray<int> _edgeStarts = new();
@@ -64,7 +64,7 @@ public sealed class LivelockGraph
     public bool Complete => Expanded == Nodes;
 
     public long MemoryBytes =>
-        (long)_finished.Capacity * sizeof(bool)
+        _finished.MemoryBytes
         + _edgeStarts.MemoryBytes + _edgeEnds.MemoryBytes + _targets.MemoryBytes + _labels.MemoryBytes
         + _tagged.MemoryBytes + ((long)_labelValues.Capacity * sizeof(int)) + ((long)_labelNumbers.Count * 24) + ((long)_asideLabels.Count * 24);
 
@@ -74,7 +74,7 @@ public sealed class LivelockGraph
     {
         if (Enabled)
         {
-            _finished.Add(finished);
+            _finished.Add(finished ? (byte)1 : (byte)0);
         }
     }
 
@@ -151,12 +151,7 @@ public sealed class LivelockGraph
     /// <summary>Writes the graph (docs/checkpoint.md): a resumed search looks for LIVELOCK in the whole graph.</summary>
     internal void Save(BinaryWriter writer)
     {
-        writer.Write(_finished.Count);
-        writer.Write(_finished.Capacity);
-        foreach (var finished in _finished)
-        {
-            writer.Write(finished);
-        }
+        _finished.Save(writer);
         _edgeStarts.Save(writer);
         _edgeEnds.Save(writer);
         writer.Write(_open);
@@ -176,12 +171,7 @@ public sealed class LivelockGraph
     /// <summary>Reads what <see cref="Save"/> wrote into an empty graph.</summary>
     internal void Load(BinaryReader reader)
     {
-        var count = Checkpoint.ReadCount(reader);
-        _finished.Capacity = Math.Max(count, Checkpoint.ReadCount(reader));
-        for (var i = 0; i < count; i++)
-        {
-            _finished.Add(reader.ReadBoolean());
-        }
+        _finished.Load(reader);
         _edgeStarts.Load(reader);
         _edgeEnds.Load(reader);
         _open = reader.ReadInt32();
@@ -206,7 +196,7 @@ public sealed class LivelockGraph
         }
     }
 
-    public bool Finished(int node) => _finished[node];
+    public bool Finished(int node) => _finished[node] != 0;
 
     /// <summary>The first edge of <paramref name="node"/> (an expanded node).</summary>
     public int EdgeStart(int node) => node < _edgeStarts.Count ? _edgeStarts[node] : 0;

@@ -204,18 +204,26 @@ public sealed class WorkersTests
         }
         var records = pool[0].ParentEnd(pool[0].To - pool[0].From - 1) + pool[1].ParentEnd(pool[1].To - pool[1].From - 1);
         Assert.True(records > 400, $"{records} records");
-        var warm = (pool[0].AllocatedBytes, pool[1].AllocatedBytes);
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var round = 0; round < 50; round++)
+        // The fewest bytes of up to three measured rounds of 50 batches: an allocation per transition shows in every round
+        // (20,000 records times its size), a runtime's one-time object (a blocking wait's, when the other worker is late
+        // on a busy machine) in one round at most.
+        var (workers, searchThread) = (long.MaxValue, long.MaxValue);
+        for (var attempt = 0; attempt < 3 && (workers != 0 || searchThread > 256); attempt++)
         {
-            Assert.True(pool.Expand(level, 0, level.Count));
+            var warm = pool[0].AllocatedBytes + pool[1].AllocatedBytes;
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var round = 0; round < 50; round++)
+            {
+                Assert.True(pool.Expand(level, 0, level.Count));
+            }
+            searchThread = Math.Min(searchThread, GC.GetAllocatedBytesForCurrentThread() - before);
+            workers = Math.Min(workers, pool[0].AllocatedBytes + pool[1].AllocatedBytes - warm);
         }
-        var searchThread = GC.GetAllocatedBytesForCurrentThread() - before;
         // Each worker's expansions (on its own thread; worker 0 on the search's): nothing.
-        Assert.Equal(warm, (pool[0].AllocatedBytes, pool[1].AllocatedBytes));
+        Assert.Equal(0, workers);
         // The search's thread besides worker 0's expansions: the barrier. When a wait really blocks (the other
         // worker is late), the runtime may allocate its wait object once (24 bytes, seen in 1 run of 4 on this
-        // 2-core machine); anything per transition would be 20,000 records times its size.
+        // 2-core machine).
         Assert.InRange(searchThread, 0, 256);
     }
 
