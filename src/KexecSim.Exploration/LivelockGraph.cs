@@ -41,16 +41,7 @@ public sealed class LivelockGraph
     private readonly Dictionary<int, ushort> _labelNumbers = [];
     private readonly List<int> _labelValues = [];
     private readonly Dictionary<int, int> _asideLabels = [];
-    // PERF: the number of the last label met at each of 256 places (a lookup of the table per edge cost 5% of a search).
-    private readonly int[] _recentLabels = new int[256];
-    private readonly ushort[] _recentNumbers = CreateRecent();
 
-    private static ushort[] CreateRecent()
-    {
-        var numbers = new ushort[256];
-        Array.Fill(numbers, Aside); // empty
-        return numbers;
-    }
 
     /// <summary>How many nodes were added.</summary>
     public int Nodes => _finished.Count;
@@ -127,12 +118,6 @@ public sealed class LivelockGraph
     /// the label kept aside for the edge being added.</summary>
     private ushort Number(int label)
     {
-        var place = (label ^ (label >> 8) ^ (label >> 16)) & 255;
-        var recent = _recentNumbers[place];
-        if (recent != Aside && _recentLabels[place] == label)
-        {
-            return recent;
-        }
         if (!_labelNumbers.TryGetValue(label, out var number))
         {
             if (_labelValues.Count == Aside)
@@ -144,7 +129,6 @@ public sealed class LivelockGraph
             _labelNumbers[label] = number;
             _labelValues.Add(label);
         }
-        (_recentLabels[place], _recentNumbers[place]) = (label, number);
         return number;
     }
 

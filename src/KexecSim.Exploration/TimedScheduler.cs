@@ -214,6 +214,19 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
         return Picked(index, earliest, state, lister[index]);
     }
 
+    /// <summary>One transition's time into a leaf's earliest time and how many transitions have it.</summary>
+    private static void Tally(long time, ref long earliest, ref int count)
+    {
+        if (time < earliest)
+        {
+            (earliest, count) = (time, 1);
+        }
+        else if (time == earliest)
+        {
+            count++;
+        }
+    }
+
     /// <summary>Where in <paramref name="transitions"/> the <paramref name="n"/>-th (from 0) transition not disabled
     /// whose time is <paramref name="time"/> is.</summary>
     private int NthAt(MachineState state, IReadOnlyList<Transition> transitions, long time, int n)
@@ -276,16 +289,7 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
                     {
                         continue;
                     }
-                    var ready = ReadyAt(state, transitions[j]);
-                    var time = ready == None ? None : Math.Max(_now, ready);
-                    if (time < earliest)
-                    {
-                        (earliest, count) = (time, 1);
-                    }
-                    else if (time == earliest)
-                    {
-                        count++;
-                    }
+                    Tally(Math.Max(_now, ReadyAt(state, transitions[j])), ref earliest, ref count); // None stays None
                 }
                 _cpuTree.Set(cpu, earliest, count);
             }
@@ -344,15 +348,7 @@ internal sealed class TimedScheduler : SimulationScheduler, ITimingObserver
                 at = _now + Exponential(_parameters.EvictionMeanUs * 1000);
             }
             times.Add((tag, at));
-            var time = Math.Max(_now, at);
-            if (time < earliest)
-            {
-                (earliest, count) = (time, 1);
-            }
-            else if (time == earliest)
-            {
-                count++;
-            }
+            Tally(Math.Max(_now, at), ref earliest, ref count);
         }
         (_evictAt[cache], _evictSpare[cache]) = (times, old);
         _cacheTree.Set(cache, earliest, count);

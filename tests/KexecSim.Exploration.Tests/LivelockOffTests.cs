@@ -21,6 +21,16 @@ public sealed class LivelockOffTests
         scenario "s" { platform { cpus 2; } cpu 0 runs spinner(); cpu 1 runs other(); expect pass; }
         """;
 
+    // Four CPUs each writing its own line three times: 1,296 states, 4,856 transitions (unreduced), no cycle.
+    private const string Writers = """
+        shared int a; shared int b; shared int c; shared int d;
+        fn w0() { a = 1; a = 2; a = 3; done(); }
+        fn w1() { b = 1; b = 2; b = 3; }
+        fn w2() { c = 1; c = 2; c = 3; }
+        fn w3() { d = 1; d = 2; d = 3; }
+        scenario "s" { platform { cpus 4; } cpu 0 runs w0(); cpu 1 runs w1(); cpu 2 runs w2(); cpu 3 runs w3(); expect pass; }
+        """;
+
     [Theory]
     [InlineData(SearchStrategy.BreadthFirst)]
     [InlineData(SearchStrategy.DepthFirst)]
@@ -40,16 +50,8 @@ public sealed class LivelockOffTests
     [Fact]
     public void With_livelock_off_the_search_keeps_no_graph_of_its_transitions()
     {
-        // Many transitions per state (four CPUs each writing its lines): the graph's 8 bytes per transition are most
-        // of what an exact search holds.
-        var program = Compile("""
-            shared int a; shared int b; shared int c; shared int d;
-            fn w0() { a = 1; a = 2; a = 3; done(); }
-            fn w1() { b = 1; b = 2; b = 3; }
-            fn w2() { c = 1; c = 2; c = 3; }
-            fn w3() { d = 1; d = 2; d = 3; }
-            scenario "s" { platform { cpus 4; } cpu 0 runs w0(); cpu 1 runs w1(); cpu 2 runs w2(); cpu 3 runs w3(); expect pass; }
-            """);
+        // Many transitions per state: the graph's bytes per transition are most of what an exact search holds.
+        var program = Compile(Writers);
         var options = new CheckOptions { Workers = 1, Reduce = Reduction.None };
         var on = new BreadthFirstExplorer(program, options).Run();
         var off = new BreadthFirstExplorer(program, options with { Livelock = false }).Run();
@@ -84,16 +86,9 @@ public sealed class LivelockOffTests
         Assert.Equal("--memory-limit 1 MB reached", SearchLimits.WithGraphHint("--memory-limit 1 MB reached", 1L << 17, 1L << 18)); // under 256 KB
         Assert.Equal("--max-states 9 reached", SearchLimits.WithGraphHint("--max-states 9 reached", 3L << 20, 3L << 20));
 
-        // Four CPUs writing lines: 1,296 states, 4,856 transitions; the graph's first chunks (0.9 MB) are much of 2 MB (without it
-        // the search's own structures peak at 1.5 MB breadth-first, 2.0 MB depth-first).
-        var program = Compile("""
-            shared int a; shared int b; shared int c; shared int d;
-            fn w0() { a = 1; a = 2; a = 3; done(); }
-            fn w1() { b = 1; b = 2; b = 3; }
-            fn w2() { c = 1; c = 2; c = 3; }
-            fn w3() { d = 1; d = 2; d = 3; }
-            scenario "s" { platform { cpus 4; } cpu 0 runs w0(); cpu 1 runs w1(); cpu 2 runs w2(); cpu 3 runs w3(); expect pass; }
-            """);
+        // The graph's first chunks (0.9 MB) are much of 2 MB (without it the search's own structures peak at 1.5 MB
+        // breadth-first, 2.0 MB depth-first).
+        var program = Compile(Writers);
         var options = new CheckOptions { Workers = 1, Reduce = Reduction.None, MemoryLimitBytes = 2_000_000 };
         foreach (var strategy in new[] { SearchStrategy.BreadthFirst, SearchStrategy.DepthFirst })
         {

@@ -270,6 +270,15 @@ public sealed class GappedStateTests
         return (machine, machine.NewState());
     }
 
+    /// <summary>A copy of <paramref name="state"/> in the gapped form.</summary>
+    private static MachineState GappedCopy(MachineState state)
+    {
+        var gapped = new MachineState(state.Layout);
+        gapped.CopyFrom(state);
+        gapped.UseGaps();
+        return gapped;
+    }
+
     private static CacheEntry Entry(int line, long value, bool dirty = false) =>
         new() { Tag = CacheEntry.MakeTag(line, 0), Value = value, Dirty = dirty };
 
@@ -326,9 +335,7 @@ public sealed class GappedStateTests
         var (_, state) = SmallInitial();
         Fill(state);
         var canonical = state;
-        var gapped = new MachineState(state.Layout);
-        gapped.CopyFrom(state);
-        gapped.UseGaps();
+        var gapped = GappedCopy(state);
         var before = gapped.Words;
         foreach (var s in new[] { canonical, gapped })
         {
@@ -447,9 +454,7 @@ public sealed class GappedStateTests
     {
         var (machine, state) = SmallInitial();
         Fill(state);
-        var gapped = machine.NewState();
-        gapped.CopyFrom(state);
-        gapped.UseGaps();
+        var gapped = GappedCopy(state);
 
         var copy = machine.NewState();
         copy.CopyFrom(gapped);
@@ -476,9 +481,7 @@ public sealed class GappedStateTests
         var (machine, state) = SmallInitial();
         Fill(state);
         var encoding = state.Span.ToArray();
-        var gapped = machine.NewState();
-        gapped.CopyFrom(state);
-        gapped.UseGaps();
+        var gapped = GappedCopy(state);
 
         gapped.Clear();
         Assert.True(gapped.Gapped);
@@ -502,9 +505,7 @@ public sealed class GappedStateTests
         var (machine, state) = SmallInitial();
         Fill(state);
         var encoding = state.Span.ToArray();
-        var initial = machine.NewState();
-        initial.CopyFrom(state);
-        initial.UseGaps();
+        var initial = GappedCopy(state);
         var run = machine.NewState();
         run.CopyFrom(initial);
         for (var d = 0; d < 30; d++)
