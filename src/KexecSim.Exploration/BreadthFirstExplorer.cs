@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using KexecSim.Machine;
 using KexecSim.Program;
 
@@ -46,6 +47,12 @@ public sealed class BreadthFirstExplorer : ISearch
 
     // With workers: started at the first level wide enough for them (a small search starts no thread).
     private ExpansionPool? _pool;
+
+    // Expand's pipeline (PERF): the successor made but not yet stored, and the second state successors are made in.
+    private MachineState? _spare;
+    private (MachineState State, ulong Fingerprint, int Node, Transition Transition, bool Finished) _pending;
+    private readonly List<int> _pendingChoices = new(8);
+    private bool _hasPending;
 
     // With workers: whether a worker's machine evaluated `final` in a batch that was merged.
     private bool _workersEvaluatedFinal;
@@ -187,7 +194,7 @@ public sealed class BreadthFirstExplorer : ISearch
             {
                 if (_options.Workers > 1 && found is null && i >= sequentialUntil && current.Count - i >= _options.MinParallelBatch)
                 {
-                    _pool ??= new ExpansionPool(_reductions, _policy, _symmetry is null ? null : _representatives, _options.Workers);
+                    _pool ??= new ExpansionPool(_reductions, _policy, _symmetry is null ? null : _representatives, _options.Workers, _visited as FingerprintSet);
                     var end = Math.Min(current.Count, i + (_pool.Count * ChunkStates(current, i)));
                     if (_pool.Expand(current, i, end))
                     {
@@ -427,10 +434,13 @@ public sealed class BreadthFirstExplorer : ISearch
     /// </summary>
     private CheckResult? Merge(ExpansionPool pool, StateQueue current, int from, int depth, ref long lastCheck, ref TimeSpan lastProgress)
     {
+        var prefetch = _visited as FingerprintSet;
         for (var w = 0; w < pool.Count; w++)
         {
             var worker = pool[w];
             var record = 0;
+            // PERF: the slots of the states a few records ahead are prefetched, so their probes seldom miss the cache.
+            var ahead = 0;
             for (var i = worker.From; i < worker.To; i++)
             {
                 current.Get(i, out var node);
@@ -442,6 +452,14 @@ public sealed class BreadthFirstExplorer : ISearch
                 }
                 for (; record < end; record++)
                 {
+                    for (; prefetch is not null && ahead < worker.RecordCount && ahead <= record + PrefetchDistance; ahead++)
+                    {
+                        ref readonly var next = ref worker.RecordAt(ahead);
+                        if (next.Kind == ExpansionWorker.RecordKind.State)
+                        {
+                            prefetch.Prefetch(next.Fingerprint);
+                        }
+                    }
                     ref readonly var r = ref worker.RecordAt(record);
                     _transitions++;
                     if (r.Kind == ExpansionWorker.RecordKind.Known)
@@ -491,6 +509,9 @@ public sealed class BreadthFirstExplorer : ISearch
         return null;
     }
 
+    /// <summary>How many records ahead of the one it stores the merge prefetches visited-set slots.</summary>
+    private const int PrefetchDistance = 8;
+
     /// <summary>Makes the machine calls <see cref="Expand"/> makes for the level's states
     /// <paramref name="from"/> to <paramref name="to"/> (inclusive), for their coverage marks only.</summary>
     private void ReplayMarks(StateQueue current, int from, int to)
@@ -530,6 +551,13 @@ public sealed class BreadthFirstExplorer : ISearch
         var successors = 0;
         _symmetry?.SetParent(parent);
         _successors.Start(parent, work);
+        // PERF: without symmetry a successor is stored one successor late (pipelined): its fingerprint's slot in the
+        // visited set is prefetched when it is made and probed after the next one is made, so the probe seldom
+        // misses the cache; stores, node ids, edges and violations keep their order (each store is made before
+        // anything that follows its successor). The successors are made in two states in turn.
+        var prefetch = _symmetry is null ? _visited as FingerprintSet : null;
+        var spare = prefetch is null ? null : _spare ??= _machine.NewState();
+        var first = work;
         while (_successors.MoveNext())
         {
             successors++;
@@ -540,9 +568,11 @@ public sealed class BreadthFirstExplorer : ISearch
             }
             var transition = _successors.Transition;
             var outcome = _successors.Outcome;
+            work = _successors.Work;
             var violation = outcome == Outcome.Violation ? _machine.LastViolation : _machine.CheckSettled(work);
             if (violation is not null)
             {
+                StorePending();
                 _graph.AddEdge(-1, transition);
                 if (_policy.EndsSearch(violation.Code))
                 {
@@ -561,9 +591,21 @@ public sealed class BreadthFirstExplorer : ISearch
             // its orbit's representative; a successor vector met before is known by its own fingerprint
             // without being canonicalised again).
             int target;
+            if (prefetch is not null)
+            {
+                var fingerprint = MachineState.Fingerprint(work.Span);
+                prefetch.Prefetch(fingerprint);
+                StorePending();
+                _pending = (work, fingerprint, node, transition, work.Finished);
+                _pendingChoices.Clear();
+                _pendingChoices.AddRange(_successors.Choices);
+                _hasPending = true;
+                _successors.Redirect(ReferenceEquals(work, spare) ? first : spare!);
+                continue;
+            }
             if (_symmetry is null)
             {
-                Store(work.Span, MachineState.Fingerprint(work.Span), node, transition, work.Finished, out target);
+                Store(work.Span, MachineState.Fingerprint(work.Span), node, transition, work.Finished, _successors.Choices, out target);
             }
             else
             {
@@ -571,12 +613,13 @@ public sealed class BreadthFirstExplorer : ISearch
                 if (!_representatives.TryGet(raw, out target))
                 {
                     var stored = _symmetry.Canonicalize(work);
-                    Store(stored, _symmetry.LastWasIdentity ? raw : MachineState.Fingerprint(stored), node, transition, work.Finished, out target);
+                    Store(stored, _symmetry.LastWasIdentity ? raw : MachineState.Fingerprint(stored), node, transition, work.Finished, _successors.Choices, out target);
                     _representatives.Set(raw, target);
                 }
             }
             _graph.AddEdge(target, transition);
         }
+        StorePending();
         if (successors == 0 && _machine.CheckTerminal(parent) is { } terminal)
         {
             if (_policy.EndsSearch(terminal.Code))
@@ -591,12 +634,25 @@ public sealed class BreadthFirstExplorer : ISearch
         return null;
     }
 
+    /// <summary>Stores the successor the pipeline of <see cref="Expand"/> holds, if any, and adds its edge.</summary>
+    private void StorePending()
+    {
+        if (!_hasPending)
+        {
+            return;
+        }
+        _hasPending = false;
+        var (state, fingerprint, node, transition, finished) = _pending;
+        Store(state.Span, fingerprint, node, transition, finished, CollectionsMarshal.AsSpan(_pendingChoices), out var target);
+        _graph.AddEdge(target, transition);
+    }
+
     /// <summary>Looks a stored vector up in the visited set; a new one becomes a node and joins the next level.</summary>
-    private void Store(ReadOnlySpan<long> stored, ulong fingerprint, int node, Transition transition, bool finished, out int target)
+    private void Store(ReadOnlySpan<long> stored, ulong fingerprint, int node, Transition transition, bool finished, ReadOnlySpan<int> choices, out int target)
     {
         if (_visited.TryAdd(fingerprint, _nodes.Count, out target))
         {
-            var added = _nodes.Add(node, transition, _successors.Choices);
+            var added = _nodes.Add(node, transition, choices);
             _graph.AddNode(finished);
             _frontier.Push(stored, added);
         }

@@ -20,12 +20,14 @@ internal sealed class ExpansionPool : IDisposable
 
     /// <param name="memo">With symmetry, the search's memo of representatives (read by the workers while
     /// they expand, written only by the merge); null without symmetry.</param>
-    public ExpansionPool(Reductions reductions, ExpectationPolicy policy, RepresentativeMemo? memo, int workers)
+    /// <param name="visited">Without symmetry: the search's visited set, read by the workers while they expand
+    /// (written only by the merge); null when it is not a <see cref="FingerprintSet"/>.</param>
+    public ExpansionPool(Reductions reductions, ExpectationPolicy policy, RepresentativeMemo? memo, int workers, FingerprintSet? visited = null)
     {
         _workers = new ExpansionWorker[workers];
         for (var w = 0; w < workers; w++)
         {
-            _workers[w] = new ExpansionWorker(reductions, policy, memo);
+            _workers[w] = new ExpansionWorker(reductions, policy, memo, visited);
         }
         _barrier = new Barrier(workers);
         _threads = new Thread[workers - 1];

@@ -22,7 +22,9 @@ internal sealed class ExpansionWorker
         State,
 
         /// <summary>With symmetry: the successor's own vector was in the search's memo (read, not written,
-        /// while workers expand): its representative's node is <see cref="Record.Target"/>, not canonicalised again.</summary>
+        /// while workers expand): its representative's node is <see cref="Record.Target"/>, not canonicalised again.
+        /// Without: the successor was in the visited set when the batch began (read, not written, while workers
+        /// expand), as node <see cref="Record.Target"/> (-1 when the set keeps no node ids).</summary>
         Known,
 
         /// <summary>The step itself committed a violation.</summary>
@@ -54,6 +56,9 @@ internal sealed class ExpansionWorker
     private readonly MachineState _parent;
     private readonly StateQueue.Reader _reader = new();
     private readonly MachineState _work;
+    private readonly MachineState _spare;  // the pipeline's second state (ExpandOne)
+    private int _pendingRecord = -1;        // the pipeline's successor not yet looked up, and its state
+    private MachineState _pendingState = null!;
     private readonly SuccessorEnumerator _successors;
     private readonly StateSymmetry? _symmetry;
     private readonly ExpectationPolicy _policy;
@@ -69,10 +74,15 @@ internal sealed class ExpansionWorker
     private int _vectorCount;
 
     private readonly RepresentativeMemo? _memo;
+    private readonly FingerprintSet? _visited;
 
-    public ExpansionWorker(Reductions reductions, ExpectationPolicy policy, RepresentativeMemo? memo)
+    /// <param name="visited">Without symmetry: the search's visited set, looked up (never added to) while workers
+    /// expand, so a successor seen before costs the merge no probe (PERF: the probes, mostly cache misses, were the
+    /// largest serial part of a parallel search); null to leave every lookup to the merge.</param>
+    public ExpansionWorker(Reductions reductions, ExpectationPolicy policy, RepresentativeMemo? memo, FingerprintSet? visited = null)
     {
         _memo = memo;
+        _visited = memo is null ? visited : null;
         var symmetry = memo is not null;
         _machine = reductions.NewMachine();
         _successors = new SuccessorEnumerator(_machine);
@@ -80,6 +90,7 @@ internal sealed class ExpansionWorker
         _machine.Marks = Marks;
         _parent = _machine.NewState();
         _work = _machine.NewState();
+        _spare = _machine.NewState();
         _policy = policy;
         _symmetry = symmetry ? new StateSymmetry(_machine.Layout) : null;
     }
@@ -127,6 +138,9 @@ internal sealed class ExpansionWorker
     public Violation? Terminal(int index) => _terminals[index];
 
     public ref readonly Record RecordAt(int index) => ref _records[index];
+
+    /// <summary>The records of the chunk's expansion.</summary>
+    public int RecordCount => _recordCount;
 
     public Violation ViolationAt(int index) => _violations[index]!;
 
@@ -178,7 +192,8 @@ internal sealed class ExpansionWorker
         {
             successors++;
             var outcome = _successors.Outcome;
-            var violation = outcome == Outcome.Violation ? _machine.LastViolation : _machine.CheckSettled(_work);
+            var work = _successors.Work;
+            var violation = outcome == Outcome.Violation ? _machine.LastViolation : _machine.CheckSettled(work);
             ref var record = ref NextRecord(_successors.Transition, _successors.Choices);
             if (violation is not null)
             {
@@ -187,38 +202,72 @@ internal sealed class ExpansionWorker
                 if (_policy.EndsSearch(violation.Code))
                 {
                     MetEnd = true;
+                    LookUpPending();
                     return null;
                 }
                 continue;
             }
-            ReadOnlySpan<long> stored;
             if (_symmetry is null)
             {
-                stored = _work.Span;
-            }
-            else
-            {
-                record.Raw = MachineState.Fingerprint(_work.Span);
-                if (_memo!.TryGet(record.Raw, out record.Target))
+                record.Fingerprint = MachineState.Fingerprint(work.Span);
+                record.Finished = work.Finished;
+                if (_visited is null)
                 {
-                    record.Kind = RecordKind.Known;
+                    Keep(ref record, work.Span);
                     continue;
                 }
-                stored = _symmetry.Canonicalize(_work);
+                // PERF: looked up one successor late (pipelined, as the explorer's Expand): the slot is prefetched
+                // now and probed after the next successor is made; the successors are made in two states in turn.
+                _visited.Prefetch(record.Fingerprint);
+                LookUpPending();
+                (_pendingRecord, _pendingState) = (_recordCount - 1, work);
+                _successors.Redirect(ReferenceEquals(work, _work) ? _spare : _work);
+                continue;
             }
-            record.Kind = RecordKind.State;
-            record.Fingerprint = _symmetry is not null && _symmetry.LastWasIdentity ? record.Raw : MachineState.Fingerprint(stored);
-            record.Finished = _work.Finished;
-            record.VectorStart = _vectorCount;
-            record.VectorLength = stored.Length;
-            if (_vectorCount + stored.Length > _vectorPool.Length)
+            record.Raw = MachineState.Fingerprint(work.Span);
+            if (_memo!.TryGet(record.Raw, out record.Target))
             {
-                Array.Resize(ref _vectorPool, Math.Max(_vectorPool.Length * 2, _vectorCount + stored.Length));
+                record.Kind = RecordKind.Known;
+                continue;
             }
-            stored.CopyTo(_vectorPool.AsSpan(_vectorCount));
-            _vectorCount += stored.Length;
+            var stored = _symmetry.Canonicalize(work);
+            record.Fingerprint = _symmetry.LastWasIdentity ? record.Raw : MachineState.Fingerprint(stored);
+            record.Finished = work.Finished;
+            Keep(ref record, stored);
         }
+        LookUpPending();
         return successors == 0 ? _machine.CheckTerminal(_parent) : null;
+    }
+
+    /// <summary>Without symmetry: the pipeline's successor, looked up in the visited set: known, or kept.</summary>
+    private void LookUpPending()
+    {
+        if (_pendingRecord < 0)
+        {
+            return;
+        }
+        ref var record = ref _records[_pendingRecord];
+        _pendingRecord = -1;
+        if (_visited!.TryGet(record.Fingerprint, out record.Target))
+        {
+            record.Kind = RecordKind.Known;
+            return;
+        }
+        Keep(ref record, _pendingState.Span);
+    }
+
+    /// <summary>A successor to store: its vector into the pool.</summary>
+    private void Keep(ref Record record, ReadOnlySpan<long> stored)
+    {
+        record.Kind = RecordKind.State;
+        record.VectorStart = _vectorCount;
+        record.VectorLength = stored.Length;
+        if (_vectorCount + stored.Length > _vectorPool.Length)
+        {
+            Array.Resize(ref _vectorPool, Math.Max(_vectorPool.Length * 2, _vectorCount + stored.Length));
+        }
+        stored.CopyTo(_vectorPool.AsSpan(_vectorCount));
+        _vectorCount += stored.Length;
     }
 
     private ref Record NextRecord(Transition transition, ReadOnlySpan<int> choices)

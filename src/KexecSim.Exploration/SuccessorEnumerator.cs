@@ -47,6 +47,13 @@ internal sealed class SuccessorEnumerator
         _inTransition = false;
     }
 
+    /// <summary>The state the outcomes are made in (the current one is there).</summary>
+    public MachineState Work => _work;
+
+    /// <summary>Makes the next outcomes in <paramref name="work"/> (PERF: the search keeps the last outcome while it
+    /// makes the next one); the order of the outcomes does not change.</summary>
+    public void Redirect(MachineState work) => _work = work;
+
     /// <summary>Makes the next enabled outcome in the work state; false when there is none left.</summary>
     public bool MoveNext()
     {

@@ -420,6 +420,34 @@ public sealed class SearchPartsTests
         Assert.True(loaded.TryAdd(Key(States), States, out _));
     }
 
+    // The workers' read-only lookup finds what was added (with its node id, -1 without ids) and nothing else, fingerprint 0
+    // included (stored as 1, as TryAdd stores it); a prefetch changes nothing, before or across a table's growth.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void The_visited_set_looks_fingerprints_up_without_adding_and_a_prefetch_changes_nothing(bool keepNodes)
+    {
+        var set = new FingerprintSet(1 << 10, keepNodes);
+        static ulong Key(int i) => ((ulong)i * 0xD6E8_FEB8_6659_FD93UL) ^ 0x5555;
+        for (var i = 0; i < 20_000; i += 2)
+        {
+            set.Prefetch(Key(i));
+            Assert.True(set.TryAdd(Key(i), i, out _));
+        }
+        for (var i = 0; i < 20_000; i++)
+        {
+            set.Prefetch(Key(i));
+            Assert.Equal((i % 2 == 0, i % 2 == 0 && keepNodes ? i : -1), (set.TryGet(Key(i), out var node), node));
+        }
+        Assert.Equal(10_000, set.Count);
+        Assert.False(set.TryGet(0, out _));
+        set.Prefetch(0);
+        Assert.True(set.TryAdd(0, 7, out _));
+        Assert.Equal((true, keepNodes ? 7 : -1), (set.TryGet(0, out var zero), zero));
+        Assert.Equal((true, keepNodes ? 7 : -1), (set.TryGet(1, out var one), one));
+        Assert.Equal(10_001, set.Count);
+    }
+
     // Fingerprints whose top bit is always 0 (non-negative randoms) still spread over every table: a set made for 2^20
     // slots takes 600,000 of them (57% full) without growing, as it would with all 64 bits random (by the top bits
     // alone, half the tables would hold them all, and each would grow).
