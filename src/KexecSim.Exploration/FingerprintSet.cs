@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 
 namespace KexecSim.Exploration;
@@ -23,6 +24,10 @@ public sealed class FingerprintSet : IVisitedSet
     private readonly ulong[][] _keys = new ulong[Shards][];
     private readonly int[]?[] _values = new int[Shards][];
     private readonly int[] _counts = new int[Shards];
+
+    // PERF: each table's slot mask (its length less one), beside the counts: a probe computes its slot without reading
+    // the table's header (a table is megabytes away from the next, so its header was a cache and TLB miss of its own).
+    private readonly int[] _masks = new int[Shards];
     private readonly bool _keepNodes;
 
     /// <param name="capacityPowerOfTwo">The first tables' slots in all (at least 16 a table).</param>
@@ -36,6 +41,7 @@ public sealed class FingerprintSet : IVisitedSet
         {
             _keys[s] = new ulong[slots];
             _values[s] = keepNodes ? new int[slots] : null;
+            _masks[s] = slots - 1;
         }
     }
 
@@ -68,22 +74,24 @@ public sealed class FingerprintSet : IVisitedSet
             fingerprint = 1; // 0 marks an empty slot
         }
         var shard = Shard(fingerprint);
-        var keys = _keys[shard];
-        if (_counts[shard] * 4 >= keys.Length * 3)
+        var mask = _masks[shard];
+        if (_counts[shard] * 4 >= (mask + 1) * 3)
         {
-            keys = Grow(shard);
+            Grow(shard);
+            mask = _masks[shard];
         }
-        var mask = keys.Length - 1;
+        // The probe reads no header (the mask bounds every index): only the slots.
+        ref var keys = ref MemoryMarshal.GetArrayDataReference(_keys[shard]);
         var index = (int)(Mix(fingerprint) & (ulong)mask);
         while (true)
         {
-            ref var key = ref keys[index];
+            ref var key = ref Unsafe.Add(ref keys, index);
             if (key == 0)
             {
                 key = fingerprint;
                 if (_values[shard] is { } values)
                 {
-                    values[index] = value;
+                    Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(values), index) = value;
                 }
                 _counts[shard]++;
                 Count++;
@@ -92,7 +100,7 @@ public sealed class FingerprintSet : IVisitedSet
             }
             if (key == fingerprint)
             {
-                existing = _values[shard] is { } values ? values[index] : -1;
+                existing = _values[shard] is { } values ? Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(values), index) : -1;
                 return false;
             }
             index = (index + 1) & mask;
@@ -108,15 +116,15 @@ public sealed class FingerprintSet : IVisitedSet
             fingerprint = 1;
         }
         var shard = Shard(fingerprint);
-        var keys = _keys[shard];
-        var mask = keys.Length - 1;
+        var mask = _masks[shard];
+        ref var keys = ref MemoryMarshal.GetArrayDataReference(_keys[shard]);
         var index = (int)(Mix(fingerprint) & (ulong)mask);
         while (true)
         {
-            var key = keys[index];
+            var key = Unsafe.Add(ref keys, index);
             if (key == fingerprint)
             {
-                node = _values[shard] is { } values ? values[index] : -1;
+                node = _values[shard] is { } values ? Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(values), index) : -1;
                 return true;
             }
             if (key == 0)
@@ -144,9 +152,9 @@ public sealed class FingerprintSet : IVisitedSet
         {
             fingerprint = 1;
         }
-        var keys = _keys[Shard(fingerprint)];
-        var index = (int)(Mix(fingerprint) & (ulong)(keys.Length - 1));
-        Sse.Prefetch0(Unsafe.AsPointer(ref keys[index]));
+        var shard = Shard(fingerprint);
+        var index = (int)(Mix(fingerprint) & (ulong)_masks[shard]);
+        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_keys[shard]), index)));
     }
 
     /// <summary>Writes the tables as they are (their slots, so a resumed search probes the same places: docs/checkpoint.md).</summary>
@@ -158,10 +166,10 @@ public sealed class FingerprintSet : IVisitedSet
         {
             writer.Write(_keys[s].Length);
             writer.Write(_counts[s]);
-            writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_keys[s].AsSpan()));
+            writer.Write(MemoryMarshal.AsBytes(_keys[s].AsSpan()));
             if (_values[s] is { } values)
             {
-                writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+                writer.Write(MemoryMarshal.AsBytes(values.AsSpan()));
             }
         }
     }
@@ -187,7 +195,7 @@ public sealed class FingerprintSet : IVisitedSet
                 throw new InvalidDataException("the visited set's size is not a table's");
             }
             var keys = new ulong[length];
-            Checkpoint.ReadExactly(reader, System.Runtime.InteropServices.MemoryMarshal.AsBytes(keys.AsSpan()));
+            Checkpoint.ReadExactly(reader, MemoryMarshal.AsBytes(keys.AsSpan()));
             var filled = 0;
             foreach (var key in keys)
             {
@@ -209,9 +217,9 @@ public sealed class FingerprintSet : IVisitedSet
             if (_keepNodes)
             {
                 values = new int[length];
-                Checkpoint.ReadExactly(reader, System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+                Checkpoint.ReadExactly(reader, MemoryMarshal.AsBytes(values.AsSpan()));
             }
-            (_keys[s], _values[s], _counts[s]) = (keys, values, count);
+            (_keys[s], _values[s], _counts[s], _masks[s]) = (keys, values, count, length - 1);
             total += count;
         }
         Count = checked((int)total);
@@ -223,7 +231,7 @@ public sealed class FingerprintSet : IVisitedSet
     /// top bits are not uniform, as non-negative ones, still spread over every table).</summary>
     private static int Shard(ulong fingerprint) => (int)((fingerprint * 0x9E37_79B9_7F4A_7C15UL) >> (64 - ShardBits));
 
-    private ulong[] Grow(int shard)
+    private void Grow(int shard)
     {
         var (oldKeys, oldValues) = (_keys[shard], _values[shard]);
         var keys = new ulong[oldKeys.Length * 2];
@@ -247,7 +255,6 @@ public sealed class FingerprintSet : IVisitedSet
                 values[index] = oldValues![i];
             }
         }
-        (_keys[shard], _values[shard]) = (keys, values);
-        return keys;
+        (_keys[shard], _values[shard], _masks[shard]) = (keys, values, mask);
     }
 }
