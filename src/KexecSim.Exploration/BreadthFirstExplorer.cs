@@ -23,8 +23,9 @@ public sealed class BreadthFirstExplorer : ISearch
 
     private readonly NodeTable _nodes = new();
     private readonly IVisitedSet _visited;
-    private readonly BreadthFirstFrontier _frontier = new();
+    private BreadthFirstFrontier _frontier = new();
     private readonly LivelockGraph _graph;
+    private readonly ChunkedArray<byte>? _finishedMarks; // --livelock lean: per node, 1 when its run has finished
     private readonly SuccessorEnumerator _successors;
     private readonly ExpectationPolicy _policy;
     private readonly SearchLimits _limits;
@@ -70,7 +71,9 @@ public sealed class BreadthFirstExplorer : ISearch
         // --livelock off: no graph, so no node id of a state found again is needed (8 bytes a slot instead of 12).
         _visited = _options.BitstateBytes is { } bytes ? new BitstateSet(bytes) : new FingerprintSet(keepNodes: _options.Livelock);
         // No graph: a bitstate search keeps no node id for a visited state; --livelock off looks for no cycle.
-        _graph = new LivelockGraph(enabled: _visited is FingerprintSet && _options.Livelock);
+        // --livelock lean: no graph either, only each node's finished mark, for the second pass (LivelockSearch).
+        _graph = new LivelockGraph(enabled: _visited is FingerprintSet && _options.Livelock && !_options.LivelockLean);
+        _finishedMarks = _visited is FingerprintSet && _options.Livelock && _options.LivelockLean ? new ChunkedArray<byte>() : null;
         _reductions = new Reductions(program, _options);
         _machine = _reductions.Machine;
         _successors = new SuccessorEnumerator(_machine);
@@ -84,7 +87,8 @@ public sealed class BreadthFirstExplorer : ISearch
 
     /// <summary>The bytes the search's own structures hold: visited set, frontier, node table, LIVELOCK graph,
     /// the symmetry memo (the figure reported: the same for any number of workers).</summary>
-    private long MemoryBytes => _representatives.MemoryBytes + _visited.MemoryBytes + _frontier.MemoryBytes + _nodes.MemoryBytes + _graph.MemoryBytes;
+    private long MemoryBytes => _representatives.MemoryBytes + _visited.MemoryBytes + _frontier.MemoryBytes + _nodes.MemoryBytes + _graph.MemoryBytes
+        + (_finishedMarks?.MemoryBytes ?? 0);
 
     /// <summary>Searches until a verdict or a limit; once per explorer (its tables fill as it goes).</summary>
     public CheckResult Run()
@@ -113,7 +117,7 @@ public sealed class BreadthFirstExplorer : ISearch
         {
             _visited.TryAdd(MachineState.Fingerprint(initial), 0, out _);
             var root = _nodes.Add(-1, default, []);
-            _graph.AddNode(parent.Finished);
+            AddNode(parent.Finished);
             _frontier.Start(initial, root);
         }
 
@@ -137,7 +141,7 @@ public sealed class BreadthFirstExplorer : ISearch
         using var stop = _limits.Stopper(Elapsed);
         try
         {
-            if (_reductions.ReducedGraph(MergedAHalt) && _policy.LooksForLivelock && _graph.HasUnfinishedCycle(stop.Token))
+            if (_reductions.ReducedGraph(MergedAHalt) && _policy.LooksForLivelock && HasUnfinishedCycle(stop.Token))
             {
                 // LIVELOCK's fairness is per CPU and per transition, which the reduced graph does not keep: a
                 // cycle of unfinished states in it means one in the full graph (and none means none:
@@ -145,7 +149,7 @@ public sealed class BreadthFirstExplorer : ISearch
                 var full = new BreadthFirstExplorer(_program, Reductions.Unreduced(_options)).Run();
                 return full.WithReductionsUndone(_reductions.SymmetryUse, _reductions.Use(MergedAHalt), _reductions.Untracked?.Lines ?? [], MergedAHalt);
             }
-            if (_policy.LooksForLivelock && _graph.FindLivelock(_nodes, _program, _machine, stop.Token) is { } livelock)
+            if (_policy.LooksForLivelock && FindLivelock(stop.Token) is { } livelock)
             {
                 if (_policy.EndsSearch(ViolationCode.Livelock))
                 {
@@ -162,6 +166,36 @@ public sealed class BreadthFirstExplorer : ISearch
         // MODEL_ERROR first: the model itself is wrong), never a pass with nothing to show.
         var verdict = _policy.Conclude();
         return Result(verdict.Verdict, verdict.Violation, verdict.Trace, verdict.Others, levels, null);
+    }
+
+    /// <summary>Whether the explored graph has a cycle of unfinished states: the graph's, or with <c>--livelock lean</c> the
+    /// second pass's (stopping at the first).</summary>
+    private bool HasUnfinishedCycle(CancellationToken cancellation) =>
+        _finishedMarks is null ? _graph.HasUnfinishedCycle(cancellation) : Lean(anyCycle: true, cancellation) is not null;
+
+    /// <summary>The first fair cycle of unfinished states as a lasso trace (<see cref="LivelockGraph.FindLivelock"/>), from
+    /// the graph, or with <c>--livelock lean</c> from the second pass's component.</summary>
+    private Trace? FindLivelock(CancellationToken cancellation)
+    {
+        if (_finishedMarks is null)
+        {
+            return _graph.FindLivelock(_nodes, _program, _machine, cancellation);
+        }
+        return Lean(anyCycle: false, cancellation) is { } component
+            ? LivelockGraph.Lasso(component.Graph, id => component.Nodes[id], _nodes, _program, _machine, cancellation)
+            : null;
+    }
+
+    /// <summary>The second pass of <c>--livelock lean</c> over the complete search's states (the frontier let go first).</summary>
+    private LivelockSearch.Component? Lean(bool anyCycle, CancellationToken cancellation)
+    {
+        _frontier = new BreadthFirstFrontier();
+        var initial = _machine.NewState();
+        _machine.CreateInitial(initial);
+        var search = new LivelockSearch(_machine, _symmetry, (FingerprintSet)_visited, _finishedMarks!, cancellation);
+        var component = search.Run(_symmetry is null ? initial.Span : _symmetry.Canonicalize(initial), anyCycle);
+        _peakMemory = Math.Max(_peakMemory, MemoryBytes + search.MemoryBytes);
+        return component;
     }
 
     /// <summary>The levels, from the initial state's: a result that ends the search, or null when every
@@ -272,7 +306,11 @@ public sealed class BreadthFirstExplorer : ISearch
                     }
                 }),
                 ("nodes", _nodes.Save),
-                ("graph", _graph.Save),
+                ("graph", writer =>
+                {
+                    _graph.Save(writer);
+                    _finishedMarks?.Save(writer); // --livelock lean (a checkpoint's identity says which)
+                }),
                 ("frontier", _frontier.Save),
             ]);
         }
@@ -384,7 +422,11 @@ public sealed class BreadthFirstExplorer : ISearch
             }
         });
         checkpoint.Load("nodes", _nodes.Load);
-        checkpoint.Load("graph", _graph.Load);
+        checkpoint.Load("graph", reader =>
+        {
+            _graph.Load(reader);
+            _finishedMarks?.Load(reader);
+        });
         checkpoint.Load("frontier", _frontier.Load);
         if (_frontier.Depth != checkpoint.Depth || _visited.Count != checkpoint.States || _transitions != checkpoint.Transitions)
         {
@@ -481,7 +523,7 @@ public sealed class BreadthFirstExplorer : ISearch
                     if (_visited.TryAdd(r.Fingerprint, _nodes.Count, out var target))
                     {
                         var added = _nodes.Add(node, r.Transition, worker.Choices(r));
-                        _graph.AddNode(r.Finished);
+                        AddNode(r.Finished);
                         _frontier.Push(worker.Vector(r), added);
                     }
                     if (_symmetry is not null)
@@ -647,13 +689,19 @@ public sealed class BreadthFirstExplorer : ISearch
         _graph.AddEdge(target, transition);
     }
 
+    private void AddNode(bool finished)
+    {
+        _graph.AddNode(finished);
+        _finishedMarks?.Add(finished ? (byte)1 : (byte)0);
+    }
+
     /// <summary>Looks a stored vector up in the visited set; a new one becomes a node and joins the next level.</summary>
     private void Store(ReadOnlySpan<long> stored, ulong fingerprint, int node, Transition transition, bool finished, ReadOnlySpan<int> choices, out int target)
     {
         if (_visited.TryAdd(fingerprint, _nodes.Count, out target))
         {
             var added = _nodes.Add(node, transition, choices);
-            _graph.AddNode(finished);
+            AddNode(finished);
             _frontier.Push(stored, added);
         }
     }

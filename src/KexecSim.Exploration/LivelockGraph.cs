@@ -215,19 +215,33 @@ public sealed class LivelockGraph
         }
         var detector = new LivelockDetector(this, cancellation);
         var component = detector.FairComponents().FirstOrDefault();
-        if (component is null)
-        {
-            return null;
-        }
+        return component is null ? null : Lasso(detector, component, id => id, nodes, program, machine);
+    }
+
+    /// <summary>
+    /// The lasso trace of <paramref name="graph"/>'s first fair component (null when it has none), whose node ids are
+    /// <paramref name="node"/>'s for the search's node table (<c>--livelock lean</c>: a component's own graph).
+    /// </summary>
+    internal static Trace? Lasso(LivelockGraph graph, Func<int, int> node, NodeTable nodes, CompiledProgram program, Machine.Machine machine,
+        CancellationToken cancellation)
+    {
+        var detector = new LivelockDetector(graph, cancellation);
+        var component = detector.FairComponents().FirstOrDefault();
+        return component is null ? null : Lasso(detector, component, node, nodes, program, machine);
+    }
+
+    private static Trace? Lasso(LivelockDetector detector, List<int> component, Func<int, int> node, NodeTable nodes, CompiledProgram program,
+        Machine.Machine machine)
+    {
         var entry = component[0];
         var cycle = detector.CycleFrom(entry, [.. component]);
-        var steps = nodes.PathTo(entry);
+        var steps = nodes.PathTo(node(entry));
         var cycleStart = steps.Count;
         // Each cycle edge: find the transition (and choices) from its source's state that reaches its target.
         var replayer = new Replayer(program);
         foreach (var edge in cycle)
         {
-            if (replayer.StepBetween(steps, nodes.PathTo(Target(edge))) is not { } step)
+            if (replayer.StepBetween(steps, nodes.PathTo(node(detector.Target(edge)))) is not { } step)
             {
                 return null;
             }

@@ -195,6 +195,14 @@ public sealed class CheckCommandTests : CliFixture
         Assert.Equal((ExitCodes.BadInput, string.Empty), (exit, stdout));
         Assert.Equal("kexecsim: --livelock off: scenario \"expects\" expects LIVELOCK, which would not be looked for\n", stderr);
         Assert.Equal(ExitCodes.BadInput, Run("check", file, "--livelock", "maybe").Exit);
+
+        // lean: the same LIVELOCK, found by a second pass without the graph; a breadth-first search's pass only.
+        (exit, stdout, stderr) = Run("check", file, "--scenario", "expects", "--livelock", "lean");
+        Assert.Equal((ExitCodes.Success, string.Empty), (exit, stderr));
+        Assert.Contains("\noutcome: LIVELOCK; expected: LIVELOCK: met\n", stdout, StringComparison.Ordinal);
+        (exit, stdout, stderr) = Run("check", file, "--livelock", "lean", "--strategy", "dfs");
+        Assert.Equal((ExitCodes.BadInput, string.Empty), (exit, stdout));
+        Assert.StartsWith("kexecsim: --livelock lean is a pass after a breadth-first search: it does not go with --strategy dfs (which keeps its graph as it goes)\n", stderr, StringComparison.Ordinal);
     }
 
     [Fact]

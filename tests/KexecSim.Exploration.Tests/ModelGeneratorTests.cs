@@ -206,6 +206,13 @@ public sealed partial class ModelGeneratorTests
             {
                 AssertLivelockOffIsTheSameSearch(program, result, text);
             }
+            if (i % 4 == 2 || result.Violation?.Code == ViolationCode.Livelock || result.Symmetry == SymmetryUse.LivelockUnreduced
+                || result.Reduction == ReductionUse.LivelockUnreduced)
+            {
+                // --livelock lean: what the graph finds, LIVELOCK lassos and the reduced graph's cycles included.
+                var lean = new BreadthFirstExplorer(program, new CheckOptions { MaxStates = 3_000, Workers = 1, LivelockLean = true }).Run();
+                Assert.True(LivelockLeanTests.WithoutMemory(result) == LivelockLeanTests.WithoutMemory(lean), $"--livelock lean differs\n{text}");
+            }
             var timed = i % 4 == 1;
             var simulator = new Simulator(program, new SimulationOptions
             {

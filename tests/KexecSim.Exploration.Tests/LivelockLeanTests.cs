@@ -1,0 +1,124 @@
+using System.Text.RegularExpressions;
+using KexecSim.Language;
+using KexecSim.Program;
+using KexecSim.Reporting;
+
+namespace KexecSim.Exploration.Tests;
+
+/// <summary>
+/// <c>--livelock lean</c> (docs/livelock.md): the breadth-first search keeps no graph, and a second pass finds the
+/// strongly connected components on the fly. It must give what the graph gives: verdict, statistics but the time and
+/// memory, the LIVELOCK lasso step by step (and every other counterexample), on every model of the golden table, with
+/// symmetry and without (the reduced graph's cycle check, which runs the search again unreduced, included).
+/// </summary>
+public sealed partial class LivelockLeanTests
+{
+    public static TheoryData<string, bool> Models() => WorkersTests.Models();
+
+    private static CheckResult Check(KexecSim.Program.CompiledProgram program, bool symmetry, bool lean, int workers = 1) =>
+        new BreadthFirstExplorer(program, new CheckOptions { Symmetry = symmetry, LivelockLean = lean, Workers = workers, MinParallelBatch = 1, ChunkStates = 5 }).Run();
+
+    [GeneratedRegex(" memory=[0-9]+")]
+    private static partial Regex Memory();
+
+    internal static string WithoutMemory(CheckResult result) => Memory().Replace(WorkersTests.Describe(result), string.Empty);
+
+    /// <summary>Models with cycles: fair and unfair ones, a self-loop, an interrupt that is strongly fair, symmetric CPUs,
+    /// several components (the one with the smallest node is reported), and a cycle in the reduced graph only.</summary>
+    public static TheoryData<string, string> Cycles() => new()
+    {
+        { "a spin that a halted CPU never ends", """
+            shared bool flag;
+            fn spinner() { while (!flag) { udelay(1); } done(); }
+            fn other() { loop { hlt(); } }
+            scenario "s" { platform { cpus 2; } cpu 0 runs spinner(); cpu 1 runs other(); expect LIVELOCK; }
+            """ },
+        { "a spin another CPU ends (no fair cycle)", """
+            shared bool flag;
+            fn spinner() { while (!flag) { udelay(1); } done(); }
+            fn setter() { udelay(1); flag = true; loop { hlt(); } }
+            scenario "s" { platform { cpus 2; } cpu 0 runs spinner(); cpu 1 runs setter(); expect pass; }
+            """ },
+        { "interrupts, an NMI and evictions", """
+            enum V { KICK = 0x40 }
+            shared bool kicked;
+            shared int n;
+            handler vector KICK { n = 1; }
+            handler nmi { n = 2; }
+            fn boss() { send_ipi(1, KICK); wait_until(kicked); done(); }
+            fn toggler() { loop { local_irq_disable(); udelay(1); local_irq_enable(); udelay(2); } }
+            fn spin() { loop { udelay(1); } }
+            scenario "s" { platform { cpus 3; evictions on; } cpu 0 runs boss(); cpu 1 runs toggler(); cpu 2 runs spin(); inject nmi 1 on 2; timeouts off; expect LIVELOCK; }
+            """ },
+        { "two components before the cycle", """
+            shared int x;
+            shared int y;
+            fn a() { loop { x = 1; x = 0; } }
+            fn b() { either { y = 1; } or { y = 2; } wait_until(x == 2); done(); }
+            scenario "s" { platform { cpus 2; } cpu 0 runs a(); cpu 1 runs b(); timeouts off; expect LIVELOCK; }
+            """ },
+        { "symmetric spinners", """
+            shared int turn;
+            fn waiter() { while (turn != 7) { udelay(1); } done(); }
+            scenario "s" { platform { cpus 3; } cpu 0 runs waiter(); cpu 1 runs waiter(); cpu 2 runs waiter(); symmetric 0, 1, 2; expect LIVELOCK; }
+            """ },
+        { "a cycle of the reduced graph only", """
+            region vars[1];
+            region next_kernel = text;
+            shared int a in vars[0];
+            fn main() {
+                loop { a = 1; }
+            }
+            scenario "s" {
+                platform { vendor intel; cpus 1; }
+                cpu 0 runs main();
+                expect LIVELOCK;
+            }
+            """ },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cycles))]
+    public void The_lean_pass_finds_the_graph_s_livelock_and_its_lasso(string name, string text)
+    {
+        var loaded = FrontEnd.LoadText("c.kflow", text);
+        Assert.False(loaded.HasErrors, $"{name}: {string.Join('\n', loaded.Diagnostics)}");
+        var program = loaded.Scenarios.Single();
+        foreach (var symmetry in new[] { true, false })
+        {
+            foreach (var workers in new[] { 1, 2 })
+            {
+                var graph = Check(program, symmetry, lean: false, workers);
+                var lean = Check(program, symmetry, lean: true, workers);
+                Assert.Equal(WithoutMemory(graph), WithoutMemory(lean));
+                Assert.Equal(program.Expect.Code is { } code ? code.Name() : "pass", graph.Outcome);
+                if (lean.Trace is { } trace)
+                {
+                    var view = ReportModel.Build(program, trace);
+                    Assert.True(view.Replay.Confirmed, view.Replay.Message);
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void The_lean_pass_finds_what_the_graph_finds(string model, bool symmetry)
+    {
+        var path = model.StartsWith("examples/", StringComparison.Ordinal)
+            ? Path.Combine(TestPaths.SharedExamples, model["examples/".Length..])
+            : Path.Combine(TestPaths.RepositoryRoot, model);
+        var loaded = FrontEnd.Load(path, new LoadOptions { ModelPath = [TestPaths.Models] });
+        foreach (var program in loaded.Scenarios)
+        {
+            var graph = Check(program, symmetry, lean: false);
+            var lean = Check(program, symmetry, lean: true);
+            Assert.Equal(WithoutMemory(graph), WithoutMemory(lean));
+            if (lean.Trace is { } trace)
+            {
+                var view = ReportModel.Build(program, trace);
+                Assert.True(view.Replay.Confirmed, view.Replay.Message);
+            }
+        }
+    }
+}
