@@ -18,7 +18,7 @@ namespace KexecSim.Exploration;
 /// <remarks>
 /// A finished run stays finished (only <c>done()</c> and <c>platform_reset()</c> set it, and nothing clears it), so every
 /// unfinished state is reached from the initial state through unfinished ones: the walk from there meets them all.
-/// Memory: two ints a node (Tarjan's index and low link), the path's states and the open components' edges.
+/// Memory: an int a node (Tarjan's index), the path's states, the open nodes' low links and their edges.
 /// </remarks>
 internal sealed class LivelockSearch
 {
@@ -30,18 +30,20 @@ internal sealed class LivelockSearch
     private readonly TraceChooser _chooser = new();
     private readonly CancellationToken _cancellation;
 
-    // Per node: Tarjan's index (-1: not met yet) and low link (int.MaxValue once its component is closed).
+    // Per node: Tarjan's index; -1 until it is met, Closed once its component is closed (PERF, memory: 4 bytes a node;
+    // the low links are kept for the open nodes only).
     private readonly ChunkedArray<int> _index = new();
-    private readonly ChunkedArray<int> _low = new();
+    private const int Closed = int.MaxValue;
 
-    // The open nodes (met, component not closed), in the order met, each with its edges in the arena.
+    // The open nodes (met, component not closed), in the order met, each with its low link and its edges in the arena.
     private readonly List<int> _open = [];
+    private readonly List<int> _openLow = [];
     private readonly List<int> _openEdges = []; // per open node: where its edges start in the arena
     private readonly List<Edge> _edges = [];
     private readonly List<int> _choices = [];
 
     // The walk's path: per frame its node, next edge, and where its state vector lies in the vector arena.
-    private readonly List<(int Node, int NextEdge, int EdgeEnd, int VectorStart, int VectorLength)> _path = [];
+    private readonly List<(int Node, int Open, int NextEdge, int EdgeEnd, int VectorStart, int VectorLength)> _path = [];
     private long[] _vectors = new long[1 << 12];
     private int _vectorCount;
 
@@ -59,8 +61,8 @@ internal sealed class LivelockSearch
 
     /// <summary>The bytes the pass holds (its per-node tables, the path's states, the open components' edges).</summary>
     public long MemoryBytes =>
-        _index.MemoryBytes + _low.MemoryBytes + ((long)_vectors.Length * sizeof(long))
-        + ((long)_edges.Capacity * 40) + ((long)(_open.Capacity + _openEdges.Capacity + _choices.Capacity) * sizeof(int));
+        _index.MemoryBytes + ((long)_vectors.Length * sizeof(long))
+        + ((long)_edges.Capacity * 40) + ((long)(_open.Capacity + _openLow.Capacity + _openEdges.Capacity + _choices.Capacity) * sizeof(int));
 
     /// <summary>A closed component with a cycle: its nodes in id order, and its own graph (local ids in that order).</summary>
     public sealed record Component(int[] Nodes, LivelockGraph Graph);
@@ -79,7 +81,6 @@ internal sealed class LivelockSearch
         for (var n = 0; n < _finished.Count; n++)
         {
             _index.Add(-1);
-            _low.Add(-1);
         }
         var parent = _machine.NewState();
         var work = _machine.NewState();
@@ -114,9 +115,9 @@ internal sealed class LivelockSearch
                     descended = true;
                     break;
                 }
-                if (_low[target] != int.MaxValue)
+                if (_index[target] != Closed)
                 {
-                    _low[frame.Node] = Math.Min(_low[frame.Node], _index[target]); // on the stack: open
+                    _openLow[frame.Open] = Math.Min(_openLow[frame.Open], _index[target]); // open: on Tarjan's stack
                 }
             }
             if (descended)
@@ -126,7 +127,8 @@ internal sealed class LivelockSearch
             _path.RemoveAt(_path.Count - 1);
             _vectorCount = frame.VectorStart;
             var node = frame.Node;
-            if (_low[node] == _index[node] && Close(node) is { } component)
+            var low = _openLow[frame.Open];
+            if (low == _index[node] && Close(frame.Open) is { } component)
             {
                 if (anyCycle)
                 {
@@ -139,8 +141,8 @@ internal sealed class LivelockSearch
             }
             if (_path.Count > 0)
             {
-                var up = _path[^1].Node;
-                _low[up] = Math.Min(_low[up], _low[node]);
+                var up = _path[^1].Open;
+                _openLow[up] = Math.Min(_openLow[up], low);
             }
         }
         return best;
@@ -150,7 +152,8 @@ internal sealed class LivelockSearch
     /// its frame onto the path.</summary>
     private void Open(int node, ReadOnlySpan<long> vector, MachineState parent, MachineState work, ref int counter)
     {
-        _index[node] = _low[node] = counter++;
+        _index[node] = counter;
+        _openLow.Add(counter++);
         if (_vectorCount + vector.Length > _vectors.Length)
         {
             Array.Resize(ref _vectors, Math.Max(_vectors.Length * 2, _vectorCount + vector.Length));
@@ -185,14 +188,14 @@ internal sealed class LivelockSearch
                 _choices.Add(choice);
             }
         }
-        _path.Add((node, first, _edges.Count, start, vector.Length));
+        _path.Add((node, _open.Count - 1, first, _edges.Count, start, vector.Length));
     }
 
-    /// <summary>Closes the component rooted at <paramref name="root"/> (the open nodes from it on): a component with a
-    /// cycle (more than one node, or one with an edge to itself) as its own graph; null for one without.</summary>
-    private Component? Close(int root)
+    /// <summary>Closes the component rooted at the open node <paramref name="at"/> (the open nodes from it on): a component
+    /// with a cycle (more than one node, or one with an edge to itself) as its own graph; null for one without.</summary>
+    private Component? Close(int at)
     {
-        var at = _open.LastIndexOf(root);
+        var root = _open[at];
         var count = _open.Count - at;
         var members = _open.GetRange(at, count).ToArray();
         var edgesFrom = _openEdges[at];
@@ -234,10 +237,11 @@ internal sealed class LivelockSearch
         }
         foreach (var member in members)
         {
-            _low[member] = int.MaxValue;
+            _index[member] = Closed;
         }
         var choicesFrom = edgesFrom < _edges.Count ? _edges[edgesFrom].ChoiceStart : _choices.Count;
         _open.RemoveRange(at, count);
+        _openLow.RemoveRange(at, count);
         _openEdges.RemoveRange(at, count);
         _edges.RemoveRange(edgesFrom, _edges.Count - edgesFrom);
         _choices.RemoveRange(choicesFrom, _choices.Count - choicesFrom);
