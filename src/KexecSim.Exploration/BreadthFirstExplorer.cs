@@ -141,7 +141,10 @@ public sealed class BreadthFirstExplorer : ISearch
         using var stop = _limits.Stopper(Elapsed);
         try
         {
-            if (_reductions.ReducedGraph(MergedAHalt) && _policy.LooksForLivelock && HasUnfinishedCycle(stop.Token))
+            // PERF: a graph found to have no cycle of unfinished states has no LIVELOCK to look for (with --livelock lean, a
+            // second pass saved).
+            var mayCycle = true;
+            if (_reductions.ReducedGraph(MergedAHalt) && _policy.LooksForLivelock && (mayCycle = HasUnfinishedCycle(stop.Token)))
             {
                 // LIVELOCK's fairness is per CPU and per transition, which the reduced graph does not keep: a
                 // cycle of unfinished states in it means one in the full graph (and none means none:
@@ -149,7 +152,7 @@ public sealed class BreadthFirstExplorer : ISearch
                 var full = new BreadthFirstExplorer(_program, Reductions.Unreduced(_options)).Run();
                 return full.WithReductionsUndone(_reductions.SymmetryUse, _reductions.Use(MergedAHalt), _reductions.Untracked?.Lines ?? [], MergedAHalt);
             }
-            if (_policy.LooksForLivelock && FindLivelock(stop.Token) is { } livelock)
+            if (_policy.LooksForLivelock && mayCycle && FindLivelock(stop.Token) is { } livelock)
             {
                 if (_policy.EndsSearch(ViolationCode.Livelock))
                 {
@@ -494,7 +497,7 @@ public sealed class BreadthFirstExplorer : ISearch
                 }
                 for (; record < end; record++)
                 {
-                    for (; prefetch is not null && ahead < worker.RecordCount && ahead <= record + PrefetchDistance; ahead++)
+                    for (; prefetch is not null && ahead < worker.RecordCount && ahead < record + PrefetchDistance; ahead++)
                     {
                         ref readonly var next = ref worker.RecordAt(ahead);
                         if (next.Kind == ExpansionWorker.RecordKind.State)

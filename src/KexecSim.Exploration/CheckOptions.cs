@@ -28,7 +28,7 @@ public sealed record CheckOptions
     public Reduction Reduce { get; init; } = Reduction.All;
 
     /// <summary><c>--livelock on|off</c>: whether a complete search looks for a LIVELOCK (SEMANTICS.md section 7). Off,
-    /// the search keeps no graph of its transitions (8 bytes per transition, most of an exact search's memory) and
+    /// the search keeps no graph of its transitions (6 bytes per transition, most of an exact search's memory) and
     /// checks the safety of every state only, as SPIN's <c>-DSAFETY</c> does; the report says LIVELOCK was not
     /// looked for.</summary>
     public bool Livelock { get; init; } = true;

@@ -22,7 +22,22 @@ public sealed class ChunkedArray<T>
     public int Count { get; private set; }
 
     /// <summary>The bytes the chunks hold (a chunk's whole length once it exists).</summary>
-    public long MemoryBytes => ((((long)Count + ChunkMask) >> ChunkBits) * ChunkLength * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()) + ((long)_chunks.Length * IntPtr.Size);
+    public long MemoryBytes =>
+        ((_startSmall && Count <= ChunkLength ? _chunks[0]?.Length ?? 0 : (((long)Count + ChunkMask) >> ChunkBits) * ChunkLength)
+            * System.Runtime.CompilerServices.Unsafe.SizeOf<T>())
+        + ((long)_chunks.Length * IntPtr.Size);
+
+    // Memory (startSmall): the first chunk starts small and doubles up to a whole chunk (the graph of one small LIVELOCK
+    // component holds a few hundred bytes, not a chunk of each array); the others are whole from the start.
+    private const int FirstLength = 64;
+    private readonly bool _startSmall;
+
+    /// <param name="startSmall">The first chunk starts at 64 values and doubles (for arrays that are mostly small and
+    /// many); otherwise every chunk is whole from the start.</param>
+    public ChunkedArray(bool startSmall = false)
+    {
+        _startSmall = startSmall;
+    }
 
     public T this[int index]
     {
@@ -57,6 +72,17 @@ public sealed class ChunkedArray<T>
 
     private void AddInNewChunk(T value)
     {
+        if (_startSmall && Count < ChunkLength)
+        {
+            // The first chunk, doubled (or made); the values so far stay where they are.
+            var grown = new T[Math.Max(FirstLength, _current.Length * 2)];
+            _current.AsSpan(0, Count).CopyTo(grown);
+            _chunks[0] = _current = grown;
+            _current[Count] = value;
+            _position = Count + 1;
+            Count++;
+            return;
+        }
         var chunk = Count >> ChunkBits;
         if (chunk == _chunks.Length)
         {

@@ -238,7 +238,7 @@ public sealed class DepthFirstExplorer : ISearch
                 _peakMemory = Math.Max(_peakMemory, memory);
                 if (_limits.Reached(_visited.Count, memory, _clock.Elapsed) is { } reason)
                 {
-                    return (Result(Verdict.LimitReached, null, null, _policy.Others, SearchLimits.WithGraphHint(reason, _graph.MemoryBytes, memory)), false);
+                    return (Result(Verdict.LimitReached, null, null, _policy.Others, SearchLimits.WithGraphHint(reason, _graph.MemoryBytes, memory, leanPossible: false)), false);
                 }
                 if (_options.Progress is { } progress && _clock.Elapsed - lastProgress > TimeSpan.FromSeconds(1))
                 {

@@ -158,6 +158,7 @@ internal sealed class ExpansionWorker
         _recordCount = 0;
         _choiceCount = 0;
         _vectorCount = 0;
+        _pendingRecord = -1;
         MetEnd = false;
         var parents = To - From;
         if (_parentEnds.Length < parents)

@@ -190,7 +190,8 @@ public sealed class FingerprintSet : IVisitedSet
         {
             var length = reader.ReadInt32();
             var count = reader.ReadInt32();
-            if (length <= 0 || (length & (length - 1)) != 0 || count < 0 || count > length)
+            // At most 3/4 full, as TryAdd keeps a table (a full one would have a lookup of a missing fingerprint probe forever).
+            if (length <= 0 || (length & (length - 1)) != 0 || count < 0 || (long)count * 4 > (long)length * 3)
             {
                 throw new InvalidDataException("the visited set's size is not a table's");
             }

@@ -18,22 +18,28 @@ public sealed class LivelockGraph
 {
     /// <param name="enabled">False: nothing is recorded (a bitstate search keeps no node id for a visited
     /// state), there is no cycle to find, and a LIVELOCK is not looked for.</param>
-    public LivelockGraph(bool enabled = true)
+    /// <param name="small">Memory: arrays that start small (<c>--livelock lean</c>'s graph of one component; many are made).</param>
+    public LivelockGraph(bool enabled = true, bool small = false)
     {
         Enabled = enabled;
+        _finished = new(small);
+        _edgeStarts = new(small);
+        _edgeEnds = new(small);
+        _targets = new(small);
+        _labels = new(small);
     }
 
     /// <summary>Whether the graph records anything.</summary>
     public bool Enabled { get; }
 
-    private readonly ChunkedArray<byte> _finished = new(); // per node id: 1 when its run has finished
+    private readonly ChunkedArray<byte> _finished; // per node id: 1 when its run has finished
     // Per node id: where its edges start and end (0 and 0 until it is expanded); the node being expanded
     // has its end at the last edge added.
-    private readonly ChunkedArray<int> _edgeStarts = new();
-    private readonly ChunkedArray<int> _edgeEnds = new();
+    private readonly ChunkedArray<int> _edgeStarts;
+    private readonly ChunkedArray<int> _edgeEnds;
     private int _open = -1;
-    private readonly ChunkedArray<int> _targets = new();
-    private readonly ChunkedArray<ushort> _labels = new();
+    private readonly ChunkedArray<int> _targets;
+    private readonly ChunkedArray<ushort> _labels;
     private readonly TaggedLabels _tagged = new();
 
     // The labels, numbered in the order met; an edge whose label has no number of 16 bits has it aside.

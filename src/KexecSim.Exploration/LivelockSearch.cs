@@ -61,7 +61,7 @@ internal sealed class LivelockSearch
 
     /// <summary>The bytes the pass holds (its per-node tables, the path's states, the open components' edges).</summary>
     public long MemoryBytes =>
-        _index.MemoryBytes + ((long)_vectors.Length * sizeof(long))
+        _index.MemoryBytes + ((long)_vectors.Length * sizeof(long)) + ((long)_path.Capacity * 32)
         + ((long)_edges.Capacity * 40) + ((long)(_open.Capacity + _openLow.Capacity + _openEdges.Capacity + _choices.Capacity) * sizeof(int));
 
     /// <summary>A closed component with a cycle: its nodes in id order, and its own graph (local ids in that order).</summary>
@@ -109,9 +109,16 @@ internal sealed class LivelockSearch
                     // The successor again, from the frame's state, by the edge's transition and choices.
                     parent.Decode(_vectors.AsSpan(frame.VectorStart, frame.VectorLength));
                     work.CopyFrom(parent);
-                    _chooser.Start([.. CollectionsMarshal.AsSpan(_choices).Slice(edge.ChoiceStart, edge.ChoiceCount)]);
-                    _machine.Apply(work, edge.Transition, _chooser);
-                    Open(target, _symmetry is null ? work.Span : _symmetry.Canonicalize(work), parent, work, ref counter);
+                    _chooser.Start(edge.ChoiceCount == 0 ? [] : [.. CollectionsMarshal.AsSpan(_choices).Slice(edge.ChoiceStart, edge.ChoiceCount)]);
+                    var outcome = _machine.Apply(work, edge.Transition, _chooser);
+                    var vector = _symmetry is null ? work.Span : _symmetry.Canonicalize(work);
+                    // The step is deterministic given its choices: the state made again is the one stored as the target.
+                    if (outcome is Outcome.Disabled or Outcome.NeedChoice or Outcome.Violation
+                        || !_visited.TryGet(MachineState.Fingerprint(vector), out var again) || again != target)
+                    {
+                        throw new InvalidOperationException($"the step {edge.Transition} made again does not reach the state it reached ({outcome})");
+                    }
+                    Open(target, vector, parent, work, ref counter);
                     descended = true;
                     break;
                 }
@@ -134,7 +141,7 @@ internal sealed class LivelockSearch
                 {
                     return component;
                 }
-                if ((best is null || component.Nodes[0] < best.Nodes[0]) && new LivelockDetector(component.Graph).FairComponents().Any())
+                if ((best is null || component.Nodes[0] < best.Nodes[0]) && new LivelockDetector(component.Graph, _cancellation).FairComponents().Any())
                 {
                     best = component;
                 }
@@ -210,23 +217,34 @@ internal sealed class LivelockSearch
         }
         if (count > 1 || selfLoop)
         {
-            // Local ids in node order (the graph's detector takes the smallest node as the cycle's entry).
-            var order = members.Order().ToArray();
+            // Local ids in node order (the graph's detector takes the smallest node as the cycle's entry), each with its
+            // place among the open nodes (PERF: one sort, no search per member).
+            var positions = new int[count];
+            for (var i = 0; i < count; i++)
+            {
+                positions[i] = at + i;
+            }
+            var order = (int[])members.Clone();
+            Array.Sort(order, positions);
             var local = new Dictionary<int, int>(count);
             for (var i = 0; i < order.Length; i++)
             {
                 local[order[i]] = i;
             }
-            var graph = new LivelockGraph();
+            var graph = new LivelockGraph(small: true);
             foreach (var _ in order)
             {
                 graph.AddNode(false);
             }
-            foreach (var node in order)
+            for (var i = 0; i < order.Length; i++)
             {
-                var position = at + Array.IndexOf(members, node);
+                if ((i & 4095) == 4095)
+                {
+                    _cancellation.ThrowIfCancellationRequested();
+                }
+                var position = positions[i];
                 var end = position + 1 < _open.Count ? _openEdges[position + 1] : _edges.Count;
-                graph.BeginEdges(local[node]);
+                graph.BeginEdges(i);
                 for (var e = _openEdges[position]; e < end; e++)
                 {
                     var edge = _edges[e];

@@ -71,10 +71,11 @@ public sealed class SearchLimits
     /// A memory <paramref name="reason"/> with what the LIVELOCK graph held of it, when that is 256 KB or more and a
     /// quarter or more of the search's <paramref name="memoryBytes"/>, and how to do without it (any other reason as it is).
     /// </summary>
-    public static string WithGraphHint(string reason, long graphBytes, long memoryBytes) =>
+    /// <param name="leanPossible">Whether <c>--livelock lean</c> goes with the search (breadth-first only).</param>
+    public static string WithGraphHint(string reason, long graphBytes, long memoryBytes, bool leanPossible = true) =>
         reason.Contains("memory", StringComparison.Ordinal) && graphBytes >= 256 * 1024 && graphBytes * 4 >= memoryBytes
             ? string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"{reason}; {graphBytes / (1024.0 * 1024):0.#} MB of it was the LIVELOCK graph: --livelock off checks every state's safety without one")
+                $"{reason}; {graphBytes / (1024.0 * 1024):0.#} MB of it was the LIVELOCK graph: {(leanPossible ? "--livelock lean looks for LIVELOCK without one, --livelock off checks every state's safety alone" : "--livelock off checks every state's safety without one")}")
             : reason;
 
     /// <summary>Why the search must stop now, in words ("--max-states 50 reached"), or null to go on.</summary>
