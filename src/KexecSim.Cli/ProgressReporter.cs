@@ -20,8 +20,11 @@ public static class ProgressReporter
         return p =>
         {
             _shown = true;
-            stderr.Write(string.Create(CultureInfo.InvariantCulture,
-                $"\r  {p.States:N0} states, {p.StatesPerSecond:N0} states/s, depth {p.Depth}, queue {p.Queue:N0}, {p.MemoryBytes / (1024 * 1024):N0} MB   "));
+            stderr.Write(p.Phase is { } phase
+                ? string.Create(CultureInfo.InvariantCulture,
+                    $"\r  {phase}: {p.States:N0} of {p.Of:N0} states, path {p.Depth:N0}, open {p.Queue:N0}, {p.MemoryBytes / (1024 * 1024):N0} MB   ")
+                : string.Create(CultureInfo.InvariantCulture,
+                    $"\r  {p.States:N0} states, {p.StatesPerSecond:N0} states/s, depth {p.Depth}, queue {p.Queue:N0}, {p.MemoryBytes / (1024 * 1024):N0} MB   "));
         };
     }
 

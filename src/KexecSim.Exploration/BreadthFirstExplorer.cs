@@ -195,7 +195,11 @@ public sealed class BreadthFirstExplorer : ISearch
         _frontier = new BreadthFirstFrontier();
         var initial = _machine.NewState();
         _machine.CreateInitial(initial);
-        var search = new LivelockSearch(_machine, _symmetry, (FingerprintSet)_visited, _finishedMarks!, cancellation);
+        var search = new LivelockSearch(_machine, _symmetry, (FingerprintSet)_visited, _finishedMarks!, cancellation)
+        {
+            Progress = _options.Progress is { } progress ? p => progress(p with { Seconds = Elapsed.TotalSeconds, MemoryBytes = MemoryBytes + p.MemoryBytes }) : null,
+            ProgressInterval = _options.ProgressInterval,
+        };
         var component = search.Run(_symmetry is null ? initial.Span : _symmetry.Canonicalize(initial), anyCycle);
         _peakMemory = Math.Max(_peakMemory, MemoryBytes + search.MemoryBytes);
         return component;
@@ -463,7 +467,7 @@ public sealed class BreadthFirstExplorer : ISearch
         {
             return SearchLimits.WithGraphHint(reason, _graph.MemoryBytes, memory);
         }
-        if (_options.Progress is { } progress && Elapsed - lastProgress > TimeSpan.FromSeconds(1))
+        if (_options.Progress is { } progress && Elapsed - lastProgress > _options.ProgressInterval)
         {
             lastProgress = Elapsed;
             progress(new Progress(_visited.Count, _transitions, depth, current.Count - index + _frontier.NextCount, Elapsed.TotalSeconds, memory));

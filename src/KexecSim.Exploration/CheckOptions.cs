@@ -69,6 +69,9 @@ public sealed record CheckOptions
     /// <summary>Called about once a second on long searches.</summary>
     public Action<Progress>? Progress { get; init; }
 
+    /// <summary>How often <see cref="Progress"/> is called at most (tests: zero, at every check).</summary>
+    internal TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     public static readonly CheckOptions Default = new();
 }
 

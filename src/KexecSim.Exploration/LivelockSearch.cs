@@ -59,6 +59,17 @@ internal sealed class LivelockSearch
         _cancellation = cancellation;
     }
 
+    /// <summary>Told how the pass goes about every <see cref="ProgressInterval"/> (its seconds and memory are the pass's own:
+    /// the search adds its own).</summary>
+    public Action<Progress>? Progress { get; init; }
+
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    private readonly System.Diagnostics.Stopwatch _clock = new();
+    private TimeSpan _lastProgress;
+    private long _walked;
+    private long _edgesMade;
+
     /// <summary>The bytes the pass holds (its per-node tables, the path's states, the open components' edges).</summary>
     public long MemoryBytes =>
         _index.MemoryBytes + ((long)_vectors.Length * sizeof(long)) + ((long)_path.Capacity * 32)
@@ -86,12 +97,17 @@ internal sealed class LivelockSearch
         var work = _machine.NewState();
         Component? best = null;
         var counter = 0;
+        _clock.Restart();
+        _lastProgress = TimeSpan.Zero;
         Open(0, initial, parent, work, ref counter);
+        var checkedAt = -1;
         while (_path.Count > 0)
         {
-            if ((counter & 1023) == 0)
+            if ((counter & 1023) == 0 && counter != checkedAt)
             {
+                checkedAt = counter;
                 _cancellation.ThrowIfCancellationRequested();
+                Report();
             }
             var frame = _path[^1];
             var descended = false;
@@ -152,7 +168,22 @@ internal sealed class LivelockSearch
                 _openLow[up] = Math.Min(_openLow[up], low);
             }
         }
+        Report(force: true);
         return best;
+    }
+
+    private void Report(bool force = false)
+    {
+        if (Progress is not { } progress || (!force && _clock.Elapsed - _lastProgress < ProgressInterval))
+        {
+            return;
+        }
+        _lastProgress = _clock.Elapsed;
+        progress(new Progress(_walked, _edgesMade, _path.Count, _open.Count, _clock.Elapsed.TotalSeconds, MemoryBytes)
+        {
+            Phase = "LIVELOCK pass",
+            Of = _finished.Count,
+        });
     }
 
     /// <summary>Meets <paramref name="node"/>, whose stored vector is <paramref name="vector"/>: its edges into the arena,
@@ -161,6 +192,7 @@ internal sealed class LivelockSearch
     {
         _index[node] = counter;
         _openLow.Add(counter++);
+        _walked++;
         if (_vectorCount + vector.Length > _vectors.Length)
         {
             Array.Resize(ref _vectors, Math.Max(_vectors.Length * 2, _vectorCount + vector.Length));
@@ -190,6 +222,7 @@ internal sealed class LivelockSearch
             }
             var choices = _successors.Choices;
             _edges.Add(new Edge(target, _successors.Transition, _choices.Count, choices.Length));
+            _edgesMade++;
             foreach (var choice in choices)
             {
                 _choices.Add(choice);

@@ -101,6 +101,31 @@ public sealed partial class LivelockLeanTests
         }
     }
 
+    // The pass is told about like the search (a pass over millions of states takes minutes): as a phase of its own, with
+    // the states walked again of those stored; a model with no finished state walks them all, and makes every transition.
+    [Fact]
+    public void The_lean_pass_reports_its_progress_as_a_phase_of_its_own()
+    {
+        var program = FrontEnd.LoadText("p.kflow", """
+            shared bool flag;
+            fn spinner() { while (!flag) { udelay(1); } done(); }
+            fn other() { loop { hlt(); } }
+            scenario "s" { platform { cpus 2; } cpu 0 runs spinner(); cpu 1 runs other(); expect LIVELOCK; }
+            """).Scenarios.Single();
+        var reports = new List<Progress>();
+        var result = new BreadthFirstExplorer(program, new CheckOptions
+        {
+            Reduce = Reduction.None, Symmetry = false, Workers = 1, LivelockLean = true, Progress = reports.Add, ProgressInterval = TimeSpan.Zero,
+        }).Run();
+        Assert.Equal("LIVELOCK", result.Outcome);
+        var pass = reports.Where(r => r.Phase == "LIVELOCK pass").ToList();
+        Assert.NotEmpty(pass);
+        var last = pass[^1];
+        Assert.Equal((result.Statistics.States, result.Statistics.States, result.Statistics.Transitions, 0, 0),
+            (last.States, last.Of, last.Transitions, last.Depth, last.Queue));
+        Assert.All(reports.Where(r => r.Phase is null), r => Assert.True(r.States <= result.Statistics.States));
+    }
+
     [Theory]
     [MemberData(nameof(Models))]
     public void The_lean_pass_finds_what_the_graph_finds(string model, bool symmetry)
