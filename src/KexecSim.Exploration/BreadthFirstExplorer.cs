@@ -24,8 +24,9 @@ public sealed class BreadthFirstExplorer : ISearch
     private readonly NodeTable _nodes = new();
     private readonly IVisitedSet _visited;
     private BreadthFirstFrontier _frontier = new();
-    private readonly LivelockGraph _graph;
-    private readonly ChunkedArray<byte>? _finishedMarks; // --livelock lean: per node, 1 when its run has finished
+    private LivelockGraph _graph;
+    private ChunkedArray<byte>? _finishedMarks; // --livelock lean (or the graph let go): per node, 1 when its run has finished
+    private bool _graphDropped;                 // the graph was let go at --memory-limit (DropGraph)
     private readonly SuccessorEnumerator _successors;
     private readonly ExpectationPolicy _policy;
     private readonly SearchLimits _limits;
@@ -81,7 +82,7 @@ public sealed class BreadthFirstExplorer : ISearch
         _marks = new ExecutionMarks(program);
         _machine.Marks = _marks;
         _policy = new ExpectationPolicy(program.Expect, _options.Livelock);
-        _limits = new SearchLimits(_options);
+        _limits = new SearchLimits(_options, _options.ResidentSet);
         _checkpoint = _options.Checkpoint;
     }
 
@@ -169,6 +170,27 @@ public sealed class BreadthFirstExplorer : ISearch
         // MODEL_ERROR first: the model itself is wrong), never a pass with nothing to show.
         var verdict = _policy.Conclude();
         return Result(verdict.Verdict, verdict.Violation, verdict.Trace, verdict.Others, levels, null);
+    }
+
+    /// <summary>
+    /// Nothing lost at <c>--memory-limit</c> for the LIVELOCK graph's sake: when the search reaches the memory limit with
+    /// the graph a quarter or more of its memory (256 KB or more), it lets the graph go but for each node's finished mark,
+    /// and goes on as <c>--livelock lean</c> does (docs/livelock.md): the same result, LIVELOCK looked for in a second pass,
+    /// and a line in the report that says so. Not with checkpoints (a checkpoint's identity says which graph it holds).
+    /// </summary>
+    private bool DropGraph(string reason, long memory)
+    {
+        if (!_graph.Enabled || _checkpoint is not null || !reason.Contains("memory", StringComparison.Ordinal)
+            || _graph.MemoryBytes < 256 * 1024 || _graph.MemoryBytes * 4 < memory)
+        {
+            return false;
+        }
+        _finishedMarks = _graph.FinishedMarks;
+        _graph = new LivelockGraph(enabled: false);
+        _graphDropped = true;
+        // The graph's chunks back to the system before the resident set is looked at again.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        return true;
     }
 
     /// <summary>Whether the explored graph has a cycle of unfinished states: the graph's, or with <c>--livelock lean</c> the
@@ -465,7 +487,15 @@ public sealed class BreadthFirstExplorer : ISearch
         // same for any number of workers).
         if (_limits.Reached(_visited.Count, memory + (_pool?.MemoryBytes ?? 0), Elapsed) is { } reason)
         {
-            return SearchLimits.WithGraphHint(reason, _graph.MemoryBytes, memory);
+            if (!DropGraph(reason, memory))
+            {
+                return SearchLimits.WithGraphHint(reason, _graph.MemoryBytes, memory);
+            }
+            memory = MemoryBytes;
+            if (_limits.Reached(_visited.Count, memory + (_pool?.MemoryBytes ?? 0), Elapsed) is { } still)
+            {
+                return still;
+            }
         }
         if (_options.Progress is { } progress && Elapsed - lastProgress > _options.ProgressInterval)
         {
@@ -733,6 +763,7 @@ public sealed class BreadthFirstExplorer : ISearch
         MergedHalts = MergedAHalt,
         FinalEvaluated = _machine.FinalEvaluations > 0 || _workersEvaluatedFinal,
         LivelockOff = !_options.Livelock,
+        LivelockGraphDropped = _graphDropped,
         Coverage = Coverage.Analyze(_program, _marks, exhaustive: verdict == Verdict.Pass),
     };
 }

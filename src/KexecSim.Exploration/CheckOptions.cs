@@ -69,6 +69,10 @@ public sealed record CheckOptions
     /// <summary>Called about once a second on long searches.</summary>
     public Action<Progress>? Progress { get; init; }
 
+    /// <summary>The process's resident set as <c>--memory-limit</c> reads it (tests: a figure of their own, so that only
+    /// the search's structures decide); null: the process's.</summary>
+    internal Func<long>? ResidentSet { get; init; }
+
     /// <summary>How often <see cref="Progress"/> is called at most (tests: zero, at every check).</summary>
     internal TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(1);
 

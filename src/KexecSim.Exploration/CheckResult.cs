@@ -124,6 +124,10 @@ public sealed class CheckResult
 
     /// <summary><c>--livelock off</c>: no LIVELOCK was looked for.</summary>
     public bool LivelockOff { get; init; }
+
+    /// <summary>The breadth-first search reached <c>--memory-limit</c> with the LIVELOCK graph much of its memory, let the
+    /// graph go and went on as <c>--livelock lean</c> does (docs/livelock.md).</summary>
+    public bool LivelockGraphDropped { get; init; }
     /// <summary>What the search reached: statements, handlers, wait outcomes (warnings only after a pass).</summary>
     public Coverage? Coverage { get; init; }
 
@@ -148,6 +152,10 @@ public sealed class CheckResult
             {
                 warnings.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                     $"bitstate search (--bitstate): a new state may have been taken for a visited one with probability up to {bitstate.OmissionProbability:0.0e0} (hash factor {bitstate.HashFactor:0.#}), so states may have been missed; LIVELOCK was not looked for"));
+            }
+            if (LivelockGraphDropped)
+            {
+                warnings.Add("the search reached --memory-limit with the LIVELOCK graph much of its memory: it let the graph go, went on, and looked for LIVELOCK in a second pass (as --livelock lean does)");
             }
             if (LivelockOff && Verdict == Verdict.Pass)
             {
@@ -192,6 +200,7 @@ public sealed class CheckResult
         Shortening = shortening,
         FinalEvaluated = FinalEvaluated,
         LivelockOff = LivelockOff,
+        LivelockGraphDropped = LivelockGraphDropped,
         Coverage = Coverage,
     };
 

@@ -188,6 +188,10 @@ public sealed class LivelockGraph
 
     public bool Finished(int node) => _finished[node] != 0;
 
+    /// <summary>Each node's finished mark (1 when its run has finished), as kept: what <c>--livelock lean</c>'s pass needs
+    /// when the search lets the rest of the graph go (at <c>--memory-limit</c>).</summary>
+    internal ChunkedArray<byte> FinishedMarks => _finished;
+
     /// <summary>The first edge of <paramref name="node"/> (an expanded node).</summary>
     public int EdgeStart(int node) => node < _edgeStarts.Count ? _edgeStarts[node] : 0;
 
