@@ -125,9 +125,12 @@ public sealed class CheckResult
     /// <summary><c>--livelock off</c>: no LIVELOCK was looked for.</summary>
     public bool LivelockOff { get; init; }
 
-    /// <summary>The breadth-first search reached <c>--memory-limit</c> with the LIVELOCK graph much of its memory, let the
-    /// graph go and went on as <c>--livelock lean</c> does (docs/livelock.md).</summary>
+    /// <summary>The breadth-first search reached the memory limit (<c>--memory-limit</c> or the default ceiling) with the
+    /// LIVELOCK graph much of its memory, let the graph go and went on as <c>--livelock lean</c> does (docs/livelock.md).</summary>
     public bool LivelockGraphDropped { get; init; }
+
+    /// <summary>LIVELOCK was looked for in <c>--livelock lean</c>'s second pass (chosen, or after the graph was let go).</summary>
+    public bool LeanPassRan { get; init; }
     /// <summary>What the search reached: statements, handlers, wait outcomes (warnings only after a pass).</summary>
     public Coverage? Coverage { get; init; }
 
@@ -155,7 +158,9 @@ public sealed class CheckResult
             }
             if (LivelockGraphDropped)
             {
-                warnings.Add("the search reached --memory-limit with the LIVELOCK graph much of its memory: it let the graph go, went on, and looked for LIVELOCK in a second pass (as --livelock lean does)");
+                warnings.Add(LeanPassRan
+                    ? "the search reached the memory limit with the LIVELOCK graph much of its memory: it let the graph go, went on, and looked for LIVELOCK in a second pass (as --livelock lean does)"
+                    : "the search reached the memory limit with the LIVELOCK graph much of its memory: it let the graph go and went on without it");
             }
             if (LivelockOff && Verdict == Verdict.Pass)
             {
@@ -201,6 +206,7 @@ public sealed class CheckResult
         FinalEvaluated = FinalEvaluated,
         LivelockOff = LivelockOff,
         LivelockGraphDropped = LivelockGraphDropped,
+        LeanPassRan = LeanPassRan,
         Coverage = Coverage,
     };
 

@@ -188,8 +188,9 @@ public sealed class LivelockGraph
 
     public bool Finished(int node) => _finished[node] != 0;
 
-    /// <summary>Each node's finished mark (1 when its run has finished), as kept: what <c>--livelock lean</c>'s pass needs
-    /// when the search lets the rest of the graph go (at <c>--memory-limit</c>).</summary>
+    /// <summary>Each node's finished mark (1 when its run has finished), the graph's own array (not a copy): what
+    /// <c>--livelock lean</c>'s pass needs when the search lets the rest of the graph go at the memory limit, and stops
+    /// using this graph.</summary>
     internal ChunkedArray<byte> FinishedMarks => _finished;
 
     /// <summary>The first edge of <paramref name="node"/> (an expanded node).</summary>

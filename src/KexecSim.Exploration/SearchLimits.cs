@@ -73,10 +73,15 @@ public sealed class SearchLimits
     /// </summary>
     /// <param name="leanPossible">Whether <c>--livelock lean</c> goes with the search (breadth-first only).</param>
     public static string WithGraphHint(string reason, long graphBytes, long memoryBytes, bool leanPossible = true) =>
-        reason.Contains("memory", StringComparison.Ordinal) && graphBytes >= 256 * 1024 && graphBytes * 4 >= memoryBytes
+        GraphIsMuchOf(reason, graphBytes, memoryBytes)
             ? string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"{reason}; {graphBytes / (1024.0 * 1024):0.#} MB of it was the LIVELOCK graph: {(leanPossible ? "--livelock lean looks for LIVELOCK without one, --livelock off checks every state's safety alone" : "--livelock off checks every state's safety without one")}")
             : reason;
+
+    /// <summary>Whether <paramref name="reason"/> is a memory limit and the LIVELOCK graph 256 KB or more and a quarter or more
+    /// of the search's memory: then it is said, or (breadth-first) the graph is let go.</summary>
+    public static bool GraphIsMuchOf(string reason, long graphBytes, long memoryBytes) =>
+        reason.Contains("memory", StringComparison.Ordinal) && graphBytes >= 256 * 1024 && graphBytes * 4 >= memoryBytes;
 
     /// <summary>Why the search must stop now, in words ("--max-states 50 reached"), or null to go on.</summary>
     /// <param name="states">Distinct states found so far.</param>

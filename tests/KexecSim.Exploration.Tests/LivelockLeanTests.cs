@@ -122,11 +122,18 @@ public sealed partial class LivelockLeanTests
         Assert.True(dropped.LivelockGraphDropped);
         Assert.False(graph.LivelockGraphDropped);
         Assert.Equal(WithoutMemory(graph), WithoutMemory(dropped));
-        Assert.Equal([.. graph.Warnings, "the search reached --memory-limit with the LIVELOCK graph much of its memory: it let the graph go, went on, and looked for LIVELOCK in a second pass (as --livelock lean does)"],
+        Assert.Equal([.. graph.Warnings, "the search reached the memory limit with the LIVELOCK graph much of its memory: it let the graph go, went on, and looked for LIVELOCK in a second pass (as --livelock lean does)"],
             dropped.Warnings);
         // Under a limit the search without the graph passes too, it stops as before.
         var stopped = new BreadthFirstExplorer(program, options with { MemoryLimitBytes = lean.Statistics.PeakMemoryBytes / 4 }).Run();
         Assert.Equal("limit", stopped.Outcome);
+        Assert.True(stopped.LivelockGraphDropped && !stopped.LeanPassRan);
+        Assert.EndsWith(" MB) let go: --livelock off checks every state's safety in less", stopped.LimitReason, StringComparison.Ordinal);
+        Assert.Contains("the search reached the memory limit with the LIVELOCK graph much of its memory: it let the graph go and went on without it", stopped.Warnings);
+        // With two workers the graph is let go inside a parallel batch's merge: the same report.
+        var parallel = new BreadthFirstExplorer(program, options with { MemoryLimitBytes = limit, Workers = 2, MinParallelBatch = 1, ChunkStates = 3 }).Run();
+        Assert.True(parallel.LivelockGraphDropped);
+        Assert.Equal(WithoutMemory(graph), WithoutMemory(parallel));
     }
 
     // The pass is told about like the search (a pass over millions of states takes minutes): as a phase of its own, with
