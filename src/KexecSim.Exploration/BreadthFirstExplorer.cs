@@ -167,6 +167,10 @@ public sealed class BreadthFirstExplorer : ISearch
         {
             return Result(Verdict.LimitReached, null, null, _policy.Others, levels, _limits.StopReason());
         }
+        catch (LivelockSearch.LimitReachedException limit)
+        {
+            return Result(Verdict.LimitReached, null, null, _policy.Others, levels, $"{limit.Reason} in the LIVELOCK pass");
+        }
         // LANGUAGE.md section 6: expect CODE not met. A violation of another code is the outcome (a
         // MODEL_ERROR first: the model itself is wrong), never a pass with nothing to show.
         var verdict = _policy.Conclude();
@@ -225,6 +229,7 @@ public sealed class BreadthFirstExplorer : ISearch
         {
             Progress = _options.Progress is { } progress ? p => progress(p with { Seconds = Elapsed.TotalSeconds, MemoryBytes = MemoryBytes + p.MemoryBytes }) : null,
             ProgressInterval = _options.ProgressInterval,
+            Limit = passBytes => _limits.Reached(_visited.Count, MemoryBytes + passBytes, Elapsed),
         };
         var component = search.Run(_symmetry is null ? initial.Span : _symmetry.Canonicalize(initial), anyCycle);
         _peakMemory = Math.Max(_peakMemory, MemoryBytes + search.MemoryBytes);

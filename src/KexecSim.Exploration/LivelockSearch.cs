@@ -65,6 +65,16 @@ internal sealed class LivelockSearch
 
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Given the bytes the pass holds, why it must stop (the search's memory limit), or null; asked as the pass
+    /// starts and every 1,024 states walked. The pass then throws <see cref="LimitReachedException"/>.</summary>
+    public Func<long, string?>? Limit { get; init; }
+
+    /// <summary>The pass stopped at a limit (<see cref="Limit"/>): the search reports it without a verdict.</summary>
+    public sealed class LimitReachedException(string reason) : Exception(reason)
+    {
+        public string Reason { get; } = reason;
+    }
+
     private readonly System.Diagnostics.Stopwatch _clock = new();
     private TimeSpan _lastProgress;
     private long _walked;
@@ -103,11 +113,15 @@ internal sealed class LivelockSearch
         var checkedAt = -1;
         while (_path.Count > 0)
         {
-            if ((counter & 1023) == 0 && counter != checkedAt)
+            if (checkedAt < 0 || counter - checkedAt >= 1024)
             {
                 checkedAt = counter;
                 _cancellation.ThrowIfCancellationRequested();
                 Report();
+                if (Limit?.Invoke(MemoryBytes) is { } reason)
+                {
+                    throw new LimitReachedException(reason);
+                }
             }
             var frame = _path[^1];
             var descended = false;

@@ -136,6 +136,28 @@ public sealed partial class LivelockLeanTests
         Assert.Equal(WithoutMemory(graph), WithoutMemory(parallel));
     }
 
+    // The pass is bounded by the memory limit too: past it (here the resident set a test makes up once the pass has begun)
+    // the search stops without a verdict, saying where.
+    [Fact]
+    public void The_lean_pass_stops_at_the_memory_limit_and_says_so()
+    {
+        var program = FrontEnd.LoadText("p.kflow", """
+            shared bool flag;
+            fn spinner() { while (!flag) { udelay(1); } done(); }
+            fn other() { loop { hlt(); } }
+            scenario "s" { platform { cpus 2; } cpu 0 runs spinner(); cpu 1 runs other(); expect LIVELOCK; }
+            """).Scenarios.Single();
+        var inPass = false;
+        var result = new BreadthFirstExplorer(program, new CheckOptions
+        {
+            Reduce = Reduction.None, Symmetry = false, Workers = 1, LivelockLean = true, MemoryLimitBytes = 1L << 30,
+            ResidentSet = () => inPass ? 1L << 40 : 0,
+            Progress = p => inPass |= p.Phase is not null,
+            ProgressInterval = TimeSpan.Zero,
+        }).Run();
+        Assert.Equal(("limit", "--memory-limit 1024 MB reached (resident set 1048576 MB) in the LIVELOCK pass"), (result.Outcome, result.LimitReason));
+    }
+
     // The pass is told about like the search (a pass over millions of states takes minutes): as a phase of its own, with
     // the states walked again of those stored; a model with no finished state walks them all, and makes every transition.
     [Fact]
