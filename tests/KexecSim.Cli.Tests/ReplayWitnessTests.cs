@@ -179,17 +179,7 @@ public sealed class ReplayWitnessTests : CliFixture
     public void A_livelock_with_interrupts_and_injected_faults_written_by_check_replays()
     {
         // Its fairness is re-checked on the states reachable from the cycle (deliveries strongly fair).
-        var model = Write("irq.kflow", """
-            enum V { KICK = 0x40 }
-            shared bool kicked;
-            shared int n;
-            handler vector KICK { n = 1; }
-            handler nmi { n = 2; }
-            fn boss() { send_ipi(1, KICK); wait_until(kicked); done(); }
-            fn toggler() { loop { local_irq_disable(); udelay(1); local_irq_enable(); udelay(2); } }
-            fn spin() { loop { udelay(1); } }
-            scenario "s" { platform { cpus 3; evictions on; } cpu 0 runs boss(); cpu 1 runs toggler(); cpu 2 runs spin(); inject nmi 1 on 2; timeouts off; expect LIVELOCK; }
-            """);
+        var model = Write("irq.kflow", LivelockModels.InterruptsNmiEvictions);
         var trace = Path.Combine(Scratch, "irq.json");
         Assert.Equal(ExitCodes.Success, Run("check", model, "--trace", trace).Exit);
         var (exit, stdout, _) = Run("replay", trace);

@@ -109,13 +109,7 @@ public sealed partial class CheckpointTests : IDisposable
     {
         // The LIVELOCK graph is saved with the search: the cycle is found in the whole graph after a resume,
         // with and without the reductions (with them, the full search that follows a reduced cycle runs anew).
-        var program = Compile("""
-            shared int x;
-            shared int y;
-            fn a() { loop { x = 1; x = 0; } }
-            fn b() { either { y = 1; } or { y = 2; } wait_until(x == 2); done(); }
-            scenario "s" { platform { cpus 2; } cpu 0 runs a(); cpu 1 runs b(); timeouts off; expect LIVELOCK; }
-            """);
+        var program = Compile(LivelockModels.TwoComponents);
         // --livelock lean saves each node's finished mark instead of the graph, and its pass finds the same cycle.
         foreach (var (reduce, lean) in new[] { (Reduction.All, false), (Reduction.None, false), (Reduction.All, true), (Reduction.None, true) })
         {

@@ -27,54 +27,21 @@ public sealed partial class LivelockLeanTests
     /// several components (the one with the smallest node is reported), and a cycle in the reduced graph only.</summary>
     public static TheoryData<string, string> Cycles() => new()
     {
-        { "a spin that a halted CPU never ends", """
-            shared bool flag;
-            fn spinner() { while (!flag) { udelay(1); } done(); }
-            fn other() { loop { hlt(); } }
-            scenario "s" { platform { cpus 2; } cpu 0 runs spinner(); cpu 1 runs other(); expect LIVELOCK; }
-            """ },
+        { "a spin that a halted CPU never ends", LivelockModels.Spinner },
         { "a spin another CPU ends (no fair cycle)", """
             shared bool flag;
             fn spinner() { while (!flag) { udelay(1); } done(); }
             fn setter() { udelay(1); flag = true; loop { hlt(); } }
             scenario "s" { platform { cpus 2; } cpu 0 runs spinner(); cpu 1 runs setter(); expect pass; }
             """ },
-        { "interrupts, an NMI and evictions", """
-            enum V { KICK = 0x40 }
-            shared bool kicked;
-            shared int n;
-            handler vector KICK { n = 1; }
-            handler nmi { n = 2; }
-            fn boss() { send_ipi(1, KICK); wait_until(kicked); done(); }
-            fn toggler() { loop { local_irq_disable(); udelay(1); local_irq_enable(); udelay(2); } }
-            fn spin() { loop { udelay(1); } }
-            scenario "s" { platform { cpus 3; evictions on; } cpu 0 runs boss(); cpu 1 runs toggler(); cpu 2 runs spin(); inject nmi 1 on 2; timeouts off; expect LIVELOCK; }
-            """ },
-        { "two components before the cycle", """
-            shared int x;
-            shared int y;
-            fn a() { loop { x = 1; x = 0; } }
-            fn b() { either { y = 1; } or { y = 2; } wait_until(x == 2); done(); }
-            scenario "s" { platform { cpus 2; } cpu 0 runs a(); cpu 1 runs b(); timeouts off; expect LIVELOCK; }
-            """ },
+        { "interrupts, an NMI and evictions", LivelockModels.InterruptsNmiEvictions },
+        { "two components before the cycle", LivelockModels.TwoComponents },
         { "symmetric spinners", """
             shared int turn;
             fn waiter() { while (turn != 7) { udelay(1); } done(); }
             scenario "s" { platform { cpus 3; } cpu 0 runs waiter(); cpu 1 runs waiter(); cpu 2 runs waiter(); symmetric 0, 1, 2; expect LIVELOCK; }
             """ },
-        { "a cycle of the reduced graph only", """
-            region vars[1];
-            region next_kernel = text;
-            shared int a in vars[0];
-            fn main() {
-                loop { a = 1; }
-            }
-            scenario "s" {
-                platform { vendor intel; cpus 1; }
-                cpu 0 runs main();
-                expect LIVELOCK;
-            }
-            """ },
+        { "a cycle of the reduced graph only", LivelockModels.ReducedGraphCycle },
     };
 
     [Theory]
@@ -141,12 +108,7 @@ public sealed partial class LivelockLeanTests
     [Fact]
     public void The_lean_pass_stops_at_the_memory_limit_and_says_so()
     {
-        var program = FrontEnd.LoadText("p.kflow", """
-            shared bool flag;
-            fn spinner() { while (!flag) { udelay(1); } done(); }
-            fn other() { loop { hlt(); } }
-            scenario "s" { platform { cpus 2; } cpu 0 runs spinner(); cpu 1 runs other(); expect LIVELOCK; }
-            """).Scenarios.Single();
+        var program = FrontEnd.LoadText("p.kflow", LivelockModels.Spinner).Scenarios.Single();
         var inPass = false;
         var result = new BreadthFirstExplorer(program, new CheckOptions
         {
@@ -163,12 +125,7 @@ public sealed partial class LivelockLeanTests
     [Fact]
     public void The_lean_pass_reports_its_progress_as_a_phase_of_its_own()
     {
-        var program = FrontEnd.LoadText("p.kflow", """
-            shared bool flag;
-            fn spinner() { while (!flag) { udelay(1); } done(); }
-            fn other() { loop { hlt(); } }
-            scenario "s" { platform { cpus 2; } cpu 0 runs spinner(); cpu 1 runs other(); expect LIVELOCK; }
-            """).Scenarios.Single();
+        var program = FrontEnd.LoadText("p.kflow", LivelockModels.Spinner).Scenarios.Single();
         var reports = new List<Progress>();
         var result = new BreadthFirstExplorer(program, new CheckOptions
         {

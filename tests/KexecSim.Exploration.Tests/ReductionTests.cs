@@ -93,19 +93,7 @@ public sealed class ReductionTests
         Assert.Equal("ASSERTION", replay.Violation!.Code.Name());
     }
 
-    private const string Spin = """
-        region vars[1];
-        region next_kernel = text;
-        shared int a in vars[0];
-        fn main() {
-            loop { a = 1; }
-        }
-        scenario "s" {
-            platform { vendor intel; cpus 1; }
-            cpu 0 runs main();
-            expect LIVELOCK;
-        }
-        """;
+    private const string Spin = LivelockModels.ReducedGraphCycle;
 
     [Theory]
     [InlineData(SearchStrategy.BreadthFirst)]
