@@ -53,7 +53,12 @@ public sealed class BreadthFirstExplorer : ISearch
 
     // Expand's pipeline (PERF): the successor made but not yet stored, and the second state successors are made in.
     private MachineState? _spare;
-    private (MachineState State, ulong Fingerprint, int Node, Transition Transition, bool Finished) _pending;
+    // PERF: fields, not a tuple (a tuple's assignment was a block copy with a slow start, once per successor).
+    private MachineState? _pendingState;
+    private ulong _pendingFingerprint;
+    private int _pendingNode;
+    private Transition _pendingTransition;
+    private bool _pendingFinished;
     private readonly List<int> _pendingChoices = new(8);
     private bool _hasPending;
 
@@ -687,7 +692,11 @@ public sealed class BreadthFirstExplorer : ISearch
                 var fingerprint = MachineState.Fingerprint(work.Span);
                 prefetch.Prefetch(fingerprint);
                 StorePending();
-                _pending = (work, fingerprint, node, transition, work.Finished);
+                _pendingState = work;
+                _pendingFingerprint = fingerprint;
+                _pendingNode = node;
+                _pendingTransition = transition;
+                _pendingFinished = work.Finished;
                 _pendingChoices.Clear();
                 _pendingChoices.AddRange(_successors.Choices);
                 _hasPending = true;
@@ -733,9 +742,8 @@ public sealed class BreadthFirstExplorer : ISearch
             return;
         }
         _hasPending = false;
-        var (state, fingerprint, node, transition, finished) = _pending;
-        Store(state.Span, fingerprint, node, transition, finished, CollectionsMarshal.AsSpan(_pendingChoices), out var target);
-        _graph.AddEdge(target, transition);
+        Store(_pendingState!.Span, _pendingFingerprint, _pendingNode, _pendingTransition, _pendingFinished, CollectionsMarshal.AsSpan(_pendingChoices), out var target);
+        _graph.AddEdge(target, _pendingTransition);
     }
 
     private void AddNode(bool finished)

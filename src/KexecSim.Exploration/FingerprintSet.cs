@@ -25,6 +25,12 @@ public sealed class FingerprintSet : IVisitedSet
     private readonly int[]?[] _values = new int[Shards][];
     private readonly int[] _counts = new int[Shards];
 
+    // PERF: where each table's slots start, the tables being pinned (allocated on the pinned heap): a probe or prefetch
+    // goes to its slot by address and touches nothing else. Through the array reference the JIT null-checks the array
+    // by reading its first bytes: a table's header, far from the slot probed.
+    private readonly unsafe ulong*[] _keySlots = new ulong*[Shards];
+    private readonly unsafe int*[] _valueSlots = new int*[Shards];
+
     // PERF: each table's slot mask (its length less one), beside the counts: a probe computes its slot without reading
     // the table's header (a table is megabytes away from the next, so its header was a cache and TLB miss of its own).
     private readonly int[] _masks = new int[Shards];
@@ -33,16 +39,26 @@ public sealed class FingerprintSet : IVisitedSet
     /// <param name="capacityPowerOfTwo">The first tables' slots in all (at least 16 a table).</param>
     /// <param name="keepNodes">Whether each fingerprint's node id is kept (<see cref="TryAdd"/> gives -1 for a state found
     /// again otherwise).</param>
-    public FingerprintSet(int capacityPowerOfTwo = 1 << 16, bool keepNodes = true)
+    public unsafe FingerprintSet(int capacityPowerOfTwo = 1 << 16, bool keepNodes = true)
     {
         _keepNodes = keepNodes;
         var slots = Math.Max(16, capacityPowerOfTwo / Shards);
         for (var s = 0; s < Shards; s++)
         {
-            _keys[s] = new ulong[slots];
-            _values[s] = keepNodes ? new int[slots] : null;
-            _masks[s] = slots - 1;
+            SetTable(s, NewTable<ulong>(slots), keepNodes ? NewTable<int>(slots) : null, slots - 1);
         }
+    }
+
+    /// <summary>A table's slots, on the pinned heap (they never move: <see cref="_keySlots"/> holds their address).</summary>
+    private static T[] NewTable<T>(int length) where T : unmanaged => GC.AllocateArray<T>(length, pinned: true);
+
+    private unsafe void SetTable(int shard, ulong[] keys, int[]? values, int mask)
+    {
+        _keys[shard] = keys;
+        _values[shard] = values;
+        _masks[shard] = mask;
+        _keySlots[shard] = (ulong*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(keys));
+        _valueSlots[shard] = values is null ? null : (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(values));
     }
 
     public int Count { get; private set; }
@@ -67,7 +83,7 @@ public sealed class FingerprintSet : IVisitedSet
     public long MemoryBytes => Slots * (sizeof(ulong) + (_keepNodes ? sizeof(int) : 0));
 
     /// <summary>Adds a fingerprint; false (with the existing id, -1 when ids are not kept) when it was already there.</summary>
-    public bool TryAdd(ulong fingerprint, int value, out int existing)
+    public unsafe bool TryAdd(ulong fingerprint, int value, out int existing)
     {
         if (fingerprint == 0)
         {
@@ -81,17 +97,17 @@ public sealed class FingerprintSet : IVisitedSet
             mask = _masks[shard];
         }
         // The probe reads no header (the mask bounds every index): only the slots.
-        ref var keys = ref MemoryMarshal.GetArrayDataReference(_keys[shard]);
+        var keys = _keySlots[shard];
         var index = (int)(Mix(fingerprint) & (ulong)mask);
         while (true)
         {
-            ref var key = ref Unsafe.Add(ref keys, index);
+            var key = keys[index];
             if (key == 0)
             {
-                key = fingerprint;
-                if (_values[shard] is { } values)
+                keys[index] = fingerprint;
+                if (_valueSlots[shard] is var values && values != null)
                 {
-                    Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(values), index) = value;
+                    values[index] = value;
                 }
                 _counts[shard]++;
                 Count++;
@@ -100,7 +116,7 @@ public sealed class FingerprintSet : IVisitedSet
             }
             if (key == fingerprint)
             {
-                existing = _values[shard] is { } values ? Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(values), index) : -1;
+                existing = _valueSlots[shard] is var values && values != null ? values[index] : -1;
                 return false;
             }
             index = (index + 1) & mask;
@@ -109,7 +125,7 @@ public sealed class FingerprintSet : IVisitedSet
 
     /// <summary>Whether a fingerprint is in the set, and its node id (-1 when ids are not kept). Only reads: threads may
     /// call it together while no thread adds (the parallel search's workers, between two merges).</summary>
-    public bool TryGet(ulong fingerprint, out int node)
+    public unsafe bool TryGet(ulong fingerprint, out int node)
     {
         if (fingerprint == 0)
         {
@@ -117,14 +133,14 @@ public sealed class FingerprintSet : IVisitedSet
         }
         var shard = Shard(fingerprint);
         var mask = _masks[shard];
-        ref var keys = ref MemoryMarshal.GetArrayDataReference(_keys[shard]);
+        var keys = _keySlots[shard];
         var index = (int)(Mix(fingerprint) & (ulong)mask);
         while (true)
         {
-            var key = Unsafe.Add(ref keys, index);
+            var key = keys[index];
             if (key == fingerprint)
             {
-                node = _values[shard] is { } values ? Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(values), index) : -1;
+                node = _valueSlots[shard] is var values && values != null ? values[index] : -1;
                 return true;
             }
             if (key == 0)
@@ -154,7 +170,7 @@ public sealed class FingerprintSet : IVisitedSet
         }
         var shard = Shard(fingerprint);
         var index = (int)(Mix(fingerprint) & (ulong)_masks[shard]);
-        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_keys[shard]), index)));
+        Sse.Prefetch0(_keySlots[shard] + index);
     }
 
     /// <summary>Writes the tables as they are (their slots, so a resumed search probes the same places: docs/checkpoint.md).</summary>
@@ -175,7 +191,7 @@ public sealed class FingerprintSet : IVisitedSet
     }
 
     /// <summary>Reads what <see cref="Save"/> wrote, replacing the tables.</summary>
-    internal void Load(BinaryReader reader)
+    internal unsafe void Load(BinaryReader reader)
     {
         if (reader.ReadInt32() != Shards)
         {
@@ -195,7 +211,7 @@ public sealed class FingerprintSet : IVisitedSet
             {
                 throw new InvalidDataException("the visited set's size is not a table's");
             }
-            var keys = new ulong[length];
+            var keys = NewTable<ulong>(length);
             Checkpoint.ReadExactly(reader, MemoryMarshal.AsBytes(keys.AsSpan()));
             var filled = 0;
             foreach (var key in keys)
@@ -217,10 +233,11 @@ public sealed class FingerprintSet : IVisitedSet
             int[]? values = null;
             if (_keepNodes)
             {
-                values = new int[length];
+                values = NewTable<int>(length);
                 Checkpoint.ReadExactly(reader, MemoryMarshal.AsBytes(values.AsSpan()));
             }
-            (_keys[s], _values[s], _counts[s], _masks[s]) = (keys, values, count, length - 1);
+            SetTable(s, keys, values, length - 1);
+            _counts[s] = count;
             total += count;
         }
         Count = checked((int)total);
@@ -232,11 +249,11 @@ public sealed class FingerprintSet : IVisitedSet
     /// top bits are not uniform, as non-negative ones, still spread over every table).</summary>
     private static int Shard(ulong fingerprint) => (int)((fingerprint * 0x9E37_79B9_7F4A_7C15UL) >> (64 - ShardBits));
 
-    private void Grow(int shard)
+    private unsafe void Grow(int shard)
     {
         var (oldKeys, oldValues) = (_keys[shard], _values[shard]);
-        var keys = new ulong[oldKeys.Length * 2];
-        var values = oldValues is null ? null : new int[keys.Length];
+        var keys = NewTable<ulong>(oldKeys.Length * 2);
+        var values = oldValues is null ? null : NewTable<int>(keys.Length);
         var mask = keys.Length - 1;
         for (var i = 0; i < oldKeys.Length; i++)
         {
@@ -256,6 +273,6 @@ public sealed class FingerprintSet : IVisitedSet
                 values[index] = oldValues![i];
             }
         }
-        (_keys[shard], _values[shard], _masks[shard]) = (keys, values, mask);
+        SetTable(shard, keys, values, mask);
     }
 }
