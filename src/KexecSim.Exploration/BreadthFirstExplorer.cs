@@ -270,7 +270,7 @@ public sealed class BreadthFirstExplorer : ISearch
             var i = 0;
             while (i < current.Count)
             {
-                if (_options.Workers > 1 && found is null && i >= sequentialUntil && current.Count - i >= _options.MinParallelBatch)
+                if (_options.Workers > 1 && found is null && i >= sequentialUntil && current.Count >= _options.MinParallelBatch)
                 {
                     _pool ??= new ExpansionPool(_reductions, _policy, _symmetry is null ? null : _representatives, _options.Workers, _visited as FingerprintSet);
                     var end = Math.Min(current.Count, i + (_pool.Count * ChunkStates(current, i)));
@@ -539,7 +539,7 @@ public sealed class BreadthFirstExplorer : ISearch
             var ahead = 0;
             for (var i = worker.From; i < worker.To; i++)
             {
-                current.Get(i, out var node);
+                var node = current.NodeAt(i);
                 _graph.BeginEdges();
                 var end = worker.ParentEnd(i - worker.From);
                 if (record == end && worker.Terminal(i - worker.From) is { } terminal && _policy.Keeps(terminal.Code))

@@ -58,8 +58,9 @@ public sealed record CheckOptions
     /// <summary>PERF: states per worker in a parallel batch (the workers' buffers hold one batch's successors).</summary>
     internal int ChunkStates { get; init; } = 512;
 
-    /// <summary>PERF: fewer states left in a level than this are expanded by the search's own thread,
-    /// without waking the workers (tests set both to small numbers to make every level parallel).</summary>
+    /// <summary>PERF: a level of fewer states than this is expanded by the search's own thread, without waking the
+    /// workers; a larger one goes by parallel batches to its last state (its tail is not left to one thread: at the
+    /// default, up to 2,047 states a level were). Tests set both to small numbers to make every level parallel.</summary>
     internal int MinParallelBatch { get; init; } = 2048;
 
     /// <summary><c>--checkpoint DIR</c> / <c>--resume DIR</c>: the breadth-first search saves itself at level

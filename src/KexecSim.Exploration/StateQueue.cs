@@ -140,6 +140,17 @@ public sealed class StateQueue
 
     private readonly Reader _own = new();
 
+    /// <summary>The node of vector <paramref name="index"/>, without reading the vector (PERF: the parallel search's
+    /// merge needs only the parents' nodes; decoding each parent again there was serial work for nothing).</summary>
+    public int NodeAt(int index)
+    {
+        if ((uint)index >= (uint)Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(index));
+        }
+        return _nodes[index];
+    }
+
     /// <summary>Vector <paramref name="index"/> through the queue's own reader (one thread only; valid until
     /// the next call). Another thread reads with a <see cref="Reader"/> of its own.</summary>
     public ReadOnlySpan<long> Get(int index, out int node) => _own.Get(this, index, out node);
