@@ -50,6 +50,21 @@ public sealed class StateQueueTests
     }
 
     [Fact]
+    public void A_vectors_node_is_read_without_its_vector()
+    {
+        var queue = new StateQueue();
+        queue.Add([1, 2, 3], 10);
+        queue.Add([1, 5, 3], 11);
+        queue.Add([4, 5, 6, 7], 12);
+        Assert.Equal([10, 11, 12], Enumerable.Range(0, 3).Select(queue.NodeAt));
+        Assert.Equal(11, queue.NodeAt(1));
+        queue.Get(2, out var node);
+        Assert.Equal(12, node);
+        Assert.Throws<ArgumentOutOfRangeException>(() => queue.NodeAt(3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => queue.NodeAt(-1));
+    }
+
+    [Fact]
     public void Whole_and_compressed_vectors_mix_in_one_queue()
     {
         var queue = new StateQueue { Compact = false };
