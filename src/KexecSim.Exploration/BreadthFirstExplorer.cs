@@ -272,11 +272,21 @@ public sealed class BreadthFirstExplorer : ISearch
             {
                 if (_options.Workers > 1 && found is null && i >= sequentialUntil && current.Count >= _options.MinParallelBatch)
                 {
-                    _pool ??= new ExpansionPool(_reductions, _policy, _symmetry is null ? null : _representatives, _options.Workers, _visited as FingerprintSet);
+                    // With symmetry, pipelined: a worker's memo lookups saved little (a successor's own vector is seldom
+                    // met again), and without them the workers need nothing the merge writes.
+                    _pool ??= new ExpansionPool(_reductions, _policy, _symmetry is null ? null : _representatives, _options.Workers, _visited as FingerprintSet, pipelined: _symmetry is not null);
+                    if (_pool.Pipelined)
+                    {
+                        if (ExpandPipelined(current, ref i, ref sequentialUntil, depth, ref lastCheck, ref lastProgress) is { } halted)
+                        {
+                            return halted;
+                        }
+                        continue;
+                    }
                     var end = Math.Min(current.Count, i + (_pool.Count * ChunkStates(current, i)));
                     if (_pool.Expand(current, i, end))
                     {
-                        if (Merge(_pool, current, i, depth, ref lastCheck, ref lastProgress) is { } stopped)
+                        if (Merge(_pool.Set(0), current, i, depth, ref lastCheck, ref lastProgress) is { } stopped)
                         {
                             return stopped;
                         }
@@ -305,6 +315,50 @@ public sealed class BreadthFirstExplorer : ISearch
         while (_frontier.Advance());
         return null;
 
+    }
+
+    /// <summary>
+    /// The rest of the level from <paramref name="i"/> by pipelined batches (<see cref="ExpansionPool.Post"/>): each batch is
+    /// posted before the one before it is merged, so the workers expand it meanwhile; the merges go in order, as the plain
+    /// pool's do. A batch in which a worker met a violation that ends the search is left, with the rest of the level, to
+    /// the search's own thread (<paramref name="i"/> is then its first state and <paramref name="sequentialUntil"/> its
+    /// end), as in the plain pool. A batch still being expanded when the level stops here is waited for and dropped:
+    /// its workers' marks are never merged, for the search ends at this level.
+    /// </summary>
+    private CheckResult? ExpandPipelined(StateQueue current, ref int i, ref int sequentialUntil, int depth, ref long lastCheck, ref TimeSpan lastProgress)
+    {
+        var pool = _pool!;
+        var set = 0;
+        var from = i;
+        var end = Math.Min(current.Count, from + (pool.Count * ChunkStates(current, from)));
+        pool.Post(set, current, from, end);
+        while (true)
+        {
+            var nextEnd = -1;
+            if (end < current.Count)
+            {
+                nextEnd = Math.Min(current.Count, end + (pool.Count * ChunkStates(current, end)));
+                pool.Post(1 - set, current, end, nextEnd);
+            }
+            var clean = pool.Wait(set);
+            var stopped = clean ? Merge(pool.Set(set), current, from, depth, ref lastCheck, ref lastProgress) : null;
+            if (!clean || stopped is not null)
+            {
+                if (nextEnd >= 0)
+                {
+                    pool.Wait(1 - set);
+                }
+                i = from;
+                sequentialUntil = end;
+                return stopped;
+            }
+            if (nextEnd < 0)
+            {
+                i = end;
+                return null;
+            }
+            (set, from, end) = (1 - set, end, nextEnd);
+        }
     }
 
     /// <summary>PERF and memory: a worker holds its chunk's successors as whole vectors until the merge, so a chunk
@@ -528,12 +582,11 @@ public sealed class BreadthFirstExplorer : ISearch
     /// does with one worker, so node ids, kept violations, statistics and the checks of limits are the
     /// same. Returns the result when a limit stops the search inside the batch.
     /// </summary>
-    private CheckResult? Merge(ExpansionPool pool, StateQueue current, int from, int depth, ref long lastCheck, ref TimeSpan lastProgress)
+    private CheckResult? Merge(ExpansionWorker[] workers, StateQueue current, int from, int depth, ref long lastCheck, ref TimeSpan lastProgress)
     {
         var prefetch = _visited as FingerprintSet;
-        for (var w = 0; w < pool.Count; w++)
+        foreach (var worker in workers)
         {
-            var worker = pool[w];
             var record = 0;
             // PERF: the slots of the states a few records ahead are prefetched, so their probes seldom miss the cache.
             var ahead = 0;
@@ -595,9 +648,8 @@ public sealed class BreadthFirstExplorer : ISearch
                 }
             }
         }
-        for (var w = 0; w < pool.Count; w++)
+        foreach (var worker in workers)
         {
-            var worker = pool[w];
             _marks.UnionWith(worker.Marks);
             _workersEvaluatedFinal |= worker.FinalEvaluated;
             _workersMergedAHalt |= worker.MergedAHalt;

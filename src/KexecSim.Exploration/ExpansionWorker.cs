@@ -85,11 +85,13 @@ internal sealed class ExpansionWorker
     /// <param name="visited">Without symmetry: the search's visited set, looked up (never added to) while workers
     /// expand, so a successor seen before costs the merge no probe (PERF: the probes, mostly cache misses, were the
     /// largest serial part of a parallel search); null to leave every lookup to the merge.</param>
-    public ExpansionWorker(Reductions reductions, ExpectationPolicy policy, RepresentativeMemo? memo, FingerprintSet? visited = null)
+    /// <param name="symmetry">Whether the search reduces by symmetry (by default, whether a memo is given: a worker of a
+    /// pipelined pool canonicalises with no memo).</param>
+    public ExpansionWorker(Reductions reductions, ExpectationPolicy policy, RepresentativeMemo? memo, FingerprintSet? visited = null, bool? symmetry = null)
     {
         _memo = memo;
-        _visited = memo is null ? visited : null;
-        var symmetry = memo is not null;
+        _visited = memo is null && symmetry != true ? visited : null;
+        symmetry ??= memo is not null;
         _machine = reductions.NewMachine();
         _successors = new SuccessorEnumerator(_machine);
         Marks = new ExecutionMarks(_machine.Program);
@@ -98,7 +100,7 @@ internal sealed class ExpansionWorker
         _work = _machine.NewState();
         _spare = _machine.NewState();
         _policy = policy;
-        _symmetry = symmetry ? new StateSymmetry(_machine.Layout) : null;
+        _symmetry = symmetry.Value ? new StateSymmetry(_machine.Layout) : null;
     }
 
     /// <summary>What this worker's machine executed, over every chunk it expanded.</summary>
@@ -233,7 +235,7 @@ internal sealed class ExpansionWorker
                 continue;
             }
             record.Raw = MachineState.Fingerprint(work.Span);
-            if (_memo!.TryGet(record.Raw, out record.Target))
+            if (_memo is not null && _memo.TryGet(record.Raw, out record.Target))
             {
                 record.Kind = RecordKind.Known;
                 continue;

@@ -155,8 +155,9 @@ public sealed class WorkersTests
         }
     }
 
-    [Fact]
-    public void Expanding_with_two_workers_allocates_nothing_per_transition_after_warm_up()
+    /// <summary>A model whose records are of every kind (states, choices: stray NMIs and an either), with symmetric CPUs,
+    /// and a level of 200 of its first states, found by hand.</summary>
+    private static (CompiledProgram Program, StateQueue Level) WideLevel()
     {
         // Stray NMIs and an either: every kind of record (states, choices) is written.
         var program = Compile("""
@@ -196,7 +197,55 @@ public sealed class WorkersTests
             }
         }
         Assert.True(level.Count >= 200);
+        return (program, level);
+    }
 
+    [Fact]
+    public void A_pipelined_pool_expands_two_batches_at_once_into_the_records_a_plain_pool_writes()
+    {
+        var (program, level) = WideLevel();
+        var reductions = new Reductions(program, CheckOptions.Default with { Reduce = Reduction.None });
+        var policy = new ExpectationPolicy(program.Expect);
+        using var plain = new ExpansionPool(reductions, policy, new RepresentativeMemo(), workers: 2);
+        using var pipelined = new ExpansionPool(reductions, policy, new RepresentativeMemo(), workers: 2, pipelined: true);
+        Assert.False(plain.Pipelined);
+        Assert.True(pipelined.Pipelined);
+        // Batches [0, 90) and [90, 200): the second is posted before the first is waited for, in the other set.
+        (int From, int To)[] batches = [(0, 90), (90, level.Count)];
+        pipelined.Post(0, level, batches[0].From, batches[0].To);
+        pipelined.Post(1, level, batches[1].From, batches[1].To);
+        for (var b = 0; b < batches.Length; b++)
+        {
+            Assert.True(pipelined.Wait(b));
+            Assert.True(plain.Expand(level, batches[b].From, batches[b].To));
+            Assert.Equal(Records(plain.Set(0)), Records(pipelined.Set(b)));
+        }
+        Assert.Equal(2, pipelined.Set(1).Length);
+        Assert.Throws<IndexOutOfRangeException>(() => plain.Set(1));
+    }
+
+    /// <summary>Every record of a set of workers, chunk 0 first: what it reached, as the merge reads it (a successor
+    /// found in the memo by a plain pool's worker is by then in the visited set: compared by its kind and transition).</summary>
+    private static List<string> Records(ExpansionWorker[] workers)
+    {
+        var records = new List<string>();
+        foreach (var worker in workers)
+        {
+            for (var r = 0; r < worker.RecordCount; r++)
+            {
+                var record = worker.RecordAt(r);
+                var vector = record.Kind == ExpansionWorker.RecordKind.State ? string.Join(",", worker.Vector(record).ToArray()) : "";
+                records.Add($"{record.Transition} {string.Join(",", worker.Choices(record).ToArray())} {record.Kind} {record.Fingerprint:x} {record.Finished} {vector}");
+            }
+            records.Add($"chunk {worker.From}..{worker.To}: " + string.Join(" ", Enumerable.Range(0, worker.To - worker.From).Select(i => worker.ParentEnd(i))));
+        }
+        return records;
+    }
+
+    [Fact]
+    public void Expanding_with_two_workers_allocates_nothing_per_transition_after_warm_up()
+    {
+        var (program, level) = WideLevel();
         using var pool = new ExpansionPool(new Reductions(program, CheckOptions.Default with { Reduce = Reduction.None }), new ExpectationPolicy(program.Expect), new RepresentativeMemo(), workers: 2);
         for (var round = 0; round < 5; round++)
         {
