@@ -272,28 +272,12 @@ public sealed class BreadthFirstExplorer : ISearch
             {
                 if (_options.Workers > 1 && found is null && i >= sequentialUntil && current.Count >= _options.MinParallelBatch)
                 {
-                    // With symmetry, pipelined: a worker's memo lookups saved little (a successor's own vector is seldom
-                    // met again), and without them the workers need nothing the merge writes.
-                    _pool ??= new ExpansionPool(_reductions, _policy, _symmetry is null ? null : _representatives, _options.Workers, _visited as FingerprintSet, pipelined: _symmetry is not null);
-                    if (_pool.Pipelined)
+                    _pool ??= new ExpansionPool(_reductions, _policy, _options.Workers, symmetry: _symmetry is not null);
+                    if (ExpandPipelined(current, ref i, ref sequentialUntil, depth, ref lastCheck, ref lastProgress) is { } halted)
                     {
-                        if (ExpandPipelined(current, ref i, ref sequentialUntil, depth, ref lastCheck, ref lastProgress) is { } halted)
-                        {
-                            return halted;
-                        }
-                        continue;
+                        return halted;
                     }
-                    var end = Math.Min(current.Count, i + (_pool.Count * ChunkStates(current, i)));
-                    if (_pool.Expand(current, i, end))
-                    {
-                        if (Merge(_pool.Set(0), current, i, depth, ref lastCheck, ref lastProgress) is { } stopped)
-                        {
-                            return stopped;
-                        }
-                        i = end;
-                        continue;
-                    }
-                    sequentialUntil = end;
+                    continue;
                 }
                 var encoding = current.Get(i, out var node);
                 parent.Decode(encoding);
@@ -319,11 +303,11 @@ public sealed class BreadthFirstExplorer : ISearch
 
     /// <summary>
     /// The rest of the level from <paramref name="i"/> by pipelined batches (<see cref="ExpansionPool.Post"/>): each batch is
-    /// posted before the one before it is merged, so the workers expand it meanwhile; the merges go in order, as the plain
-    /// pool's do. A batch in which a worker met a violation that ends the search is left, with the rest of the level, to
-    /// the search's own thread (<paramref name="i"/> is then its first state and <paramref name="sequentialUntil"/> its
-    /// end), as in the plain pool. A batch still being expanded when the level stops here is waited for and dropped:
-    /// its workers' marks are never merged, for the search ends at this level.
+    /// posted before the one before it is merged, so the workers expand it meanwhile; the merges go in order. A batch in
+    /// which a worker met a violation that ends the search is left, with the rest of the level, to the search's own
+    /// thread (<paramref name="i"/> is then its first state and <paramref name="sequentialUntil"/> its end). A batch still
+    /// being expanded when the level stops here is waited for and dropped: its workers' marks are never merged, for the
+    /// search ends at this level.
     /// </summary>
     private CheckResult? ExpandPipelined(StateQueue current, ref int i, ref int sequentialUntil, int depth, ref long lastCheck, ref TimeSpan lastProgress)
     {
@@ -611,11 +595,6 @@ public sealed class BreadthFirstExplorer : ISearch
                     }
                     ref readonly var r = ref worker.RecordAt(record);
                     _transitions++;
-                    if (r.Kind == ExpansionWorker.RecordKind.Known)
-                    {
-                        _graph.AddEdge(r.Target, r.Transition);
-                        continue;
-                    }
                     if (r.Kind != ExpansionWorker.RecordKind.State)
                     {
                         _graph.AddEdge(-1, r.Transition);

@@ -18,14 +18,8 @@ internal sealed class ExpansionWorker
     /// <summary>What a step reached.</summary>
     public enum RecordKind : byte
     {
-        /// <summary>A state: its fingerprint and stored vector are in the record.</summary>
+        /// <summary>A state: its fingerprint and stored vector are in the record (the merge looks it up).</summary>
         State,
-
-        /// <summary>With symmetry: the successor's own vector was in the search's memo (read, not written,
-        /// while workers expand): its representative's node is <see cref="Record.Target"/>, not canonicalised again.
-        /// Without: the successor was in the visited set when the batch began (read, not written, while workers
-        /// expand), as node <see cref="Record.Target"/> (-1 when the set keeps no node ids).</summary>
-        Known,
 
         /// <summary>The step itself committed a violation.</summary>
         StepViolation,
@@ -44,10 +38,9 @@ internal sealed class ExpansionWorker
         public int VectorLength;
         public ulong Fingerprint;
 
-        /// <summary>With symmetry: the fingerprint of the successor's own vector (the memo's key); for
-        /// <see cref="RecordKind.Known"/>, its representative's node in <see cref="Target"/>.</summary>
+        /// <summary>With symmetry: the fingerprint of the successor's own vector (the search's memo's key: the merge
+        /// tells the memo its representative's node).</summary>
         public ulong Raw;
-        public int Target;
         public RecordKind Kind;
         public bool Finished;
     }
@@ -56,51 +49,39 @@ internal sealed class ExpansionWorker
     private readonly MachineState _parent;
     private readonly StateQueue.Reader _reader = new();
     private readonly MachineState _work;
-    private readonly MachineState _spare;  // the pipeline's second state (ExpandOne)
-    private int _pendingRecord = -1;        // the pipeline's successor not yet looked up, and its state
-    private MachineState _pendingState = null!;
     private readonly SuccessorEnumerator _successors;
     private readonly StateSymmetry? _symmetry;
     private readonly ExpectationPolicy _policy;
 
-    private Record[] _records = new Record[1024];
-    private Violation?[] _violations = new Violation?[1024];
-    private int[] _choicePool = new int[256];
-    private long[] _vectorPool = new long[1 << 14];
-    private int[] _parentEnds = new int[256];
-    private Violation?[] _terminals = new Violation?[256];
+    // Small at first (they grow to what the chunks need, and are counted in the search's memory: a pipelined pool has
+    // two sets of workers).
+    private Record[] _records = new Record[64];
+    private Violation?[] _violations = new Violation?[64];
+    private int[] _choicePool = new int[64];
+    private long[] _vectorPool = new long[1 << 10];
+    private int[] _parentEnds = new int[64];
+    private Violation?[] _terminals = new Violation?[64];
     private int _recordCount;
     private int _choiceCount;
     private int _vectorCount;
 
-    private readonly RepresentativeMemo? _memo;
-    private readonly FingerprintSet? _visited;
-
     // With symmetry: the chunk's canonicalised successors by their own vector's fingerprint (the record that holds the
-    // representative). PERF: one worker's search learns each new vector's representative at once (the memo); the
-    // workers learn them only at the merge, so a vector made twice in one chunk was canonicalised twice (an eighth
-    // more canonicalisations with two workers at N = 6).
+    // representative). PERF: one worker's search learns each new vector's representative at once (its memo); a worker
+    // reads no memo (the merge writes it meanwhile), so a vector made twice in one chunk was canonicalised twice (an
+    // eighth more canonicalisations with two workers at N = 6).
     private readonly ChunkVectors _chunkVectors = new();
 
-    /// <param name="visited">Without symmetry: the search's visited set, looked up (never added to) while workers
-    /// expand, so a successor seen before costs the merge no probe (PERF: the probes, mostly cache misses, were the
-    /// largest serial part of a parallel search); null to leave every lookup to the merge.</param>
-    /// <param name="symmetry">Whether the search reduces by symmetry (by default, whether a memo is given: a worker of a
-    /// pipelined pool canonicalises with no memo).</param>
-    public ExpansionWorker(Reductions reductions, ExpectationPolicy policy, RepresentativeMemo? memo, FingerprintSet? visited = null, bool? symmetry = null)
+    /// <param name="symmetry">Whether the search reduces by symmetry: each successor is canonicalised.</param>
+    public ExpansionWorker(Reductions reductions, ExpectationPolicy policy, bool symmetry)
     {
-        _memo = memo;
-        _visited = memo is null && symmetry != true ? visited : null;
-        symmetry ??= memo is not null;
         _machine = reductions.NewMachine();
         _successors = new SuccessorEnumerator(_machine);
         Marks = new ExecutionMarks(_machine.Program);
         _machine.Marks = Marks;
         _parent = _machine.NewState();
         _work = _machine.NewState();
-        _spare = _machine.NewState();
         _policy = policy;
-        _symmetry = symmetry.Value ? new StateSymmetry(_machine.Layout) : null;
+        _symmetry = symmetry ? new StateSymmetry(_machine.Layout) : null;
     }
 
     /// <summary>What this worker's machine executed, over every chunk it expanded.</summary>
@@ -167,7 +148,6 @@ internal sealed class ExpansionWorker
         _choiceCount = 0;
         _vectorCount = 0;
         _chunkVectors.Clear();
-        _pendingRecord = -1;
         MetEnd = false;
         var parents = To - From;
         if (_parentEnds.Length < parents)
@@ -212,7 +192,6 @@ internal sealed class ExpansionWorker
                 if (_policy.EndsSearch(violation.Code))
                 {
                     MetEnd = true;
-                    LookUpPending();
                     return null;
                 }
                 continue;
@@ -221,25 +200,10 @@ internal sealed class ExpansionWorker
             {
                 record.Fingerprint = MachineState.Fingerprint(work.Span);
                 record.Finished = work.Finished;
-                if (_visited is null)
-                {
-                    Keep(ref record, work.Span);
-                    continue;
-                }
-                // PERF: looked up one successor late (pipelined, as the explorer's Expand): the slot is prefetched
-                // now and probed after the next successor is made; the successors are made in two states in turn.
-                _visited.Prefetch(record.Fingerprint);
-                LookUpPending();
-                (_pendingRecord, _pendingState) = (_recordCount - 1, work);
-                _successors.Redirect(ReferenceEquals(work, _work) ? _spare : _work);
+                Keep(ref record, work.Span);
                 continue;
             }
             record.Raw = MachineState.Fingerprint(work.Span);
-            if (_memo is not null && _memo.TryGet(record.Raw, out record.Target))
-            {
-                record.Kind = RecordKind.Known;
-                continue;
-            }
             // The same vector made again in this chunk: its representative and stored vector are the earlier record's
             // (the memo learns of them only at the merge).
             if (_chunkVectors.TryGet(record.Raw, out var earlier))
@@ -258,25 +222,7 @@ internal sealed class ExpansionWorker
             Keep(ref record, stored);
             _chunkVectors.Add(record.Raw, _recordCount - 1);
         }
-        LookUpPending();
         return successors == 0 ? _machine.CheckTerminal(_parent) : null;
-    }
-
-    /// <summary>Without symmetry: the pipeline's successor, looked up in the visited set: known, or kept.</summary>
-    private void LookUpPending()
-    {
-        if (_pendingRecord < 0)
-        {
-            return;
-        }
-        ref var record = ref _records[_pendingRecord];
-        _pendingRecord = -1;
-        if (_visited!.TryGet(record.Fingerprint, out record.Target))
-        {
-            record.Kind = RecordKind.Known;
-            return;
-        }
-        Keep(ref record, _pendingState.Span);
     }
 
     /// <summary>A successor to store: its vector into the pool.</summary>

@@ -201,44 +201,48 @@ public sealed class WorkersTests
     }
 
     [Fact]
-    public void A_pipelined_pool_expands_two_batches_at_once_into_the_records_a_plain_pool_writes()
+    public void The_pool_expands_two_batches_at_once_into_the_records_one_worker_writes()
     {
         var (program, level) = WideLevel();
         var reductions = new Reductions(program, CheckOptions.Default with { Reduce = Reduction.None });
         var policy = new ExpectationPolicy(program.Expect);
-        using var plain = new ExpansionPool(reductions, policy, new RepresentativeMemo(), workers: 2);
-        using var pipelined = new ExpansionPool(reductions, policy, new RepresentativeMemo(), workers: 2, pipelined: true);
-        Assert.False(plain.Pipelined);
-        Assert.True(pipelined.Pipelined);
+        using var pool = new ExpansionPool(reductions, policy, workers: 2, symmetry: true);
+        var one = new ExpansionWorker(reductions, policy, symmetry: true);
         // Batches [0, 90) and [90, 200): the second is posted before the first is waited for, in the other set.
         (int From, int To)[] batches = [(0, 90), (90, level.Count)];
-        pipelined.Post(0, level, batches[0].From, batches[0].To);
-        pipelined.Post(1, level, batches[1].From, batches[1].To);
+        pool.Post(0, level, batches[0].From, batches[0].To);
+        pool.Post(1, level, batches[1].From, batches[1].To);
         for (var b = 0; b < batches.Length; b++)
         {
-            Assert.True(pipelined.Wait(b));
-            Assert.True(plain.Expand(level, batches[b].From, batches[b].To));
-            Assert.Equal(Records(plain.Set(0)), Records(pipelined.Set(b)));
+            Assert.True(pool.Wait(b));
+            Assert.Equal(2, pool.Set(b).Length);
+            Assert.Equal(batches[b].From, pool.Set(b)[0].From);
+            Assert.Equal(batches[b].To, pool.Set(b)[1].To);
+            one.Assign(batches[b].From, batches[b].To);
+            one.Expand(level);
+            Assert.Equal(Records([one]), Records(pool.Set(b)));
         }
-        Assert.Equal(2, pipelined.Set(1).Length);
-        Assert.Throws<IndexOutOfRangeException>(() => plain.Set(1));
     }
 
-    /// <summary>Every record of a set of workers, chunk 0 first: what it reached, as the merge reads it (a successor
-    /// found in the memo by a plain pool's worker is by then in the visited set: compared by its kind and transition).</summary>
+    /// <summary>Every record of a set of workers, chunk 0 first, as the merge reads them, and how many each state has.</summary>
     private static List<string> Records(ExpansionWorker[] workers)
     {
         var records = new List<string>();
         foreach (var worker in workers)
         {
+            var state = 0;
             for (var r = 0; r < worker.RecordCount; r++)
             {
+                while (worker.ParentEnd(state) <= r)
+                {
+                    state++;
+                }
                 var record = worker.RecordAt(r);
                 var vector = record.Kind == ExpansionWorker.RecordKind.State ? string.Join(",", worker.Vector(record).ToArray()) : "";
-                records.Add($"{record.Transition} {string.Join(",", worker.Choices(record).ToArray())} {record.Kind} {record.Fingerprint:x} {record.Finished} {vector}");
+                records.Add($"{worker.From + state}: {record.Transition} {string.Join(",", worker.Choices(record).ToArray())} {record.Kind} {record.Fingerprint:x} {record.Raw:x} {record.Finished} {vector}");
             }
-            records.Add($"chunk {worker.From}..{worker.To}: " + string.Join(" ", Enumerable.Range(0, worker.To - worker.From).Select(i => worker.ParentEnd(i))));
         }
+        Assert.True(records.Count > 100, $"{records.Count} records");
         return records;
     }
 
@@ -246,12 +250,18 @@ public sealed class WorkersTests
     public void Expanding_with_two_workers_allocates_nothing_per_transition_after_warm_up()
     {
         var (program, level) = WideLevel();
-        using var pool = new ExpansionPool(new Reductions(program, CheckOptions.Default with { Reduce = Reduction.None }), new ExpectationPolicy(program.Expect), new RepresentativeMemo(), workers: 2);
+        using var pool = new ExpansionPool(new Reductions(program, CheckOptions.Default with { Reduce = Reduction.None }), new ExpectationPolicy(program.Expect), workers: 2, symmetry: true);
+        var workers0 = pool.Set(0);
+        bool Batch()
+        {
+            pool.Post(0, level, 0, level.Count);
+            return pool.Wait(0);
+        }
         for (var round = 0; round < 5; round++)
         {
-            Assert.True(pool.Expand(level, 0, level.Count)); // warm up: JIT, buffers grown to size
+            Assert.True(Batch()); // warm up: JIT, buffers grown to size
         }
-        var records = pool[0].ParentEnd(pool[0].To - pool[0].From - 1) + pool[1].ParentEnd(pool[1].To - pool[1].From - 1);
+        var records = workers0[0].ParentEnd(workers0[0].To - workers0[0].From - 1) + workers0[1].ParentEnd(workers0[1].To - workers0[1].From - 1);
         Assert.True(records > 400, $"{records} records");
         // The fewest bytes of up to three measured rounds of 50 batches: an allocation per transition shows in every round
         // (20,000 records times its size), a runtime's one-time object (a blocking wait's, when the other worker is late
@@ -259,20 +269,19 @@ public sealed class WorkersTests
         var (workers, searchThread) = (long.MaxValue, long.MaxValue);
         for (var attempt = 0; attempt < 3 && (workers != 0 || searchThread > 256); attempt++)
         {
-            var warm = pool[0].AllocatedBytes + pool[1].AllocatedBytes;
+            var warm = workers0[0].AllocatedBytes + workers0[1].AllocatedBytes;
             var before = GC.GetAllocatedBytesForCurrentThread();
             for (var round = 0; round < 50; round++)
             {
-                Assert.True(pool.Expand(level, 0, level.Count));
+                Assert.True(Batch());
             }
             searchThread = Math.Min(searchThread, GC.GetAllocatedBytesForCurrentThread() - before);
-            workers = Math.Min(workers, pool[0].AllocatedBytes + pool[1].AllocatedBytes - warm);
+            workers = Math.Min(workers, workers0[0].AllocatedBytes + workers0[1].AllocatedBytes - warm);
         }
-        // Each worker's expansions (on its own thread; worker 0 on the search's): nothing.
+        // Each worker's expansions (each on its own thread): nothing.
         Assert.Equal(0, workers);
-        // The search's thread besides worker 0's expansions: the barrier. When a wait really blocks (the other
-        // worker is late), the runtime may allocate its wait object once (24 bytes, seen in 1 run of 4 on this
-        // 2-core machine).
+        // The search's thread, posting and waiting. When a wait really blocks (the workers are late), the runtime may
+        // allocate its wait object once (24 bytes, seen in 1 run of 4 on this 2-core machine).
         Assert.InRange(searchThread, 0, 256);
     }
 
