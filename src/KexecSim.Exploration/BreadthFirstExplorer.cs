@@ -51,6 +51,10 @@ public sealed class BreadthFirstExplorer : ISearch
     // With workers: started at the first level wide enough for them (a small search starts no thread).
     private ExpansionPool? _pool;
 
+    // An exception a worker threw in a batch the search's thread is running again (ExpandPipelined): thrown if the batch
+    // is run to its end without it (a worker's failure alone), dropped if the search stops first.
+    private Exception? _workerError;
+
     // Expand's pipeline (PERF): the successor made but not yet stored, and the second state successors are made in.
     private MachineState? _spare;
     // PERF: fields, not a tuple (a tuple's assignment was a block copy with a slow start, once per successor).
@@ -270,6 +274,7 @@ public sealed class BreadthFirstExplorer : ISearch
             var i = 0;
             while (i < current.Count)
             {
+                RethrowWorkerError(i, sequentialUntil, found);
                 if (_options.Workers > 1 && found is null && i >= sequentialUntil && current.Count >= _options.MinParallelBatch)
                 {
                     _pool ??= new ExpansionPool(_reductions, _policy, _options.Workers, symmetry: _symmetry is not null);
@@ -291,6 +296,7 @@ public sealed class BreadthFirstExplorer : ISearch
                 }
                 i++;
             }
+            RethrowWorkerError(i, sequentialUntil, found);
             if (found is not null)
             {
                 return found;
@@ -331,7 +337,9 @@ public sealed class BreadthFirstExplorer : ISearch
                 if (nextEnd >= 0)
                 {
                     pool.Wait(1 - set);
+                    pool.TakeError(1 - set); // dropped: one worker would not have gone on to it
                 }
+                _workerError = pool.TakeError(set);
                 i = from;
                 sequentialUntil = end;
                 return stopped;
@@ -342,6 +350,25 @@ public sealed class BreadthFirstExplorer : ISearch
                 return null;
             }
             (set, from, end) = (1 - set, end, nextEnd);
+        }
+    }
+
+    /// <summary>
+    /// A worker's exception (<see cref="_workerError"/>) once the search's thread has run the batch again to its end
+    /// without meeting it (had the batch met it, it would have thrown here, as one worker does): the worker failed where
+    /// one worker does not. After a violation was found in the batch the rest is only scanned for terminal ones, as with
+    /// one worker, so the worker's exception may lie where one worker never goes: dropped.
+    /// </summary>
+    private void RethrowWorkerError(int i, int sequentialUntil, CheckResult? found)
+    {
+        if (_workerError is not { } error || i < sequentialUntil)
+        {
+            return;
+        }
+        _workerError = null;
+        if (found is null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error).Throw();
         }
     }
 

@@ -1,5 +1,3 @@
-using System.Runtime.ExceptionServices;
-
 namespace KexecSim.Exploration;
 
 /// <summary>
@@ -19,6 +17,7 @@ internal sealed class ExpansionPool : IDisposable
     private readonly Queue<int>[] _jobs;        // per thread: the sets posted to it, in order
     private readonly CountdownEvent[] _done;    // per set: the threads' chunks of its batch done
     private readonly StateQueue?[] _levels = new StateQueue?[2];
+    private readonly long[] _setBytes = new long[2];    // per set: its buffers' bytes when it was last waited for
     private volatile bool _stopping;
 
     /// <param name="symmetry">Whether the workers canonicalise (the search reduces by symmetry).</param>
@@ -36,6 +35,8 @@ internal sealed class ExpansionPool : IDisposable
         _go = new SemaphoreSlim[workers];
         _jobs = new Queue<int>[workers];
         _done = [new CountdownEvent(0), new CountdownEvent(0)];
+        _setBytes[0] = _sets[0].Sum(w => w.MemoryBytes);
+        _setBytes[1] = _sets[1].Sum(w => w.MemoryBytes);
         for (var t = 0; t < workers; t++)
         {
             var thread = t;
@@ -52,8 +53,10 @@ internal sealed class ExpansionPool : IDisposable
     /// <summary>The workers of set <paramref name="set"/> (0 or 1), chunk 0 first.</summary>
     public ExpansionWorker[] Set(int set) => _sets[set];
 
-    /// <summary>The bytes the workers' buffers hold.</summary>
-    public long MemoryBytes => _sets.Sum(set => set.Sum(w => w.MemoryBytes));
+    /// <summary>The bytes the workers' buffers hold, each set's as it was when last waited for (a set being expanded
+    /// grows its buffers meanwhile: read then, the figure, and where <c>--memory-limit</c> stops, would depend on
+    /// timing).</summary>
+    public long MemoryBytes => _setBytes[0] + _setBytes[1];
 
     /// <summary>Starts set <paramref name="set"/>'s workers on the level's states <paramref name="from"/> to
     /// <paramref name="to"/> (exclusive), in contiguous chunks of about equal size; the set's last batch must have
@@ -78,23 +81,34 @@ internal sealed class ExpansionPool : IDisposable
         }
     }
 
-    /// <summary>Waits for set <paramref name="set"/>'s batch. False when a chunk met a violation that ends the search
-    /// (the search then runs that part of the level itself).</summary>
+    /// <summary>Waits for set <paramref name="set"/>'s batch. False when a chunk met a violation that ends the search or
+    /// threw (the search then runs that part of the level itself, and meets either where one worker would, or not at
+    /// all: a worker's exception is not thrown here, <see cref="TakeError"/> has it).</summary>
     public bool Wait(int set)
     {
         _done[set].Wait();
         var clean = true;
+        long bytes = 0;
         foreach (var worker in _sets[set])
         {
-            if (worker.Error is { } error)
-            {
-                // As one worker would throw it (the same type and message), with the worker's stack.
-                worker.Error = null;
-                ExceptionDispatchInfo.Capture(error).Throw();
-            }
-            clean &= !worker.MetEnd;
+            clean &= worker.Error is null && !worker.MetEnd;
+            bytes += worker.MemoryBytes;
         }
+        _setBytes[set] = bytes;
         return clean;
+    }
+
+    /// <summary>The exception the first chunk that threw in set <paramref name="set"/>'s last batch threw (null: none), and
+    /// the set's errors cleared.</summary>
+    public Exception? TakeError(int set)
+    {
+        Exception? first = null;
+        foreach (var worker in _sets[set])
+        {
+            first ??= worker.Error;
+            worker.Error = null;
+        }
+        return first;
     }
 
     private void Loop(int thread)

@@ -124,7 +124,7 @@ public sealed class FingerprintSet : IVisitedSet
     }
 
     /// <summary>Whether a fingerprint is in the set, and its node id (-1 when ids are not kept). Only reads: threads may
-    /// call it together while no thread adds (the parallel search's workers, between two merges).</summary>
+    /// call it together while no thread adds.</summary>
     public unsafe bool TryGet(ulong fingerprint, out int node)
     {
         if (fingerprint == 0)

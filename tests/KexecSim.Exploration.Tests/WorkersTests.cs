@@ -224,6 +224,46 @@ public sealed class WorkersTests
         }
     }
 
+    [Fact]
+    public void A_workers_exception_is_not_thrown_by_the_wait_but_kept_for_the_search()
+    {
+        // A vector no state has (every bit set: stacks past its end) at 150, in the second batch: the worker whose chunk
+        // holds it throws. Waiting
+        // does not throw (a batch before it may stop the search first, as one worker would): the batch is not clean, and
+        // the exception is there to take, once.
+        var (program, good) = WideLevel();
+        var level = new StateQueue();
+        for (var i = 0; i < good.Count; i++)
+        {
+            if (i == 150)
+            {
+                level.Add(Enumerable.Repeat(-1L, good.Get(i, out _).Length).ToArray(), 150);
+            }
+            level.Add(good.Get(i, out var node), node);
+        }
+        var reductions = new Reductions(program, CheckOptions.Default with { Reduce = Reduction.None });
+        var policy = new ExpectationPolicy(program.Expect);
+        var one = new ExpansionWorker(reductions, policy, symmetry: true);
+        one.Assign(90, level.Count);
+        var thrown = Record.Exception(() => one.Expand(level));
+        Assert.NotNull(thrown);
+        using var pool = new ExpansionPool(reductions, policy, workers: 2, symmetry: true);
+        pool.Post(0, level, 0, 90);
+        pool.Post(1, level, 90, level.Count);
+        Assert.True(pool.Wait(0));
+        Assert.False(pool.Wait(1));
+        var error = pool.TakeError(1);
+        Assert.NotNull(error);
+        Assert.Equal(thrown.GetType(), error.GetType());
+        Assert.Equal(thrown.Message, error.Message);
+        Assert.Null(pool.TakeError(1));
+        Assert.Null(pool.TakeError(0));
+        // The set is used again as if nothing had happened.
+        pool.Post(1, level, 0, 90);
+        Assert.True(pool.Wait(1));
+        Assert.True(pool.MemoryBytes > 0);
+    }
+
     /// <summary>Every record of a set of workers, chunk 0 first, as the merge reads them, and how many each state has.</summary>
     private static List<string> Records(ExpansionWorker[] workers)
     {
