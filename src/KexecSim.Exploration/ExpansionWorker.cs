@@ -65,11 +65,12 @@ internal sealed class ExpansionWorker
     private int _choiceCount;
     private int _vectorCount;
 
-    // With symmetry: the chunk's canonicalised successors by their own vector's fingerprint (the record that holds the
-    // representative). PERF: one worker's search learns each new vector's representative at once (its memo); a worker
-    // reads no memo (the merge writes it meanwhile), so a vector made twice in one chunk was canonicalised twice (an
-    // eighth more canonicalisations with two workers at N = 6).
-    private readonly ChunkVectors _chunkVectors = new();
+    // With symmetry: the chunk's canonicalised successors by their own vector's fingerprint, the record that holds each
+    // one's representative (a memo of the chunk, cleared per chunk; lossy, so a miss costs a canonicalisation). PERF:
+    // one worker's search learns each new vector's representative at once (its memo); a worker reads no memo (the merge
+    // writes it meanwhile), so a vector made twice in one chunk was canonicalised twice (an eighth more
+    // canonicalisations with two workers at N = 6).
+    private readonly RepresentativeMemo _chunkVectors = new(bits: 14);
 
     /// <param name="symmetry">Whether the search reduces by symmetry: each successor is canonicalised.</param>
     public ExpansionWorker(Reductions reductions, ExpectationPolicy policy, bool symmetry)
@@ -220,7 +221,7 @@ internal sealed class ExpansionWorker
             record.Fingerprint = _symmetry.LastWasIdentity ? record.Raw : MachineState.Fingerprint(stored);
             record.Finished = work.Finished;
             Keep(ref record, stored);
-            _chunkVectors.Add(record.Raw, _recordCount - 1);
+            _chunkVectors.Set(record.Raw, _recordCount - 1);
         }
         return successors == 0 ? _machine.CheckTerminal(_parent) : null;
     }
@@ -261,76 +262,4 @@ internal sealed class ExpansionWorker
         _choiceCount += choices.Length;
         return ref record;
     }
-}
-
-/// <summary>A chunk's vectors by fingerprint: the record index of each, in an open-addressing table cleared per chunk
-/// by a generation stamp (PERF: no pass over the table per chunk, nothing allocated once it has grown).</summary>
-internal sealed class ChunkVectors
-{
-    private ulong[] _keys = new ulong[1 << 12];
-    private int[] _records = new int[1 << 12];
-    private int[] _stamps = new int[1 << 12];
-    private int _stamp = 1;
-    private int _count;
-
-    public void Clear()
-    {
-        _count = 0;
-        if (++_stamp == int.MaxValue)
-        {
-            Array.Clear(_stamps);
-            _stamp = 1;
-        }
-    }
-
-    public bool TryGet(ulong key, out int record)
-    {
-        var mask = _keys.Length - 1;
-        for (var i = Slot(key, mask); _stamps[i] == _stamp; i = (i + 1) & mask)
-        {
-            if (_keys[i] == key)
-            {
-                record = _records[i];
-                return true;
-            }
-        }
-        record = -1;
-        return false;
-    }
-
-    /// <summary>Adds a key not in the table.</summary>
-    public void Add(ulong key, int record)
-    {
-        if ((_count + 1) * 2 > _keys.Length)
-        {
-            Grow();
-        }
-        var mask = _keys.Length - 1;
-        var i = Slot(key, mask);
-        while (_stamps[i] == _stamp)
-        {
-            i = (i + 1) & mask;
-        }
-        (_keys[i], _records[i], _stamps[i]) = (key, record, _stamp);
-        _count++;
-    }
-
-    private void Grow()
-    {
-        var (keys, records, stamps, stamp) = (_keys, _records, _stamps, _stamp);
-        _keys = new ulong[keys.Length * 2];
-        _records = new int[keys.Length * 2];
-        _stamps = new int[keys.Length * 2];
-        _stamp = 1;
-        _count = 0;
-        for (var i = 0; i < keys.Length; i++)
-        {
-            if (stamps[i] == stamp)
-            {
-                Add(keys[i], records[i]);
-            }
-        }
-    }
-
-    private static int Slot(ulong key, int mask) => (int)((key * 0x9E37_79B9_7F4A_7C15UL) >> 40) & mask;
 }

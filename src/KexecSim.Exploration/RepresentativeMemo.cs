@@ -38,6 +38,15 @@ public sealed class RepresentativeMemo
         return false;
     }
 
+    /// <summary>Forgets every vector (a worker's memo of one chunk, <see cref="ExpansionWorker"/>).</summary>
+    public void Clear()
+    {
+        if (_keys is not null)
+        {
+            Array.Clear(_keys);
+        }
+    }
+
     public void Set(ulong raw, int node)
     {
         _keys ??= new ulong[1 << _bits];

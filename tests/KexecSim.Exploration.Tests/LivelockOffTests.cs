@@ -14,12 +14,7 @@ public sealed class LivelockOffTests
     }
 
     // CPU 0 spins until a flag no one sets: a fair cycle of unfinished states (a LIVELOCK), and no unsafe state.
-    private const string Spinning = """
-        shared bool flag;
-        fn spinner() { while (!flag) { udelay(1); } done(); }
-        fn other() { loop { hlt(); } }
-        scenario "s" { platform { cpus 2; } cpu 0 runs spinner(); cpu 1 runs other(); expect pass; }
-        """;
+    private static readonly string Spinning = KexecSim.Tests.LivelockModels.Spinner.Replace("expect LIVELOCK;", "expect pass;", StringComparison.Ordinal);
 
     // Four CPUs each writing its own line three times: 1,296 states, 4,856 transitions (unreduced), no cycle.
     private const string Writers = """

@@ -22,6 +22,25 @@ public sealed class SearchPartsTests
     }
 
     [Fact]
+    public void A_cleared_memo_forgets_every_vector_and_learns_them_again()
+    {
+        var memo = new RepresentativeMemo(bits: 4);
+        memo.Clear(); // before anything was set: nothing to forget
+        Assert.False(memo.TryGet(0x1234_0000_0000_0000, out var node));
+        Assert.Equal(-1, node);
+        memo.Set(0x1234_0000_0000_0000, 7);
+        Assert.True(memo.TryGet(0x1234_0000_0000_0000, out node));
+        Assert.Equal(7, node);
+        memo.Clear();
+        Assert.False(memo.TryGet(0x1234_0000_0000_0000, out node));
+        Assert.Equal(-1, node);
+        memo.Set(0x1234_0000_0000_0000, 9);
+        Assert.True(memo.TryGet(0x1234_0000_0000_0000, out node));
+        Assert.Equal(9, node);
+        Assert.Equal(16 * (sizeof(ulong) + sizeof(int)), memo.MemoryBytes);
+    }
+
+    [Fact]
     public void A_result_warns_when_a_fingerprint_collision_is_more_likely_than_one_in_a_million()
     {
         var program = KexecSim.Language.FrontEnd.LoadText("c.kflow", "fn f() { done(); }\nscenario \"s\" { cpu 0 runs f(); expect pass; }").Scenarios.Single();
