@@ -158,11 +158,13 @@ public sealed class TransitionLister
         }
         else
         {
-            if (actor >= 0)
+            var changed = state.ChangedCpus;
+            // PERF: the actor is listed with the changed CPUs when its mode, flags, events or frames changed (most
+            // steps: listing it twice was 0.84 of the 1.97 CPUs listed a step at 192 CPUs).
+            if (actor >= 0 && (changed[actor >> 6] & (1UL << (actor & 63))) == 0)
             {
                 ListCpu(state, actor);
             }
-            var changed = state.ChangedCpus;
             for (var w = 0; w < changed.Length; w++)
             {
                 for (var bits = changed[w]; bits != 0; bits &= bits - 1)
