@@ -47,6 +47,15 @@ public sealed record SimulationOptions
     /// costs and latencies; null: untimed, scheduled by <see cref="Strategy"/>.</summary>
     public TimedParameters? Timed { get; init; }
 
+    /// <summary><c>--reduce</c>: <see cref="Reduction.All"/> walks the machine <c>check --reduce all</c> explores (a
+    /// <c>hlt()</c> nothing can interrupt is taken with the step that reaches it; no cache state for the lines no
+    /// check observes: docs/reduction.md), and a trace is made a run of the full machine as <c>check</c>'s are.
+    /// Timed runs are never reduced (every step takes time): <see cref="Reduced"/>.</summary>
+    public Reduction Reduce { get; init; } = Reduction.All;
+
+    /// <summary>Whether the runs walk the reduced machine: <see cref="Reduce"/> is all and the runs are not timed.</summary>
+    public bool Reduced => Reduce == Reduction.All && Timed is null;
+
     public TimeSpan? TimeLimit { get; init; }
 
     public CancellationToken Cancellation { get; init; }

@@ -28,6 +28,7 @@ public sealed class Simulator
 
     private readonly CompiledProgram _program;
     private readonly SimulationOptions _options;
+    private readonly Reductions _reductions;
     private long? _pctSteps;
 
     public Simulator(CompiledProgram program, SimulationOptions options)
@@ -42,7 +43,13 @@ public sealed class Simulator
         }
         _program = program;
         _options = options;
+        // The reductions check --reduce all makes (docs/reduction.md), decided once; each worker's machine shares them.
+        _reductions = new Reductions(program, new CheckOptions { Reduce = options.Reduced ? Reduction.All : Reduction.None, Symmetry = false });
     }
+
+    /// <summary>Whether the runs walk a reduced machine (<see cref="SimulationOptions.Reduced"/> and something in the
+    /// program could be reduced): a reported trace then has the reduced steps put back.</summary>
+    public bool Reduced => _reductions.Untracked is not null || _reductions.Halts is not null;
 
     /// <summary>
     /// PCT's run-length estimate k: the longest of <see cref="PctPilots"/> pilot random walks (streams
@@ -54,7 +61,7 @@ public sealed class Simulator
 
     private long EstimateRunLength()
     {
-        var pilot = new RunExecutor(_program, _options, new RandomWalkScheduler());
+        var pilot = new RunExecutor(_reductions.NewMachine(), _options, new RandomWalkScheduler());
         long longest = 1;
         for (var p = 0; p < PctPilots; p++)
         {
@@ -71,10 +78,22 @@ public sealed class Simulator
     /// <summary>Run <paramref name="run"/> again, alone: its outcome, and its trace (ending with its violation, if any).</summary>
     public (RunOutcome Outcome, Trace Trace) Reproduce(long run)
     {
-        var executor = new RunExecutor(_program, _options, NewScheduler());
+        var executor = new RunExecutor(_reductions.NewMachine(), _options, NewScheduler());
         var steps = new List<TraceStep>();
         var outcome = executor.Run((ulong)run, steps, out var found);
-        return (outcome, new Trace(steps, found?.Violation, found?.Terminal ?? false));
+        if (found is not { } f || !Reduced || executor.InitialViolation)
+        {
+            return (outcome, new Trace(steps, found?.Violation, found?.Terminal ?? false));
+        }
+        // A run of the reduced machine is made a run of the full one (the steps it took with others put back), and
+        // its violation found again there, as check's traces are (Reductions.Build).
+        TraceStep? last = null;
+        if (!f.Terminal || executor.EndedSettled)
+        {
+            last = steps[^1];
+            steps.RemoveAt(steps.Count - 1);
+        }
+        return (outcome, _reductions.Build(steps, last, f.Violation, f.Terminal));
     }
 
     /// <summary>Does every run of the shard (or stops at the time limit or on cancellation).</summary>
@@ -91,7 +110,7 @@ public sealed class Simulator
 
         void Work(int w)
         {
-            var executor = new RunExecutor(_program, _options, NewScheduler());
+            var executor = new RunExecutor(_reductions.NewMachine(), _options, NewScheduler());
             var tally = tallies[w] = new Tally();
             while (Volatile.Read(ref stop) == 0)
             {
@@ -303,9 +322,16 @@ internal sealed class RunExecutor
     /// <summary>Timed mode: the figures of the last run; null untimed.</summary>
     public TimedRunFigures? TimedFigures => (_scheduler as TimedScheduler)?.Figures;
 
-    public RunExecutor(CompiledProgram program, SimulationOptions options, SimulationScheduler scheduler)
+    /// <summary>The initial state commits a violation (every run is that one, of no step).</summary>
+    public bool InitialViolation => _initialViolation is not null;
+
+    /// <summary>The last run ended with a violation of the settled check after its last step (not of a terminal state).</summary>
+    public bool EndedSettled { get; private set; }
+
+    /// <param name="machine">The machine the runs walk: its own (a worker's), full or reduced.</param>
+    public RunExecutor(Machine.Machine machine, SimulationOptions options, SimulationScheduler scheduler)
     {
-        _machine = new Machine.Machine(program);
+        _machine = machine;
         _options = options;
         _scheduler = scheduler;
         _scheduler.Attach(_machine);
@@ -329,6 +355,7 @@ internal sealed class RunExecutor
     public RunOutcome Run(ulong run, List<TraceStep>? record, out (Violation Violation, bool Terminal)? found)
     {
         found = null;
+        EndedSettled = false;
         _random.Reset(_options.Seed, run);
         _scheduler.StartRun(_random);
         _chooser.Start(_random);
@@ -432,6 +459,7 @@ internal sealed class RunExecutor
                 actor = transition.Cpu;
                 if (_machine.CheckSettled(_current) is { } settled)
                 {
+                    EndedSettled = true;
                     found = (settled, true);
                     return new RunOutcome(RunEnd.Violation, settled.Code, step);
                 }

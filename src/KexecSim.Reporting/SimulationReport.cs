@@ -11,7 +11,9 @@ namespace KexecSim.Reporting;
 /// <param name="Runs">The run space: run indices 0 to Runs - 1.</param>
 /// <param name="PctDepth">PCT's depth d; null for random.</param>
 /// <param name="PctSteps">PCT's run-length estimate k (the change points are drawn over [1, k]); null for random.</param>
-public sealed record SimulationSettings(string Strategy, ulong Seed, long Runs, long MaxSteps, int? PctDepth, long? PctSteps);
+/// <param name="Reduce"><c>all</c>: the runs walk the machine <c>check --reduce all</c> explores (docs/reduction.md);
+/// <c>none</c>: the full machine (always for timed runs; a result written before the option had none).</param>
+public sealed record SimulationSettings(string Strategy, ulong Seed, long Runs, long MaxSteps, int? PctDepth, long? PctSteps, string Reduce = "none");
 
 /// <summary>Which runs of the run space a result holds: the indices i with i % Count == K - 1 for each K of
 /// <paramref name="Indices"/>; the whole space is <c>{ "count": 1, "indices": [1] }</c>.</summary>
@@ -63,7 +65,8 @@ public sealed record SimulationReport(
             new ModelInfo(root, TraceFile.HashModel(sources), sources.Select(s => s.Path).ToList()),
             result.Program.ScenarioName,
             new OptionsInfo(new SortedDictionary<string, long>(defines.ToDictionary(), StringComparer.Ordinal), cpus, modelPath),
-            new SimulationSettings(options.Timed is not null ? "timed" : pct ? "pct" : "random", options.Seed, options.Runs, options.MaxSteps, pct ? options.PctDepth : null, result.PctSteps),
+            new SimulationSettings(options.Timed is not null ? "timed" : pct ? "pct" : "random", options.Seed, options.Runs, options.MaxSteps, pct ? options.PctDepth : null, result.PctSteps,
+                options.Reduced ? "all" : "none"),
             new ShardInfo(options.ShardCount, [options.ShardIndex]),
             expected, outcome, met, result.LimitReason,
             Figures(result.RunsDone, result.Steps, result.Finished, result.MaxStepsReached, result.Seconds),
@@ -129,7 +132,7 @@ public sealed record SimulationReport(
         var how = s.Strategy == "timed" ? "timed (docs/timed.md)" : s.Strategy == "pct"
             ? string.Create(inv, $"pct (depth {s.PctDepth}, change points over {s.PctSteps:N0} steps)")
             : "random walk";
-        b.AppendLine(inv, $"simulation: {how}, seed {s.Seed}, at most {s.MaxSteps:N0} steps per run");
+        b.AppendLine(inv, $"simulation: {how}, seed {s.Seed}, at most {s.MaxSteps:N0} steps per run{(s.Reduce == "all" ? ", reduced (docs/reduction.md)" : string.Empty)}");
         var last = string.Create(inv, $"{s.Runs - 1:N0}");
         var runs = Shard.Count == 1
             ? string.Create(inv, $"{s.Runs:N0} (run indices 0 to {last})")
@@ -266,6 +269,10 @@ public sealed record SimulationReport(
         if (b.MaxSteps != a.MaxSteps)
         {
             return $"--max-steps {b.MaxSteps}";
+        }
+        if (b.Reduce != a.Reduce)
+        {
+            return $"--reduce {b.Reduce}";
         }
         if (b.PctDepth != a.PctDepth || b.PctSteps != a.PctSteps)
         {

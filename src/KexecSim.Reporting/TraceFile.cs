@@ -17,8 +17,10 @@ public sealed record OptionsInfo(IReadOnlyDictionary<string, long> Defines, int?
 public sealed record ViolationInfo(string Code, int Cpu, string Message, string? Location);
 
 /// <summary>The run of <c>kexecsim simulate</c> a trace is (absent in traces of <c>check</c>): the strategy, the seed
-/// and the run's index, with which the run is made again, and the settings it was made under.</summary>
-public sealed record SimulationRunInfo(string Strategy, ulong Seed, long Run, long MaxSteps, int? PctDepth, long? PctSteps);
+/// and the run's index, with which the run is made again, and the settings it was made under.
+/// <c>Reduce</c>: whether the run walked the reduced machine (<c>simulate --reduce</c>; the trace is a run of the full
+/// machine either way); <c>none</c> in a trace written before the option.</summary>
+public sealed record SimulationRunInfo(string Strategy, ulong Seed, long Run, long MaxSteps, int? PctDepth, long? PctSteps, string Reduce = "none");
 
 /// <summary>One step of a trace file or JSON report; <paramref name="Messages"/> is what the step printed
 /// (pr_err, pr_warn, WARNING, INIT, done), in order; <paramref name="Source"/> the CPU's position before the step

@@ -31,6 +31,21 @@ public sealed partial class SimulateCommandTests : CliFixture
         Assert.Equal(
             $"""
             scenario "stop-online-count-reboot" ({Stop})
+            simulation: random walk, seed 1, at most 10,000 steps per run, reduced (docs/reduction.md)
+            runs: 200 done of 200 (run indices 0 to 199); steps: 3,141
+            ended: 118 finished, 0 stopped at --max-steps, 82 with a violation
+            violation RESET_HANG: 82 runs, first run 1 (16 steps)
+            outcome: RESET_HANG; expected: RESET_HANG: met
+            #
+
+            """.Replace("\r\n", "\n", StringComparison.Ordinal), Timeless(stdout));
+
+        // --reduce none walks the full machine: the runs of the build before the option (each stopped CPU's final
+        // hlt() a step of its own).
+        var (_, full, _) = Simulate("stop-online-count-reboot", "--runs", "200", "--workers", "1", "--reduce", "none");
+        Assert.Equal(
+            $"""
+            scenario "stop-online-count-reboot" ({Stop})
             simulation: random walk, seed 1, at most 10,000 steps per run
             runs: 200 done of 200 (run indices 0 to 199); steps: 3,291
             ended: 101 finished, 0 stopped at --max-steps, 99 with a violation
@@ -38,7 +53,17 @@ public sealed partial class SimulateCommandTests : CliFixture
             outcome: RESET_HANG; expected: RESET_HANG: met
             #
 
-            """.Replace("\r\n", "\n", StringComparison.Ordinal), Timeless(stdout));
+            """.Replace("\r\n", "\n", StringComparison.Ordinal), Timeless(full));
+    }
+
+    [Fact]
+    public void Reduce_all_does_not_go_with_timed_runs_which_are_never_reduced()
+    {
+        var (exit, stdout, stderr) = Simulate("stop-mask-reboot", "--runs", "2", "--timed", "--reduce", "all");
+        Assert.Equal((ExitCodes.BadInput, string.Empty), (exit, stdout));
+        Assert.Equal("kexecsim: --reduce all does not go with --timed: every step of a timed run takes time, none is merged\n", stderr);
+        using var json = JsonDocument.Parse(Simulate("stop-mask-reboot", "--runs", "2", "--timed", "--format", "json").Out);
+        Assert.Equal("none", json.RootElement.GetProperty("simulation").GetProperty("reduce").GetString());
     }
 
     [Fact]
@@ -67,8 +92,8 @@ public sealed partial class SimulateCommandTests : CliFixture
         using var json = JsonDocument.Parse(Simulate("stop-online-count-reboot", "--runs", "300", "--strategy", "pct", "--format", "json").Out);
         var root = json.RootElement;
         Assert.Equal(("kexecsim-simulation", 1), (root.GetProperty("schema").GetString(), root.GetProperty("version").GetInt32()));
-        Assert.Equal("""{"strategy":"pct","seed":1,"runs":300,"maxSteps":10000,"pctDepth":3,"pctSteps":19}""", Compact(root.GetProperty("simulation")));
-        Assert.Equal("""[{"code":"RESET_HANG","count":36,"firstRun":4,"firstRunSteps":17}]""", Compact(root.GetProperty("violations")));
+        Assert.Equal("""{"strategy":"pct","seed":1,"runs":300,"maxSteps":10000,"pctDepth":3,"pctSteps":18,"reduce":"all"}""", Compact(root.GetProperty("simulation")));
+        Assert.Equal("""[{"code":"RESET_HANG","count":43,"firstRun":4,"firstRunSteps":16}]""", Compact(root.GetProperty("violations")));
     }
 
     private static string Compact(JsonElement element) => JsonSerializer.Serialize(element);
@@ -102,10 +127,12 @@ public sealed partial class SimulateCommandTests : CliFixture
         var c = Write("c.json", Simulate("stop-online-count-reboot", "--runs", "20", "--format", "json", "--shard", "2/3").Out);
         var d = Write("d.json", Simulate("stop-mask-reboot", "--runs", "20", "--format", "json", "--shard", "2/2").Out);
         var e = Write("e.json", Simulate("stop-online-count-reboot", "--runs", "20", "--format", "json", "--shard", "1/2", "--strategy", "pct").Out);
+        var f = Write("f.json", Simulate("stop-online-count-reboot", "--runs", "20", "--format", "json", "--shard", "2/2", "--reduce", "none").Out);
         Assert.Equal((ExitCodes.BadInput, string.Empty, $"kexecsim: merge: {b}: the seed 2 differs from {a}'s: not shards of one simulation\n"), Run("merge", a, b));
         Assert.Equal($"kexecsim: merge: {c}: the shard count N=3 differs from {a}'s: not shards of one simulation\n", Run("merge", a, c).Err);
         Assert.Equal($"kexecsim: merge: {d}: the scenario \"stop-mask-reboot\" differs from {a}'s: not shards of one simulation\n", Run("merge", a, d).Err);
         Assert.Equal($"kexecsim: merge: {e}: the strategy pct differs from {a}'s: not shards of one simulation\n", Run("merge", a, e).Err);
+        Assert.Equal($"kexecsim: merge: {f}: --reduce none differs from {a}'s: not shards of one simulation\n", Run("merge", a, f).Err);
         Assert.Equal((ExitCodes.BadInput, $"kexecsim: merge: {a}: shard 1/2 is already in {a}: each shard must be merged once\n"), Pick(Run("merge", a, a)));
         var trace = Write("t.json", "{ \"format\": \"kexecsim-trace\" }");
         Assert.Equal((ExitCodes.BadInput, $"kexecsim: merge: {trace}: not a kexecsim simulation result (schema '')\n"), Pick(Run("merge", trace)));
@@ -122,7 +149,8 @@ public sealed partial class SimulateCommandTests : CliFixture
         Assert.Equal($"kexecsim: trace of \"stop-online-count-reboot\" written to {path}\n", stderr);
         using (var json = JsonDocument.Parse(File.ReadAllText(path)))
         {
-            Assert.Equal("""{"strategy":"pct","seed":1,"run":4,"maxSteps":10000,"pctDepth":3,"pctSteps":19}""", Compact(json.RootElement.GetProperty("simulation")));
+            // The reduced run's 16 steps and the stopped CPU's hlt() it took with another, put back: a full-machine run.
+            Assert.Equal("""{"strategy":"pct","seed":1,"run":4,"maxSteps":10000,"pctDepth":3,"pctSteps":18,"reduce":"all"}""", Compact(json.RootElement.GetProperty("simulation")));
             Assert.Equal(17, json.RootElement.GetProperty("steps").GetArrayLength());
         }
         var replay = Run("replay", path);

@@ -23,64 +23,77 @@ public sealed class SimulatorTests
 
     private static CompiledProgram First => Load(Path.Combine(TestPaths.SharedExamples, "first.kflow"), "nmi-then-jump-stray-smi");
 
-    private static SimulationResult Simulate(CompiledProgram program, SimulationStrategy strategy, long runs, int workers = 1, int shard = 1, int shards = 1) =>
+    private static SimulationResult Simulate(CompiledProgram program, SimulationStrategy strategy, long runs, int workers = 1, int shard = 1, int shards = 1,
+        Reduction reduce = Reduction.All) =>
         new Simulator(program, new SimulationOptions
         {
-            Strategy = strategy, Runs = runs, Seed = 1, Workers = workers, ShardIndex = shard, ShardCount = shards,
+            Strategy = strategy, Runs = runs, Seed = 1, Workers = workers, ShardIndex = shard, ShardCount = shards, Reduce = reduce,
         }).Run();
 
     /// <summary>The figures that do not depend on the machine's speed.</summary>
     private static object Figures(SimulationResult r) =>
         (r.RunsDone, r.Steps, r.Finished, r.MaxStepsReached, r.PctSteps, r.LimitReason, string.Join(";", r.Violations));
 
-    /// <summary>The first run of <paramref name="code"/> rebuilt alone replays: the same code, at its last step (or state).</summary>
-    private static void AssertFirstRunReplays(CompiledProgram program, SimulationStrategy strategy, ViolationTally tally)
+    /// <summary>The first run of <paramref name="code"/> rebuilt alone replays on the full machine: the same code, at its
+    /// last step (or state). A reduced run's trace is its steps and the ones the reduced machine took with others, put back.</summary>
+    private static Trace AssertFirstRunReplays(CompiledProgram program, SimulationStrategy strategy, ViolationTally tally, Reduction reduce = Reduction.All)
     {
-        var (outcome, trace) = new Simulator(program, new SimulationOptions { Strategy = strategy, Runs = 1, Seed = 1 }).Reproduce(tally.FirstRun);
+        var (outcome, trace) = new Simulator(program, new SimulationOptions { Strategy = strategy, Runs = 1, Seed = 1, Reduce = reduce }).Reproduce(tally.FirstRun);
         Assert.Equal(new RunOutcome(RunEnd.Violation, tally.Code, tally.FirstRunSteps), outcome);
-        Assert.Equal(tally.FirstRunSteps, trace.Steps.Count);
+        Assert.Equal(tally.FirstRunSteps + trace.PutBackSteps, trace.Steps.Count);
+        Assert.True(reduce == Reduction.All || trace.PutBackSteps == 0);
         var replay = new Replayer(program).Replay(trace);
         Assert.True(replay.Confirmed, replay.Message);
         Assert.Equal(tally.Code, replay.Violation!.Code);
         Assert.Equal(trace.Steps.Count, replay.StepsReplayed);
+        return trace;
     }
 
-    [Fact]
-    public void Random_walk_finds_RESET_HANG_of_the_online_count_stop_at_run_0_and_its_trace_replays()
+    // --reduce none walks the full machine (the runs of the build before the option, pinned then); all, the
+    // reduced one: the stopped CPUs' final hlt() is taken with the step that reaches it (one step fewer each).
+    [Theory]
+    [InlineData(Reduction.None, 0L, 17L, 0)]
+    [InlineData(Reduction.All, 1L, 16L, 1)]
+    public void Random_walk_finds_RESET_HANG_of_the_online_count_stop_and_its_trace_replays(Reduction reduce, long firstRun, long steps, int putBack)
     {
         var program = Stop("stop-online-count-reboot");
-        var result = Simulate(program, SimulationStrategy.Random, 200);
+        var result = Simulate(program, SimulationStrategy.Random, 200, reduce: reduce);
         var tally = Assert.Single(result.Violations);
-        Assert.Equal((ViolationCode.ResetHang, 0L, 17L), (tally.Code, tally.FirstRun, tally.FirstRunSteps));
+        Assert.Equal((ViolationCode.ResetHang, firstRun, steps), (tally.Code, tally.FirstRun, tally.FirstRunSteps));
         Assert.Equal((200L, 0L), (result.RunsDone, result.MaxStepsReached));
         Assert.Equal(200, result.Finished + tally.Count);
         Assert.Null(result.PctSteps);
-        AssertFirstRunReplays(program, SimulationStrategy.Random, tally);
+        Assert.Equal(putBack, AssertFirstRunReplays(program, SimulationStrategy.Random, tally, reduce).PutBackSteps);
     }
 
-    [Fact]
-    public void Pct_finds_RESET_HANG_of_the_online_count_stop_at_run_4_and_its_trace_replays()
+    [Theory]
+    [InlineData(Reduction.None, 4L, 17L, 19L, 0)]
+    [InlineData(Reduction.All, 4L, 16L, 18L, 1)]
+    public void Pct_finds_RESET_HANG_of_the_online_count_stop_and_its_trace_replays(Reduction reduce, long firstRun, long steps, long pctSteps, int putBack)
     {
         var program = Stop("stop-online-count-reboot");
-        var result = Simulate(program, SimulationStrategy.Pct, 200);
+        var result = Simulate(program, SimulationStrategy.Pct, 200, reduce: reduce);
         var tally = Assert.Single(result.Violations);
-        Assert.Equal((ViolationCode.ResetHang, 4L, 17L), (tally.Code, tally.FirstRun, tally.FirstRunSteps));
-        Assert.Equal(19, result.PctSteps);
-        AssertFirstRunReplays(program, SimulationStrategy.Pct, tally);
+        Assert.Equal((ViolationCode.ResetHang, firstRun, steps), (tally.Code, tally.FirstRun, tally.FirstRunSteps));
+        Assert.Equal(pctSteps, result.PctSteps);
+        Assert.Equal(putBack, AssertFirstRunReplays(program, SimulationStrategy.Pct, tally, reduce).PutBackSteps);
     }
 
-    [Fact]
-    public void Both_strategies_find_EXEC_CLOBBERED_of_the_first_example_and_the_traces_name_the_clobbering_cpu()
+    [Theory]
+    [InlineData(Reduction.None, 4L, 10L, 5L, 9L)]
+    [InlineData(Reduction.All, 4L, 10L, 7L, 10L)]
+    public void Both_strategies_find_EXEC_CLOBBERED_of_the_first_example_and_the_traces_name_the_clobbering_cpu(
+        Reduction reduce, long randomRun, long randomSteps, long pctRun, long pctSteps)
     {
         var program = First;
-        var random = Assert.Single(Simulate(program, SimulationStrategy.Random, 100).Violations);
-        Assert.Equal((ViolationCode.ExecClobbered, 4L, 10L), (random.Code, random.FirstRun, random.FirstRunSteps));
-        AssertFirstRunReplays(program, SimulationStrategy.Random, random);
-        var pct = Assert.Single(Simulate(program, SimulationStrategy.Pct, 100).Violations);
-        Assert.Equal((ViolationCode.ExecClobbered, 5L, 9L), (pct.Code, pct.FirstRun, pct.FirstRunSteps));
-        AssertFirstRunReplays(program, SimulationStrategy.Pct, pct);
+        var random = Assert.Single(Simulate(program, SimulationStrategy.Random, 100, reduce: reduce).Violations);
+        Assert.Equal((ViolationCode.ExecClobbered, randomRun, randomSteps), (random.Code, random.FirstRun, random.FirstRunSteps));
+        AssertFirstRunReplays(program, SimulationStrategy.Random, random, reduce);
+        var pct = Assert.Single(Simulate(program, SimulationStrategy.Pct, 100, reduce: reduce).Violations);
+        Assert.Equal((ViolationCode.ExecClobbered, pctRun, pctSteps), (pct.Code, pct.FirstRun, pct.FirstRunSteps));
+        AssertFirstRunReplays(program, SimulationStrategy.Pct, pct, reduce);
         // The run itself keeps who clobbered the line (message-only data): the violation says it.
-        var (_, trace) = new Simulator(program, new SimulationOptions { Strategy = SimulationStrategy.Pct, Seed = 1 }).Reproduce(5);
+        var (_, trace) = new Simulator(program, new SimulationOptions { Strategy = SimulationStrategy.Pct, Seed = 1, Reduce = reduce }).Reproduce(pctRun);
         Assert.Equal((0, false), (trace.Violation!.Other, trace.Violation.NeedsMessageData));
     }
 
@@ -116,9 +129,12 @@ public sealed class SimulatorTests
     {
         var program = Stop("stop-mask-reboot"); // every run finishes: no violation object is made
         var options = new SimulationOptions { Runs = 1, Seed = 1 };
-        foreach (SimulationScheduler scheduler in new SimulationScheduler[] { new RandomWalkScheduler(), new PctScheduler(program.Platform.Cpus, 3, 40) })
+        // The full machine (--reduce none) and the reduced one simulate's default walks (a hlt() merged).
+        var machines = new[] { new Machine.Machine(program), new Machine.Machine(program, new UntrackedLines(program), new HaltMerging(program)) };
+        Assert.NotNull(machines[1].Halts);
+        foreach (var (machine, scheduler) in machines.SelectMany(m => new SimulationScheduler[] { new RandomWalkScheduler(), new PctScheduler(program.Platform.Cpus, 3, 40) }.Select(s => (m, s))))
         {
-            var executor = new RunExecutor(program, options, scheduler);
+            var executor = new RunExecutor(machine, options, scheduler);
             for (var run = 0UL; run < 20; run++)
             {
                 executor.Run(run, record: null, out _); // warm up: JIT, lists grown to size

@@ -76,11 +76,20 @@ public static class SimulateCommand
             Description = $"With --timed: override a cost or latency (NAME=VALUE or NAME=MIN..MAX; names: {string.Join(", ", TimedParameters.Names)}). Repeatable.",
             AllowMultipleArgumentsPerToken = false,
         };
+        var reduce = KexecSimCli.ChoiceOption("--reduce",
+            "all walks the machine check --reduce all explores (a hlt() nothing can interrupt taken with the step reaching it, no cache state for lines no check observes: docs/reduction.md); none walks the full machine. Timed runs are never reduced.", "all", "none");
         var plot = new Option<string?>("--plot") { HelpName = "OUT.svg", Description = "With --timed: write the time-to-finish histogram and CDF as an SVG file." };
         var command = new Command("simulate", "Simulate many runs of one scenario: random walks or PCT schedules, reproducible from the seed and the run index.")
         {
-            file, scenario, modelPath, allowOutside, defines, cpus, runs, seed, strategy, pctDepth, maxSteps, workers, format, traceOut, reportOut, shard, timeLimit, timed, set, plot,
+            file, scenario, modelPath, allowOutside, defines, cpus, runs, seed, strategy, pctDepth, maxSteps, workers, format, traceOut, reportOut, shard, timeLimit, timed, set, plot, reduce,
         };
+        reduce.Validators.Add(result =>
+        {
+            if (result.GetValue(timed) && result.GetValue(reduce) == "all" && result.GetResult(reduce) is { Implicit: false })
+            {
+                result.AddError("--reduce all does not go with --timed: every step of a timed run takes time, none is merged");
+            }
+        });
         timed.Validators.Add(result =>
         {
             if (result.GetValue(timed) && result.GetValue(strategy) == "pct")
@@ -175,6 +184,7 @@ public static class SimulateCommand
                 ShardCount = n,
                 TimeLimit = result.GetValue(timeLimit) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
                 Timed = parameters,
+                Reduce = result.GetValue(reduce) == "all" ? Reduction.All : Reduction.None,
                 Cancellation = cancel,
             };
             return Task.FromResult(Execute(selected[0], simulation, result.GetValue(format)!, trace, htmlReport, plotOut, values, result.GetValue(cpus), result.GetValue(modelPath) ?? [], stdout, stderr));
@@ -213,7 +223,7 @@ public static class SimulateCommand
                 var s = report.Simulation;
                 var traceFile = TraceFile.Create(model, scenario.File, sources, recorded, cpus, modelPath) with
                 {
-                    Simulation = new SimulationRunInfo(s.Strategy, s.Seed, run, s.MaxSteps, s.PctDepth, s.PctSteps),
+                    Simulation = new SimulationRunInfo(s.Strategy, s.Seed, run, s.MaxSteps, s.PctDepth, s.PctSteps, s.Reduce),
                 };
                 written = CheckRun.WriteTraceFile(traceOut, traceFile, scenario.Program.ScenarioName, stderr);
             }
