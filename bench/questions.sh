@@ -162,7 +162,7 @@ d)
   echo "## (d) PCT against random: runs to the first violation"
   echo
   r=$((runs * 10))
-  echo "Untimed simulation, $r runs, seed 1, PCT depth 3 (the default)."
+  echo "Untimed simulation (the default \`--reduce all\`: the walks of docs/simulate.md), $r runs ($((r / 5)) at 192 CPUs), seed 1, PCT depth 3 (the default)."
   echo
   echo "| scenario | CPUs | strategy | first violating run | runs with a violation | share |"
   echo "|---|---:|---|---:|---|---:|"
