@@ -75,7 +75,10 @@ public sealed class Simulator
         : _options.Strategy == SimulationStrategy.Pct ? new PctScheduler(_program.Platform.Cpus, _options.PctDepth, PctSteps)
         : new RandomWalkScheduler();
 
-    /// <summary>Run <paramref name="run"/> again, alone: its outcome, and its trace (ending with its violation, if any).</summary>
+    /// <summary>Run <paramref name="run"/> again, alone: its outcome, and its trace (ending with its violation, if any).
+    /// A violating run's trace is a run of the full machine (the reduced walk's steps with the ones taken with others put
+    /// back); a run that ends without one gives the walk's own steps, which with <see cref="Reduced"/> are steps of the
+    /// reduced machine, not a full-machine run (no caller writes those: only violating runs are traced).</summary>
     public (RunOutcome Outcome, Trace Trace) Reproduce(long run)
     {
         var executor = new RunExecutor(_reductions.NewMachine(), _options, NewScheduler());
