@@ -3,7 +3,8 @@
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$BENCH_DIR/.." && pwd)
-KEXECSIM="$REPO_ROOT/src/KexecSim.Cli/bin/Release/net10.0/kexecsim"
+# KEXECSIM may be given (another build, to compare); by default the repository's Release build.
+KEXECSIM="${KEXECSIM:-$REPO_ROOT/src/KexecSim.Cli/bin/Release/net10.0/kexecsim}"
 
 # Builds the Release CLI when it is missing (or when $1 is "force").
 ensure_kexecsim() {
