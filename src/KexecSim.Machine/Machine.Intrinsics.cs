@@ -218,7 +218,7 @@ public sealed partial class Machine
                     }
                     var place = args[1];
                     var source = Resolve(place, Layout.CpumaskWords, out _, out _);
-                    Span<long> value = stackalloc long[Layout.CpumaskWords];
+                    var value = MaskMade();
                     source.CopyTo(value);
                     if (id == IntrinsicId.CpumaskSetCpu)
                     {
@@ -250,15 +250,23 @@ public sealed partial class Machine
                     {
                         return status;
                     }
+                    // PERF: a word at a time (a wait_until(cpumask_empty(...)) is evaluated at many steps at 192 CPUs);
+                    // the bits of CPUs the machine does not have are not counted.
                     var weight = 0;
                     var first = Layout.Cpus;
-                    for (var c = Layout.Cpus - 1; c >= 0; c--)
+                    for (var w = 0; w < mask.Length && w << 6 < Layout.Cpus; w++)
                     {
-                        if ((mask[c >> 6] & (1L << (c & 63))) != 0)
+                        var bits = (ulong)mask[w];
+                        var above = Layout.Cpus - (w << 6);
+                        if (above < 64)
                         {
-                            weight++;
-                            first = c;
+                            bits &= (1UL << above) - 1;
                         }
+                        if (bits != 0 && first == Layout.Cpus)
+                        {
+                            first = (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits);
+                        }
+                        weight += System.Numerics.BitOperations.PopCount(bits);
                     }
                     return Returned(id, args, id switch
                     {
@@ -271,7 +279,8 @@ public sealed partial class Machine
             case IntrinsicId.CpumaskAndNot:
             case IntrinsicId.CpumaskClear:
                 {
-                    Span<long> value = stackalloc long[Layout.CpumaskWords];
+                    var value = MaskMade();
+                    value.Clear();
                     if (id == IntrinsicId.CpumaskCopy || id == IntrinsicId.CpumaskAndNot)
                     {
                         var status = ReadMask(args[1], out var a);

@@ -131,6 +131,19 @@ public sealed partial class Machine
     // stores, not insertions into the state vector) and goes back into the vector when the step ends
     // or another CPU is selected. While it is here, the vector holds none of that CPU's operands.
     private long[] _operands = new long[64];
+
+    // A cpumask being made by an intrinsic before it is written (PERF: not a stackalloc, whose variable size kept the
+    // whole intrinsic dispatcher from the JIT's tiered, profile-guided compilation). Used by one intrinsic at a time.
+    private long[] _maskMade = [];
+
+    private Span<long> MaskMade()
+    {
+        if (_maskMade.Length != Layout.CpumaskWords)
+        {
+            _maskMade = new long[Layout.CpumaskWords];
+        }
+        return _maskMade;
+    }
     private int _operandCount;
     private int _operandsOwner = -1;
     private MachineState? _operandsState;
