@@ -147,9 +147,20 @@ public sealed partial class Machine
 
     private Outcome ApplyTransition(MachineState state, Transition transition, IChooser? chooser, IStepEventSink? events)
     {
-        _state = state;
-        _chooser = chooser;
-        _events = events;
+        // PERF: each store of a reference into the machine is a GC write barrier; a run gives the same state,
+        // chooser and sink step after step, so they are stored only when they change.
+        if (!ReferenceEquals(_state, state))
+        {
+            _state = state;
+        }
+        if (!ReferenceEquals(_chooser, chooser))
+        {
+            _chooser = chooser;
+        }
+        if (!ReferenceEquals(_events, events))
+        {
+            _events = events;
+        }
         LastViolation = null;
         _atomicDepth = 0;
         _localBudget = MaxLocalInstructions;

@@ -167,7 +167,11 @@ public sealed partial class Machine
         }
         var function = cpu.Function;
         _pc = cpu.Pc;
-        _code = _functions[function].Code;
+        var code = _functions[function].Code;
+        if (!ReferenceEquals(_code, code))
+        {
+            _code = code; // PERF: a write barrier only when the function changes
+        }
         _markBase = _markBases.Length > 0 ? _markBases[function] : 0;
     }
 
@@ -186,7 +190,10 @@ public sealed partial class Machine
         view.RemoveOperands(0, count);
         _operandCount = count;
         _operandsOwner = cpu;
-        _operandsState = state;
+        if (!ReferenceEquals(_operandsState, state))
+        {
+            _operandsState = state; // PERF: a write barrier only when the state changes (a run keeps one)
+        }
         LoadFrameRegisters();
     }
 
@@ -204,8 +211,7 @@ public sealed partial class Machine
         }
         owner.AppendOperands(_operands.AsSpan(0, _operandCount));
         _operandCount = 0;
-        _operandsOwner = -1;
-        _operandsState = null;
+        _operandsOwner = -1; // no CPU's operands are here (the state is kept: it is only read with an owner)
     }
 
     /// <summary>Empties a CPU's frames, operands and deferred fetches (INIT, the next kernel, scenario blocks).</summary>
